@@ -1,0 +1,75 @@
+"""The Celery app object, its queues and the one routing table. Imported by tasks/, never the reverse."""
+
+from __future__ import annotations
+
+from celery import Celery, signals
+from kombu import Queue
+
+from app.config import Settings, get_settings
+from app.db.session import dispose_engines
+from app.logging_setup import configure_logging
+from app.routing import QUEUES, TASK_MODULES, TASK_ROUTES
+
+# The longest a task may run (hard limit) plus the longest retry countdown must stay below the visibility
+# timeout, or Redis would hand a still-running task to a second worker.
+TASK_TIME_LIMIT = 300
+TASK_SOFT_TIME_LIMIT = 240
+
+
+def celery_config(settings: Settings) -> dict:
+    return {
+        "broker_url": settings.redis_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 3,
+        "broker_transport_options": {
+            "visibility_timeout": TASK_TIME_LIMIT + settings.task_retry_backoff_max + 300,
+            "socket_connect_timeout": 3,
+            "socket_timeout": 10,
+            "retry_on_timeout": True,
+        },
+        "broker_pool_limit": 10,
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": TASK_TIME_LIMIT,
+        "task_soft_time_limit": TASK_SOFT_TIME_LIMIT,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
+        "task_default_queue": "orders",
+        "task_create_missing_queues": False,
+        "task_routes": TASK_ROUTES,
+        "worker_hijack_root_logger": False,
+    }
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    app = Celery("shopsync", include=TASK_MODULES)
+    app.conf.update(celery_config(settings))
+    from beat_schedule import build_schedule
+
+    app.conf.beat_schedule = build_schedule(settings)
+    return app
+
+
+celery_app = create_celery()
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_kwargs) -> None:
+    # Connecting this signal stops Celery from installing its own handlers: ours masks personal data.
+    configure_logging(get_settings().log_level)
+
+
+@signals.worker_process_init.connect
+def _after_fork(**_kwargs) -> None:
+    dispose_engines()

@@ -1,0 +1,181 @@
+"""`shopsync` command line: database, simulators, demo, dead letters, maintenance."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from app.config import ConfigError, get_settings
+
+
+def _settings():
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    if not rows:
+        return "(none)"
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    widths = {c: min(w, 60) for c, w in widths.items()}
+    head = "  ".join(c.upper().ljust(widths[c]) for c in columns)
+    lines = [head, "  ".join("-" * widths[c] for c in columns)]
+    for r in rows:
+        lines.append("  ".join(str(r.get(c, ""))[: widths[c]].ljust(widths[c]) for c in columns))
+    return "\n".join(lines)
+
+
+@click.group()
+def main() -> None:
+    """Shopify -> NetSuite sync service."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create the database if it is missing and apply migrations."""
+    from app.db.migrate import upgrade
+
+    settings = _settings()
+    created = upgrade(settings.sqlalchemy_url, revision)
+    click.echo(("created database; " if created else "") + f"schema at {revision}")
+
+
+@main.group()
+def simulate() -> None:
+    """Run a local simulator of an external API."""
+
+
+@simulate.command("netsuite")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--latency-ms", default=0, show_default=True, type=int)
+@click.option("--latency-jitter-ms", default=0, show_default=True, type=int)
+@click.option("--concurrency-limit", default=15, show_default=True, type=int)
+@click.option("--account-id", default="1234567_SB1", show_default=True)
+def simulate_netsuite(
+    host: str, port: int, latency_ms: int, latency_jitter_ms: int, concurrency_limit: int, account_id: str
+) -> None:
+    """NetSuite REST web services simulator (TBA verified, concurrency cap, SuiteQL)."""
+    from simulators.netsuite.server import SimulatorConfig, serve
+
+    config = SimulatorConfig(
+        account_id=account_id,
+        concurrency_limit=concurrency_limit,
+        latency_ms=latency_ms,
+        latency_jitter_ms=latency_jitter_ms,
+    )
+    click.echo(f"NetSuite simulator on http://{host}:{port}/services/rest (account {account_id})")
+    serve(config, host=host, port=port)
+
+
+@main.group()
+def dlq() -> None:
+    """Dead-letter queue: list, show, requeue."""
+
+
+@dlq.command("list")
+@click.option("--status", default="open", show_default=True, help="open | requeued | all")
+@click.option("--limit", default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def dlq_list(status: str, limit: int, as_json: bool) -> None:
+    from app.services import dlq as svc
+
+    _settings()
+    rows = svc.list_entries(status=None if status == "all" else status, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    click.echo(
+        _table(
+            rows,
+            [
+                "dead_letter_id",
+                "status",
+                "category",
+                "error_code",
+                "topic",
+                "event_id",
+                "attempts",
+                "last_failed_at",
+                "error_message",
+            ],
+        )
+    )
+
+
+@dlq.command("show")
+@click.argument("dead_letter_id", type=int)
+def dlq_show(dead_letter_id: int) -> None:
+    from app.services import dlq as svc
+
+    _settings()
+    entry = svc.get_entry(dead_letter_id)
+    if entry is None:
+        raise click.ClickException(f"no dead letter {dead_letter_id}")
+    click.echo(json.dumps(entry, indent=2, default=str))
+
+
+@dlq.command("requeue")
+@click.argument("dead_letter_id", type=int)
+def dlq_requeue(dead_letter_id: int) -> None:
+    """Put one dead-lettered task back on its original queue."""
+    from app.services import dlq as svc
+
+    _settings()
+    try:
+        click.echo(svc.requeue(dead_letter_id))
+    except svc.RequeueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def items() -> None:
+    """NetSuite item map (SKU -> item)."""
+
+
+@items.command("refresh")
+def items_refresh() -> None:
+    """Reload the whole SKU -> NetSuite item map from SuiteQL."""
+    from app.db.session import session_scope
+    from app.services.items import refresh_item_map
+    from app.services.netsuite import get_netsuite
+
+    settings = _settings()
+    with session_scope() as session:
+        count = refresh_item_map(session, get_netsuite(), settings.netsuite_item_sku_field)
+    click.echo(f"item map refreshed: {count} SKU(s)")
+
+
+@main.command("relay")
+def relay() -> None:
+    """Run the outbox relay once (what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS)."""
+    from app.services.outbox import relay_pending
+
+    _settings()
+    click.echo(f"re-published {relay_pending()} event(s)")
+
+
+@main.command("demo")
+@click.option("--orders", default=200, show_default=True, help="distinct orders to send")
+@click.option("--duplicates", default=0.1, show_default=True, help="share of deliveries sent twice")
+@click.option("--timeout", default=180, show_default=True, help="seconds to wait for everything to land")
+def demo(orders: int, duplicates: float, timeout: int) -> None:
+    """Run the whole service against the simulators, send a burst of signed webhooks, report, stop."""
+    from app.demo import run_demo
+
+    sys.exit(run_demo(orders=orders, duplicate_share=duplicates, timeout=timeout))
+
+
+if __name__ == "__main__":
+    main()

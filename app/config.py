@@ -1,0 +1,195 @@
+"""Settings: the only module that reads the environment.
+
+Every other module receives a `Settings` instance (or calls `get_settings()`), so configuration is explicit,
+testable, and documented in one place (docs/CONFIGURATION.md mirrors this file).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/shopsync"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+REQUIRED = (
+    "SHOPIFY_SHOP",
+    "SHOPIFY_WEBHOOK_SECRETS",
+    "SHOPIFY_ADMIN_TOKEN",
+    "NETSUITE_ACCOUNT_ID",
+    "NETSUITE_CONSUMER_KEY",
+    "NETSUITE_CONSUMER_SECRET",
+    "NETSUITE_TOKEN_ID",
+    "NETSUITE_TOKEN_SECRET",
+    "OPS_TOKEN",
+)
+
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it and never echoes a secret."""
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the plain `postgresql://` URL hosting platforms pass and pin it to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith("postgresql+psycopg://"):
+        return url
+    raise ConfigError(f"DATABASE_URL must be a postgresql:// URL (got scheme {url.split(':', 1)[0]!r})")
+
+
+def _parse_pairs(name: str, raw: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for chunk in filter(None, (c.strip() for c in raw.split(","))):
+        key, sep, value = chunk.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{name}: expected key=value pairs separated by commas, got {chunk!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    shopify_shop: str
+    shopify_webhook_secrets: tuple[str, ...] = field(repr=False)
+    shopify_admin_token: str = field(repr=False)
+    shopify_api_version: str
+    shopify_admin_url: str
+    netsuite_account_id: str
+    netsuite_consumer_key: str = field(repr=False)
+    netsuite_consumer_secret: str = field(repr=False)
+    netsuite_token_id: str = field(repr=False)
+    netsuite_token_secret: str = field(repr=False)
+    netsuite_base_url: str
+    netsuite_concurrency: int
+    ops_token: str = field(repr=False)
+    webhook_max_body_bytes: int = 2 * 1024 * 1024
+    netsuite_item_sku_field: str = "itemid"
+    netsuite_default_customer_external_id: str = "shopify-customer-guest"
+    netsuite_currency_map: Mapping[str, str] = field(default_factory=lambda: {"USD": "1"})
+    netsuite_discount_item_id: str | None = None
+    netsuite_timeout_connect: float = 3.05
+    netsuite_timeout_read: float = 30.0
+    netsuite_max_tries: int = 3
+    task_max_retries: int = 8
+    task_retry_backoff_max: int = 600
+    worker_lost_max: int = 3
+    outbox_relay_interval_seconds: float = 30.0
+    outbox_relay_after_seconds: float = 60.0
+    outbox_republish_after_seconds: float = 900.0
+    item_map_max_age_seconds: int = 86400
+    log_level: str = "INFO"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return sqlalchemy_url(self.database_url)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from an environment mapping; raises ConfigError naming every missing setting."""
+    env = os.environ if env is None else env
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    missing = [name for name in REQUIRED if not get(name)]
+    if missing:
+        raise ConfigError("missing required setting(s): " + ", ".join(missing))
+
+    def integer(name: str, default: int, minimum: int = 0) -> int:
+        raw = get(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+        return value
+
+    def number(name: str, default: float) -> float:
+        raw = get(name, str(default))
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if value < 0:
+            raise ConfigError(f"{name} must be >= 0, got {value}")
+        return value
+
+    secrets = tuple(s.strip() for s in get("SHOPIFY_WEBHOOK_SECRETS").split(",") if s.strip())
+    if not secrets:
+        raise ConfigError("SHOPIFY_WEBHOOK_SECRETS must list at least one secret")
+
+    shop = get("SHOPIFY_SHOP").lower()
+    version = get("SHOPIFY_API_VERSION", "2026-04")
+    account = get("NETSUITE_ACCOUNT_ID")
+    account_host = account.lower().replace("_", "-")
+    database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    sqlalchemy_url(database_url)  # validate early: a bad URL must stop the process at start
+
+    sku_field = get("NETSUITE_ITEM_SKU_FIELD", "itemid")
+    if not _FIELD_NAME.match(sku_field):
+        raise ConfigError(f"NETSUITE_ITEM_SKU_FIELD must be a plain column name, got {sku_field!r}")
+
+    currency_map = _parse_pairs("NETSUITE_CURRENCY_MAP", get("NETSUITE_CURRENCY_MAP", "USD=1"))
+
+    return Settings(
+        database_url=database_url,
+        redis_url=get("REDIS_URL", DEFAULT_REDIS_URL),
+        shopify_shop=shop,
+        shopify_webhook_secrets=secrets,
+        shopify_admin_token=get("SHOPIFY_ADMIN_TOKEN"),
+        shopify_api_version=version,
+        shopify_admin_url=get("SHOPIFY_ADMIN_URL") or f"https://{shop}/admin/api/{version}/graphql.json",
+        netsuite_account_id=account,
+        netsuite_consumer_key=get("NETSUITE_CONSUMER_KEY"),
+        netsuite_consumer_secret=get("NETSUITE_CONSUMER_SECRET"),
+        netsuite_token_id=get("NETSUITE_TOKEN_ID"),
+        netsuite_token_secret=get("NETSUITE_TOKEN_SECRET"),
+        netsuite_base_url=(
+            get("NETSUITE_BASE_URL") or f"https://{account_host}.suitetalk.api.netsuite.com/services/rest"
+        ).rstrip("/"),
+        netsuite_concurrency=integer("NETSUITE_CONCURRENCY", 12, minimum=1),
+        ops_token=get("OPS_TOKEN"),
+        webhook_max_body_bytes=integer("WEBHOOK_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+        netsuite_item_sku_field=sku_field,
+        netsuite_default_customer_external_id=get(
+            "NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest"
+        ),
+        netsuite_currency_map={k.upper(): v for k, v in currency_map.items()},
+        netsuite_discount_item_id=get("NETSUITE_DISCOUNT_ITEM_ID") or None,
+        netsuite_timeout_connect=number("NETSUITE_TIMEOUT_CONNECT", 3.05),
+        netsuite_timeout_read=number("NETSUITE_TIMEOUT_READ", 30.0),
+        netsuite_max_tries=integer("NETSUITE_MAX_TRIES", 3, minimum=1),
+        task_max_retries=integer("TASK_MAX_RETRIES", 8),
+        task_retry_backoff_max=integer("TASK_RETRY_BACKOFF_MAX", 600, minimum=1),
+        worker_lost_max=integer("WORKER_LOST_MAX", 3, minimum=1),
+        outbox_relay_interval_seconds=number("OUTBOX_RELAY_INTERVAL_SECONDS", 30.0),
+        outbox_relay_after_seconds=number("OUTBOX_RELAY_AFTER_SECONDS", 60.0),
+        outbox_republish_after_seconds=number("OUTBOX_REPUBLISH_AFTER_SECONDS", 900.0),
+        item_map_max_age_seconds=integer("ITEM_MAP_MAX_AGE_SECONDS", 86400),
+        log_level=get("LOG_LEVEL", "INFO").upper(),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def env_value(name: str, default: str = "") -> str:
+    """Read a non-service variable (PORT, CI) for the CLI; kept here so no other module touches os.environ."""
+    return os.environ.get(name, default)
+
+
+def environ_copy() -> dict[str, str]:
+    """The environment as a dict, for launching child processes (demo, tests) with overrides."""
+    return dict(os.environ)

@@ -1,0 +1,149 @@
+"""Integration state. PostgreSQL is the system of record; Redis only carries work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class EventStatus:
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    DONE = "done"
+    IGNORED = "ignored"
+    DEAD = "dead"
+
+
+class WebhookEvent(Base):
+    """The inbox and the outbox: one row per Shopify delivery, published to Celery after commit."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(255), unique=True)
+    event_id: Mapped[str | None] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(100))
+    shop: Mapped[str] = mapped_column(String(255))
+    api_version: Mapped[str] = mapped_column(String(20))
+    triggered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    resource_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default=EventStatus.RECEIVED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_webhook_events_status_received", "status", "received_at"),
+        Index("ix_webhook_events_resource", "topic", "resource_id"),
+    )
+
+
+class OrderState(Base):
+    """Our own view of each order; never derived from NetSuite reads."""
+
+    __tablename__ = "order_state"
+
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_name: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    netsuite_internal_id: Mapped[str | None] = mapped_column(String(64))
+    netsuite_customer_id: Mapped[str | None] = mapped_column(String(64))
+    last_applied_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class OrderTransition(Base):
+    __tablename__ = "order_transitions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    shopify_order_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("order_state.shopify_order_id"), index=True
+    )
+    webhook_event_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("webhook_events.id"))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class NetSuiteCallLog(Base):
+    __tablename__ = "netsuite_call_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(10))
+    record_type: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    internal_id: Mapped[str | None] = mapped_column(String(64))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    final_status: Mapped[str] = mapped_column(String(16))
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+
+
+class DeadLetter(Base):
+    """Every dead-lettering, kept forever here so the Redis queue can always be rebuilt."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_name: Mapped[str] = mapped_column(String(255))
+    task_id: Mapped[str | None] = mapped_column(String(255))
+    queue: Mapped[str] = mapped_column(String(64))
+    args: Mapped[list] = mapped_column(JSONB)
+    kwargs: Mapped[dict] = mapped_column(JSONB)
+    webhook_event_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(32))
+    error_class: Mapped[str] = mapped_column(String(255))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    requeued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requeue_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ItemMap(Base):
+    """SKU -> NetSuite item internal id, refreshed from SuiteQL, so orders don't look items up per line."""
+
+    __tablename__ = "netsuite_item_map"
+
+    sku: Mapped[str] = mapped_column(String(255), primary_key=True)
+    netsuite_item_id: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,161 @@
+"""Shopify order -> NetSuite customer and sales order bodies. Pure: no I/O, plain data in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from app.domain.errors import MappingError, UnknownSku
+from app.domain.keys import customer_external_id, order_external_id
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class MappingConfig:
+    currency_map: Mapping[str, str]
+    default_customer_external_id: str
+    discount_item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderBodies:
+    order_external_id: str
+    customer_external_id: str
+    customer_body: dict[str, Any] | None  # None: the order uses the configured default customer
+    sales_order_body: dict[str, Any]
+
+
+def order_skus(order: Mapping[str, Any]) -> list[str]:
+    """SKUs an order needs resolved, in line order, without duplicates; a line without a SKU is an error."""
+    skus: list[str] = []
+    for line in order["line_items"]:
+        sku = (line.get("sku") or "").strip()
+        if not sku:
+            raise MappingError(f"line item {line['id']} of order {order['name']} has no SKU")
+        if sku not in skus:
+            skus.append(sku)
+    return skus
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or Decimal("0")).quantize(CENT)
+
+
+def customer_body(customer: Mapping[str, Any], billing: Mapping[str, Any] | None) -> dict[str, Any]:
+    billing = billing or {}
+    first = customer.get("first_name") or billing.get("first_name") or ""
+    last = customer.get("last_name") or billing.get("last_name") or ""
+    body: dict[str, Any] = {
+        "isPerson": True,
+        "firstName": first[:32] or "Shopify",
+        "lastName": last[:32] or f"Customer {customer['id']}",
+    }
+    if customer.get("email"):
+        body["email"] = customer["email"]
+    phone = customer.get("phone") or billing.get("phone")
+    if phone:
+        body["phone"] = phone
+    if billing.get("company"):
+        body["companyName"] = billing["company"]
+    return body
+
+
+def _address(addr: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not addr:
+        return None
+    out = {
+        "addressee": addr.get("name")
+        or " ".join(filter(None, [addr.get("first_name"), addr.get("last_name")])),
+        "addr1": addr.get("address1"),
+        "addr2": addr.get("address2"),
+        "city": addr.get("city"),
+        "state": addr.get("province_code") or addr.get("province"),
+        "zip": addr.get("zip"),
+        "country": addr.get("country_code"),
+        "addrPhone": addr.get("phone"),
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+def map_order(order: Mapping[str, Any], item_ids: Mapping[str, str], config: MappingConfig) -> OrderBodies:
+    """Build the NetSuite bodies for one Shopify order (already loaded through OrderSchema).
+
+    Lines carry no `line` key: the service upserts them with `?replace=item`, because NetSuite appends unkeyed
+    lines on update and a retried PUT would otherwise double every line.
+    """
+    missing = [sku for sku in order_skus(order) if sku not in item_ids]
+    if missing:
+        raise UnknownSku(missing)
+
+    currency = order["currency"].upper()
+    currency_id = config.currency_map.get(currency)
+    if currency_id is None:
+        raise MappingError(
+            f"currency {currency} of order {order['name']} has no NetSuite currency in NETSUITE_CURRENCY_MAP",
+            code="UNMAPPED_CURRENCY",
+        )
+
+    customer = order.get("customer")
+    if customer:
+        cust_eid = customer_external_id(customer["id"])
+        cust_body = customer_body(customer, order.get("billing_address"))
+    else:
+        cust_eid = config.default_customer_external_id
+        cust_body = None
+
+    lines = []
+    for line in order["line_items"]:
+        if line["quantity"] == 0:
+            continue  # a line edited down to zero is not a sale
+        entry: dict[str, Any] = {
+            "item": {"id": item_ids[line["sku"].strip()]},
+            "quantity": line["quantity"],
+            "rate": _money(line["price"]),
+            "amount": _money(line["price"] * line["quantity"]),
+            "description": (line.get("name") or line.get("title") or "")[:999],
+        }
+        lines.append(entry)
+    if not lines:
+        raise MappingError(f"order {order['name']} has no line with a quantity")
+
+    shipping = sum((_money(s["price"]) for s in order.get("shipping_lines") or []), Decimal("0"))
+    discounts = _money(order.get("total_discounts"))
+    tax = _money(order.get("total_tax"))
+
+    body: dict[str, Any] = {
+        "entity": {"externalId": cust_eid},
+        "currency": {"id": currency_id},
+        "tranDate": order["created_at"].date().isoformat(),
+        "otherRefNum": order["name"],
+        "memo": f"Shopify order {order['name']}",
+        "shippingCost": shipping,
+        "item": {"items": lines},
+        # Shopify's own figures travel with the order so reconciliation can compare totals to the cent.
+        "custbody_shopify_order_id": str(order["id"]),
+        "custbody_shopify_total": _money(order["total_price"]),
+        "custbody_shopify_tax": tax,
+    }
+    if discounts:
+        if not config.discount_item_id:
+            raise MappingError(
+                f"order {order['name']} has discounts of {discounts} but NETSUITE_DISCOUNT_ITEM_ID is not set",
+                code="NO_DISCOUNT_ITEM",
+            )
+        body["discountItem"] = {"id": config.discount_item_id}
+        body["discountRate"] = -discounts
+    ship = _address(order.get("shipping_address"))
+    if ship:
+        body["shippingAddress"] = ship
+    bill = _address(order.get("billing_address"))
+    if bill:
+        body["billingAddress"] = bill
+
+    return OrderBodies(
+        order_external_id=order_external_id(order["id"]),
+        customer_external_id=cust_eid,
+        customer_body=cust_body,
+        sales_order_body=body,
+    )

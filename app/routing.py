@@ -1,0 +1,34 @@
+"""Queues, task names and the one routing table (shared by the web side, workers and beat)."""
+
+from __future__ import annotations
+
+QUEUES = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill", "dead_letter")
+
+# Process groups: which queues each kind of worker consumes (Procfile lines worker_<group>).
+WORKER_GROUPS = {
+    "orders": ("orders",),
+    "fulfillment": ("fulfillments", "refunds"),
+    "bulk": ("inventory", "reconcile", "backfill"),
+}
+
+TASK_PROCESS_EVENT = "shopsync.process_event"
+TASK_OUTBOX_RELAY = "shopsync.outbox_relay"
+TASK_DEAD_LETTER = "shopsync.dead_letter"
+
+TOPIC_QUEUES = {
+    "orders/create": "orders",
+    "orders/updated": "orders",
+    "orders/cancelled": "orders",
+    "fulfillments/create": "fulfillments",
+    "fulfillments/update": "fulfillments",
+    "refunds/create": "refunds",
+    "inventory_levels/update": "inventory",
+}
+
+# Static routes; process_event is routed per topic at publish time (TOPIC_QUEUES).
+TASK_ROUTES = {
+    TASK_OUTBOX_RELAY: {"queue": "reconcile"},
+    TASK_DEAD_LETTER: {"queue": "dead_letter"},
+}
+
+TASK_MODULES = ["tasks.events", "tasks.maintenance", "tasks.dead_letter"]

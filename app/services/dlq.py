@@ -1,0 +1,219 @@
+"""Dead letters: recorded in PostgreSQL (history, forever) and mirrored as messages on the Redis `dead_letter`
+queue (what Flower and ops see). Requeue puts the original task back on its original queue."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback as tb
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from sqlalchemy import select, update
+
+from app.celery import celery_app
+from app.config import get_settings
+from app.db.models import DeadLetter, EventStatus, WebhookEvent
+from app.db.session import session_scope
+from app.logging_setup import mask_pii
+from app.routing import TASK_DEAD_LETTER
+
+log = logging.getLogger(__name__)
+
+DLQ_QUEUE = "dead_letter"
+
+
+@dataclass(frozen=True)
+class FailedTask:
+    task_name: str
+    task_id: str | None
+    queue: str
+    args: list
+    kwargs: dict
+    attempts: int
+    first_failed_at: datetime | None = None
+
+
+def dlq_task_id(dead_letter_id: int) -> str:
+    return f"dlq-{dead_letter_id}"
+
+
+def _event_id_of(task: FailedTask) -> int | None:
+    if task.args and isinstance(task.args[0], int):
+        return task.args[0]
+    value = task.kwargs.get("event_id")
+    return value if isinstance(value, int) else None
+
+
+def record_dead_letter(
+    task: FailedTask, exc: BaseException, *, category: str, code: str | None, message: str | None = None
+) -> int:
+    """Record in PostgreSQL first (the source of truth), mark the event dead, then mirror into Redis."""
+    now = datetime.now(UTC)
+    event_id = _event_id_of(task)
+    text = mask_pii(message or str(exc) or exc.__class__.__name__)[:4000]
+    trace = "".join(tb.format_exception(exc))[-4000:] if exc.__traceback__ else None
+    with session_scope() as session:
+        topic = None
+        if event_id is not None:
+            event = session.get(WebhookEvent, event_id)
+            if event is not None:
+                topic = event.topic
+                event.status = EventStatus.DEAD
+                event.last_error = f"[{category}] {text}"[:4000]
+        row = DeadLetter(
+            task_name=task.task_name,
+            task_id=task.task_id,
+            queue=task.queue,
+            args=task.args,
+            kwargs=task.kwargs,
+            webhook_event_id=event_id,
+            topic=topic,
+            category=category,
+            error_class=f"{exc.__class__.__module__}.{exc.__class__.__name__}",
+            error_code=code,
+            error_message=text,
+            traceback=mask_pii(trace) if trace else None,
+            attempts=task.attempts,
+            first_failed_at=task.first_failed_at or now,
+            last_failed_at=now,
+            status="open",
+        )
+        session.add(row)
+        session.flush()
+        dead_id = row.id
+    log.error(
+        "dead-lettered task=%s queue=%s event=%s category=%s code=%s: %s",
+        task.task_name,
+        task.queue,
+        event_id,
+        category,
+        code,
+        text,
+    )
+    mirror_to_redis(dead_id)
+    return dead_id
+
+
+def _entry_facts(row: DeadLetter) -> dict[str, Any]:
+    return {
+        "dead_letter_id": row.id,
+        "task_name": row.task_name,
+        "queue": row.queue,
+        "args": row.args,
+        "kwargs": row.kwargs,
+        "event_id": row.webhook_event_id,
+        "topic": row.topic,
+        "category": row.category,
+        "error_class": row.error_class,
+        "error_code": row.error_code,
+        "error_message": row.error_message,
+        "attempts": row.attempts,
+        "first_failed_at": row.first_failed_at.isoformat(),
+        "last_failed_at": row.last_failed_at.isoformat(),
+    }
+
+
+def mirror_to_redis(dead_letter_id: int) -> bool:
+    """Publish the entry onto the `dead_letter` queue; nothing consumes it, so it waits there for ops."""
+    with session_scope() as session:
+        row = session.get(DeadLetter, dead_letter_id)
+        facts = _entry_facts(row)
+    try:
+        celery_app.send_task(
+            TASK_DEAD_LETTER,
+            args=[dead_letter_id],
+            kwargs={"facts": facts},
+            queue=DLQ_QUEUE,
+            task_id=dlq_task_id(dead_letter_id),
+            retry=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - PostgreSQL holds the entry; `dlq rebuild` restores Redis
+        log.warning("dead letter %s not mirrored to Redis (%s)", dead_letter_id, exc.__class__.__name__)
+        return False
+    return True
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(get_settings().redis_url, socket_connect_timeout=3, socket_timeout=10)
+
+
+def remove_from_redis(dead_letter_id: int, client: redis.Redis | None = None) -> int:
+    """Remove the entry's message from the Redis dead_letter list (kombu stores one JSON message per item)."""
+    client = client or _redis()
+    wanted = dlq_task_id(dead_letter_id)
+    removed = 0
+    for raw in client.lrange(DLQ_QUEUE, 0, -1):
+        try:
+            headers = json.loads(raw).get("headers") or {}
+        except ValueError:
+            continue
+        if headers.get("id") == wanted:
+            removed += client.lrem(DLQ_QUEUE, 1, raw)
+    return removed
+
+
+def redis_depth(client: redis.Redis | None = None) -> int:
+    return int((client or _redis()).llen(DLQ_QUEUE))
+
+
+def list_entries(*, status: str | None = "open", limit: int = 200) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
+        if status:
+            query = query.where(DeadLetter.status == status)
+        rows = session.scalars(query).all()
+        return [{**_entry_facts(r), "status": r.status, "requeue_count": r.requeue_count} for r in rows]
+
+
+def get_entry(dead_letter_id: int) -> dict[str, Any] | None:
+    with session_scope() as session:
+        row = session.get(DeadLetter, dead_letter_id)
+        if row is None:
+            return None
+        return {
+            **_entry_facts(row),
+            "status": row.status,
+            "traceback": row.traceback,
+            "requeue_count": row.requeue_count,
+            "requeued_at": row.requeued_at.isoformat() if row.requeued_at else None,
+        }
+
+
+class RequeueError(Exception):
+    pass
+
+
+def requeue(dead_letter_id: int) -> str:
+    """Put the original task back on its original queue, with its original arguments.
+
+    The effect is idempotent downstream (NetSuite upserts by external id), and an entry already requeued is
+    not sent again: requeuing twice changes nothing.
+    """
+    with session_scope() as session:
+        row = session.execute(
+            select(DeadLetter).where(DeadLetter.id == dead_letter_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise RequeueError(f"no dead letter {dead_letter_id}")
+        if row.status != "open":
+            return f"dead letter {dead_letter_id} is already {row.status}; nothing sent"
+        if row.webhook_event_id is not None:
+            session.execute(
+                update(WebhookEvent)
+                .where(WebhookEvent.id == row.webhook_event_id, WebhookEvent.status == EventStatus.DEAD)
+                .values(status=EventStatus.RECEIVED)
+            )
+        # Publish inside the transaction: if the broker refuses, the row stays open and nothing is half-done.
+        celery_app.send_task(row.task_name, args=row.args, kwargs=row.kwargs, queue=row.queue, retry=False)
+        row.status = "requeued"
+        row.requeued_at = datetime.now(UTC)
+        row.requeue_count += 1
+        task_name, queue = row.task_name, row.queue
+    try:
+        remove_from_redis(dead_letter_id)
+    except redis.RedisError as exc:
+        log.warning("requeued %s but could not trim the Redis mirror: %s", dead_letter_id, exc)
+    return f"requeued dead letter {dead_letter_id}: {task_name} on {queue}"

@@ -1,0 +1,75 @@
+"""process_event: load the stored delivery, run its topic's use case, record the outcome."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from app.config import get_settings
+from app.db.models import EventStatus, WebhookEvent
+from app.db.session import session_scope
+from app.domain.errors import PermanentError
+from app.services.netsuite import get_netsuite
+from app.services.orders import sync_order
+
+log = logging.getLogger(__name__)
+
+ORDER_TOPICS = {"orders/create", "orders/updated", "orders/cancelled"}
+# Topics routed and recorded now, whose NetSuite effects arrive with the order-lifecycle work.
+RECORDED_ONLY_TOPICS = {
+    "fulfillments/create",
+    "fulfillments/update",
+    "refunds/create",
+    "inventory_levels/update",
+}
+
+
+class EventNotFound(PermanentError):
+    code = "EVENT_NOT_FOUND"
+    category = "bug"
+
+
+def process_event(event_id: int) -> str:
+    settings = get_settings()
+    with session_scope() as session:
+        event = session.execute(
+            select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if event is None:
+            exists = session.get(WebhookEvent, event_id) is not None
+            if exists:
+                # Another worker holds this event right now (a relay duplicate): let it finish.
+                return "busy"
+            raise EventNotFound(f"webhook event {event_id} does not exist")
+        if event.status in (EventStatus.DONE, EventStatus.IGNORED, EventStatus.DEAD):
+            return f"already {event.status}"
+        event.status = EventStatus.PROCESSING
+        event.attempts += 1
+
+        if event.topic in ORDER_TOPICS:
+            outcome = sync_order(session, event, get_netsuite(), settings)
+            result = f"{outcome.action} order {outcome.order_id}"
+        elif event.topic in RECORDED_ONLY_TOPICS:
+            result = f"recorded {event.topic}"
+        else:
+            raise PermanentError(
+                f"no handler for topic {event.topic}", code="UNHANDLED_TOPIC", category="bug"
+            )
+
+        event.status = EventStatus.DONE
+        event.processed_at = datetime.now(UTC)
+        event.last_error = None
+    log.info("event %s %s", event_id, result)
+    return result
+
+
+def note_failure(event_id: int, message: str) -> None:
+    """Record the latest error on a retrying event, outside the (rolled back) processing transaction."""
+    with session_scope() as session:
+        event = session.get(WebhookEvent, event_id)
+        if event is not None and event.status not in (EventStatus.DONE, EventStatus.DEAD):
+            event.status = EventStatus.RECEIVED
+            event.attempts += 1
+            event.last_error = message[:4000]

@@ -1,0 +1,36 @@
+"""What a failure means for the task: retry, or dead-letter under which category."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.domain.errors import PermanentError
+from netsuite_client.errors import AuthError, ConcurrencyLimitError, NetSuiteError
+
+
+@dataclass(frozen=True)
+class Verdict:
+    retryable: bool
+    category: str  # data | schema | transient | governance | auth | bug
+    code: str | None
+
+
+def classify(exc: BaseException) -> Verdict:
+    if isinstance(exc, PermanentError):
+        return Verdict(False, exc.category, exc.code)
+    if isinstance(exc, ConcurrencyLimitError):
+        return Verdict(True, "governance", exc.code)
+    if isinstance(exc, AuthError):
+        return Verdict(False, "auth", exc.code)
+    if isinstance(exc, NetSuiteError):
+        return Verdict(exc.retryable, "transient" if exc.retryable else "data", exc.code)
+    if isinstance(exc, (OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)):
+        return Verdict(True, "transient", exc.__class__.__name__)
+    if isinstance(exc, (SoftTimeLimitExceeded, ConnectionError, TimeoutError)):
+        return Verdict(True, "transient", exc.__class__.__name__)
+    return Verdict(False, "bug", exc.__class__.__name__)

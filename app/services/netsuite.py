@@ -1,0 +1,52 @@
+"""The process's NetSuite client, wired to settings and to netsuite_call_log."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from app.config import get_settings
+from app.db.models import NetSuiteCallLog
+from app.db.session import session_scope
+from netsuite_client import CallRecord, NetSuiteClient, TokenAuth
+
+log = logging.getLogger(__name__)
+
+
+def record_call(call: CallRecord) -> None:
+    """One row per HTTP attempt, in its own transaction so it survives the caller's rollback."""
+    with session_scope() as session:
+        session.add(
+            NetSuiteCallLog(
+                operation=call.operation,
+                method=call.method,
+                record_type=call.record_type,
+                external_id=call.external_id,
+                internal_id=call.internal_id,
+                http_status=call.http_status,
+                error_code=call.error_code,
+                attempt=call.attempt,
+                duration_ms=int(call.duration_ms),
+                final_status=call.outcome,
+                correlation_id=call.correlation_id,
+            )
+        )
+
+
+@lru_cache(maxsize=1)
+def get_netsuite() -> NetSuiteClient:
+    s = get_settings()
+    auth = TokenAuth(
+        account_id=s.netsuite_account_id,
+        consumer_key=s.netsuite_consumer_key,
+        consumer_secret=s.netsuite_consumer_secret,
+        token_id=s.netsuite_token_id,
+        token_secret=s.netsuite_token_secret,
+    )
+    return NetSuiteClient(
+        base_url=s.netsuite_base_url,
+        auth=auth,
+        timeout=(s.netsuite_timeout_connect, s.netsuite_timeout_read),
+        max_tries=s.netsuite_max_tries,
+        on_call=record_call,
+    )

@@ -1,0 +1,63 @@
+"""Outbox relay: re-publish events the broker never got (Redis down at intake, or lost since)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import redis
+from sqlalchemy import or_, select
+
+from app.config import get_settings
+from app.db.models import EventStatus, WebhookEvent
+from app.db.session import session_scope
+from app.publish import publish_event, queue_for_topic
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def relay_pending(now: datetime | None = None, redis_client: redis.Redis | None = None) -> int:
+    """Publish events still `received` after OUTBOX_RELAY_AFTER_SECONDS. Returns how many were published.
+
+    An event is relayed once, then again only after OUTBOX_REPUBLISH_AFTER_SECONDS. While its queue still
+    holds messages, a young event is most likely waiting in it (a backlog, not a loss), so it is left alone
+    until the republish age: a flash-sale backlog is not doubled by the relay.
+    """
+    s = get_settings()
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(seconds=s.outbox_relay_after_seconds)
+    stale = now - timedelta(seconds=s.outbox_republish_after_seconds)
+    client = redis_client or redis.Redis.from_url(s.redis_url, socket_connect_timeout=3, socket_timeout=10)
+    depths: dict[str, int] = {}
+    published = 0
+    with session_scope() as session:
+        rows = session.scalars(
+            select(WebhookEvent)
+            .where(
+                WebhookEvent.status == EventStatus.RECEIVED,
+                WebhookEvent.received_at < cutoff,
+                or_(WebhookEvent.published_at.is_(None), WebhookEvent.published_at < stale),
+                or_(WebhookEvent.attempts == 0, WebhookEvent.received_at < stale),
+            )
+            .order_by(WebhookEvent.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for event in rows:
+            queue = queue_for_topic(event.topic)
+            if queue is None:
+                continue
+            if queue not in depths:
+                depths[queue] = int(client.llen(queue))
+            if depths[queue] > 0 and event.received_at >= stale:
+                continue
+            if publish_event(event.id, event.topic):
+                event.published_at = now
+                published += 1
+            else:
+                break  # broker down: the next run tries again
+    if published:
+        log.warning("outbox relay re-published %d event(s)", published)
+    return published

@@ -1,0 +1,115 @@
+"""POST /webhooks/shopify: verify, validate, record, publish after commit. Never calls Shopify or NetSuite."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.db.models import EventStatus, WebhookEvent
+from app.db.session import engine_for
+from app.publish import publish_event, queue_for_topic
+from schemas.shopify import envelope_resource_id
+from shopify_client.webhooks import verify
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__)
+
+REQUIRED_HEADERS = (
+    "X-Shopify-Topic",
+    "X-Shopify-Shop-Domain",
+    "X-Shopify-Webhook-Id",
+    "X-Shopify-API-Version",
+)
+
+
+def _reject(status: int, reason: str, message: str, **extra: str):
+    # The log names the reason and the delivery; never the body, never the signature.
+    log.warning(
+        "webhook rejected status=%s reason=%s webhook_id=%s topic=%s",
+        status,
+        reason,
+        request.headers.get("X-Shopify-Webhook-Id", "-")[:100],
+        request.headers.get("X-Shopify-Topic", "-")[:100],
+    )
+    return jsonify({"error": reason, "message": message, **extra}), status
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@bp.post("/webhooks/shopify")
+def receive_shopify_webhook():
+    settings = current_app.config["SETTINGS"]
+    limit = settings.webhook_max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _reject(413, "body_too_large", f"body exceeds {limit} bytes")
+    # get_data honours MAX_CONTENT_LENGTH for chunked bodies too (raises 413 through the error handler).
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        return _reject(413, "body_too_large", f"body exceeds {limit} bytes")
+
+    if not verify(body, request.headers.get("X-Shopify-Hmac-Sha256"), settings.shopify_webhook_secrets):
+        return _reject(401, "invalid_hmac", "X-Shopify-Hmac-Sha256 does not match the body")
+
+    missing = [h for h in REQUIRED_HEADERS if not request.headers.get(h, "").strip()]
+    if missing:
+        return _reject(400, "missing_headers", "missing header(s): " + ", ".join(missing), missing=missing)
+    shop = request.headers["X-Shopify-Shop-Domain"].strip().lower()
+    if shop != settings.shopify_shop:
+        return _reject(400, "unknown_shop", f"shop {shop!r} is not the configured SHOPIFY_SHOP")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _reject(400, "invalid_json", f"body is not valid JSON: {exc.__class__.__name__}")
+    if not isinstance(payload, dict):
+        return _reject(400, "invalid_json", "body is not a JSON object")
+
+    topic = request.headers["X-Shopify-Topic"].strip()
+    webhook_id = request.headers["X-Shopify-Webhook-Id"].strip()
+    handled = queue_for_topic(topic) is not None
+    row = {
+        "webhook_id": webhook_id[:255],
+        "event_id": (request.headers.get("X-Shopify-Event-Id") or None),
+        "topic": topic[:100],
+        "shop": shop,
+        "api_version": request.headers["X-Shopify-API-Version"].strip()[:20],
+        "triggered_at": _parse_time(request.headers.get("X-Shopify-Triggered-At")),
+        "raw_body": body,
+        "resource_id": envelope_resource_id(topic, payload),
+        "status": EventStatus.RECEIVED if handled else EventStatus.IGNORED,
+        "attempts": 0,
+    }
+    stmt = (
+        insert(WebhookEvent)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["webhook_id"])
+        .returning(WebhookEvent.id)
+    )
+    try:
+        with engine_for(settings.sqlalchemy_url).begin() as conn:
+            event_id = conn.execute(stmt).scalar()
+    except (OperationalError, PoolTimeout, DBAPIError) as exc:
+        log.error("webhook not stored, database unavailable: %s", exc.__class__.__name__)
+        return jsonify({"error": "unavailable", "message": "database unavailable, retry later"}), 503
+
+    if event_id is None:
+        log.info("duplicate delivery webhook_id=%s topic=%s", webhook_id[:100], topic)
+        return jsonify({"status": "duplicate"}), 200
+    if not handled:
+        log.info("ignored topic %s event=%s", topic, event_id)
+        return jsonify({"status": "ignored", "event": event_id}), 200
+    published = publish_event(event_id, topic)
+    return jsonify({"status": "accepted", "event": event_id, "published": published}), 200

@@ -1,0 +1,122 @@
+"""Inbound Shopify webhook payloads (REST resource shapes), loaded per API version.
+
+Unknown fields are tolerated (Shopify adds fields every quarter); fields the mapping needs are required and
+typed. Ids exceed 2**53, so they are loaded as Python ints from the JSON text (never through float), and money
+is Decimal.
+"""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+__all__ = [
+    "ValidationError",
+    "OrderSchema",
+    "envelope_resource_id",
+    "order_schema_for",
+    "SUPPORTED_API_VERSIONS",
+]
+
+# Versions whose order payload shape we have checked against the real fixtures. Unknown versions load with the
+# newest schema; the count of unknown fields per version arrives with the schema-drift work.
+SUPPORTED_API_VERSIONS = ("2024-10", "2025-01", "2025-04", "2025-07", "2025-10", "2026-01", "2026-04")
+
+Money = fields.Decimal  # shorthand: money is always Decimal, never float
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class AddressSchema(_Lenient):
+    first_name = fields.String(allow_none=True)
+    last_name = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    company = fields.String(allow_none=True)
+    address1 = fields.String(allow_none=True)
+    address2 = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    province = fields.String(allow_none=True)
+    province_code = fields.String(allow_none=True)
+    zip = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    country_code = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class CustomerSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)
+    email = fields.String(allow_none=True)
+    first_name = fields.String(allow_none=True)
+    last_name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class LineItemSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)
+    variant_id = fields.Integer(allow_none=True, strict=True)
+    product_id = fields.Integer(allow_none=True, strict=True)
+    sku = fields.String(required=True, allow_none=True)
+    title = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    price = Money(required=True)
+    total_discount = Money(load_default=None, allow_none=True)
+    fulfillment_status = fields.String(allow_none=True)
+
+
+class ShippingLineSchema(_Lenient):
+    code = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    price = Money(required=True)
+
+
+class TaxLineSchema(_Lenient):
+    title = fields.String(allow_none=True)
+    price = Money(required=True)
+    rate = fields.Decimal(allow_none=True)
+
+
+class DiscountCodeSchema(_Lenient):
+    code = fields.String(allow_none=True)
+    amount = Money(allow_none=True)
+
+
+class OrderSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)
+    name = fields.String(required=True)
+    order_number = fields.Integer(allow_none=True, strict=True)
+    email = fields.String(allow_none=True)
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    financial_status = fields.String(allow_none=True)
+    fulfillment_status = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    total_price = Money(required=True)
+    subtotal_price = Money(allow_none=True)
+    total_tax = Money(load_default=None, allow_none=True)
+    total_discounts = Money(load_default=None, allow_none=True)
+    line_items = fields.List(fields.Nested(LineItemSchema), required=True)
+    shipping_lines = fields.List(fields.Nested(ShippingLineSchema), load_default=list)
+    tax_lines = fields.List(fields.Nested(TaxLineSchema), load_default=list)
+    discount_codes = fields.List(fields.Nested(DiscountCodeSchema), load_default=list)
+    billing_address = fields.Nested(AddressSchema, allow_none=True)
+    shipping_address = fields.Nested(AddressSchema, allow_none=True)
+    customer = fields.Nested(CustomerSchema, allow_none=True)
+
+
+def order_schema_for(api_version: str) -> OrderSchema:
+    """The order schema for a delivery's X-Shopify-API-Version (one shape for all supported versions so far)."""
+    return OrderSchema()
+
+
+def envelope_resource_id(topic: str, payload: dict) -> int | None:
+    """The id of the resource an event is about (order id for orders/*, the order behind a refund...)."""
+    key = "order_id" if topic.startswith(("fulfillments/", "refunds/")) else "id"
+    if topic.startswith("inventory_levels/"):
+        key = "inventory_item_id"
+    value = payload.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,3 @@
+from shopify_client.webhooks import sign, verify
+
+__all__ = ["sign", "verify"]

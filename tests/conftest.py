@@ -1,0 +1,91 @@
+"""Shared test environment: real PostgreSQL (database shopsync_test) and Redis (db 15) on this machine.
+
+The environment is fixed here, before anything imports app.config, so every test and every process a test
+starts sees the same settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from app.devstack import free_port
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "shopify"
+if not FIXTURES.exists():  # a clean clone has shared/ beside the repo, not above it
+    FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "shopify"
+
+SIM_PORT = free_port()
+TEST_DB = "shopsync_test"
+TEST_ENV = {
+    "DATABASE_URL": f"postgresql://root@127.0.0.1:5432/{TEST_DB}",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "SHOPIFY_SHOP": "test-store.myshopify.com",
+    "SHOPIFY_WEBHOOK_SECRETS": "test-secret-new,test-secret-old",
+    "SHOPIFY_ADMIN_TOKEN": "shpat_test",
+    "SHOPIFY_API_VERSION": "2026-04",
+    "NETSUITE_ACCOUNT_ID": "1234567_SB1",
+    "NETSUITE_CONSUMER_KEY": "sim-consumer-key",
+    "NETSUITE_CONSUMER_SECRET": "sim-consumer-secret",
+    "NETSUITE_TOKEN_ID": "sim-token-id",
+    "NETSUITE_TOKEN_SECRET": "sim-token-secret",
+    "NETSUITE_BASE_URL": f"http://127.0.0.1:{SIM_PORT}/services/rest",
+    "NETSUITE_MAX_TRIES": "2",
+    "OPS_TOKEN": "test-ops-token",
+    "TASK_RETRY_BACKOFF_MAX": "4",
+    "LOG_LEVEL": "INFO",
+}
+os.environ.update(TEST_ENV)
+
+SECRET = "test-secret-new"
+SHOP = TEST_ENV["SHOPIFY_SHOP"]
+FIXTURE_SKUS = [("IPOD2008GREEN", "iPod Nano green"), ("IPOD2008RED", "iPod Nano red"),
+                ("IPOD2008BLACK", "iPod Nano black")]
+
+
+def load_fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def database() -> str:
+    """A fresh test database built by the same migrations `shopsync db upgrade` runs."""
+    from app.config import get_settings
+    from app.db.migrate import upgrade
+
+    with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
+    upgrade(get_settings().sqlalchemy_url)
+    return get_settings().sqlalchemy_url
+
+
+TABLES = "webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, netsuite_item_map"
+
+
+@pytest.fixture
+def clean_db(database: str) -> str:
+    from sqlalchemy import text
+
+    from app.db.session import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    return database
+
+
+@pytest.fixture
+def redis_db():
+    import redis
+
+    client = redis.Redis.from_url(TEST_ENV["REDIS_URL"])
+    client.flushdb()
+    yield client
+    client.close()

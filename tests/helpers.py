@@ -1,0 +1,24 @@
+"""Test helpers: signed Shopify deliveries."""
+
+from __future__ import annotations
+
+import uuid
+
+from shopify_client.webhooks import sign
+from tests.conftest import SECRET, SHOP
+
+
+def shopify_headers(body: bytes, topic: str = "orders/create", webhook_id: str | None = None,
+                    secret: str = SECRET, shop: str = SHOP, **overrides: str) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body, secret),
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-API-Version": "2026-04",
+        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-11-23T07:00:00.000Z",
+    }
+    headers.update(overrides)
+    return headers

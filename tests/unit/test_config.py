@@ -1,0 +1,52 @@
+import pytest
+
+from app.config import REQUIRED, ConfigError, load_settings, sqlalchemy_url
+
+BASE = {name: f"value-{name.lower()}" for name in REQUIRED}
+BASE["SHOPIFY_SHOP"] = "Store.myshopify.com"
+BASE["NETSUITE_ACCOUNT_ID"] = "1234567_SB1"
+
+
+def test_missing_required_settings_are_all_named():
+    env = dict(BASE)
+    del env["NETSUITE_TOKEN_SECRET"]
+    del env["OPS_TOKEN"]
+    with pytest.raises(ConfigError) as err:
+        load_settings(env)
+    assert "NETSUITE_TOKEN_SECRET" in str(err.value) and "OPS_TOKEN" in str(err.value)
+
+
+def test_defaults_follow_the_contract():
+    s = load_settings(BASE)
+    assert s.redis_url == "redis://127.0.0.1:6379/0"
+    assert s.shopify_api_version == "2026-04"
+    assert s.netsuite_concurrency == 12
+    assert s.shopify_shop == "store.myshopify.com"
+    assert s.netsuite_base_url == "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest"
+    assert s.shopify_admin_url == "https://store.myshopify.com/admin/api/2026-04/graphql.json"
+    assert s.database_url.endswith("/shopsync")
+    assert s.webhook_max_body_bytes == 2 * 1024 * 1024
+
+
+def test_secrets_list_newest_first_and_hidden_from_repr():
+    s = load_settings({**BASE, "SHOPIFY_WEBHOOK_SECRETS": "new-one, old-one"})
+    assert s.shopify_webhook_secrets == ("new-one", "old-one")
+    text = repr(s)
+    assert "new-one" not in text and BASE["NETSUITE_CONSUMER_SECRET"] not in text
+
+
+def test_database_url_forms():
+    assert sqlalchemy_url("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
+    assert sqlalchemy_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert sqlalchemy_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    with pytest.raises(ConfigError):
+        load_settings({**BASE, "DATABASE_URL": "mysql://u@h/db"})
+
+
+def test_bad_numbers_and_field_names_are_rejected():
+    with pytest.raises(ConfigError, match="NETSUITE_CONCURRENCY"):
+        load_settings({**BASE, "NETSUITE_CONCURRENCY": "lots"})
+    with pytest.raises(ConfigError, match="NETSUITE_ITEM_SKU_FIELD"):
+        load_settings({**BASE, "NETSUITE_ITEM_SKU_FIELD": "itemid; DROP"})
+    s = load_settings({**BASE, "NETSUITE_CURRENCY_MAP": "usd=1, cad=3"})
+    assert s.netsuite_currency_map == {"USD": "1", "CAD": "3"}

@@ -1,0 +1,42 @@
+import logging
+
+from app.domain.errors import UnknownSku
+from app.logging_setup import PiiMaskingFilter, mask_pii
+from app.services.failures import classify
+from netsuite_client.errors import AuthError, ConcurrencyLimitError, ServerError, ValidationError
+from tasks.base import retry_countdown
+
+
+def test_personal_data_is_masked():
+    text = mask_pii("customer bob.norman@hostmail.com phone 555-625-1199 order 450789469")
+    assert "bob.norman" not in text and "hostmail" not in text
+    assert "555-625-1199" not in text
+    assert "450789469" in text  # ids stay readable
+
+
+def test_filter_masks_arguments_of_any_record():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "mail %s", ("a.person@example.com",), None)
+    PiiMaskingFilter().filter(record)
+    assert "a.person@example.com" not in record.getMessage()
+
+
+def test_retry_countdown_is_capped_and_jittered():
+    values = [retry_countdown(r, cap=30) for r in range(12) for _ in range(20)]
+    assert all(1.0 <= v <= 30 for v in values)
+    assert len({round(v, 3) for v in values}) > 50
+
+
+def test_failures_are_classified_for_the_dlq():
+    assert classify(UnknownSku(["X"])).retryable is False
+    assert classify(UnknownSku(["X"])).category == "data"
+    assert classify(ConcurrencyLimitError("busy", status=429, code="CONCURRENCY_LIMIT_EXCEEDED")).category == "governance"
+    assert classify(ServerError("boom", status=503)).retryable is True
+    assert classify(AuthError("no", status=401, code="INVALID_LOGIN")).category == "auth"
+    assert classify(ValidationError("bad", status=400, code="INVALID_KEY_OR_REF")).retryable is False
+    assert classify(KeyError("x")).category == "bug"
+
+
+def test_masking_keeps_dates_and_ids_but_not_international_phones():
+    text = mask_pii("at 2008-01-10 id 450789469 call +44 20 7946 0958 or (555) 625-1199")
+    assert "2008-01-10" in text and "450789469" in text
+    assert "7946" not in text and "625-1199" not in text
