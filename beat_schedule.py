@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from celery.schedules import schedule
 
-from app.routing import TASK_OUTBOX_RELAY
 from app.config import Settings
+from app.routing import TASK_OUTBOX_RELAY
 
 
 def build_schedule(settings: Settings) -> dict:

@@ -161,9 +161,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ops_token=get("OPS_TOKEN"),
         webhook_max_body_bytes=integer("WEBHOOK_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
         netsuite_item_sku_field=sku_field,
-        netsuite_default_customer_external_id=get(
-            "NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest"
-        ),
+        netsuite_default_customer_external_id=get("NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest"),
         netsuite_currency_map={k.upper(): v for k, v in currency_map.items()},
         netsuite_discount_item_id=get("NETSUITE_DISCOUNT_ITEM_ID") or None,
         netsuite_timeout_connect=number("NETSUITE_TIMEOUT_CONNECT", 3.05),

@@ -109,7 +109,7 @@ class OrderSchema(_Lenient):
 
 
 def order_schema_for(api_version: str) -> OrderSchema:
-    """The order schema for a delivery's X-Shopify-API-Version (one shape for all supported versions so far)."""
+    """The order schema for a delivery's X-Shopify-API-Version (one shape for every version so far)."""
     return OrderSchema()
 
 

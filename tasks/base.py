@@ -84,9 +84,7 @@ class ShopsyncTask(Task):
                     exc,
                 )
                 raise self.retry(exc=exc, countdown=countdown) from exc
-            category = (
-                "transient" if verdict.retryable and verdict.category != "governance" else verdict.category
-            )
+            category = "transient" if verdict.retryable and verdict.category != "governance" else verdict.category
             self._dead_letter(args, kwargs, exc, category, verdict.code)
             raise
         finally:
@@ -101,9 +99,7 @@ class ShopsyncTask(Task):
         except redis.RedisError:
             pass  # the key expires by itself
 
-    def _dead_letter(
-        self, args: tuple, kwargs: dict, exc: BaseException, category: str, code: str | None
-    ) -> None:
+    def _dead_letter(self, args: tuple, kwargs: dict, exc: BaseException, category: str, code: str | None) -> None:
         delivery = self.request.delivery_info or {}
         queue = delivery.get("routing_key") or delivery.get("exchange") or "orders"
         record_dead_letter(

@@ -1,5 +1,5 @@
-"""The dead-letter holder. Nothing consumes the dead_letter queue in normal operation: its messages are the DLQ.
-If a worker is ever pointed at it, running the task only re-mirrors the PostgreSQL record, never the work."""
+"""The dead-letter holder. Nothing consumes the dead_letter queue in normal operation: its messages are
+the DLQ. A worker pointed at it by mistake hands each message straight back; it never runs the work."""
 
 from __future__ import annotations
 

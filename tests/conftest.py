@@ -43,8 +43,11 @@ os.environ.update(TEST_ENV)
 
 SECRET = "test-secret-new"
 SHOP = TEST_ENV["SHOPIFY_SHOP"]
-FIXTURE_SKUS = [("IPOD2008GREEN", "iPod Nano green"), ("IPOD2008RED", "iPod Nano red"),
-                ("IPOD2008BLACK", "iPod Nano black")]
+FIXTURE_SKUS = [
+    ("IPOD2008GREEN", "iPod Nano green"),
+    ("IPOD2008RED", "iPod Nano red"),
+    ("IPOD2008BLACK", "iPod Nano black"),
+]
 
 
 def load_fixture(name: str) -> dict:

@@ -8,8 +8,14 @@ from shopify_client.webhooks import sign
 from tests.conftest import SECRET, SHOP
 
 
-def shopify_headers(body: bytes, topic: str = "orders/create", webhook_id: str | None = None,
-                    secret: str = SECRET, shop: str = SHOP, **overrides: str) -> dict[str, str]:
+def shopify_headers(
+    body: bytes,
+    topic: str = "orders/create",
+    webhook_id: str | None = None,
+    secret: str = SECRET,
+    shop: str = SHOP,
+    **overrides: str,
+) -> dict[str, str]:
     headers = {
         "Content-Type": "application/json",
         "X-Shopify-Topic": topic,

@@ -81,9 +81,7 @@ class OrderTransition(Base):
     __tablename__ = "order_transitions"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    shopify_order_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("order_state.shopify_order_id"), index=True
-    )
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("order_state.shopify_order_id"), index=True)
     webhook_event_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("webhook_events.id"))
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
@@ -107,9 +105,7 @@ class NetSuiteCallLog(Base):
     duration_ms: Mapped[int] = mapped_column(Integer)
     final_status: Mapped[str] = mapped_column(String(16))
     correlation_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
 
 
 class DeadLetter(Base):

@@ -32,3 +32,9 @@ class MappingError(PermanentError):
 class SchemaError(PermanentError):
     category = "schema"
     code = "SCHEMA"
+
+
+class RetryLater(Exception):
+    """Not a failure of the data: the work cannot run right now (another worker holds it). Retried."""
+
+    code = "BUSY"

@@ -67,8 +67,7 @@ def _address(addr: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not addr:
         return None
     out = {
-        "addressee": addr.get("name")
-        or " ".join(filter(None, [addr.get("first_name"), addr.get("last_name")])),
+        "addressee": addr.get("name") or " ".join(filter(None, [addr.get("first_name"), addr.get("last_name")])),
         "addr1": addr.get("address1"),
         "addr2": addr.get("address2"),
         "city": addr.get("city"),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.config import get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
-from app.domain.errors import PermanentError
+from app.domain.errors import PermanentError, RetryLater
 from app.services.netsuite import get_netsuite
 from app.services.orders import sync_order
 
@@ -40,8 +40,9 @@ def process_event(event_id: int) -> str:
         if event is None:
             exists = session.get(WebhookEvent, event_id) is not None
             if exists:
-                # Another worker holds this event right now (a relay duplicate): let it finish.
-                return "busy"
+                # Locked by another worker (a duplicate message) or by the relay about to commit: come back
+                # later; by then it is either done (and this copy is a no-op) or free to run.
+                raise RetryLater(f"webhook event {event_id} is locked by another transaction")
             raise EventNotFound(f"webhook event {event_id} does not exist")
         if event.status in (EventStatus.DONE, EventStatus.IGNORED, EventStatus.DEAD):
             return f"already {event.status}"
@@ -54,9 +55,7 @@ def process_event(event_id: int) -> str:
         elif event.topic in RECORDED_ONLY_TOPICS:
             result = f"recorded {event.topic}"
         else:
-            raise PermanentError(
-                f"no handler for topic {event.topic}", code="UNHANDLED_TOPIC", category="bug"
-            )
+            raise PermanentError(f"no handler for topic {event.topic}", code="UNHANDLED_TOPIC", category="bug")
 
         event.status = EventStatus.DONE
         event.processed_at = datetime.now(UTC)

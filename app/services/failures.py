@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.domain.errors import PermanentError
+from app.domain.errors import PermanentError, RetryLater
 from netsuite_client.errors import AuthError, ConcurrencyLimitError, NetSuiteError
 
 
@@ -23,6 +23,8 @@ class Verdict:
 def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, PermanentError):
         return Verdict(False, exc.category, exc.code)
+    if isinstance(exc, RetryLater):
+        return Verdict(True, "transient", exc.code)
     if isinstance(exc, ConcurrencyLimitError):
         return Verdict(True, "governance", exc.code)
     if isinstance(exc, AuthError):

@@ -28,19 +28,15 @@ def _store(session: Session, pairs: Iterable[tuple[str, str]]) -> int:
     return len(rows)
 
 
-def resolve_items(
-    session: Session, client: NetSuiteClient, skus: list[str], sku_field: str
-) -> dict[str, str]:
+def resolve_items(session: Session, client: NetSuiteClient, skus: list[str], sku_field: str) -> dict[str, str]:
     """Map each SKU to its NetSuite internal id: from the cached map, asking NetSuite only for SKUs it lacks
     (one SuiteQL query for all of them). SKUs NetSuite does not know are simply absent from the result."""
     known = dict(
-        session.execute(select(ItemMap.sku, ItemMap.netsuite_item_id).where(ItemMap.sku.in_(skus))).tuples()
+        session.execute(select(ItemMap.sku, ItemMap.netsuite_item_id).where(ItemMap.sku.in_(skus))).tuples().all()
     )
     missing = [sku for sku in skus if sku not in known]
     if missing:
-        query = (
-            f"SELECT id, {sku_field} AS sku FROM item WHERE {sku_field} IN {suiteql_in(missing)} ORDER BY id"
-        )
+        query = f"SELECT id, {sku_field} AS sku FROM item WHERE {sku_field} IN {suiteql_in(missing)} ORDER BY id"
         found = {row["sku"]: str(row["id"]) for row in client.suiteql(query) if row.get("sku") in missing}
         _store(session, found.items())
         known.update(found)

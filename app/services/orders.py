@@ -47,9 +47,7 @@ def mapping_config(settings: Settings) -> MappingConfig:
     )
 
 
-def sync_order(
-    session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings
-) -> OrderOutcome:
+def sync_order(session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings) -> OrderOutcome:
     order = load_order(event)
     order_id = order["id"]
     correlation = f"event-{event.id}"

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import redis
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from app.config import get_settings
 from app.db.models import EventStatus, WebhookEvent
@@ -31,7 +31,7 @@ def relay_pending(now: datetime | None = None, redis_client: redis.Redis | None 
     stale = now - timedelta(seconds=s.outbox_republish_after_seconds)
     client = redis_client or redis.Redis.from_url(s.redis_url, socket_connect_timeout=3, socket_timeout=10)
     depths: dict[str, int] = {}
-    published = 0
+    due: list[tuple[int, str]] = []
     with session_scope() as session:
         rows = session.scalars(
             select(WebhookEvent)
@@ -53,11 +53,21 @@ def relay_pending(now: datetime | None = None, redis_client: redis.Redis | None 
                 depths[queue] = int(client.llen(queue))
             if depths[queue] > 0 and event.received_at >= stale:
                 continue
-            if publish_event(event.id, event.topic):
-                event.published_at = now
-                published += 1
-            else:
-                break  # broker down: the next run tries again
+            event.published_at = now
+            due.append((event.id, event.topic))
+    # Publish only after the commit: a worker must never receive an event whose row the relay still locks.
+    published = 0
+    for position, (event_id, topic) in enumerate(due):
+        if not publish_event(event_id, topic):
+            _unmark([eid for eid, _ in due[position:]])
+            break
+        published += 1
     if published:
         log.warning("outbox relay re-published %d event(s)", published)
     return published
+
+
+def _unmark(event_ids: list[int]) -> None:
+    """The broker refused: clear the marks so the next run tries these again at once."""
+    with session_scope() as session:
+        session.execute(update(WebhookEvent).where(WebhookEvent.id.in_(event_ids)).values(published_at=None))

@@ -76,8 +76,9 @@ def test_wrong_shop_is_400(client):
     assert stored() == []
 
 
-@pytest.mark.parametrize("header", ["X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id",
-                                    "X-Shopify-API-Version"])
+@pytest.mark.parametrize(
+    "header", ["X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id", "X-Shopify-API-Version"]
+)
 def test_missing_envelope_header_is_400_naming_it(client, header):
     body = fixture_bytes("orders_create.json")
     headers = shopify_headers(body)
@@ -120,7 +121,9 @@ def test_other_topics_route_to_their_queues(client, redis_db):
         ("inventory_levels_update.json", "inventory_levels/update", "inventory"),
     ]:
         body = fixture_bytes(name)
-        assert client.post("/webhooks/shopify", data=body, headers=shopify_headers(body, topic=topic)).status_code == 200
+        assert (
+            client.post("/webhooks/shopify", data=body, headers=shopify_headers(body, topic=topic)).status_code == 200
+        )
         assert len(queued(redis_db, queue)) == 1
 
 

@@ -29,7 +29,10 @@ def test_retry_countdown_is_capped_and_jittered():
 def test_failures_are_classified_for_the_dlq():
     assert classify(UnknownSku(["X"])).retryable is False
     assert classify(UnknownSku(["X"])).category == "data"
-    assert classify(ConcurrencyLimitError("busy", status=429, code="CONCURRENCY_LIMIT_EXCEEDED")).category == "governance"
+    assert (
+        classify(ConcurrencyLimitError("busy", status=429, code="CONCURRENCY_LIMIT_EXCEEDED")).category
+        == "governance"
+    )
     assert classify(ServerError("boom", status=503)).retryable is True
     assert classify(AuthError("no", status=401, code="INVALID_LOGIN")).category == "auth"
     assert classify(ValidationError("bad", status=400, code="INVALID_KEY_OR_REF")).retryable is False

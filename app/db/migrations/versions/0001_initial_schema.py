@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-23 07:04:00.864396
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0001"
@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_dead_letters_status"), "dead_letters", ["status"], unique=False)
-    op.create_index(
-        op.f("ix_dead_letters_webhook_event_id"), "dead_letters", ["webhook_event_id"], unique=False
-    )
+    op.create_index(op.f("ix_dead_letters_webhook_event_id"), "dead_letters", ["webhook_event_id"], unique=False)
     op.create_table(
         "netsuite_call_log",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -62,19 +60,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        op.f("ix_netsuite_call_log_created_at"), "netsuite_call_log", ["created_at"], unique=False
-    )
-    op.create_index(
-        op.f("ix_netsuite_call_log_external_id"), "netsuite_call_log", ["external_id"], unique=False
-    )
+    op.create_index(op.f("ix_netsuite_call_log_created_at"), "netsuite_call_log", ["created_at"], unique=False)
+    op.create_index(op.f("ix_netsuite_call_log_external_id"), "netsuite_call_log", ["external_id"], unique=False)
     op.create_table(
         "netsuite_item_map",
         sa.Column("sku", sa.String(length=255), nullable=False),
         sa.Column("netsuite_item_id", sa.String(length=64), nullable=False),
-        sa.Column(
-            "refreshed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("refreshed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("sku"),
     )
     op.create_table(
@@ -112,9 +104,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("webhook_id"),
     )
     op.create_index("ix_webhook_events_resource", "webhook_events", ["topic", "resource_id"], unique=False)
-    op.create_index(
-        "ix_webhook_events_status_received", "webhook_events", ["status", "received_at"], unique=False
-    )
+    op.create_index("ix_webhook_events_status_received", "webhook_events", ["status", "received_at"], unique=False)
     op.create_table(
         "order_transitions",
         sa.Column("id", sa.BigInteger(), nullable=False),

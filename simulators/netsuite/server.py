@@ -1,0 +1,858 @@
+"""A NetSuite REST web services simulator: a WSGI app the real client can talk to unchanged.
+
+Base URL `http://127.0.0.1:<port>/services/rest`. Token-Based Authentication, the account-wide concurrency
+cap, records with NetSuite's sublist semantics, transforms, and SuiteQL over an SQLite mirror of the state.
+`/_sim/...` (no auth) exposes stats, records, configuration and fault injection for tests and demos.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import random
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from oauthlib.oauth1.rfc5849 import signature as oauth_signature
+from oauthlib.oauth1.rfc5849 import utils as oauth_utils
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from simulators.netsuite.state import (
+    RECORD_TYPES,
+    SUITEQL_ROW_CEILING,
+    ApiError,
+    Fault,
+    Record,
+    Settings,
+    State,
+    canonical_type,
+    is_transaction,
+    transaction_total,
+)
+
+REST_PREFIX = "/services/rest"
+SIM_PREFIX = "/_sim"
+TIMESTAMP_WINDOW_S = 300
+SUITEQL_MAX_LIMIT = 1000
+
+DEFAULT_SEED_ITEMS: list[tuple[str, str]] = [
+    # The SKUs of the shared Shopify fixtures, so the demo order maps onto existing items.
+    ("IPOD2008GREEN", "IPod Nano - 8GB Green"),
+    ("IPOD2008RED", "IPod Nano - 8GB Red"),
+    ("IPOD2008BLACK", "IPod Nano - 8GB Black"),
+    ("DEMO-TSHIRT-M", "Demo T-Shirt (M)"),
+    ("DEMO-MUG", "Demo Mug"),
+]
+
+
+@dataclass
+class SimulatorConfig:
+    account_id: str = "1234567_SB1"
+    consumer_key: str = "sim-consumer-key"
+    # Fixed development credentials of a local simulator, not secrets.
+    consumer_secret: str = "sim-consumer-secret"  # noqa: S105
+    token_id: str = "sim-token-id"  # noqa: S105
+    token_secret: str = "sim-token-secret"  # noqa: S105
+    concurrency_limit: int = 15
+    latency_ms: int = 0
+    latency_jitter_ms: int = 0
+    seed_items: list[tuple[str, str]] = field(default_factory=lambda: list(DEFAULT_SEED_ITEMS))
+    verify_auth: bool = True
+    seed_locations: list[str] = field(default_factory=lambda: ["Main Warehouse"])
+    # On-hand (and available) quantity of every seeded item at every seeded location.
+    seed_quantity: int = 100
+
+
+# Token-Based Authentication
+
+
+@dataclass(frozen=True)
+class TbaCredentials:
+    consumer_key: str
+    consumer_secret: str
+    token_id: str
+    token_secret: str
+
+
+def netsuite_realm(account_id: str) -> str:
+    """The OAuth realm NetSuite expects: the account id uppercased with `_` (`1234567_SB1`)."""
+    return account_id.strip().upper().replace("-", "_")
+
+
+def tba_signature(
+    method: str, url: str, params: Iterable[tuple[str, str]], consumer_secret: str, token_secret: str
+) -> str:
+    """HMAC-SHA256 signature of a request: base string from the method, the URL without its query and
+    the sorted parameters (query, form body, oauth_* less realm and oauth_signature)."""
+    base_uri = oauth_signature.base_string_uri(url)
+    normalized = oauth_signature.normalize_parameters(list(params))
+    base_string = oauth_signature.signature_base_string(method.upper(), base_uri, normalized)
+    key = f"{oauth_utils.escape(consumer_secret)}&{oauth_utils.escape(token_secret)}"
+    digest = hmac.new(key.encode("utf-8"), base_string.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+NonceCheck = Callable[[str, str, int, int, int], bool]
+
+
+def check_tba(
+    *,
+    method: str,
+    url: str,
+    authorization: str,
+    credentials: TbaCredentials,
+    realm: str,
+    now: int,
+    body_params: Sequence[tuple[str, str]] = (),
+    remember_nonce: NonceCheck | None = None,
+    window_s: int = TIMESTAMP_WINDOW_S,
+) -> str | None:
+    """Verify a TBA Authorization header for a request to `url` (with its query). None if it passes,
+    otherwise the reason, which only goes to the simulator's log: NetSuite tells the client nothing."""
+    try:
+        # Header values arrive percent-encoded (RFC 5849 3.5.1) and the parser leaves them so.
+        header = {k: oauth_utils.unescape(v) for k, v in oauth_utils.parse_authorization_header(authorization)}
+    except (ValueError, TypeError, IndexError):
+        return "malformed Authorization header"
+    if header.get("realm") != realm:
+        return f"realm {header.get('realm')!r} is not {realm!r}"
+    if header.get("oauth_signature_method") != "HMAC-SHA256":
+        return f"signature method {header.get('oauth_signature_method')!r} is not HMAC-SHA256"
+    if header.get("oauth_version", "1.0") != "1.0":
+        return "oauth_version must be 1.0"
+    for name in ("oauth_consumer_key", "oauth_token", "oauth_nonce", "oauth_timestamp", "oauth_signature"):
+        if not header.get(name):
+            return f"{name} missing"
+    if not hmac.compare_digest(header["oauth_consumer_key"].encode(), credentials.consumer_key.encode()):
+        return "unknown consumer key"
+    if not hmac.compare_digest(header["oauth_token"].encode(), credentials.token_id.encode()):
+        return "unknown token"
+    try:
+        timestamp = int(header["oauth_timestamp"])
+    except ValueError:
+        return "oauth_timestamp is not an integer"
+    if abs(now - timestamp) > window_s:
+        return "oauth_timestamp outside the accepted window"
+    params = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    params += list(body_params)
+    params += [(k, v) for k, v in header.items() if k.startswith("oauth_") and k != "oauth_signature"]
+    expected = tba_signature(method, url, params, credentials.consumer_secret, credentials.token_secret)
+    if not hmac.compare_digest(expected.encode(), header["oauth_signature"].encode()):
+        return "signature mismatch"
+    # Only a correctly signed request may spend a nonce, or anyone could block a client's next nonce.
+    if remember_nonce is not None and not remember_nonce(
+        header["oauth_token"], header["oauth_nonce"], timestamp, now, window_s
+    ):
+        return "nonce replayed"
+    return None
+
+
+# responses
+
+_STATUS_TYPES = {
+    400: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1", "Bad Request"),
+    401: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2", "Unauthorized"),
+    403: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.4", "Forbidden"),
+    404: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.5", "Not Found"),
+    405: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.6", "Method Not Allowed"),
+    429: ("https://www.rfc-editor.org/rfc/rfc6585.html#section-4", "Too Many Requests"),
+    500: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.1", "Internal Server Error"),
+    502: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.3", "Bad Gateway"),
+    503: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.4", "Service Unavailable"),
+    504: ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.5", "Gateway Timeout"),
+}
+
+LOGIN_DETAIL = (
+    "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
+    "Setup > Users/Roles > User Management > View Login Audit Trail."
+)
+CONCURRENCY_DETAIL = "Concurrent request limit exceeded. Request blocked."
+
+
+def error_body(error: ApiError) -> dict[str, Any]:
+    type_url, title = _STATUS_TYPES.get(
+        error.status, ("https://www.rfc-editor.org/rfc/rfc9110.html#section-15", "Error")
+    )
+    detail: dict[str, Any] = {"detail": error.detail}
+    if error.path is not None:
+        detail["o:errorPath"] = error.path
+    if error.query_param is not None:
+        detail["o:errorQueryParam"] = error.query_param
+    detail["o:errorCode"] = error.code
+    return {"type": type_url, "title": title, "status": error.status, "o:errorDetails": [detail]}
+
+
+def _json_response(status: int, body: Any, kind: str = "singular") -> Response:
+    # NetSuite answers with its own media type; clients that only call .json() do not notice.
+    return Response(
+        json.dumps(body),
+        status=status,
+        content_type=f"application/vnd.oracle.resource+json; type={kind}; charset=UTF-8",
+    )
+
+
+def _error_response(error: ApiError) -> Response:
+    return _json_response(error.status, error_body(error), kind="error")
+
+
+def _no_content(location: str | None = None) -> Response:
+    response = Response(status=204)
+    if location is not None:
+        response.headers["Location"] = location
+    return response
+
+
+def _sim_json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _suiteql_value(value: Any) -> str:
+    # SuiteQL answers every value as a string, numbers included.
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _plain(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# routing
+
+
+@dataclass
+class Route:
+    kind: str  # collection | instance | sublist | line | transform | suiteql | unknown
+    operation: str
+    raw_type: str = ""
+    record_type: str | None = None
+    key: str = ""
+    line: str = ""
+    target: str = ""
+
+
+def _parse_route(method: str, segments: list[str]) -> Route:
+    if segments == ["query", "v1", "suiteql"]:
+        return Route("suiteql", f"{method} suiteql")
+    if len(segments) >= 3 and segments[:2] == ["record", "v1"]:
+        raw_type = segments[2]
+        record_type = canonical_type(raw_type)
+        name = record_type or raw_type
+        rest = segments[3:]
+        common = {"raw_type": raw_type, "record_type": record_type}
+        if not rest:
+            return Route("collection", f"{method} {name}", **common)
+        key = rest[0]
+        if len(rest) == 1:
+            return Route("instance", f"{method} {name}", key=key, **common)
+        if rest[1:] == ["item"]:
+            return Route("sublist", f"{method} {name}", key=key, **common)
+        if len(rest) == 3 and rest[1] == "item":
+            return Route("line", f"{method} {name}", key=key, line=rest[2], **common)
+        if len(rest) == 3 and rest[1] == "!transform":
+            target = canonical_type(rest[2]) or rest[2]
+            return Route("transform", f"{method} {name}/!transform/{target}", key=key, target=rest[2], **common)
+    return Route("unknown", f"{method} unknown")
+
+
+def _raw_request_target(environ: dict[str, Any]) -> tuple[str, str]:
+    """(path, query) as the client sent them, percent-encoding intact: that is what it signed."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        if raw.startswith(("http://", "https://")):
+            parts = urlsplit(raw)
+            return parts.path, parts.query
+        path, _, query = raw.partition("?")
+        return path, query
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    return quote(path), environ.get("QUERY_STRING", "")
+
+
+class SimulatorApp:
+    """The WSGI application. `state` is the live simulator state (tests may read it directly)."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.realm = netsuite_realm(config.account_id)
+        self.credentials = TbaCredentials(
+            config.consumer_key, config.consumer_secret, config.token_id, config.token_secret
+        )
+        self.state = State(
+            settings=Settings(
+                latency_ms=config.latency_ms,
+                latency_jitter_ms=config.latency_jitter_ms,
+                concurrency_limit=config.concurrency_limit,
+                verify_auth=config.verify_auth,
+            ),
+            seed_items=config.seed_items,
+            seed_locations=config.seed_locations,
+            seed_quantity=config.seed_quantity,
+        )
+        self._random = random.Random()
+        self.auth_failures: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        if request.path == REST_PREFIX or request.path.startswith(REST_PREFIX + "/"):
+            response = self._rest(request)
+        elif request.path.startswith(SIM_PREFIX + "/"):
+            response = self._sim(request)
+        else:
+            response = _sim_json(404, {"error": f"no such path {request.path}"})
+        return response(environ, start_response)
+
+    # /services/rest
+
+    def _rest(self, request: Request) -> Response:
+        if not self.state.begin_request():
+            return _error_response(ApiError(429, "CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL))
+        drop_after = False
+        try:
+            # NetSuite counts a request against the pool before it looks at its credentials.
+            settings = self.state.settings()
+            self._sleep_latency(settings)
+            if settings.verify_auth:
+                reason = self._authenticate(request)
+                if reason is not None:
+                    self.state.note_auth_rejection()
+                    self._remember_auth_failure(reason)
+                    return self._unauthorized()
+            raw_path, _ = _raw_request_target(request.environ)
+            segments = [unquote(s) for s in raw_path[len(REST_PREFIX) :].split("/") if s]
+            route = _parse_route(request.method, segments)
+            self.state.note_call(route.operation)
+            fault = self.state.take_fault(route.operation)
+            if fault is not None:
+                if fault.delay_ms > 0:
+                    time.sleep(fault.delay_ms / 1000)
+                if fault.mode == "drop":
+                    return self._drop(request)
+                if fault.mode == "error":
+                    return self._fault_response(fault.status)
+                drop_after = True
+            response = self._dispatch(route, request)
+        except ApiError as exc:
+            response = _error_response(exc)
+        except Exception:  # noqa: BLE001 - a simulator bug must still look like NetSuite's 500 to the client
+            traceback.print_exc()
+            response = self._fault_response(500)
+        finally:
+            self.state.end_request()
+        if drop_after:
+            return self._drop(request)
+        return response
+
+    def _sleep_latency(self, settings: Settings) -> None:
+        delay_ms = float(settings.latency_ms)
+        if settings.latency_jitter_ms > 0:
+            delay_ms += self._random.uniform(-settings.latency_jitter_ms, settings.latency_jitter_ms)
+        if delay_ms > 0:
+            time.sleep(delay_ms / 1000)
+
+    def _authenticate(self, request: Request) -> str | None:
+        authorization = request.headers.get("Authorization")
+        if not authorization:
+            return "no Authorization header"
+        body_params: list[tuple[str, str]] = []
+        if request.mimetype == "application/x-www-form-urlencoded":
+            # RFC 5849 signs form bodies too; NetSuite's REST API takes JSON, so this is for completeness.
+            body_params = parse_qsl(request.get_data(as_text=True), keep_blank_values=True)
+        path, query = _raw_request_target(request.environ)
+        url = f"{request.scheme}://{request.host}{path}" + (f"?{query}" if query else "")
+        return check_tba(
+            method=request.method,
+            url=url,
+            authorization=authorization,
+            credentials=self.credentials,
+            realm=self.realm,
+            now=int(time.time()),
+            body_params=body_params,
+            remember_nonce=self.state.remember_nonce,
+        )
+
+    def _remember_auth_failure(self, reason: str) -> None:
+        with self.state.lock:
+            self.auth_failures.append(reason)
+            del self.auth_failures[:-50]
+
+    def _unauthorized(self) -> Response:
+        response = _error_response(ApiError(401, "INVALID_LOGIN", LOGIN_DETAIL))
+        response.headers["WWW-Authenticate"] = (
+            f'OAuth realm="{self.realm}", error="token_rejected", error_description="Invalid login attempt."'
+        )
+        return response
+
+    def _fault_response(self, status: int) -> Response:
+        if status == 401:
+            return self._unauthorized()
+        if status == 429:
+            return _error_response(ApiError(429, "CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL))
+        if status >= 500:
+            error_id = f"sim{self._random.getrandbits(48):012x}"
+            detail = f"An unexpected error has occurred. Error ID: {error_id}"
+            return _error_response(ApiError(status, "UNEXPECTED_ERROR", detail))
+        codes = {400: "USER_ERROR", 403: "INSUFFICIENT_PERMISSION", 404: "NONEXISTENT_ID"}
+        return _error_response(ApiError(status, codes.get(status, "USER_ERROR"), "Injected fault."))
+
+    @staticmethod
+    def _drop(request: Request) -> Response:
+        # Shutting the socket makes werkzeug's write fail as a dropped connection, so the client sees the
+        # connection close with no response at all.
+        sock = request.environ.get("werkzeug.socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return Response(status=500)
+
+    def _base_url(self, request: Request) -> str:
+        return f"{request.scheme}://{request.host}{REST_PREFIX}"
+
+    def _dispatch(self, route: Route, request: Request) -> Response:
+        if "respond-async" in request.headers.get("Prefer", "").lower():
+            # Silently answering synchronously would let a client's 202/job-polling path go untested.
+            raise ApiError(400, "USER_ERROR", "The simulator does not support asynchronous requests.")
+        if route.kind == "suiteql":
+            self._require_method(request, "POST")
+            return self._suiteql(request)
+        if route.kind == "unknown":
+            # NetSuite's code for a path it does not serve is not in API_FACTS.
+            raise ApiError(404, "INVALID_URL", f"The requested URL {request.path} does not exist.")
+        record_type = route.record_type
+        if record_type is None:
+            # INVALID_RCRD_TYPE is a plausible code; API_FACTS does not give NetSuite's exact one.
+            raise ApiError(404, "INVALID_RCRD_TYPE", f"Record type '{route.raw_type}' does not exist.")
+        base = self._base_url(request)
+        method = request.method
+        if route.kind == "collection":
+            self._require_method(request, "GET", "POST")
+            if method == "GET":
+                return self._list(request, record_type, base)
+            record = self.state.create(record_type, self._json_body(request))
+            return _no_content(self._record_url(base, record))
+        if route.kind == "instance":
+            self._require_method(request, "GET", "PUT", "PATCH", "DELETE")
+            if method == "GET":
+                record = self.state.get(record_type, route.key)
+                return _json_response(200, self._render(record, base, request))
+            if method == "DELETE":
+                self.state.delete(record_type, route.key)
+                return _no_content()
+            body = self._json_body(request)
+            replace = {name.strip() for name in request.args.get("replace", "").split(",") if name.strip()}
+            if method == "PUT":
+                if not route.key.startswith("eid:"):
+                    raise ApiError(
+                        400,
+                        "USER_ERROR",
+                        "PUT is only supported as an upsert by external ID: record/v1/<type>/eid:<id>.",
+                    )
+                record = self.state.upsert(record_type, route.key[4:], body, replace)
+            else:
+                record = self.state.update(record_type, route.key, body, replace)
+            return _no_content(self._record_url(base, record))
+        if route.kind in ("sublist", "line"):
+            self._require_method(request, "GET")
+            record = self.state.get(record_type, route.key)
+            if not is_transaction(record_type):
+                raise ApiError(404, "INVALID_URL", f"Record type '{record_type}' has no item sublist.")
+            return self._sublist(record, base, route.line)
+        self._require_method(request, "POST")
+        target = canonical_type(route.target)
+        if target is None:
+            raise ApiError(404, "INVALID_RCRD_TYPE", f"Record type '{route.target}' does not exist.")
+        body = self._json_body(request, required=False)
+        record = self.state.transform(record_type, route.key, target, body)
+        return _no_content(self._record_url(base, record))
+
+    @staticmethod
+    def _require_method(request: Request, *allowed: str) -> None:
+        if request.method not in allowed:
+            raise ApiError(405, "USER_ERROR", f"Method {request.method} is not allowed on this resource.")
+
+    @staticmethod
+    def _json_body(request: Request, required: bool = True) -> dict[str, Any]:
+        data = request.get_data(cache=True)
+        if not data.strip():
+            if required:
+                raise ApiError(400, "USER_ERROR", "The request body is empty.")
+            return {}
+        try:
+            body = json.loads(data)
+        except ValueError as exc:
+            raise ApiError(400, "USER_ERROR", f"The request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "USER_ERROR", "The request body must be a JSON object.")
+        return body
+
+    @staticmethod
+    def _record_url(base: str, record: Record) -> str:
+        return f"{base}/record/v1/{record.type}/{record.id}"
+
+    def _line_view(self, record_url: str, line: dict[str, Any]) -> dict[str, Any]:
+        return {"links": [{"rel": "self", "href": f"{record_url}/item/{line['line']}"}], **line}
+
+    def _render(self, record: Record, base: str, request: Request) -> dict[str, Any]:
+        url = self._record_url(base, record)
+        data = dict(record.fields)
+        if is_transaction(record.type):
+            data.setdefault("total", _plain(transaction_total(record)))
+            sublist: dict[str, Any] = {"links": [{"rel": "self", "href": f"{url}/item"}]}
+            if request.args.get("expandSubResources", "").lower() == "true":
+                lines = record.lines or []
+                sublist["items"] = [self._line_view(url, line) for line in lines]
+                sublist["totalResults"] = len(lines)
+            data["item"] = sublist
+        wanted = {name.strip() for name in request.args.get("fields", "").split(",") if name.strip()}
+        if wanted:
+            data = {name: value for name, value in data.items() if name in wanted}
+        return {"links": [{"rel": "self", "href": url}], **data, "id": str(record.id)}
+
+    def _sublist(self, record: Record, base: str, line: str) -> Response:
+        url = self._record_url(base, record)
+        lines = record.lines or []
+        if line:
+            for candidate in lines:
+                if str(candidate["line"]) == line:
+                    return _json_response(200, self._line_view(url, candidate))
+            raise ApiError(
+                404,
+                "NONEXISTENT_ID",
+                "The record instance does not exist. Provide a valid record instance ID.",
+            )
+        body = {
+            "links": [{"rel": "self", "href": f"{url}/item"}],
+            "count": len(lines),
+            "hasMore": False,
+            "items": [self._line_view(url, candidate) for candidate in lines],
+            "offset": 0,
+            "totalResults": len(lines),
+        }
+        return _json_response(200, body, kind="collection")
+
+    def _list(self, request: Request, record_type: str, base: str) -> Response:
+        if request.args.get("q"):
+            # Answering the unfiltered list would quietly give the client wrong records.
+            raise ApiError(400, "USER_ERROR", "The simulator does not support the q filter; use SuiteQL.")
+        limit, offset = self._paging(request)
+        records = self.state.list_records(record_type)
+        page = records[offset : offset + limit]
+        items = [{"links": [{"rel": "self", "href": self._record_url(base, r)}], "id": str(r.id)} for r in page]
+        body = {
+            "links": self._page_links(f"{base}/record/v1/{record_type}", limit, offset, len(records)),
+            "count": len(page),
+            "hasMore": offset + len(page) < len(records),
+            "items": items,
+            "offset": offset,
+            "totalResults": len(records),
+        }
+        return _json_response(200, body, kind="collection")
+
+    @staticmethod
+    def _paging(request: Request) -> tuple[int, int]:
+        values = {}
+        for name, default in (("limit", SUITEQL_MAX_LIMIT), ("offset", 0)):
+            raw = request.args.get(name)
+            try:
+                values[name] = default if raw is None else int(raw)
+            except ValueError:
+                values[name] = -1
+        limit, offset = values["limit"], values["offset"]
+        # INVALID_PARAMETER with o:errorQueryParam is how NetSuite reports a bad query parameter, to the best
+        # of public reports; API_FACTS only fixes the page size (1000) and the 100,000-row ceiling.
+        if not 1 <= limit <= SUITEQL_MAX_LIMIT:
+            raise ApiError(
+                400,
+                "INVALID_PARAMETER",
+                f"Invalid value for the 'limit' parameter: it must be between 1 and {SUITEQL_MAX_LIMIT}.",
+                query_param="limit",
+            )
+        if offset < 0:
+            raise ApiError(400, "INVALID_PARAMETER", "Invalid value for the 'offset' parameter.", query_param="offset")
+        if offset + limit > SUITEQL_ROW_CEILING:
+            raise ApiError(
+                400,
+                "INVALID_PARAMETER",
+                f"Invalid value for the 'offset' parameter: at most {SUITEQL_ROW_CEILING} rows can be paged.",
+                query_param="offset",
+            )
+        return limit, offset
+
+    @staticmethod
+    def _page_links(url: str, limit: int, offset: int, total: int) -> list[dict[str, str]]:
+        def href(at: int) -> str:
+            return f"{url}?limit={limit}&offset={at}"
+
+        last = max(0, (total - 1) // limit * limit)
+        links = [{"rel": "first", "href": href(0)}]
+        if offset > 0:
+            links.append({"rel": "prev", "href": href(max(0, offset - limit))})
+        if offset + limit < total:
+            links.append({"rel": "next", "href": href(offset + limit)})
+        links.append({"rel": "last", "href": href(last)})
+        links.append({"rel": "self", "href": href(offset)})
+        return links
+
+    def _suiteql(self, request: Request) -> Response:
+        preferences = {p.strip().lower() for p in request.headers.get("Prefer", "").split(",")}
+        if "transient" not in preferences:
+            raise ApiError(400, "USER_ERROR", "The 'Prefer: transient' header is required for SuiteQL queries.")
+        limit, offset = self._paging(request)
+        query = self._json_body(request).get("q")
+        if not isinstance(query, str) or not query.strip():
+            raise ApiError(400, "USER_ERROR", 'The request body must be {"q": "<SuiteQL query>"}.')
+        columns, rows = self.state.suiteql(query)
+        page = rows[offset : offset + limit]
+        items = []
+        for row in page:
+            # NetSuite leaves null columns out of a result row entirely (not in API_FACTS; chosen so a client
+            # that indexes a possibly-empty column fails here as it would in production).
+            values = {name: _suiteql_value(v) for name, v in zip(columns, row, strict=True) if v is not None}
+            items.append({"links": [], **values})
+        body = {
+            "links": self._page_links(f"{self._base_url(request)}/query/v1/suiteql", limit, offset, len(rows)),
+            "count": len(page),
+            "hasMore": offset + len(page) < len(rows),
+            "items": items,
+            "offset": offset,
+            "totalResults": len(rows),
+        }
+        return _json_response(200, body, kind="collection")
+
+    # /_sim
+
+    def _sim(self, request: Request) -> Response:
+        try:
+            return self._sim_dispatch(request)
+        except ApiError as exc:
+            return _sim_json(exc.status, {"error": exc.detail})
+        except (TypeError, ValueError) as exc:
+            return _sim_json(400, {"error": str(exc)})
+
+    def _sim_dispatch(self, request: Request) -> Response:
+        path = request.path[len(SIM_PREFIX) :].rstrip("/")
+        method = request.method
+        if path == "/stats" and method == "GET":
+            stats = self.state.stats()
+            stats["recent_auth_failures"] = list(self.auth_failures)
+            return _sim_json(200, stats)
+        if path.startswith("/records/") and method == "GET":
+            record_type = canonical_type(path[len("/records/") :])
+            if record_type is None:
+                return _sim_json(404, {"error": f"unknown record type; one of {list(RECORD_TYPES)}"})
+            return _sim_json(200, [self._dump(r) for r in self.state.list_records(record_type)])
+        if path == "/reset" and method == "POST":
+            body = self._sim_body(request, default={})
+            self.state.reset(items=bool(body.get("items", False)))
+            with self.state.lock:
+                self.auth_failures.clear()
+            return _sim_json(200, {"ok": True})
+        if path == "/items" and method == "GET":
+            items = self.state.list_records("inventoryItem")
+            return _sim_json(200, [_item_entry(r) for r in items])
+        if path == "/items" and method == "POST":
+            return _sim_json(200, self.state.add_items(self._sim_list(request)))
+        if path == "/inventory" and method == "POST":
+            return _sim_json(200, self.state.set_inventory(self._sim_list(request)))
+        if path == "/config" and method == "GET":
+            return _sim_json(200, vars(self.state.settings()))
+        if path == "/config" and method == "POST":
+            return _sim_json(200, vars(self.state.update_settings(_config_changes(self._sim_body(request)))))
+        if path == "/faults" and method == "GET":
+            return _sim_json(200, {"faults": self.state.faults()})
+        if path == "/faults" and method == "POST":
+            return _sim_json(200, {"faults": self.state.add_fault(_fault_from(self._sim_body(request)))})
+        if path == "/faults" and method == "DELETE":
+            self.state.clear_faults()
+            return _sim_json(200, {"faults": []})
+        return _sim_json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
+
+    @staticmethod
+    def _sim_body(request: Request, default: Any = None) -> Any:
+        data = request.get_data(cache=True)
+        if not data.strip():
+            if default is None:
+                raise ValueError("a JSON body is required")
+            return default
+        body = json.loads(data)
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        return body
+
+    @staticmethod
+    def _sim_list(request: Request) -> list[dict[str, Any]]:
+        body = json.loads(request.get_data(cache=True) or b"null")
+        if not isinstance(body, list):
+            raise ValueError("the body must be a JSON list")
+        return body
+
+    @staticmethod
+    def _dump(record: Record) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": str(record.id), **record.fields}
+        if is_transaction(record.type):
+            lines = record.lines or []
+            data["item"] = {"items": lines, "totalResults": len(lines)}
+        return data
+
+
+def _item_entry(record: Record) -> dict[str, Any]:
+    entry = {
+        "id": str(record.id),
+        "itemid": record.fields.get("itemId"),
+        "displayname": record.fields.get("displayName"),
+    }
+    if record.fields.get("externalId") is not None:
+        entry["externalid"] = record.fields["externalId"]
+    return entry
+
+
+def _config_changes(body: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name, value in body.items():
+        if name == "verify_auth":
+            if not isinstance(value, bool):
+                raise ValueError("verify_auth must be a boolean")
+        elif name in ("latency_ms", "latency_jitter_ms", "concurrency_limit"):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer")
+        else:
+            raise ValueError(f"unknown setting {name!r}")
+        changes[name] = value
+    return changes
+
+
+def _fault_from(body: dict[str, Any]) -> Fault:
+    fault = Fault(
+        status=body.get("status", 503),
+        count=body.get("count", 1),
+        match=body.get("match"),
+        mode=body.get("mode", "error"),
+        delay_ms=body.get("delay_ms", 0),
+    )
+    if not isinstance(fault.status, int) or not 400 <= fault.status <= 599:
+        raise ValueError("status must be an HTTP error status (400-599)")
+    if not isinstance(fault.count, int) or fault.count < 1:
+        raise ValueError("count must be a positive integer")
+    if fault.match is not None and not isinstance(fault.match, str):
+        raise ValueError('match must be a string like "PUT salesOrder" (shell wildcards allowed)')
+    if fault.mode not in ("error", "drop", "drop_after"):
+        raise ValueError("mode must be error, drop or drop_after")
+    if not isinstance(fault.delay_ms, int) or fault.delay_ms < 0:
+        raise ValueError("delay_ms must be a non-negative integer")
+    return fault
+
+
+# running it
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def create_app(config: SimulatorConfig) -> SimulatorApp:
+    """The simulator as a WSGI application."""
+    return SimulatorApp(config)
+
+
+def _make_server(config: SimulatorConfig, host: str, port: int, quiet: bool) -> BaseWSGIServer:
+    # Threaded: one thread per request, so more requests than the cap can be in flight and get rejected.
+    return make_server(
+        host,
+        port,
+        create_app(config),
+        threaded=True,
+        request_handler=_QuietRequestHandler if quiet else None,
+    )
+
+
+def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8090, *, quiet: bool = False) -> None:
+    """Run the simulator in the foreground until interrupted."""
+    server = _make_server(config, host, port, quiet)
+    print(
+        f"NetSuite simulator for account {netsuite_realm(config.account_id)} on "
+        f"http://{host}:{server.port}{REST_PREFIX} (control: http://{host}:{server.port}{SIM_PREFIX}/stats)",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def start_in_thread(config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1") -> tuple[BaseWSGIServer, str]:
+    """Start the simulator on a daemon thread; (server, base URL). Stop it with server.shutdown()."""
+    server = _make_server(config, host, port, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, name="netsuite-simulator", daemon=True)
+    thread.start()
+    return server, f"http://{host}:{server.port}{REST_PREFIX}"
+
+
+def load_items_file(path: str) -> list[tuple[str, str]]:
+    """Items from a JSON list of {"itemid", "displayname"} objects or [itemid, displayname] pairs."""
+    entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    items = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            items.append((str(entry["itemid"]), str(entry.get("displayname", entry["itemid"]))))
+        else:
+            itemid, displayname = entry
+            items.append((str(itemid), str(displayname)))
+    return items
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    defaults = SimulatorConfig()
+    parser = argparse.ArgumentParser(prog="python -m simulators.netsuite", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--account-id", default=defaults.account_id)
+    parser.add_argument("--consumer-key", default=defaults.consumer_key)
+    parser.add_argument("--consumer-secret", default=defaults.consumer_secret)
+    parser.add_argument("--token-id", default=defaults.token_id)
+    parser.add_argument("--token-secret", default=defaults.token_secret)
+    parser.add_argument("--concurrency-limit", type=int, default=defaults.concurrency_limit)
+    parser.add_argument("--latency-ms", type=int, default=defaults.latency_ms)
+    parser.add_argument("--latency-jitter-ms", type=int, default=defaults.latency_jitter_ms)
+    parser.add_argument("--items-file", help="JSON list of {itemid, displayname}; replaces the demo items")
+    parser.add_argument("--seed-quantity", type=int, default=defaults.seed_quantity)
+    parser.add_argument("--no-verify-auth", action="store_true", help="accept requests without checking TBA")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    args = parser.parse_args(argv)
+    config = SimulatorConfig(
+        account_id=args.account_id,
+        consumer_key=args.consumer_key,
+        consumer_secret=args.consumer_secret,
+        token_id=args.token_id,
+        token_secret=args.token_secret,
+        concurrency_limit=args.concurrency_limit,
+        latency_ms=args.latency_ms,
+        latency_jitter_ms=args.latency_jitter_ms,
+        verify_auth=not args.no_verify_auth,
+        seed_quantity=args.seed_quantity,
+    )
+    if args.items_file:
+        config.seed_items = load_items_file(args.items_file)
+    serve(config, host=args.host, port=args.port, quiet=args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Real processes, started once for the whole e2e session from the Procfile: the NetSuite simulator,
+gunicorn, the orders and bulk workers, beat, and a private Redis that tests may stop and restart."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from sqlalchemy import text
+
+from app.devstack import Stack, free_port, wait_for_http
+from tests.conftest import FIXTURE_SKUS, TABLES, TEST_ENV
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.2, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+
+
+@dataclass
+class E2E:
+    stack: Stack
+    web: str
+    sim: str
+    redis_port: int
+    run_dir: Path
+
+    # --- the private Redis ---------------------------------------------------------------------------
+    def start_redis(self) -> None:
+        self.stack.start(
+            "redis",
+            f"exec redis-server --bind 127.0.0.1 --port {self.redis_port} --save '' --appendonly no",
+        )
+        import redis
+
+        client = redis.Redis(port=self.redis_port)
+        wait_until(lambda: _ping(client), 10, what="private redis")
+
+    def stop_redis(self) -> None:
+        self.stack.stop("redis")
+
+    # --- the simulator --------------------------------------------------------------------------------
+    def sim_records(self, record_type: str) -> list[dict]:
+        return requests.get(f"{self.sim}/_sim/records/{record_type}", timeout=10).json()
+
+    def sim_stats(self) -> dict:
+        return requests.get(f"{self.sim}/_sim/stats", timeout=10).json()
+
+    def sim_config(self, **values: float) -> None:
+        requests.post(f"{self.sim}/_sim/config", json=values, timeout=10).raise_for_status()
+
+    def sim_items(self) -> dict[str, str]:
+        rows = requests.get(f"{self.sim}/_sim/items", timeout=10).json()
+        return {str(r["id"]): r["itemid"] for r in rows}
+
+    def post(self, body: bytes, headers: dict[str, str]) -> requests.Response:
+        return requests.post(f"{self.web}/webhooks/shopify", data=body, headers=headers, timeout=10)
+
+    def orders_worker_children(self) -> list[psutil.Process]:
+        main = psutil.Process(self.stack.processes["worker_orders"].pid)
+        return main.children(recursive=True)
+
+
+def _ping(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(scope="session")
+def e2e(database: str):
+    run_dir = Path(tempfile.mkdtemp(prefix="shopsync-e2e-"))
+    sim_port, web_port, redis_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        **TEST_ENV,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "NETSUITE_BASE_URL": f"http://127.0.0.1:{sim_port}/services/rest",
+        "PORT": str(web_port),
+        "WORKER_CONCURRENCY": "3",
+        "OUTBOX_RELAY_INTERVAL_SECONDS": "2",
+        "OUTBOX_RELAY_AFTER_SECONDS": "3",
+        "TASK_RETRY_BACKOFF_MAX": "2",
+        "BEAT_SCHEDULE_FILE": str(run_dir / "celerybeat-schedule"),
+    }
+    stack = Stack(env=env, run_dir=run_dir)
+    ctx = E2E(stack, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{sim_port}", redis_port, run_dir)
+    try:
+        ctx.start_redis()
+        stack.start("netsuite", f"exec shopsync simulate netsuite --port {sim_port}")
+        wait_for_http(f"{ctx.sim}/_sim/stats")
+        for name in ("web", "worker_orders", "worker_bulk", "beat"):
+            stack.start(name)
+        wait_for_http(f"{ctx.web}/healthz")
+        time.sleep(2)
+        stack.check_alive()
+        yield ctx
+    finally:
+        stack.stop_all()
+        for managed in stack.processes.values():
+            print(managed.log_tail())
+
+
+@pytest.fixture
+def fresh(e2e: E2E, database: str) -> E2E:
+    """Idle queues, empty tables, an empty simulator holding the fixture's SKUs."""
+    import redis
+
+    from app.db.session import get_engine
+
+    client = redis.Redis(port=e2e.redis_port)
+    wait_until(lambda: all(client.llen(q) == 0 for q in ("orders", "reconcile")), 30, what="idle queues")
+    client.flushdb()
+    with get_engine().begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    requests.post(f"{e2e.sim}/_sim/reset", json={"items": True}, timeout=10).raise_for_status()
+    requests.post(f"{e2e.sim}/_sim/config", json={"latency_ms": 0, "latency_jitter_ms": 0}, timeout=10)
+    requests.post(
+        f"{e2e.sim}/_sim/items", json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS], timeout=10
+    ).raise_for_status()
+    e2e.stack.check_alive()
+    return e2e
