@@ -19,6 +19,8 @@ from sqlalchemy import text
 from app.devstack import Stack, free_port, wait_for_http
 from tests.conftest import FIXTURE_SKUS, TABLES, TEST_ENV
 
+FLOWER_AUTH = "ops:flower-test-password"
+
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.2, what: str = "") -> object:
     deadline = time.monotonic() + timeout
@@ -37,6 +39,7 @@ class E2E:
     sim: str
     redis_port: int
     run_dir: Path
+    flower: str
 
     # --- the private Redis ---------------------------------------------------------------------------
     def start_redis(self) -> None:
@@ -84,7 +87,7 @@ def _ping(client) -> bool:
 @pytest.fixture(scope="session")
 def e2e(database: str):
     run_dir = Path(tempfile.mkdtemp(prefix="shopsync-e2e-"))
-    sim_port, web_port, redis_port = free_port(), free_port(), free_port()
+    sim_port, web_port, redis_port, flower_port = free_port(), free_port(), free_port(), free_port()
     env = {
         **os.environ,
         **TEST_ENV,
@@ -97,14 +100,23 @@ def e2e(database: str):
         "OUTBOX_RELAY_AFTER_SECONDS": "3",
         "TASK_RETRY_BACKOFF_MAX": "2",
         "BEAT_SCHEDULE_FILE": str(run_dir / "celerybeat-schedule"),
+        "FLOWER_PORT": str(flower_port),
+        "FLOWER_BASIC_AUTH": FLOWER_AUTH,
     }
     stack = Stack(env=env, run_dir=run_dir)
-    ctx = E2E(stack, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{sim_port}", redis_port, run_dir)
+    ctx = E2E(
+        stack,
+        f"http://127.0.0.1:{web_port}",
+        f"http://127.0.0.1:{sim_port}",
+        redis_port,
+        run_dir,
+        f"http://127.0.0.1:{flower_port}",
+    )
     try:
         ctx.start_redis()
         stack.start("netsuite", f"exec shopsync simulate netsuite --port {sim_port}")
         wait_for_http(f"{ctx.sim}/_sim/stats")
-        for name in ("web", "worker_orders", "worker_bulk", "beat"):
+        for name in ("web", "worker_orders", "worker_bulk", "beat", "flower"):
             stack.start(name)
         wait_for_http(f"{ctx.web}/healthz")
         time.sleep(2)

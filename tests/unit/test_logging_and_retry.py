@@ -30,8 +30,7 @@ def test_failures_are_classified_for_the_dlq():
     assert classify(UnknownSku(["X"])).retryable is False
     assert classify(UnknownSku(["X"])).category == "data"
     assert (
-        classify(ConcurrencyLimitError("busy", status=429, code="CONCURRENCY_LIMIT_EXCEEDED")).category
-        == "governance"
+        classify(ConcurrencyLimitError("busy", status=429, code="CONCURRENCY_LIMIT_EXCEEDED")).category == "governance"
     )
     assert classify(ServerError("boom", status=503)).retryable is True
     assert classify(AuthError("no", status=401, code="INVALID_LOGIN")).category == "auth"

@@ -66,9 +66,7 @@ def test_guest_order_uses_default_customer_and_discount_needs_an_item():
     payload["total_discounts"] = "10.00"
     with pytest.raises(MappingError, match="NETSUITE_DISCOUNT_ITEM_ID"):
         map_order(OrderSchema().load(payload), ITEMS, CONFIG)
-    with_item = MappingConfig(
-        currency_map={"USD": "1"}, default_customer_external_id="g", discount_item_id="9"
-    )
+    with_item = MappingConfig(currency_map={"USD": "1"}, default_customer_external_id="g", discount_item_id="9")
     so = map_order(OrderSchema().load(payload), ITEMS, with_item).sales_order_body
     assert so["discountItem"] == {"id": "9"} and so["discountRate"] == Decimal("-10.00")
 

@@ -112,9 +112,7 @@ class FakeNetSuite:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/rest"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self.thread.start()
 
     def script(self, *replies: Reply) -> None:
@@ -195,9 +193,7 @@ def test_upsert_puts_by_external_id_with_replace_signed_and_exact_decimals(fake,
         "discountRate": Decimal("-0.10"),
     }
 
-    internal_id = client.upsert(
-        "salesOrder", "shopify-order-1", body, replace=("item",), correlation_id="c-1"
-    )
+    internal_id = client.upsert("salesOrder", "shopify-order-1", body, replace=("item",), correlation_id="c-1")
 
     assert internal_id == "1504"
     (sent,) = fake.requests
@@ -366,9 +362,7 @@ def test_delete_whose_first_attempt_may_have_landed_accepts_404(fake, make_clien
         make_client().delete("customer", 6)
 
 
-def test_transform_is_not_repeated_after_a_failure_that_may_have_created_the_record(
-    fake, make_client, records
-):
+def test_transform_is_not_repeated_after_a_failure_that_may_have_created_the_record(fake, make_client, records):
     fake.script(ns_error(503, "UNEXPECTED_ERROR", "boom"))
     with pytest.raises(ServerError) as caught:
         make_client().transform("salesOrder", 1504, "itemFulfillment", {"item": {"items": []}})
@@ -569,9 +563,7 @@ def test_suiteql_follows_has_more_across_three_pages(fake, make_client, records)
 
 def test_suiteql_refuses_to_offset_past_the_row_ceiling(fake, make_client, monkeypatch):
     monkeypatch.setattr(client_module, "SUITEQL_MAX_ROWS", 4)
-    fake.script(
-        suiteql_page([{"id": "1"}, {"id": "2"}], True, 0), suiteql_page([{"id": "3"}, {"id": "4"}], True, 2)
-    )
+    fake.script(suiteql_page([{"id": "1"}, {"id": "2"}], True, 0), suiteql_page([{"id": "3"}, {"id": "4"}], True, 2))
 
     seen = []
     with pytest.raises(SuiteQLLimitError, match="keyset"):

@@ -11,10 +11,7 @@ def test_every_fixture_yields_its_resource_id():
     assert envelope_resource_id("orders/create", load_fixture("orders_create.json")) == 450789469
     assert envelope_resource_id("fulfillments/create", load_fixture("fulfillments_create.json")) == 450789469
     assert envelope_resource_id("refunds/create", load_fixture("refunds_create.json")) == 450789469
-    assert (
-        envelope_resource_id("inventory_levels/update", load_fixture("inventory_levels_update.json"))
-        == 808950810
-    )
+    assert envelope_resource_id("inventory_levels/update", load_fixture("inventory_levels_update.json")) == 808950810
 
 
 def test_order_fixture_loads_money_as_decimal():

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+import requests
+
+from simulators.netsuite.server import SimulatorConfig, start_in_thread
+from tests.conftest import FIXTURE_SKUS, SIM_PORT
+
+
+@pytest.fixture(scope="session")
+def netsuite_sim():
+    server, base_url = start_in_thread(SimulatorConfig(seed_items=list(FIXTURE_SKUS)), port=SIM_PORT)
+    yield base_url.split("/services/rest")[0]
+    server.shutdown()
+
+
+@pytest.fixture
+def sim(netsuite_sim: str, clean_db) -> str:
+    requests.post(f"{netsuite_sim}/_sim/reset", json={"items": True}, timeout=5).raise_for_status()
+    requests.post(
+        f"{netsuite_sim}/_sim/items", json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS], timeout=5
+    ).raise_for_status()
+    return netsuite_sim
