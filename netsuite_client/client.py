@@ -794,9 +794,7 @@ class NetSuiteClient:
             raise ValueError(f"page_size must be between 1 and {SUITEQL_MAX_PAGE_SIZE}")
         return self._suiteql_pages(query, page_size, correlation_id or uuid.uuid4().hex, lane)
 
-    def _suiteql_pages(
-        self, query: str, page_size: int, correlation_id: str, lane: str
-    ) -> Iterator[dict[str, Any]]:
+    def _suiteql_pages(self, query: str, page_size: int, correlation_id: str, lane: str) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
             page = self._call(
@@ -850,7 +848,5 @@ def _sublist_line(item: dict[str, Any]) -> dict[str, Any]:
 def _suiteql_page(response: requests.Response) -> tuple[tuple[list[Any], bool], None]:
     doc = _json_body(response)
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        raise NetSuiteError(
-            "SuiteQL response has no items", status=response.status_code, code="INVALID_RESPONSE"
-        )
+        raise NetSuiteError("SuiteQL response has no items", status=response.status_code, code="INVALID_RESPONSE")
     return (doc["items"], bool(doc.get("hasMore"))), None

@@ -28,9 +28,7 @@ __all__ = [
 
 # NetSuite reports an exhausted account-wide concurrency pool with these codes, and not always with a 429
 # (SOAP-era codes still surface through REST and RESTlets), so the code wins over the status.
-GOVERNANCE_CODES = frozenset(
-    {"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "WS_REQUEST_BLOCKED"}
-)
+GOVERNANCE_CODES = frozenset({"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "WS_REQUEST_BLOCKED"})
 
 # NetSuite does not document a request-id header for REST; these are the ones seen in the wild. Whatever is
 # present is kept so a support ticket can quote it. UNCONFIRMED: the simulator may send none of them.

@@ -15,9 +15,10 @@ import pytest
 
 from app.devstack import free_port
 
+# The real Shopify payloads live in shared/, beside the repository (as on developers' machines and in CI).
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "shopify"
-if not FIXTURES.exists():  # a clean clone has shared/ beside the repo, not above it
-    FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "shopify"
+if not FIXTURES.is_dir():
+    raise RuntimeError(f"Shopify fixtures not found at {FIXTURES}: shared/ must sit beside the repository")
 
 SIM_PORT = free_port()
 TEST_DB = "shopsync_test"
