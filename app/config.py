@@ -79,6 +79,12 @@ class Settings:
     netsuite_timeout_connect: float = 3.05
     netsuite_timeout_read: float = 30.0
     netsuite_max_tries: int = 3
+    netsuite_lane_shares: Mapping[str, float] = field(
+        default_factory=lambda: {"backfill": 0.25, "reconcile": 0.25, "inventory": 0.25}
+    )
+    netsuite_slot_lease_seconds: float = 35.0
+    netsuite_slot_wait_seconds: float = 5.0
+    netsuite_bulk_slot_wait_seconds: float = 1.0
     task_max_retries: int = 8
     task_retry_backoff_max: int = 600
     worker_lost_max: int = 3
@@ -140,6 +146,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"NETSUITE_ITEM_SKU_FIELD must be a plain column name, got {sku_field!r}")
 
     currency_map = _parse_pairs("NETSUITE_CURRENCY_MAP", get("NETSUITE_CURRENCY_MAP", "USD=1"))
+    lane_shares: dict[str, float] = {}
+    for lane, raw in _parse_pairs(
+        "NETSUITE_LANE_SHARES", get("NETSUITE_LANE_SHARES", "backfill=0.25,reconcile=0.25,inventory=0.25")
+    ).items():
+        try:
+            share = float(raw)
+        except ValueError:
+            raise ConfigError(f"NETSUITE_LANE_SHARES: share of {lane} must be a number, got {raw!r}") from None
+        if not 0 < share <= 1:
+            raise ConfigError(f"NETSUITE_LANE_SHARES: share of {lane} must be in (0, 1], got {share}")
+        if lane == "live":
+            raise ConfigError("NETSUITE_LANE_SHARES: the live lane has no share (it may use the whole budget)")
+        lane_shares[lane] = share
+    read_timeout = number("NETSUITE_TIMEOUT_READ", 30.0)
 
     return Settings(
         database_url=database_url,
@@ -165,8 +185,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         netsuite_currency_map={k.upper(): v for k, v in currency_map.items()},
         netsuite_discount_item_id=get("NETSUITE_DISCOUNT_ITEM_ID") or None,
         netsuite_timeout_connect=number("NETSUITE_TIMEOUT_CONNECT", 3.05),
-        netsuite_timeout_read=number("NETSUITE_TIMEOUT_READ", 30.0),
+        netsuite_timeout_read=read_timeout,
         netsuite_max_tries=integer("NETSUITE_MAX_TRIES", 3, minimum=1),
+        netsuite_lane_shares=lane_shares,
+        # A dead holder's slot must outlive any request it may still have in flight at NetSuite.
+        netsuite_slot_lease_seconds=number("NETSUITE_SLOT_LEASE_SECONDS", read_timeout + 5.0),
+        netsuite_slot_wait_seconds=number("NETSUITE_SLOT_WAIT_SECONDS", 5.0),
+        netsuite_bulk_slot_wait_seconds=number("NETSUITE_BULK_SLOT_WAIT_SECONDS", 1.0),
         task_max_retries=integer("TASK_MAX_RETRIES", 8),
         task_retry_backoff_max=integer("TASK_RETRY_BACKOFF_MAX", 600, minimum=1),
         worker_lost_max=integer("WORKER_LOST_MAX", 3, minimum=1),

@@ -138,7 +138,7 @@ def _reset_state(database_url: str) -> None:
     with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
         conn.execute(
             "TRUNCATE webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, "
-            "netsuite_item_map RESTART IDENTITY CASCADE"
+            "netsuite_item_map, customer_sync RESTART IDENTITY CASCADE"
         )
     redis.Redis.from_url(DEMO_REDIS).flushdb()
 

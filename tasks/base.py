@@ -14,6 +14,7 @@ from celery.exceptions import Ignore, Reject, Retry
 from app.config import get_settings
 from app.services.dlq import FailedTask, record_dead_letter
 from app.services.failures import classify
+from netsuite_client.limiter import SlotUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,19 @@ class ShopsyncTask(Task):
             return self.run(*args, **kwargs)
         except (Retry, Ignore, Reject):
             raise
+        except SlotUnavailable as exc:
+            # The fleet's NetSuite budget is busy: nothing failed and nothing was sent. Give the worker process
+            # back and come again shortly, without spending one of the task's retries.
+            countdown = random.uniform(0.5, 3.0)
+            log.info(
+                "task %s[%s] waiting for a NetSuite slot, again in %.1fs: %s",
+                self.name,
+                self.request.id,
+                countdown,
+                exc,
+            )
+            self.signature_from_request(self.request, countdown=countdown).apply_async()
+            raise Ignore() from exc
         except Exception as exc:
             verdict = classify(exc)
             if verdict.retryable and self.request.retries < self.max_retries:

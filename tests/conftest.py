@@ -71,7 +71,9 @@ def database() -> str:
     return get_settings().sqlalchemy_url
 
 
-TABLES = "webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, netsuite_item_map"
+TABLES = (
+    "webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, netsuite_item_map, customer_sync"
+)
 
 
 @pytest.fixture

@@ -143,3 +143,15 @@ class ItemMap(Base):
     sku: Mapped[str] = mapped_column(String(255), primary_key=True)
     netsuite_item_id: Mapped[str] = mapped_column(String(64))
     refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CustomerSync(Base):
+    """What we last sent NetSuite for each customer: an unchanged customer costs no NetSuite call."""
+
+    __tablename__ = "customer_sync"
+
+    shopify_customer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(255))
+    netsuite_internal_id: Mapped[str | None] = mapped_column(String(64))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

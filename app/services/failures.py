@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.domain.errors import PermanentError, RetryLater
 from netsuite_client.errors import AuthError, ConcurrencyLimitError, NetSuiteError
+from netsuite_client.limiter import SlotUnavailable
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Verdict:
 def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, PermanentError):
         return Verdict(False, exc.category, exc.code)
+    if isinstance(exc, SlotUnavailable):
+        return Verdict(True, "governance", "SLOT_UNAVAILABLE")
     if isinstance(exc, RetryLater):
         return Verdict(True, "transient", exc.code)
     if isinstance(exc, ConcurrencyLimitError):

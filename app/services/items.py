@@ -52,7 +52,7 @@ def refresh_item_map(session: Session, client: NetSuiteClient, sku_field: str) -
             f"SELECT id, {sku_field} AS sku FROM item WHERE isinactive = 'F' AND id > {int(last_id)} "
             "ORDER BY id FETCH FIRST 50000 ROWS ONLY"
         )
-        rows = list(client.suiteql(query, lane="bulk"))
+        rows = list(client.suiteql(query, lane="reconcile"))
         if not rows:
             return total
         total += _store(session, ((r["sku"], str(r["id"])) for r in rows if r.get("sku")))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+import redis
+
 from app.config import get_settings
 from app.db.models import NetSuiteCallLog
 from app.db.session import session_scope
 from netsuite_client import CallRecord, NetSuiteClient, TokenAuth
+from netsuite_client.limiter import LIVE, LimiterConfig, RedisSlotLimiter
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,22 @@ def record_call(call: CallRecord) -> None:
 
 
 @lru_cache(maxsize=1)
+def get_limiter() -> RedisSlotLimiter:
+    """The process's handle on the one fleet-wide budget (state lives in Redis, shared by every process)."""
+    s = get_settings()
+    config = LimiterConfig(
+        max_budget=s.netsuite_concurrency,
+        lane_shares=dict(s.netsuite_lane_shares),
+        lease_s=s.netsuite_slot_lease_seconds,
+        renew_every_s=max(0.2, s.netsuite_slot_lease_seconds / 6),
+        max_wait_s={LIVE: s.netsuite_slot_wait_seconds},
+        default_bulk_wait_s=s.netsuite_bulk_slot_wait_seconds,
+    )
+    client = redis.Redis.from_url(s.redis_url, socket_connect_timeout=3, socket_timeout=10)
+    return RedisSlotLimiter(client, config)
+
+
+@lru_cache(maxsize=1)
 def get_netsuite() -> NetSuiteClient:
     s = get_settings()
     auth = TokenAuth(
@@ -49,4 +68,5 @@ def get_netsuite() -> NetSuiteClient:
         timeout=(s.netsuite_timeout_connect, s.netsuite_timeout_read),
         max_tries=s.netsuite_max_tries,
         on_call=record_call,
+        limiter=get_limiter(),
     )

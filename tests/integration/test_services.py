@@ -145,3 +145,34 @@ def test_dead_letter_is_recorded_mirrored_and_requeued_once(clean_db, redis_db):
         assert s.get(DeadLetter, dead_id).requeue_count == 1
     with pytest.raises(dlq.RequeueError):
         dlq.requeue(dead_id + 100)
+
+
+def test_repeat_customer_is_not_sent_again_and_a_changed_one_is(sim):
+    for n in range(3):
+        payload = load_fixture("orders_create.json")
+        payload["id"] += n
+        events.process_event(store_event(json.dumps(payload).encode(), webhook_id=f"repeat-{n}"))
+    calls = requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]
+    assert calls["PUT customer"] == 1 and calls["PUT salesOrder"] == 3
+    changed = load_fixture("orders_create.json")
+    changed["id"] += 10
+    changed["customer"]["email"] = "bob.new@hostmail.com"
+    events.process_event(store_event(json.dumps(changed).encode(), webhook_id="changed"))
+    calls = requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]
+    assert calls["PUT customer"] == 2
+    [customer] = records(sim, "customer")
+    assert customer["email"] == "bob.new@hostmail.com"
+
+
+def test_customer_deleted_in_netsuite_behind_our_back_is_sent_again(sim):
+    events.process_event(store_event(fixture_bytes("orders_create.json")))
+    [customer] = records(sim, "customer")
+    # Someone deletes the customer in NetSuite (its sales order goes with it in this test).
+    requests.post(f"{sim}/_sim/reset", json={}, timeout=5).raise_for_status()
+    payload = load_fixture("orders_create.json")
+    payload["id"] += 1
+    assert events.process_event(store_event(json.dumps(payload).encode(), webhook_id="after-delete")).startswith(
+        "synced"
+    )
+    assert [c["externalId"] for c in records(sim, "customer")] == ["shopify-customer-207119551"]
+    assert len(records(sim, "salesOrder")) == 1

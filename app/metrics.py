@@ -1,0 +1,72 @@
+"""Prometheus /metrics. Fleet-wide gauges (NetSuite budget, slots, queue and DLQ depths) are read from Redis at
+scrape time, so every gunicorn process reports the same truth without multiprocess bookkeeping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import redis
+from flask import Blueprint, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from app.routing import QUEUES
+from app.services.netsuite import get_limiter
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("metrics", __name__)
+
+
+class FleetCollector(Collector):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("shopsync_redis_up", "1 if Redis answered this scrape")
+        try:
+            limiter = get_limiter()
+            snap = limiter.snapshot()
+            depths = _queue_depths(limiter._redis)  # noqa: SLF001 - same connection, same Redis
+        except redis.RedisError as exc:
+            log.warning("metrics: Redis unavailable (%s)", exc.__class__.__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        budget = GaugeMetricFamily("shopsync_netsuite_budget", "Current adaptive NetSuite concurrency budget")
+        budget.add_metric([], snap["budget"])
+        yield budget
+        maximum = GaugeMetricFamily("shopsync_netsuite_budget_max", "Configured NetSuite budget (NETSUITE_CONCURRENCY)")
+        maximum.add_metric([], snap["max_budget"])
+        yield maximum
+        in_use = GaugeMetricFamily("shopsync_netsuite_slots_in_use", "NetSuite slots held, by lane", labels=["lane"])
+        for lane, count in sorted(snap["by_lane"].items()):
+            in_use.add_metric([lane], count)
+        yield in_use
+        waiting = GaugeMetricFamily("shopsync_netsuite_live_waiting", "Live callers waiting for a NetSuite slot")
+        waiting.add_metric([], snap["live_waiting"])
+        yield waiting
+        queue = GaugeMetricFamily("shopsync_queue_depth", "Messages waiting in each Celery queue", labels=["queue"])
+        for name, depth in depths.items():
+            queue.add_metric([name], depth)
+        yield queue
+        dlq = GaugeMetricFamily("shopsync_dlq_depth", "Dead-lettered tasks waiting in the dead_letter queue")
+        dlq.add_metric([], depths.get("dead_letter", 0))
+        yield dlq
+
+
+def _queue_depths(client: redis.Redis) -> dict[str, int]:
+    pipe = client.pipeline()
+    for name in QUEUES:
+        pipe.llen(name)
+    return dict(zip(QUEUES, (int(n) for n in pipe.execute()), strict=True))
+
+
+REGISTRY = CollectorRegistry()
+REGISTRY.register(FleetCollector())
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)

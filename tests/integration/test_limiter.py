@@ -1,0 +1,124 @@
+"""The fleet-wide NetSuite slot limiter against the real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from netsuite_client.limiter import LimiterConfig, RedisSlotLimiter, SlotUnavailable
+
+
+def make(redis_db, **overrides) -> RedisSlotLimiter:
+    values = {
+        "max_budget": 4,
+        "lease_s": 30.0,
+        "renew_every_s": 10.0,
+        "max_wait_s": {"live": 0.2},
+        "default_bulk_wait_s": 0.1,
+        "key_prefix": "test:limiter",
+    }
+    values.update(overrides)
+    return RedisSlotLimiter(redis_db, LimiterConfig(**values))
+
+
+def test_budget_is_never_exceeded_and_released_slots_come_back(redis_db):
+    limiter = make(redis_db)
+    held = [limiter.acquire() for _ in range(4)]
+    with pytest.raises(SlotUnavailable, match="budget full"):
+        limiter.acquire()
+    limiter.release(held.pop())
+    held.append(limiter.acquire())
+    assert limiter.snapshot()["in_use"] == 4
+
+
+def test_threads_in_a_burst_never_hold_more_than_the_budget(redis_db):
+    limiter = make(redis_db, max_budget=3, max_wait_s={"live": 5.0})
+    current, peak, lock = [0], [0], threading.Lock()
+
+    def work() -> None:
+        for _ in range(5):
+            with limiter.slot():
+                with lock:
+                    current[0] += 1
+                    peak[0] = max(peak[0], current[0])
+                time.sleep(0.01)
+                with lock:
+                    current[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert peak[0] == 3
+    assert limiter.snapshot()["in_use"] == 0
+
+
+def test_a_dead_holders_slot_expires_but_a_live_holder_keeps_it_by_renewing(redis_db):
+    dead = make(redis_db, max_budget=1, lease_s=0.5, renew_every_s=60)
+    dead.acquire()  # never released, never renewed: as if SIGKILLed
+    other = make(redis_db, max_budget=1, lease_s=0.5, renew_every_s=0.1, max_wait_s={"live": 2.0})
+    started = time.monotonic()
+    slot = other.acquire()
+    assert 0.3 < time.monotonic() - started < 2.0  # came back by itself, after about one lease
+    time.sleep(1.2)  # far past the lease: the heartbeat keeps it
+    with pytest.raises(SlotUnavailable):
+        make(redis_db, max_budget=1).acquire()
+    other.release(slot)
+
+
+def test_governance_shrinks_the_budget_and_success_grows_it_back(redis_db):
+    limiter = make(redis_db, max_budget=12, decrease_cooldown_s=0.2, increase_every_s=0.1)
+    slot = limiter.acquire()
+    slot.report("governance")
+    assert limiter.release(slot) == 9
+    slot = limiter.acquire()
+    slot.report("governance")
+    assert limiter.release(slot) == 9  # same storm, within the cooldown: one cut
+    time.sleep(0.25)
+    slot = limiter.acquire()
+    slot.report("governance")
+    assert limiter.release(slot) == 6
+    assert limiter.snapshot()["budget"] == 6
+    budgets = []
+    for _ in range(4):
+        time.sleep(0.12)
+        slot = limiter.acquire()
+        slot.report("ok")
+        budgets.append(limiter.release(slot))
+    assert budgets == [7, 8, 9, 10]
+
+
+def test_shrunk_budget_refuses_new_slots(redis_db):
+    limiter = make(redis_db, max_budget=4, decrease_factor=0.5, decrease_cooldown_s=0)
+    slot = limiter.acquire()
+    slot.report("governance")
+    limiter.release(slot)  # budget 4 -> 2
+    held = [limiter.acquire(), limiter.acquire()]
+    with pytest.raises(SlotUnavailable):
+        limiter.acquire()
+    for s in held:
+        limiter.release(s)
+
+
+def test_bulk_lanes_keep_to_their_share_and_yield_to_waiting_live_work(redis_db):
+    limiter = make(redis_db, max_budget=8, lane_shares={"backfill": 0.25})
+    bulk = [limiter.acquire("backfill"), limiter.acquire("backfill")]
+    with pytest.raises(SlotUnavailable, match="lane share full"):
+        limiter.acquire("backfill")
+    for _ in range(6):
+        limiter.acquire()
+    assert limiter.snapshot()["by_lane"] == {"backfill": 2, "live": 6}
+
+    # A live caller waits for a slot; a bulk slot freed meanwhile must go to it, not to bulk.
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(make(redis_db, max_budget=8, max_wait_s={"live": 3}).acquire()))
+    waiter.start()
+    time.sleep(0.1)
+    limiter.release(bulk.pop())
+    with pytest.raises(SlotUnavailable, match="yielding to live|budget full"):
+        limiter.acquire("backfill")
+    waiter.join(timeout=5)
+    assert len(got) == 1 and got[0].lane == "live"
