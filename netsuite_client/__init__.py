@@ -1,4 +1,4 @@
-"""NetSuite REST + SuiteQL client: TBA signing, typed errors, retries, per-attempt call records.
+"""NetSuite REST + SuiteQL client: TBA or OAuth 2.0 auth, typed errors, retries, async jobs, call records.
 
 A reusable library: it imports nothing from the application.
 """
@@ -8,6 +8,7 @@ from .client import (
     SUITEQL_MAX_PAGE_SIZE,
     SUITEQL_MAX_ROWS,
     NetSuiteClient,
+    SlotHandle,
     SlotLimiter,
     encode_json,
     suiteql_in,
@@ -15,6 +16,7 @@ from .client import (
 )
 from .errors import (
     GOVERNANCE_CODES,
+    AsyncJobTimeoutError,
     AuthError,
     ConcurrencyLimitError,
     NetSuiteError,
@@ -23,29 +25,40 @@ from .errors import (
     SuiteQLLimitError,
     TransportError,
     ValidationError,
+    error_from_parts,
     error_from_response,
+    is_retryable,
 )
-from .models import CallRecord
+from .models import AsyncJob, AsyncResult, CallRecord
+from .oauth2 import OAuth2ClientCredentials, default_token_url
 
 __all__ = [
     "GOVERNANCE_CODES",
     "SUITEQL_MAX_PAGE_SIZE",
     "SUITEQL_MAX_ROWS",
+    "AsyncJob",
+    "AsyncJobTimeoutError",
+    "AsyncResult",
     "AuthError",
     "CallRecord",
     "ConcurrencyLimitError",
     "NetSuiteClient",
     "NetSuiteError",
     "NotFoundError",
+    "OAuth2ClientCredentials",
     "ServerError",
+    "SlotHandle",
     "SlotLimiter",
     "SuiteQLLimitError",
     "TokenAuth",
     "TransportError",
     "ValidationError",
     "default_base_url",
+    "default_token_url",
     "encode_json",
+    "error_from_parts",
     "error_from_response",
+    "is_retryable",
     "realm_for",
     "suiteql_in",
     "suiteql_literal",

@@ -1,7 +1,8 @@
 """Typed NetSuite errors and the one function that maps an HTTP response to them.
 
-The client, not its callers, decides what is worth retrying: `NetSuiteError.retryable` is true only for
-governance refusals (429 and the concurrency error codes), 5xx, timeouts and connection failures.
+The client, not its callers, decides what is worth retrying: `NetSuiteError.retryable` (and `is_retryable`)
+is true only for governance refusals (429 and the concurrency error codes), 5xx, timeouts and connection
+failures.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 __all__ = [
     "GOVERNANCE_CODES",
+    "AsyncJobTimeoutError",
     "AuthError",
     "ConcurrencyLimitError",
     "NetSuiteError",
@@ -23,7 +27,9 @@ __all__ = [
     "SuiteQLLimitError",
     "TransportError",
     "ValidationError",
+    "error_from_parts",
     "error_from_response",
+    "is_retryable",
 ]
 
 # NetSuite reports an exhausted account-wide concurrency pool with these codes, and not always with a 429
@@ -68,7 +74,11 @@ class NetSuiteError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self._retryable
+        # The status and code are checked as well as the class so that an error built by hand (or by an
+        # older mapping) with a governance code or a 5xx is still retried.
+        if self._retryable or self.code in GOVERNANCE_CODES or self.status == 429:
+            return True
+        return self.status is not None and 500 <= self.status < 600
 
     def _message(self) -> str:
         head = "NetSuite " + (str(self.status) if self.status is not None else "(no response)")
@@ -131,6 +141,22 @@ class TransportError(NetSuiteError):
     _retryable = True
 
 
+class AsyncJobTimeoutError(NetSuiteError):
+    """An asynchronous job was still running when `wait_for_job` stopped waiting.
+
+    The job may yet complete: it is ambiguous. Waiting again on `job_id` is safe, and so is resubmitting with
+    the same idempotency key (NetSuite hands back the earlier job).
+    """
+
+    _retryable = True
+
+    def __init__(self, detail: str, *, job_id: str, **kwargs: Any) -> None:
+        self.job_id = job_id
+        kwargs.setdefault("code", "ASYNC_JOB_TIMEOUT")
+        kwargs.setdefault("ambiguous", True)
+        super().__init__(detail, **kwargs)
+
+
 class SuiteQLLimitError(NetSuiteError):
     """A SuiteQL query has more rows than NetSuite will page through (100,000).
 
@@ -160,24 +186,23 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def _request_id(response: requests.Response) -> str | None:
+def _request_id(headers: Mapping[str, str]) -> str | None:
     for name in REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
+        value = headers.get(name)
         if value:
             return value
     return None
 
 
-def _parse_body(response: requests.Response) -> tuple[str | None, str]:
+def _parse_body(text: str, reason: str | None) -> tuple[str | None, str]:
     """(error code, detail) from NetSuite's error document, tolerating anything else in the body."""
-    text = response.text or ""
     try:
         doc = json.loads(text) if text.strip() else None
     except ValueError:
         doc = None
     if not isinstance(doc, dict):
         snippet = " ".join(text.split())[:_MAX_DETAIL_CHARS]
-        return None, snippet or (response.reason or "no detail")
+        return None, snippet or (reason or "no detail")
 
     details = doc.get("o:errorDetails")
     codes: list[str] = []
@@ -202,25 +227,51 @@ def _parse_body(response: requests.Response) -> tuple[str | None, str]:
             if isinstance(value, str) and value:
                 messages.append(value)
                 break
-    detail = "; ".join(messages) or (response.reason or "no detail")
+    detail = "; ".join(messages) or (reason or "no detail")
     return code, detail[: _MAX_DETAIL_CHARS * 4]
 
 
 def error_from_response(response: requests.Response) -> NetSuiteError:
     """The typed error for a non-2xx NetSuite response (status + `o:errorDetails`)."""
-    status = response.status_code
-    code, detail = _parse_body(response)
+    return error_from_parts(response.status_code, response.text or "", response.headers, reason=response.reason)
+
+
+def error_from_parts(
+    status: int,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+    *,
+    reason: str | None = None,
+) -> NetSuiteError:
+    """The typed error for a non-2xx status and body that did not arrive as a live response.
+
+    An asynchronous job hands back its original response as data (status, headers, body); this maps it
+    exactly as `error_from_response` maps a live one. `body` may be text, bytes or already-decoded JSON.
+    """
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", "replace")
+    elif isinstance(body, str):
+        text = body
+    elif body is None:
+        text = ""
+    else:
+        try:
+            text = json.dumps(body)
+        except (TypeError, ValueError):
+            text = str(body)
+    header_map: Mapping[str, str] = CaseInsensitiveDict(headers or {})
+    code, detail = _parse_body(text, reason)
     kwargs: dict[str, Any] = {
         "status": status,
         "code": code,
-        "request_id": _request_id(response),
-        "retry_after": parse_retry_after(response.headers.get("Retry-After")),
+        "request_id": _request_id(header_map),
+        "retry_after": parse_retry_after(header_map.get("Retry-After")),
     }
 
     if code in GOVERNANCE_CODES or status == 429:
         return ConcurrencyLimitError(detail, **kwargs)
     if status in (401, 403):
-        challenge = response.headers.get("WWW-Authenticate", "")
+        challenge = header_map.get("WWW-Authenticate", "")
         # NetSuite names the reason (token_rejected, timestamp_refused...) only in the challenge header.
         if 'error="' in challenge:
             reason = challenge.split('error="', 1)[1].split('"', 1)[0]
@@ -233,6 +284,17 @@ def error_from_response(response: requests.Response) -> NetSuiteError:
     if 500 <= status < 600:
         return ServerError(detail, ambiguous=True, **kwargs)
     if 300 <= status < 400:
-        location = response.headers.get("Location")
+        location = header_map.get("Location")
         detail = f"unexpected redirect to {location}" if location else f"unexpected redirect: {detail}"
     return NetSuiteError(detail, **kwargs)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether repeating the failed operation later can succeed: governance (429 and the concurrency codes),
+    5xx, timeouts and connection failures; nothing else.
+
+    Says nothing about whether repeating is safe: see `NetSuiteError.ambiguous` for that.
+    """
+    if isinstance(exc, NetSuiteError):
+        return exc.retryable
+    return isinstance(exc, requests.Timeout | requests.ConnectionError | TimeoutError | ConnectionError)

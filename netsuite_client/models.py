@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-__all__ = ["CallRecord", "Outcome"]
+__all__ = ["AsyncJob", "AsyncResult", "CallRecord", "Outcome"]
 
 Outcome = Literal["ok", "retry", "failed"]
 
@@ -33,3 +34,37 @@ class CallRecord:
     outcome: Outcome
     correlation_id: str
     request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncResult:
+    """The original response of an asynchronous request, read back from its job's task result.
+
+    `status` is the status the request itself got (204 for an upsert), not the status of the poll;
+    `internal_id` comes from its `Location` when NetSuite gave one.
+    """
+
+    job_id: str | None
+    status: int
+    internal_id: str | None
+    location: str | None
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncJob:
+    """A request NetSuite accepted for asynchronous processing (202 + `Location: .../async/v1/job/<id>`).
+
+    Small and picklable so a task can store it (or just `id`) and poll later. `replayed` is true when the
+    idempotency key had been used before and this is the job of that earlier submission. `result` is set
+    only when the server ignored `Prefer: respond-async` and answered at once; `id` is then None.
+    """
+
+    id: str | None
+    location: str | None
+    idempotency_key: str
+    replayed: bool = False
+    record_type: str | None = None
+    external_id: str | None = None
+    result: AsyncResult | None = None

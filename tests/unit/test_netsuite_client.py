@@ -3,6 +3,7 @@ import json
 import logging
 import pickle
 import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -27,6 +28,7 @@ from netsuite_client import (
     ValidationError,
     encode_json,
     error_from_response,
+    is_retryable,
     suiteql_in,
     suiteql_literal,
 )
@@ -39,11 +41,14 @@ TOKEN_SECRET = "token-secret-41be07"
 
 
 class Reply:
-    def __init__(self, status=204, body=None, headers=None, delay=0.0):
+    """A scripted answer; `drop=True` resets the connection after reading the request, answering nothing."""
+
+    def __init__(self, status=204, body=None, headers=None, delay=0.0, drop=False):
         self.status = status
         self.body = body
         self.headers = headers or {}
         self.delay = delay
+        self.drop = drop
 
 
 def ns_error(status, code, detail, **extra):
@@ -60,9 +65,12 @@ def ns_error(status, code, detail, **extra):
 
 
 class FakeNetSuite:
+    """Scripted replies in order; `routes` (path -> callable(request) -> Reply) answer their paths instead."""
+
     def __init__(self):
         self.replies: list[Reply] = []
         self.requests: list[dict] = []
+        self.routes: dict = {}
         self.lock = threading.Lock()
         fake = self
 
@@ -76,20 +84,29 @@ class FakeNetSuite:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 url = urllib.parse.urlsplit(self.path)
-                with fake.lock:
-                    fake.requests.append(
-                        {
-                            "method": self.command,
-                            "path": url.path,
-                            "query": dict(urllib.parse.parse_qsl(url.query)),
-                            "raw_path": self.path,
-                            "headers": dict(self.headers),
-                            "body": raw,
-                        }
-                    )
-                    reply = fake.replies.pop(0) if fake.replies else Reply(500, {"title": "unscripted"})
+                request = {
+                    "method": self.command,
+                    "path": url.path,
+                    "query": dict(urllib.parse.parse_qsl(url.query)),
+                    "raw_path": self.path,
+                    "headers": dict(self.headers),
+                    "body": raw,
+                }
+                route = fake.routes.get(url.path)
+                if route is not None:
+                    reply = route(request)
+                else:
+                    with fake.lock:
+                        fake.requests.append(request)
+                        reply = fake.replies.pop(0) if fake.replies else Reply(500, {"title": "unscripted"})
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.drop:
+                    # SO_LINGER 0 makes close() send RST: the client sees a reset, with no response at all.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
                 payload = (
                     b""
                     if reply.body is None
@@ -344,6 +361,32 @@ def test_connection_refused_is_a_retryable_transport_error(make_client, records)
     assert records[-1].http_status is None
 
 
+LINES = {"externalId": "shopify-order-1", "item": {"items": [{"item": {"id": "12"}, "quantity": 1}]}}
+
+
+def test_connection_reset_during_an_upsert_that_replaces_its_lines_is_retried(fake, make_client, records):
+    fake.script(Reply(drop=True), Reply(204, headers={"Location": f"{fake.url}/record/v1/salesOrder/1504"}))
+
+    assert make_client().upsert("salesOrder", "shopify-order-1", LINES, replace=("item",)) == "1504"
+
+    assert [(r["method"], r["query"]) for r in fake.requests] == [("PUT", {"replace": "item"})] * 2
+    assert fake.requests[0]["body"] == fake.requests[1]["body"]
+    assert [(r.outcome, r.error_code, r.http_status) for r in records] == [
+        ("retry", "CONNECTION_ERROR", None),
+        ("ok", None, 204),
+    ]
+
+
+def test_connection_reset_during_an_upsert_that_would_append_lines_is_not_repeated(fake, make_client):
+    fake.script(Reply(drop=True), Reply(204))
+
+    with pytest.raises(TransportError) as caught:
+        make_client().upsert("salesOrder", "shopify-order-1", LINES)
+
+    assert caught.value.ambiguous and caught.value.retryable
+    assert len(fake.requests) == 1
+
+
 def test_read_timeout_is_retried_for_reads(fake, make_client, records):
     fake.script(Reply(200, {"id": "5"}, delay=0.5), Reply(200, {"id": "5", "companyName": "Acme"}))
 
@@ -432,6 +475,98 @@ def test_every_attempt_runs_inside_a_limiter_slot_of_the_callers_lane(fake, make
 
     assert limiter.lanes == ["bulk", "bulk"]
     assert limiter.active == 0
+
+
+class SlotUnavailable(Exception):  # stands in for netsuite_client.limiter.SlotUnavailable
+    retryable = True
+
+
+class ReportingLimiter:
+    """The shared limiter's protocol: slot() yields a handle whose report() must come before the slot ends."""
+
+    def __init__(self, unavailable=None):
+        self.reports: list[str] = []
+        self.inside = False
+        self.unavailable = unavailable
+
+    def slot(self, lane="live"):
+        if self.unavailable is not None:
+            raise self.unavailable
+        return self._slot()
+
+    @contextlib.contextmanager
+    def _slot(self):
+        self.inside = True
+        try:
+            yield self
+        finally:
+            self.inside = False
+
+    def report(self, outcome):
+        assert self.inside, "report() came after the slot was released"
+        self.reports.append(outcome)
+
+
+@pytest.mark.parametrize(
+    ("replies", "reports", "raises"),
+    [
+        ([Reply(204)], ["ok"], None),
+        ([ns_error(429, "CONCURRENCY_LIMIT_EXCEEDED", "blocked"), Reply(204)], ["governance", "ok"], None),
+        ([ns_error(400, "SSS_REQUEST_LIMIT_EXCEEDED", "busy"), Reply(204)], ["governance", "ok"], None),
+        ([ns_error(403, "WS_REQUEST_BLOCKED", "blocked"), Reply(204)], ["governance", "ok"], None),
+        ([ns_error(500, "UNEXPECTED_ERROR", "boom"), Reply(204)], ["error", "ok"], None),
+        ([ns_error(400, "USER_ERROR", "bad")], ["error"], ValidationError),
+    ],
+)
+def test_each_attempt_reports_its_outcome_to_the_limiter_inside_the_slot(fake, make_client, replies, reports, raises):
+    limiter = ReportingLimiter()
+    fake.script(*replies)
+    client = make_client(limiter=limiter)
+
+    if raises is None:
+        client.upsert("customer", "shopify-customer-1", {"companyName": "Acme"})
+    else:
+        with pytest.raises(raises):
+            client.upsert("customer", "shopify-customer-1", {"companyName": "Acme"})
+
+    assert limiter.reports == reports
+    assert not limiter.inside
+
+
+def test_a_transport_error_is_reported_then_raised(make_client):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    limiter = ReportingLimiter()
+    client = make_client(base_url=f"http://127.0.0.1:{port}/services/rest", limiter=limiter, max_tries=2)
+
+    with pytest.raises(TransportError):
+        client.get("customer", 1)
+
+    assert limiter.reports == ["error", "error"]
+
+
+def test_slot_unavailable_propagates_untouched_without_any_request(fake, make_client, records):
+    refused = SlotUnavailable("no slot within 5s")
+    client = make_client(limiter=ReportingLimiter(unavailable=refused))
+
+    with pytest.raises(SlotUnavailable) as caught:
+        client.upsert("customer", "shopify-customer-1", {"companyName": "Acme"})
+
+    assert caught.value is refused
+    assert not isinstance(caught.value, NetSuiteError)
+    assert fake.requests == []
+    assert records == []
+
+
+def test_a_broken_limiter_report_does_not_fail_an_answered_call(fake, make_client, caplog):
+    class Broken(ReportingLimiter):
+        def report(self, outcome):
+            raise RuntimeError("redis down")
+
+    fake.script(Reply(200, {"id": "1"}))
+    assert make_client(limiter=Broken()).get("customer", 1) == {"id": "1"}
+    assert "limiter report" in caplog.text
 
 
 def test_a_failing_on_call_hook_does_not_fail_the_call(fake, make_client, caplog):
@@ -629,6 +764,26 @@ def test_error_mapping_covers_governance_codes_and_junk_bodies():
     assert isinstance(error_from_response(response(403, {})), AuthError)
     throttled = error_from_response(response(429, b"slow down", {"Retry-After": "2"}))
     assert isinstance(throttled, ConcurrencyLimitError) and throttled.retry_after == 2.0
+
+
+def test_is_retryable_only_for_governance_5xx_timeouts_and_connection_errors():
+    for code in ("CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "WS_REQUEST_BLOCKED"):
+        mapped = error_from_response(response(400, {"o:errorDetails": [{"detail": "d", "o:errorCode": code}]}))
+        assert isinstance(mapped, ConcurrencyLimitError) and is_retryable(mapped)
+        assert is_retryable(NetSuiteError("hand-made", status=400, code=code))
+    assert is_retryable(error_from_response(response(429, b"")))
+    assert is_retryable(error_from_response(response(503, b"")))
+    assert is_retryable(NetSuiteError("hand-made", status=502))
+    assert is_retryable(TransportError("t", code="TIMEOUT"))
+    assert is_retryable(requests.exceptions.ReadTimeout())
+    assert is_retryable(requests.exceptions.ConnectionError())
+    assert is_retryable(TimeoutError()) and is_retryable(ConnectionResetError())
+
+    for status in (400, 401, 403, 404, 409):
+        assert not is_retryable(error_from_response(response(status, {"title": "x"})))
+    assert not is_retryable(NetSuiteError("bad url", code="REQUEST_ERROR"))
+    assert not is_retryable(ValueError("x"))
+    assert not is_retryable(SlotUnavailable())  # the task layer handles the limiter's own exception
 
 
 def test_errors_survive_pickling():
