@@ -1,8 +1,27 @@
 """A NetSuite REST web services simulator: a WSGI app the real client can talk to unchanged.
 
-Base URL `http://127.0.0.1:<port>/services/rest`. Token-Based Authentication, the account-wide concurrency
-cap, records with NetSuite's sublist semantics, transforms, and SuiteQL over an SQLite mirror of the state.
-`/_sim/...` (no auth) exposes stats, records, configuration and fault injection for tests and demos.
+Base URL `http://127.0.0.1:<port>/services/rest`. Token-Based Authentication and OAuth 2.0 bearer tokens
+(`oauth2.py`), the account-wide concurrency cap, records with NetSuite's sublist semantics, transforms, SuiteQL
+over an SQLite mirror of the state, and asynchronous requests (`async_jobs.py`). `/_sim/...` (no auth) exposes
+stats, records, configuration and fault injection for tests and demos:
+
+- `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}`; `GET|POST /_sim/items`;
+  `POST /_sim/inventory`; `GET|POST /_sim/oauth2/clients` `{"client_id", "certificate_id", "public_key_pem"}`.
+- `GET|POST /_sim/config`: any of `latency_ms`, `latency_jitter_ms`, `latency_distribution` (uniform | normal |
+  lognormal, see `Settings`), `concurrency_limit`, `held_slots`, `verify_auth`, `suiteql_lag_ms`, `error_rate`
+  (0..1, on every /services/rest call), `error_status`, `seed` (int or null: re-seeds the random draws),
+  `oauth2_token_ttl_s`, `async_job_delay_ms`. Settings survive `/_sim/reset`.
+- `GET|POST|DELETE /_sim/faults`. A fault fires on requests whose operation (`"PUT salesOrder"`,
+  `"POST suiteql"`, `"GET async/job"`, `"POST oauth2/token"`, as in `calls_by_operation`) matches `match` (shell
+  wildcards; none = every /services/rest call, never the token endpoint). The first fault that fires wins:
+    `{"status": 503, "count": 2, "match"?, "mode"?: "error"|"drop"|"drop_after", "delay_ms"?}` the next `count`
+        matching requests fail (drop: connection closed unanswered; drop_after: applied, then closed);
+    `{"error_rate": 0.1, "status"?: 503, "match"?, "count"?, "mode"?}` each matching request fails with that
+        probability, until cleared (or `count` failures);
+    `{"burst_429_s": 2.0, "match"?}` every matching request for that many seconds gets the concurrency 429;
+    `{"slow_ms": 35000, "count"?: 1, "match"?, "apply_first"?: true}` the response comes that much later,
+        holding the concurrency slot; the work is done first (or, with apply_first false, after the wait).
+  Faults are forgotten by `/_sim/reset`.
 """
 
 from __future__ import annotations
@@ -12,8 +31,9 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import io
 import json
-import random
+import secrets
 import socket
 import sys
 import threading
@@ -31,7 +51,20 @@ from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from simulators.netsuite.async_jobs import (
+    IDEMPOTENCY_HEADER,
+    UUID_PATTERN,
+    AsyncJobs,
+    Job,
+    JobResult,
+    job_url,
+    job_view,
+    task_view,
+    tasks_view,
+)
+from simulators.netsuite.oauth2 import TOKEN_OPERATION, TOKEN_PATH, OAuth2Error, OAuth2Registry
 from simulators.netsuite.state import (
+    LATENCY_DISTRIBUTIONS,
     RECORD_TYPES,
     SUITEQL_ROW_CEILING,
     ApiError,
@@ -75,6 +108,15 @@ class SimulatorConfig:
     seed_locations: list[str] = field(default_factory=lambda: ["Main Warehouse"])
     # On-hand (and available) quantity of every seeded item at every seeded location.
     seed_quantity: int = 100
+    # OAuth 2.0 M2M: client id -> {certificate id: PEM public key or certificate}.
+    oauth2_clients: dict[str, dict[str, str]] = field(default_factory=dict)
+    oauth2_token_ttl_s: int = 3600
+    latency_distribution: str = "uniform"
+    held_slots: int = 0
+    suiteql_lag_ms: int = 0
+    error_rate: float = 0.0
+    seed: int | None = None
+    async_job_delay_ms: int = 0
 
 
 # Token-Based Authentication
@@ -236,20 +278,35 @@ def _plain(value: Decimal) -> int | float:
 # routing
 
 
+# Routes that read async jobs: never themselves run asynchronously.
+JOB_KINDS = ("job", "tasks", "task", "result")
+
+
 @dataclass
 class Route:
-    kind: str  # collection | instance | sublist | line | transform | suiteql | unknown
+    kind: str  # collection | instance | sublist | line | transform | suiteql | job | tasks | task | result | unknown
     operation: str
     raw_type: str = ""
     record_type: str | None = None
     key: str = ""
     line: str = ""
     target: str = ""
+    task: str = ""
 
 
 def _parse_route(method: str, segments: list[str]) -> Route:
     if segments == ["query", "v1", "suiteql"]:
         return Route("suiteql", f"{method} suiteql")
+    if len(segments) >= 4 and segments[:3] == ["async", "v1", "job"]:
+        job_id, rest = segments[3], segments[4:]
+        if not rest:
+            return Route("job", f"{method} async/job", key=job_id)
+        if rest == ["task"]:
+            return Route("tasks", f"{method} async/task", key=job_id)
+        if len(rest) == 2 and rest[0] == "task":
+            return Route("task", f"{method} async/task", key=job_id, task=rest[1])
+        if len(rest) == 3 and rest[0] == "task" and rest[2] == "result":
+            return Route("result", f"{method} async/result", key=job_id, task=rest[1])
     if len(segments) >= 3 and segments[:2] == ["record", "v1"]:
         raw_type = segments[2]
         record_type = canonical_type(raw_type)
@@ -269,6 +326,17 @@ def _parse_route(method: str, segments: list[str]) -> Route:
             target = canonical_type(rest[2]) or rest[2]
             return Route("transform", f"{method} {name}/!transform/{target}", key=key, target=rest[2], **common)
     return Route("unknown", f"{method} unknown")
+
+
+def _preferences(request: Request) -> set[str]:
+    """The Prefer header's preference names, lowercased, parameters dropped, over repeated headers."""
+    names = set()
+    for header in request.headers.getlist("Prefer"):
+        for part in header.split(","):
+            name = part.split(";", 1)[0].strip().lower()
+            if name:
+                names.add(name)
+    return names
 
 
 def _raw_request_target(environ: dict[str, Any]) -> tuple[str, str]:
@@ -293,18 +361,29 @@ class SimulatorApp:
         self.credentials = TbaCredentials(
             config.consumer_key, config.consumer_secret, config.token_id, config.token_secret
         )
+        settings = Settings(
+            latency_ms=config.latency_ms,
+            latency_jitter_ms=config.latency_jitter_ms,
+            concurrency_limit=config.concurrency_limit,
+            verify_auth=config.verify_auth,
+            latency_distribution=config.latency_distribution,
+            held_slots=config.held_slots,
+            suiteql_lag_ms=config.suiteql_lag_ms,
+            error_rate=config.error_rate,
+            seed=config.seed,
+            oauth2_token_ttl_s=config.oauth2_token_ttl_s,
+            async_job_delay_ms=config.async_job_delay_ms,
+        )
+        # The same checks as /_sim/config, so a bad CLI value fails at start rather than mid-run.
+        _config_changes({k: v for k, v in vars(settings).items() if k != "verify_auth"})
         self.state = State(
-            settings=Settings(
-                latency_ms=config.latency_ms,
-                latency_jitter_ms=config.latency_jitter_ms,
-                concurrency_limit=config.concurrency_limit,
-                verify_auth=config.verify_auth,
-            ),
+            settings=settings,
             seed_items=config.seed_items,
             seed_locations=config.seed_locations,
             seed_quantity=config.seed_quantity,
         )
-        self._random = random.Random()
+        self.oauth2 = OAuth2Registry(config.oauth2_clients)
+        self.jobs = AsyncJobs()
         self.auth_failures: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -320,14 +399,26 @@ class SimulatorApp:
     # /services/rest
 
     def _rest(self, request: Request) -> Response:
+        if request.path == TOKEN_PATH:
+            # The token endpoint authenticates by the assertion itself, and takes no concurrency slot.
+            return self._token(request)
         if not self.state.begin_request():
             return _error_response(ApiError(429, "CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL))
-        drop_after = False
+        started = time.monotonic()
+        ok = False
+        try:
+            response = self._serve(request)
+            ok = response.status_code < 400
+            return response
+        finally:
+            self.state.end_request(time.monotonic() - started, ok)
+
+    def _serve(self, request: Request) -> Response:
+        """A /services/rest request that holds a concurrency slot."""
         try:
             # NetSuite counts a request against the pool before it looks at its credentials.
-            settings = self.state.settings()
-            self._sleep_latency(settings)
-            if settings.verify_auth:
+            self._sleep_ms(self.state.draw_latency_ms())
+            if self.state.settings().verify_auth:
                 reason = self._authenticate(request)
                 if reason is not None:
                     self.state.note_auth_rejection()
@@ -338,37 +429,103 @@ class SimulatorApp:
             route = _parse_route(request.method, segments)
             self.state.note_call(route.operation)
             fault = self.state.take_fault(route.operation)
-            if fault is not None:
-                if fault.delay_ms > 0:
-                    time.sleep(fault.delay_ms / 1000)
-                if fault.mode == "drop":
-                    return self._drop(request)
-                if fault.mode == "error":
-                    return self._fault_response(fault.status)
-                drop_after = True
-            response = self._dispatch(route, request)
-        except ApiError as exc:
-            response = _error_response(exc)
+            return self._with_fault(fault, request, lambda: self._handle(route, request))
         except Exception:  # noqa: BLE001 - a simulator bug must still look like NetSuite's 500 to the client
             traceback.print_exc()
-            response = self._fault_response(500)
-        finally:
-            self.state.end_request()
-        if drop_after:
-            return self._drop(request)
-        return response
+            return self._fault_response(500)
 
-    def _sleep_latency(self, settings: Settings) -> None:
-        delay_ms = float(settings.latency_ms)
-        if settings.latency_jitter_ms > 0:
-            delay_ms += self._random.uniform(-settings.latency_jitter_ms, settings.latency_jitter_ms)
+    def _with_fault(self, fault: Fault | None, request: Request, handle: Callable[[], Response]) -> Response:
+        if fault is None:
+            return handle()
+        if fault.delay_ms > 0:
+            time.sleep(fault.delay_ms / 1000)
+        if fault.mode == "drop":
+            return self._drop(request)
+        if fault.mode == "error":
+            return self._fault_response(fault.status)
+        if fault.mode == "slow":
+            if fault.apply_first:
+                response = handle()
+                time.sleep(fault.slow_ms / 1000)
+                return response
+            time.sleep(fault.slow_ms / 1000)
+            return handle()
+        handle()  # drop_after
+        return self._drop(request)
+
+    def _handle(self, route: Route, request: Request) -> Response:
+        if route.kind not in JOB_KINDS and "respond-async" in _preferences(request):
+            try:
+                return self._submit_async(route, request)
+            except ApiError as exc:
+                return _error_response(exc)
+        return self._execute(route, request)
+
+    def _execute(self, route: Route, request: Request) -> Response:
+        try:
+            return self._dispatch(route, request)
+        except ApiError as exc:
+            return _error_response(exc)
+        except Exception:  # noqa: BLE001 - a simulator bug must still look like NetSuite's 500 to the client
+            traceback.print_exc()
+            return self._fault_response(500)
+
+    @staticmethod
+    def _sleep_ms(delay_ms: float) -> None:
         if delay_ms > 0:
             time.sleep(delay_ms / 1000)
+
+    # OAuth 2.0 token endpoint
+
+    def _token(self, request: Request) -> Response:
+        started = time.monotonic()
+        self.state.note_token_request()
+        self._sleep_ms(self.state.draw_latency_ms())
+        issued = False
+
+        def answer() -> Response:
+            nonlocal issued
+            response = self._issue_token(request)
+            issued = response.status_code == 200
+            return response
+
+        try:
+            fault = self.state.take_fault(TOKEN_OPERATION, explicit_only=True)
+            return self._with_fault(fault, request, answer)
+        finally:
+            self.state.end_token_request(time.monotonic() - started, issued)
+
+    def _issue_token(self, request: Request) -> Response:
+        try:
+            if request.method != "POST":
+                raise OAuth2Error("invalid_request", f"the token endpoint takes POST, not {request.method}")
+            if request.mimetype != "application/x-www-form-urlencoded":
+                raise OAuth2Error("invalid_request", "the token request must be form-encoded")
+            form = dict(parse_qsl(request.get_data(as_text=True), keep_blank_values=True))
+            settings = self.state.settings()
+            body = self.oauth2.token_request(
+                form,
+                # The audience is the URL the client called: a JWT made for another host or path is refused.
+                audience=f"{request.scheme}://{request.host}{request.path}",
+                now=time.time(),
+                ttl_s=settings.oauth2_token_ttl_s,
+            )
+        except OAuth2Error as exc:
+            self.state.note_auth_rejection()
+            self._remember_auth_failure(f"oauth2 token: {exc.reason}")
+            response = _sim_json(400, {"error": exc.error})
+        else:
+            response = _sim_json(200, body)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     def _authenticate(self, request: Request) -> str | None:
         authorization = request.headers.get("Authorization")
         if not authorization:
             return "no Authorization header"
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            return self.oauth2.check_bearer(token.strip(), time.time())
         body_params: list[tuple[str, str]] = []
         if request.mimetype == "application/x-www-form-urlencoded":
             # RFC 5849 signs form bodies too; NetSuite's REST API takes JSON, so this is for completeness.
@@ -404,7 +561,8 @@ class SimulatorApp:
         if status == 429:
             return _error_response(ApiError(429, "CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL))
         if status >= 500:
-            error_id = f"sim{self._random.getrandbits(48):012x}"
+            # Not drawn from the seeded generator, so error ids do not shift a seeded run's draws.
+            error_id = f"sim{secrets.token_hex(6)}"
             detail = f"An unexpected error has occurred. Error ID: {error_id}"
             return _error_response(ApiError(status, "UNEXPECTED_ERROR", detail))
         codes = {400: "USER_ERROR", 403: "INSUFFICIENT_PERMISSION", 404: "NONEXISTENT_ID"}
@@ -423,10 +581,74 @@ class SimulatorApp:
     def _base_url(self, request: Request) -> str:
         return f"{request.scheme}://{request.host}{REST_PREFIX}"
 
+    # asynchronous requests
+
+    def _submit_async(self, route: Route, request: Request) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if not key:
+            # API_FACTS only says async requests carry the key; requiring it is the simulator's choice, so a
+            # client that forgets it finds out here rather than on a duplicate in production.
+            raise ApiError(
+                400, "USER_ERROR", f"Asynchronous requests must carry an {IDEMPOTENCY_HEADER} header (a UUID)."
+            )
+        if not UUID_PATTERN.fullmatch(key):
+            raise ApiError(400, "USER_ERROR", f"The {IDEMPOTENCY_HEADER} header must be a UUID, not {key!r}.")
+        data = request.get_data(cache=True)
+        job, fresh = self.jobs.claim(key, route.operation)
+        location = job_url(self._base_url(request), job.id)
+        if not fresh:
+            response = _error_response(
+                ApiError(
+                    400,
+                    "IDEMPOTENCY_ERROR",
+                    f"A request with idempotency key {key} was already submitted as job {job.id}.",
+                )
+            )
+            response.headers["Location"] = location
+            return response
+        # The job needs its own copy of the request: this one's stream and socket go with its connection.
+        environ = {k: v for k, v in request.environ.items() if not k.startswith(("werkzeug.", "wsgi.input"))}
+        environ["wsgi.input"] = io.BytesIO(data)
+        environ["CONTENT_LENGTH"] = str(len(data))
+        threading.Thread(
+            target=self._run_job, args=(job, route, environ), name=f"netsuite-async-{job.id}", daemon=True
+        ).start()
+        response = Response(status=202)
+        response.headers["Location"] = location
+        response.headers["Preference-Applied"] = "respond-async"
+        return response
+
+    def _run_job(self, job: Job, route: Route, environ: dict[str, Any]) -> None:
+        # Async jobs run in NetSuite's own queue: they hold no slot of the concurrency cap.
+        self._sleep_ms(self.state.settings().async_job_delay_ms)
+        if not self.jobs.start(job):
+            return
+        response = self._execute(route, Request(environ))
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() in ("location", "content-type")]
+        self.jobs.finish(job, JobResult(response.status_code, headers, response.get_data()))
+
+    def _job_endpoint(self, route: Route, request: Request) -> Response:
+        self._require_method(request, "GET")
+        job = self.jobs.get(route.key)
+        # One task per job, with the job's id.
+        if job is None or (route.kind in ("task", "result") and route.task != job.id):
+            raise ApiError(404, "NONEXISTENT_ID", "The job or task does not exist.", path="id")
+        base = self._base_url(request)
+        if route.kind == "job":
+            return _json_response(200, job_view(base, job))
+        if route.kind == "tasks":
+            return _json_response(200, tasks_view(base, job), kind="collection")
+        if route.kind == "task":
+            return _json_response(200, task_view(base, job))
+        result = job.result
+        if result is None:
+            # Not in API_FACTS; answering "not there yet" keeps a client from reading a result too early.
+            raise ApiError(404, "NONEXISTENT_ID", "The task has not completed: its result does not exist yet.")
+        return Response(result.body, status=result.status, headers=result.headers)
+
     def _dispatch(self, route: Route, request: Request) -> Response:
-        if "respond-async" in request.headers.get("Prefer", "").lower():
-            # Silently answering synchronously would let a client's 202/job-polling path go untested.
-            raise ApiError(400, "USER_ERROR", "The simulator does not support asynchronous requests.")
+        if route.kind in JOB_KINDS:
+            return self._job_endpoint(route, request)
         if route.kind == "suiteql":
             self._require_method(request, "POST")
             return self._suiteql(request)
@@ -609,8 +831,7 @@ class SimulatorApp:
         return links
 
     def _suiteql(self, request: Request) -> Response:
-        preferences = {p.strip().lower() for p in request.headers.get("Prefer", "").split(",")}
-        if "transient" not in preferences:
+        if "transient" not in _preferences(request):
             raise ApiError(400, "USER_ERROR", "The 'Prefer: transient' header is required for SuiteQL queries.")
         limit, offset = self._paging(request)
         query = self._json_body(request).get("q")
@@ -649,8 +870,15 @@ class SimulatorApp:
         method = request.method
         if path == "/stats" and method == "GET":
             stats = self.state.stats()
+            stats["async_jobs"] = self.jobs.counts()
             stats["recent_auth_failures"] = list(self.auth_failures)
             return _sim_json(200, stats)
+        if path == "/oauth2/clients" and method == "GET":
+            return _sim_json(200, self.oauth2.clients())
+        if path == "/oauth2/clients" and method == "POST":
+            body = self._sim_body(request)
+            self.oauth2.register(body.get("client_id"), body.get("certificate_id"), body.get("public_key_pem"))
+            return _sim_json(200, self.oauth2.clients())
         if path.startswith("/records/") and method == "GET":
             record_type = canonical_type(path[len("/records/") :])
             if record_type is None:
@@ -659,6 +887,7 @@ class SimulatorApp:
         if path == "/reset" and method == "POST":
             body = self._sim_body(request, default={})
             self.state.reset(items=bool(body.get("items", False)))
+            self.jobs.reset()
             with self.state.lock:
                 self.auth_failures.clear()
             return _sim_json(200, {"ok": True})
@@ -721,39 +950,109 @@ def _item_entry(record: Record) -> dict[str, Any]:
     return entry
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _config_changes(body: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name, value in body.items():
         if name == "verify_auth":
             if not isinstance(value, bool):
                 raise ValueError("verify_auth must be a boolean")
-        elif name in ("latency_ms", "latency_jitter_ms", "concurrency_limit"):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        elif name in (
+            "latency_ms",
+            "latency_jitter_ms",
+            "concurrency_limit",
+            "held_slots",
+            "suiteql_lag_ms",
+            "async_job_delay_ms",
+        ):
+            if not _is_int(value) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer")
+        elif name == "oauth2_token_ttl_s":
+            if not _is_int(value) or value < 1:
+                raise ValueError("oauth2_token_ttl_s must be a positive integer")
+        elif name == "latency_distribution":
+            if value not in LATENCY_DISTRIBUTIONS:
+                raise ValueError(f"latency_distribution must be one of {list(LATENCY_DISTRIBUTIONS)}")
+        elif name == "error_rate":
+            if not _is_number(value) or not 0 <= value <= 1:
+                raise ValueError("error_rate must be a number between 0 and 1")
+            value = float(value)
+        elif name == "error_status":
+            if not _is_int(value) or not 400 <= value <= 599:
+                raise ValueError("error_status must be an HTTP error status (400-599)")
+        elif name == "seed":
+            if value is not None and not _is_int(value):
+                raise ValueError("seed must be an integer or null")
         else:
             raise ValueError(f"unknown setting {name!r}")
         changes[name] = value
     return changes
 
 
+_FAULT_KEYS = frozenset(
+    {"status", "count", "match", "mode", "delay_ms", "error_rate", "burst_429_s", "slow_ms", "apply_first"}
+)
+
+
 def _fault_from(body: dict[str, Any]) -> Fault:
+    unknown = sorted(set(body) - _FAULT_KEYS)
+    if unknown:
+        # A misspelt key would otherwise turn into a plain 503 fault nobody asked for.
+        raise ValueError(f"unknown fault fields {unknown}; known: {sorted(_FAULT_KEYS)}")
+    kinds = [name for name in ("error_rate", "burst_429_s", "slow_ms") if name in body]
+    if len(kinds) > 1:
+        raise ValueError(f"a fault is one of error_rate, burst_429_s or slow_ms, not {kinds}")
+    kind = kinds[0] if kinds else None
     fault = Fault(
         status=body.get("status", 503),
-        count=body.get("count", 1),
+        # Rate faults and bursts last until cleared (or the window ends) unless given a count.
+        count=body.get("count", None if kind in ("error_rate", "burst_429_s") else 1),
         match=body.get("match"),
         mode=body.get("mode", "error"),
         delay_ms=body.get("delay_ms", 0),
     )
-    if not isinstance(fault.status, int) or not 400 <= fault.status <= 599:
+    if not _is_int(fault.status) or not 400 <= fault.status <= 599:
         raise ValueError("status must be an HTTP error status (400-599)")
-    if not isinstance(fault.count, int) or fault.count < 1:
+    if fault.count is not None and (not _is_int(fault.count) or fault.count < 1):
         raise ValueError("count must be a positive integer")
     if fault.match is not None and not isinstance(fault.match, str):
         raise ValueError('match must be a string like "PUT salesOrder" (shell wildcards allowed)')
     if fault.mode not in ("error", "drop", "drop_after"):
         raise ValueError("mode must be error, drop or drop_after")
-    if not isinstance(fault.delay_ms, int) or fault.delay_ms < 0:
+    if not _is_int(fault.delay_ms) or fault.delay_ms < 0:
         raise ValueError("delay_ms must be a non-negative integer")
+    if kind == "error_rate":
+        rate = body["error_rate"]
+        if not _is_number(rate) or not 0 < rate <= 1:
+            raise ValueError("error_rate must be a number in (0, 1]")
+        fault.error_rate = float(rate)
+    elif kind == "burst_429_s":
+        seconds = body["burst_429_s"]
+        if not _is_number(seconds) or seconds <= 0:
+            raise ValueError("burst_429_s must be a positive number of seconds")
+        if body.get("status", 429) != 429 or body.get("mode", "error") != "error":
+            raise ValueError("a burst answers the concurrency 429: leave status and mode out")
+        fault.status = 429
+        fault.burst_until = time.time() + seconds
+    elif kind == "slow_ms":
+        fault.slow_ms = body["slow_ms"]
+        if not _is_int(fault.slow_ms) or fault.slow_ms < 1:
+            raise ValueError("slow_ms must be a positive integer")
+        if "status" in body or "mode" in body:
+            raise ValueError("a slow fault answers normally, late: leave status and mode out")
+        fault.apply_first = body.get("apply_first", True)
+        if not isinstance(fault.apply_first, bool):
+            raise ValueError("apply_first must be a boolean")
+        fault.mode = "slow"
+    elif "apply_first" in body:
+        raise ValueError("apply_first only goes with slow_ms")
     return fault
 
 
@@ -834,6 +1133,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--items-file", help="JSON list of {itemid, displayname}; replaces the demo items")
     parser.add_argument("--seed-quantity", type=int, default=defaults.seed_quantity)
     parser.add_argument("--no-verify-auth", action="store_true", help="accept requests without checking TBA")
+    parser.add_argument("--latency-distribution", choices=LATENCY_DISTRIBUTIONS, default=defaults.latency_distribution)
+    parser.add_argument(
+        "--held-slots",
+        type=int,
+        default=defaults.held_slots,
+        help="concurrency slots permanently taken by a simulated other integration",
+    )
+    parser.add_argument(
+        "--error-rate", type=float, default=defaults.error_rate, help="fraction of REST calls failing with 503"
+    )
+    parser.add_argument(
+        "--suiteql-lag-ms",
+        type=int,
+        default=defaults.suiteql_lag_ms,
+        help="how long a REST write takes to show in SuiteQL",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the random latency and error draws")
+    parser.add_argument("--oauth2-token-ttl-s", type=int, default=defaults.oauth2_token_ttl_s)
+    parser.add_argument(
+        "--oauth2-client",
+        action="append",
+        default=[],
+        metavar="CLIENT_ID:CERTIFICATE_ID:PEM_FILE",
+        help="register an OAuth 2.0 client certificate (repeatable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     config = SimulatorConfig(
@@ -847,7 +1171,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency_jitter_ms=args.latency_jitter_ms,
         verify_auth=not args.no_verify_auth,
         seed_quantity=args.seed_quantity,
+        latency_distribution=args.latency_distribution,
+        held_slots=args.held_slots,
+        error_rate=args.error_rate,
+        suiteql_lag_ms=args.suiteql_lag_ms,
+        seed=args.seed,
+        oauth2_token_ttl_s=args.oauth2_token_ttl_s,
     )
+    for spec in args.oauth2_client:
+        client_id, certificate_id, pem_file = spec.split(":", 2)
+        pem = Path(pem_file).read_text(encoding="utf-8")
+        config.oauth2_clients.setdefault(client_id, {})[certificate_id] = pem
     if args.items_file:
         config.seed_items = load_items_file(args.items_file)
     serve(config, host=args.host, port=args.port, quiet=args.quiet)

@@ -3,6 +3,12 @@
 One re-entrant lock guards all of it. Every public method takes the lock for the whole operation, so that an
 operation sees and leaves a consistent state (validation happens before any mutation: a rejected request
 changes nothing, as in NetSuite). The server never sleeps while holding it.
+
+SuiteQL read-after-write lag (`Settings.suiteql_lag_ms`): writes made through the REST API reach the SQLite
+mirror only that long after they happen. Every mirror row write is queued under its row key with the time it
+becomes visible; a query first applies, per row, the newest write that is due. So a record written less than
+the lag ago is missing from SuiteQL (new) or shows its previous version (updated), while REST reads, which use
+the records themselves, see it at once. Setup done through `/_sim` is visible immediately.
 """
 
 from __future__ import annotations
@@ -10,10 +16,15 @@ from __future__ import annotations
 import copy
 import fnmatch
 import heapq
+import math
+import random
 import re
 import sqlite3
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -130,15 +141,28 @@ class Record:
 @dataclass
 class Fault:
     status: int = 503
-    count: int = 1
+    # Uses left; None = until cleared (rate faults) or until the burst window ends.
+    count: int | None = 1
     match: str | None = None
     # "error": answer with `status`; "drop": close the connection before touching state;
-    # "drop_after": apply the request, then close the connection instead of answering.
+    # "drop_after": apply the request, then close the connection instead of answering;
+    # "slow": answer normally but `slow_ms` late, holding the concurrency slot meanwhile.
     mode: str = "error"
     delay_ms: int = 0
+    # Fire on each matching request with this probability (None: on every matching request).
+    error_rate: float | None = None
+    # A 429 burst: fire on every matching request until this wall-clock time (epoch seconds).
+    burst_until: float | None = None
+    slow_ms: int = 0
+    # For "slow": True = do the work, then hold the answer (the write lands even if the client gave up);
+    # False = hold first, then do the work (the write lands after the client's timeout).
+    apply_first: bool = True
 
     def matches(self, operation: str) -> bool:
         return self.match is None or fnmatch.fnmatchcase(operation, self.match)
+
+
+LATENCY_DISTRIBUTIONS = ("uniform", "normal", "lognormal")
 
 
 @dataclass
@@ -147,6 +171,20 @@ class Settings:
     latency_jitter_ms: int = 0
     concurrency_limit: int = 15
     verify_auth: bool = True
+    # uniform: latency_ms +/- jitter; normal: mean latency_ms, sd jitter, clipped at 0;
+    # lognormal: a log-normal with mean latency_ms and sd jitter (a long right tail, like real traffic).
+    latency_distribution: str = "uniform"
+    # Slots of the concurrency cap permanently taken by a simulated other integration.
+    held_slots: int = 0
+    suiteql_lag_ms: int = 0
+    # A background failure rate on every /services/rest call (the CLI's --error-rate), answered with error_status.
+    error_rate: float = 0.0
+    error_status: int = 503
+    # The seed the random draws (latency, error rates) were last reset with; None = unseeded.
+    seed: int | None = None
+    oauth2_token_ttl_s: int = 3600
+    # How long an async job stays "pending" before it runs.
+    async_job_delay_ms: int = 0
 
 
 def _decimal(value: Any, default: Decimal) -> Decimal:
@@ -286,6 +324,10 @@ class State:
         self._nonces: set[tuple[str, str]] = set()
         self._nonce_expiry: list[tuple[int, tuple[str, str]]] = []
         self._faults: list[Fault] = []
+        self.random = random.Random(settings.seed)
+        # Row key -> queued mirror writes [(visible_at monotonic, sql, params)], oldest first.
+        self._pending_mirror: dict[tuple[Any, ...], list[tuple[float, str, tuple[Any, ...]]]] = {}
+        self._write_lag_s = 0.0
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_SCHEMA)
         self._db.create_function("NVL", 2, _nvl)
@@ -308,29 +350,79 @@ class State:
         with self.lock:
             for name, value in changes.items():
                 setattr(self._settings, name, value)
+            if "seed" in changes:
+                # Re-posting the same seed restarts the same sequence of draws, for repeatable runs.
+                self.random = random.Random(changes["seed"])
             return copy.copy(self._settings)
 
     def _reset_stats(self) -> None:
         self._in_flight = 0
         self._peak = 0
+        self._peak_total = 0
         self._requests_total = 0
         self._rejections = {"concurrency": 0, "auth": 0, "fault": 0}
         self._calls: Counter[str] = Counter()
+        self._calls_ok = 0
+        self._slow_responses = 0
+        self._tokens_issued = 0
+        # Service times (ms) of the most recent accepted requests, for the percentiles.
+        self._latencies: deque[float] = deque(maxlen=10_000)
 
     def begin_request(self) -> bool:
         """Take a concurrency slot; False (and a counted rejection) when the account's pool is full."""
         with self.lock:
             self._requests_total += 1
-            if self._in_flight >= self._settings.concurrency_limit:
+            held = self._settings.held_slots
+            if self._in_flight + held >= self._settings.concurrency_limit:
                 self._rejections["concurrency"] += 1
                 return False
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
+            self._peak_total = max(self._peak_total, self._in_flight + held)
             return True
 
-    def end_request(self) -> None:
+    def end_request(self, elapsed_s: float | None = None, ok: bool = False) -> None:
         with self.lock:
             self._in_flight -= 1
+            self._record_outcome(elapsed_s, ok)
+
+    def _record_outcome(self, elapsed_s: float | None, ok: bool) -> None:
+        if elapsed_s is not None:
+            self._latencies.append(elapsed_s * 1000)
+        if ok:
+            self._calls_ok += 1
+
+    def note_token_request(self) -> None:
+        """The token endpoint takes no concurrency slot but is a request and an operation all the same."""
+        with self.lock:
+            self._requests_total += 1
+            self._calls["POST oauth2/token"] += 1
+
+    def end_token_request(self, elapsed_s: float, issued: bool) -> None:
+        with self.lock:
+            self._record_outcome(elapsed_s, issued)
+            if issued:
+                self._tokens_issued += 1
+
+    def draw_latency_ms(self) -> float:
+        """One draw of the configured latency distribution, in milliseconds (never negative)."""
+        with self.lock:
+            settings = self._settings
+            mean = float(settings.latency_ms)
+            spread = float(settings.latency_jitter_ms)
+            if spread <= 0:
+                return max(0.0, mean)
+            if settings.latency_distribution == "normal":
+                value = self.random.gauss(mean, spread)
+            elif settings.latency_distribution == "lognormal":
+                if mean <= 0:
+                    return 0.0
+                # Parameters of the underlying normal that give this mean and standard deviation.
+                sigma2 = math.log(1 + (spread / mean) ** 2)
+                value = self.random.lognormvariate(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+            else:
+                value = mean + self.random.uniform(-spread, spread)
+            return max(0.0, value)
 
     def note_auth_rejection(self) -> None:
         with self.lock:
@@ -356,13 +448,22 @@ class State:
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
+            latencies = sorted(self._latencies)
             return {
                 "records_by_type": {t: len(self._records[t]) for t in RECORD_TYPES},
                 "calls_by_operation": dict(self._calls),
+                # Ours only: the held slots of the simulated other integration are in peak_total.
                 "peak_concurrency": self._peak,
+                "peak_total": self._peak_total,
+                "held_slots": self._settings.held_slots,
                 "in_flight": self._in_flight,
                 "rejections": dict(self._rejections),
                 "requests_total": self._requests_total,
+                "calls_total_ok": self._calls_ok,
+                "slow_responses": self._slow_responses,
+                "oauth2_tokens_issued": self._tokens_issued,
+                "latency_ms_p50": _percentile(latencies, 50),
+                "latency_ms_p99": _percentile(latencies, 99),
             }
 
     # faults
@@ -380,16 +481,34 @@ class State:
         with self.lock:
             return [asdict(f) for f in self._faults]
 
-    def take_fault(self, operation: str) -> Fault | None:
-        """Consume one use of the first fault matching the operation."""
+    def take_fault(self, operation: str, *, explicit_only: bool = False) -> Fault | None:
+        """Consume one use of the first fault that fires for the operation, then try the background
+        error rate. `explicit_only` skips faults without a `match` (and the background rate): used for
+        the token endpoint, so that a catch-all fault meant for record calls is not spent on it."""
         with self.lock:
+            now = time.time()
+            self._faults = [f for f in self._faults if f.burst_until is None or f.burst_until > now]
             for fault in self._faults:
-                if fault.count > 0 and fault.matches(operation):
+                if explicit_only and fault.match is None:
+                    continue
+                if not fault.matches(operation) or (fault.count is not None and fault.count <= 0):
+                    continue
+                if fault.error_rate is not None and self.random.random() >= fault.error_rate:
+                    continue
+                fired = copy.copy(fault)
+                if fault.count is not None:
                     fault.count -= 1
                     if fault.count == 0:
                         self._faults.remove(fault)
+                if fault.mode == "slow":
+                    self._slow_responses += 1
+                else:
                     self._rejections["fault"] += 1
-                    return copy.copy(fault)
+                return fired
+            rate = self._settings.error_rate
+            if not explicit_only and rate > 0 and self.random.random() < rate:
+                self._rejections["fault"] += 1
+                return Fault(status=self._settings.error_status, count=None, error_rate=rate)
             return None
 
     # reset and catalog
@@ -398,6 +517,8 @@ class State:
         """Forget records, stats, faults. Items and locations stay (they are the account's setup) unless
         `items`, which drops the items and their inventory. Ids keep counting so none is ever reused."""
         with self.lock:
+            # Settle the mirror first, so no lagged write of a forgotten record surfaces later.
+            self._apply_visible_writes(everything=True)
             keep = ("location",) if items else CATALOG_TYPES
             for record_type in RECORD_TYPES:
                 if record_type in keep:
@@ -478,7 +599,8 @@ class State:
     def _set_inventory(self, item_id: int, location_id: int, on_hand: Any, available: Any) -> None:
         pair = (_decimal(on_hand, Decimal(0)), _decimal(available, Decimal(0)))
         self._inventory[(item_id, location_id)] = pair
-        self._db.execute(
+        self._db_write(
+            ("InventoryItemLocations", item_id, location_id),
             "INSERT OR REPLACE INTO InventoryItemLocations VALUES (?, ?, ?, ?)",
             (item_id, location_id, str(pair[0]), str(pair[1])),
         )
@@ -515,7 +637,7 @@ class State:
             return [r.snapshot() for _, r in sorted(self._records[record_type].items())]
 
     def delete(self, record_type: str, key: str) -> None:
-        with self.lock:
+        with self.lock, self._api_write():
             self._remove(self._find(record_type, key))
 
     def _store(self, record: Record) -> None:
@@ -543,7 +665,7 @@ class State:
     # writes
 
     def create(self, record_type: str, body: dict[str, Any]) -> Record:
-        with self.lock:
+        with self.lock, self._api_write():
             if record_type in _TRANSFORM_ONLY:
                 raise _user_error(
                     f"A {record_type} record can only be created by transforming its source transaction "
@@ -552,7 +674,7 @@ class State:
             return self._create(record_type, body, external_id=None).snapshot()
 
     def upsert(self, record_type: str, external_id: str, body: dict[str, Any], replace: set[str]) -> Record:
-        with self.lock:
+        with self.lock, self._api_write():
             if "id" in body:
                 raise _user_error(
                     "Internal ids are not allowed in the body of an upsert; identify the record by its "
@@ -570,7 +692,7 @@ class State:
             return self._update(record, body, replace, path_external_id=external_id).snapshot()
 
     def update(self, record_type: str, key: str, body: dict[str, Any], replace: set[str]) -> Record:
-        with self.lock:
+        with self.lock, self._api_write():
             record = self._find(record_type, key)
             path_eid = key[4:] if key.startswith("eid:") else None
             return self._update(record, body, replace, path_external_id=path_eid).snapshot()
@@ -728,7 +850,7 @@ class State:
     # transforms
 
     def transform(self, source_type: str, key: str, target_type: str, body: dict[str, Any]) -> Record:
-        with self.lock:
+        with self.lock, self._api_write():
             if (source_type, target_type) not in TRANSFORMS:
                 # NetSuite's exact code for an unsupported transformation is not in API_FACTS.
                 raise _user_error(f"Transforming a {source_type} into a {target_type} is not supported.")
@@ -826,10 +948,45 @@ class State:
 
     # SuiteQL
 
+    @contextmanager
+    def _api_write(self) -> Iterator[None]:
+        """Mirror writes made inside become visible to SuiteQL only after the configured lag."""
+        self._write_lag_s = self._settings.suiteql_lag_ms / 1000
+        try:
+            yield
+        finally:
+            self._write_lag_s = 0.0
+
+    def _db_write(self, key: tuple[Any, ...], sql: str, params: tuple[Any, ...]) -> None:
+        """Write one mirror row (every statement replaces or deletes the whole row named by `key`)."""
+        queued = self._pending_mirror.get(key)
+        if self._write_lag_s <= 0 and not queued:
+            self._db.execute(sql, params)
+            return
+        # Behind a queued write of the same row, even an immediate one must wait its turn, or the older
+        # write would overwrite it when it comes due.
+        self._pending_mirror.setdefault(key, []).append((time.monotonic() + self._write_lag_s, sql, params))
+
+    def _apply_visible_writes(self, *, everything: bool = False) -> None:
+        now = time.monotonic()
+        for key, writes in list(self._pending_mirror.items()):
+            due = [index for index, (visible_at, _, _) in enumerate(writes) if everything or visible_at <= now]
+            if not due:
+                continue
+            # Whole-row writes: the newest due one is the row's state; older ones are superseded.
+            _, sql, params = writes[due[-1]]
+            self._db.execute(sql, params)
+            remaining = writes[due[-1] + 1 :]
+            if remaining:
+                self._pending_mirror[key] = remaining
+            else:
+                del self._pending_mirror[key]
+
     def suiteql(self, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run a query against the SQLite mirror of the state; (lowercase column names, all rows)."""
         sql = translate_suiteql(query)
         with self.lock:
+            self._apply_visible_writes()
             self._db.set_authorizer(_read_only_authorizer)
             try:
                 cursor = self._db.execute(sql)
@@ -846,7 +1003,8 @@ class State:
     def _mirror(self, record: Record) -> None:
         f = record.fields
         if record.type == "inventoryItem":
-            self._db.execute(
+            self._db_write(
+                ("item", record.id),
                 "INSERT OR REPLACE INTO item VALUES (?, ?, ?, ?, ?, 'InvtPart')",
                 (
                     record.id,
@@ -860,7 +1018,8 @@ class State:
             entity_id = f.get("entityId") or f.get("companyName")
             if not entity_id:
                 entity_id = " ".join(str(f[k]) for k in ("firstName", "lastName") if f.get(k)) or f.get("email")
-            self._db.execute(
+            self._db_write(
+                ("customer", record.id),
                 "INSERT OR REPLACE INTO customer VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
@@ -874,13 +1033,15 @@ class State:
                 ),
             )
         elif record.type == "location":
-            self._db.execute(
+            self._db_write(
+                ("location", record.id),
                 "INSERT OR REPLACE INTO location VALUES (?, ?, ?, ?)",
                 (record.id, f.get("name"), f.get("externalId"), _flag(f.get("isInactive"))),
             )
         elif is_transaction(record.type):
             total = str(transaction_total(record))
-            self._db.execute(
+            self._db_write(
+                ("transaction", record.id),
                 'INSERT OR REPLACE INTO "transaction" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                 (
                     record.id,
@@ -900,15 +1061,19 @@ class State:
     def _unmirror(self, record: Record) -> None:
         table = {"inventoryItem": "item", "customer": "customer", "location": "location"}.get(record.type)
         if table is None and is_transaction(record.type):
-            table = '"transaction"'
+            table = "transaction"
         if table is not None:
-            self._db.execute(f"DELETE FROM {table} WHERE id = ?", (record.id,))
+            self._db_write((table, record.id), f'DELETE FROM "{table}" WHERE id = ?', (record.id,))
         column = {"inventoryItem": "item", "location": "location"}.get(record.type)
         if column is not None:
-            self._db.execute(f"DELETE FROM InventoryItemLocations WHERE {column} = ?", (record.id,))
             position = 0 if column == "item" else 1
             for pair in [p for p in self._inventory if p[position] == record.id]:
                 del self._inventory[pair]
+                self._db_write(
+                    ("InventoryItemLocations", *pair),
+                    "DELETE FROM InventoryItemLocations WHERE item = ? AND location = ?",
+                    pair,
+                )
 
 
 def transaction_total(record: Record) -> Decimal:
@@ -920,6 +1085,14 @@ def transaction_total(record: Record) -> Decimal:
         else:
             total += _decimal(line.get("quantity"), Decimal(1)) * _decimal(line.get("rate"), Decimal(0))
     return total
+
+
+def _percentile(ordered: list[float], percent: int) -> float | None:
+    """Nearest-rank percentile of sorted values, rounded to 0.1 ms; None when there are none."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return round(ordered[rank - 1], 1)
 
 
 def _flag(value: Any) -> str:
