@@ -22,7 +22,9 @@ def celery_config(settings: Settings) -> dict:
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 3,
         "broker_transport_options": {
-            "visibility_timeout": TASK_TIME_LIMIT + settings.task_retry_backoff_max + 300,
+            # Redis redelivers a message unacked for this long. Countdowns (retries, slot waits) and the hard time
+            # limit stay far below it, or a waiting task would be handed to a second worker.
+            "visibility_timeout": max(3600, 3 * (TASK_TIME_LIMIT + settings.task_retry_backoff_max)),
             "socket_connect_timeout": 3,
             "socket_timeout": 10,
             "retry_on_timeout": True,

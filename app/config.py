@@ -86,7 +86,7 @@ class Settings:
     netsuite_slot_wait_seconds: float = 5.0
     netsuite_bulk_slot_wait_seconds: float = 1.0
     task_max_retries: int = 8
-    task_retry_backoff_max: int = 600
+    task_retry_backoff_max: int = 300
     worker_lost_max: int = 3
     outbox_relay_interval_seconds: float = 30.0
     outbox_relay_after_seconds: float = 60.0
@@ -193,7 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         netsuite_slot_wait_seconds=number("NETSUITE_SLOT_WAIT_SECONDS", 5.0),
         netsuite_bulk_slot_wait_seconds=number("NETSUITE_BULK_SLOT_WAIT_SECONDS", 1.0),
         task_max_retries=integer("TASK_MAX_RETRIES", 8),
-        task_retry_backoff_max=integer("TASK_RETRY_BACKOFF_MAX", 600, minimum=1),
+        task_retry_backoff_max=integer("TASK_RETRY_BACKOFF_MAX", 300, minimum=1),
         worker_lost_max=integer("WORKER_LOST_MAX", 3, minimum=1),
         outbox_relay_interval_seconds=number("OUTBOX_RELAY_INTERVAL_SECONDS", 30.0),
         outbox_relay_after_seconds=number("OUTBOX_RELAY_AFTER_SECONDS", 60.0),
