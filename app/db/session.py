@@ -25,6 +25,23 @@ def engine_for(url: str) -> Engine:
     )
 
 
+@lru_cache(maxsize=4)
+def intake_engine_for(url: str) -> Engine:
+    """The webhook intake's engine: one autocommit INSERT per request (a single statement is atomic on its own),
+    no BEGIN/COMMIT round trips and no pre-ping. A connection that died is discarded by the pool when its
+    statement fails, and that request answers 503 (Shopify retries), so the ping would buy nothing per request.
+    """
+    return create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=8,
+        max_overflow=8,
+        pool_timeout=5,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 3},
+    )
+
+
 def get_engine() -> Engine:
     return engine_for(get_settings().sqlalchemy_url)
 
