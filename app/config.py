@@ -76,6 +76,9 @@ class Settings:
     netsuite_default_customer_external_id: str = "shopify-customer-guest"
     netsuite_currency_map: Mapping[str, str] = field(default_factory=lambda: {"USD": "1"})
     netsuite_discount_item_id: str | None = None
+    netsuite_refund_adjustment_item: str | None = None
+    location_map: Mapping[int, str] = field(default_factory=dict)
+    netsuite_default_location_id: str | None = None
     netsuite_timeout_connect: float = 3.05
     netsuite_timeout_read: float = 30.0
     netsuite_max_tries: int = 3
@@ -160,6 +163,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError("NETSUITE_LANE_SHARES: the live lane has no share (it may use the whole budget)")
         lane_shares[lane] = share
     read_timeout = number("NETSUITE_TIMEOUT_READ", 30.0)
+    location_map: dict[int, str] = {}
+    for shopify_location, netsuite_location in _parse_pairs("LOCATION_MAP", get("LOCATION_MAP")).items():
+        if not shopify_location.isdigit() or not netsuite_location.isdigit():
+            raise ConfigError(
+                f"LOCATION_MAP: expected shopify_location_id=netsuite_location_id (digits), got "
+                f"{shopify_location}={netsuite_location}"
+            )
+        location_map[int(shopify_location)] = netsuite_location
 
     return Settings(
         database_url=database_url,
@@ -184,6 +195,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         netsuite_default_customer_external_id=get("NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest"),
         netsuite_currency_map={k.upper(): v for k, v in currency_map.items()},
         netsuite_discount_item_id=get("NETSUITE_DISCOUNT_ITEM_ID") or None,
+        netsuite_refund_adjustment_item=get("NETSUITE_REFUND_ADJUSTMENT_ITEM") or None,
+        location_map=location_map,
+        netsuite_default_location_id=get("NETSUITE_DEFAULT_LOCATION_ID") or None,
         netsuite_timeout_connect=number("NETSUITE_TIMEOUT_CONNECT", 3.05),
         netsuite_timeout_read=read_timeout,
         netsuite_max_tries=integer("NETSUITE_MAX_TRIES", 3, minimum=1),

@@ -120,3 +120,66 @@ def envelope_resource_id(topic: str, payload: dict) -> int | None:
         key = "inventory_item_id"
     value = payload.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class FulfillmentLineSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)  # the order's line item id
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    sku = fields.String(allow_none=True)
+
+
+class FulfillmentSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)
+    order_id = fields.Integer(required=True, strict=True)
+    status = fields.String(required=True)
+    location_id = fields.Integer(allow_none=True, strict=True, load_default=None)
+    tracking_company = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    tracking_numbers = fields.List(fields.String(), load_default=list)
+    created_at = fields.AwareDateTime(allow_none=True)
+    updated_at = fields.AwareDateTime(allow_none=True)
+    line_items = fields.List(fields.Nested(FulfillmentLineSchema), required=True)
+
+
+class RefundLineItemSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    line_item_id = fields.Integer(required=True, strict=True)
+    location_id = fields.Integer(allow_none=True, strict=True, load_default=None)
+    restock_type = fields.String(allow_none=True, load_default=None)
+    subtotal = Money(allow_none=True, load_default=None)
+    total_tax = Money(allow_none=True, load_default=None)
+    line_item = fields.Nested(LineItemSchema(partial=True), allow_none=True, load_default=None)
+
+
+class TransactionSchema(_Lenient):
+    amount = Money(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(allow_none=True, load_default=None)
+    gateway = fields.String(allow_none=True)
+
+
+class RefundSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)
+    order_id = fields.Integer(required=True, strict=True)
+    created_at = fields.AwareDateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+    restock = fields.Boolean(allow_none=True, load_default=None)
+    refund_line_items = fields.List(fields.Nested(RefundLineItemSchema), load_default=list)
+    transactions = fields.List(fields.Nested(TransactionSchema), load_default=list)
+    order_adjustments = fields.List(fields.Dict(), load_default=list)
+
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "orders/create": OrderSchema,
+    "orders/updated": OrderSchema,
+    "orders/cancelled": OrderSchema,
+    "fulfillments/create": FulfillmentSchema,
+    "fulfillments/update": FulfillmentSchema,
+    "refunds/create": RefundSchema,
+}
+
+
+def schema_for(topic: str, api_version: str) -> Schema:
+    """The schema for a topic's payload at a delivery's X-Shopify-API-Version (one shape per topic so far)."""
+    return SCHEMAS[topic]()

@@ -39,6 +39,9 @@ TEST_ENV = {
     "OPS_TOKEN": "test-ops-token",
     "TASK_RETRY_BACKOFF_MAX": "4",
     "LOG_LEVEL": "INFO",
+    "LOCATION_MAP": "905684977=1,1001=1,1002=2",
+    "NETSUITE_DEFAULT_LOCATION_ID": "1",
+    "NETSUITE_REFUND_ADJUSTMENT_ITEM": "SHOPIFY-REFUND-ADJ",
 }
 os.environ.update(TEST_ENV)
 
@@ -48,6 +51,10 @@ FIXTURE_SKUS = [
     ("IPOD2008GREEN", "iPod Nano green"),
     ("IPOD2008RED", "iPod Nano red"),
     ("IPOD2008BLACK", "iPod Nano black"),
+    ("SKU-A", "Story item A"),
+    ("SKU-B", "Story item B"),
+    ("SKU-C", "Story item C"),
+    ("SHOPIFY-REFUND-ADJ", "Shopify refund adjustment"),
 ]
 
 
@@ -72,7 +79,8 @@ def database() -> str:
 
 
 TABLES = (
-    "webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, netsuite_item_map, customer_sync"
+    "webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, netsuite_item_map, "
+    "customer_sync, order_lines, order_documents, inventory_restocks, schema_drift"
 )
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -68,8 +72,14 @@ class OrderState(Base):
     state: Mapped[str] = mapped_column(String(32))
     netsuite_internal_id: Mapped[str | None] = mapped_column(String(64))
     netsuite_customer_id: Mapped[str | None] = mapped_column(String(64))
+    customer_external_id: Mapped[str | None] = mapped_column(String(255))
     last_applied_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    refunded_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    money_mismatch: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
@@ -155,3 +165,67 @@ class CustomerSync(Base):
     netsuite_internal_id: Mapped[str | None] = mapped_column(String(64))
     body_hash: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OrderLine(Base):
+    """Per-line quantities of an order as we applied them, and the NetSuite line each one became."""
+
+    __tablename__ = "order_lines"
+
+    shopify_order_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("order_state.shopify_order_id", ondelete="CASCADE"), primary_key=True
+    )
+    shopify_line_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(255))
+    ordered: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    fulfilled: Mapped[int] = mapped_column(Integer, default=0)
+    refunded: Mapped[int] = mapped_column(Integer, default=0)
+    restocked: Mapped[int] = mapped_column(Integer, default=0)
+    netsuite_line: Mapped[int | None] = mapped_column(Integer)
+
+
+class OrderDocument(Base):
+    """A fulfillment or refund applied to an order, and the NetSuite record(s) it produced."""
+
+    __tablename__ = "order_documents"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("order_state.shopify_order_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # fulfillment | refund
+    shopify_id: Mapped[int] = mapped_column(BigInteger)
+    external_id: Mapped[str] = mapped_column(String(255))
+    netsuite_type: Mapped[str | None] = mapped_column(String(64))
+    netsuite_internal_id: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("kind", "shopify_id", name="uq_order_documents_kind_shopify_id"),)
+
+
+class InventoryRestock(Base):
+    """Quantities a refund or cancellation put back on the shelf, for the inventory flow."""
+
+    __tablename__ = "inventory_restocks"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    shopify_refund_id: Mapped[int] = mapped_column(BigInteger)
+    sku: Mapped[str] = mapped_column(String(255))
+    shopify_location_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SchemaDrift(Base):
+    """Payload fields Shopify sent that no schema uses, counted per topic and API version."""
+
+    __tablename__ = "schema_drift"
+
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    api_version: Mapped[str] = mapped_column(String(20), primary_key=True)
+    field_path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seen: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -134,7 +134,7 @@ class CancelEvent:
 @dataclass(frozen=True)
 class CreateItemFulfillment:
     external_id: str
-    location_id: int
+    location_id: int | None  # None: older payloads carry no location; the service uses the default location
     ship: tuple[tuple[Line, int], ...]  # (order line, quantity shipped now)
     hold: tuple[Line, ...]  # open lines of the order this shipment leaves unshipped
     tracking_company: str | None
@@ -202,8 +202,6 @@ def apply_fulfillment(view: OrderView, event: FulfillmentEvent, topic: str = "fu
         )
     if view.cancelled:
         raise InvalidTransition(view.state, topic, f"order {view.order_id} is cancelled")
-    if event.location_id is None:
-        raise SchemaError(f"{topic}: fulfillment {event.fulfillment_id} has no location_id (field location_id)")
     if not event.lines:
         raise SchemaError(f"{topic}: fulfillment {event.fulfillment_id} has no line_items (field line_items)")
 

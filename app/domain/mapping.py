@@ -79,12 +79,20 @@ def _address(addr: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in out.items() if v}
 
 
-def map_order(order: Mapping[str, Any], item_ids: Mapping[str, str], config: MappingConfig) -> OrderBodies:
+def map_order(
+    order: Mapping[str, Any],
+    item_ids: Mapping[str, str],
+    config: MappingConfig,
+    netsuite_lines: Mapping[int, int] | None = None,
+) -> OrderBodies:
     """Build the NetSuite bodies for one Shopify order (already loaded through OrderSchema).
 
-    Lines carry no `line` key: the service upserts them with `?replace=item`, because NetSuite appends unkeyed
-    lines on update and a retried PUT would otherwise double every line.
+    The service upserts with `?replace=item`: NetSuite appends unkeyed lines on update, so a retried PUT would
+    otherwise double every line. Lines whose NetSuite line number we know (`netsuite_lines`, by Shopify line id)
+    carry it as `line`, so they are updated in place (a fulfilled line can't be removed and re-added); the others
+    are added. Every line carries its Shopify line id in `custcol_shopify_line_id` to be matched back.
     """
+    netsuite_lines = netsuite_lines or {}
     missing = [sku for sku in order_skus(order) if sku not in item_ids]
     if missing:
         raise UnknownSku(missing)
@@ -110,12 +118,15 @@ def map_order(order: Mapping[str, Any], item_ids: Mapping[str, str], config: Map
         if line["quantity"] == 0:
             continue  # a line edited down to zero is not a sale
         entry: dict[str, Any] = {
+            "custcol_shopify_line_id": str(line["id"]),
             "item": {"id": item_ids[line["sku"].strip()]},
             "quantity": line["quantity"],
             "rate": _money(line["price"]),
             "amount": _money(line["price"] * line["quantity"]),
             "description": (line.get("name") or line.get("title") or "")[:999],
         }
+        if line["id"] in netsuite_lines:
+            entry["line"] = netsuite_lines[line["id"]]
         lines.append(entry)
     if not lines:
         raise MappingError(f"order {order['name']} has no line with a quantity")

@@ -11,19 +11,20 @@ from app.config import get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.domain.errors import PermanentError, RetryLater
+from app.services.documents import handle_fulfillment, handle_refund
+from app.services.drift import record_drift
 from app.services.netsuite import get_netsuite
 from app.services.orders import sync_order
+from app.services.shopify import fetch_order
 
 log = logging.getLogger(__name__)
 
 ORDER_TOPICS = {"orders/create", "orders/updated", "orders/cancelled"}
-# Topics routed and recorded now, whose NetSuite effects arrive with the order-lifecycle work.
-RECORDED_ONLY_TOPICS = {
-    "fulfillments/create",
-    "fulfillments/update",
-    "refunds/create",
-    "inventory_levels/update",
-}
+FULFILLMENT_TOPICS = {"fulfillments/create", "fulfillments/update"}
+REFUND_TOPICS = {"refunds/create"}
+# Shopify's own inventory changes: NetSuite is the truth for stock, so these are recorded (and counted for
+# drift), never written to NetSuite; the push-back flow corrects Shopify from NetSuite.
+RECORDED_ONLY_TOPICS = {"inventory_levels/update"}
 
 
 class EventNotFound(PermanentError):
@@ -49,9 +50,14 @@ def process_event(event_id: int) -> str:
         event.status = EventStatus.PROCESSING
         event.attempts += 1
 
+        record_drift(session, event)
         if event.topic in ORDER_TOPICS:
             outcome = sync_order(session, event, get_netsuite(), settings)
             result = f"{outcome.action} order {outcome.order_id}"
+        elif event.topic in FULFILLMENT_TOPICS:
+            result = handle_fulfillment(session, event, get_netsuite(), settings, fetch_order)
+        elif event.topic in REFUND_TOPICS:
+            result = handle_refund(session, event, get_netsuite(), settings, fetch_order)
         elif event.topic in RECORDED_ONLY_TOPICS:
             result = f"recorded {event.topic}"
         else:

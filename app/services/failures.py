@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app.domain.errors import PermanentError, RetryLater
 from netsuite_client.errors import AuthError, ConcurrencyLimitError, NetSuiteError
 from netsuite_client.limiter import SlotUnavailable
+from shopify_client.errors import ShopifyAuthError, ShopifyError, ShopifyThrottled
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, AuthError):
         return Verdict(False, "auth", exc.code)
     if isinstance(exc, NetSuiteError):
+        return Verdict(exc.retryable, "transient" if exc.retryable else "data", exc.code)
+    if isinstance(exc, ShopifyThrottled):
+        return Verdict(True, "governance", exc.code or "THROTTLED")
+    if isinstance(exc, ShopifyAuthError):
+        return Verdict(False, "auth", exc.code)
+    if isinstance(exc, ShopifyError):
         return Verdict(exc.retryable, "transient" if exc.retryable else "data", exc.code)
     if isinstance(exc, (OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)):
         return Verdict(True, "transient", exc.__class__.__name__)

@@ -5,22 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import ValidationError as PayloadInvalid
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db.models import CustomerSync, OrderState, OrderTransition, WebhookEvent
+from app.db.models import CustomerSync, OrderLine, OrderState, WebhookEvent
 from app.domain import order_state
 from app.domain.errors import SchemaError
+from app.domain.lifecycle import CancelEvent, apply_cancel, derive_state, view_from_order
 from app.domain.mapping import MappingConfig, map_order, order_skus
 from app.services.items import resolve_items
+from app.services.lifecycle import carry_out, load_view, record_transition, save_view
 from netsuite_client import NetSuiteClient
-from netsuite_client.errors import ValidationError
+from netsuite_client.errors import ValidationError as NetSuiteValidationError
 from schemas.shopify import order_schema_for
 
 log = logging.getLogger(__name__)
@@ -52,33 +54,63 @@ def mapping_config(settings: Settings) -> MappingConfig:
 
 def sync_order(session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings) -> OrderOutcome:
     order = load_order(event)
-    order_id = order["id"]
-    correlation = f"event-{event.id}"
+    outcome = sync_order_payload(session, order, client, settings, topic=event.topic, event_id=event.id)
+    if event.topic == "orders/cancelled" or order.get("cancelled_at"):
+        state, view = load_view(session, order["id"])
+        carry_out(
+            session,
+            client,
+            settings,
+            state,
+            view,
+            lambda v: apply_cancel(v, CancelEvent(order["id"], order.get("cancel_reason"))),
+            topic=event.topic,
+            event_id=event.id,
+        )
+    return outcome
+
+
+def lock_order(session: Session, order_id: int) -> None:
     # Every event for one order waits here for the previous one: two workers never interleave one order.
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": order_id % (2**63)})
-    state = session.execute(
-        select(OrderState).where(OrderState.shopify_order_id == order_id).with_for_update()
-    ).scalar_one_or_none()
+
+
+def sync_order_payload(
+    session: Session,
+    order: dict[str, Any],
+    client: NetSuiteClient,
+    settings: Settings,
+    *,
+    topic: str,
+    event_id: int | None,
+) -> OrderOutcome:
+    """Upsert the customer and the sales order for an order payload (a webhook's, or one read from Shopify)."""
+    order_id = order["id"]
+    correlation = f"event-{event_id}" if event_id is not None else f"order-{order_id}"
+    lock_order(session, order_id)
+    state, previous = load_view(session, order_id)
 
     if (
         state
         and state.netsuite_internal_id
         and order_state.is_stale(state.last_applied_updated_at, order["updated_at"])
     ):
-        session.add(
-            OrderTransition(
-                shopify_order_id=order_id,
-                webhook_event_id=event.id,
-                from_state=state.state,
-                to_state=state.state,
-                topic=event.topic,
-                note=f"skipped: updated_at {order['updated_at'].isoformat()} not newer than applied",
-            )
+        record_transition(
+            session,
+            order_id,
+            event_id,
+            state.state,
+            state.state,
+            topic,
+            f"skipped: updated_at {order['updated_at'].isoformat()} not newer than applied",
         )
         return OrderOutcome(order_id, "skipped_stale", state.netsuite_internal_id)
 
     item_ids = resolve_items(session, client, order_skus(order), settings.netsuite_item_sku_field)
-    bodies = map_order(order, item_ids, mapping_config(settings))
+    known_lines = (
+        {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
+    )
+    bodies = map_order(order, item_ids, mapping_config(settings), netsuite_lines=known_lines)
 
     customer_id = None
     customer = order.get("customer")
@@ -100,7 +132,7 @@ def sync_order(session: Session, event: WebhookEvent, client: NetSuiteClient, se
 
     try:
         sales_order_id = upsert_order()
-    except ValidationError as exc:
+    except NetSuiteValidationError as exc:
         if not (skipped_customer and exc.code == "INVALID_KEY_OR_REF"):
             raise
         # Our record of the customer is stale (deleted or merged in NetSuite): send it again, then the order.
@@ -111,29 +143,40 @@ def sync_order(session: Session, event: WebhookEvent, client: NetSuiteClient, se
         )
         sales_order_id = upsert_order()
 
-    previous = state.state if state else None
+    previous_state = state.state if state else None
     if state is None:
         state = OrderState(shopify_order_id=order_id, state=order_state.CREATED, version=0)
         session.add(state)
-    if order.get("cancelled_at") or event.topic == "orders/cancelled":
-        state.state = order_state.CANCELLED
+        session.flush()
     state.order_name = order["name"]
     state.netsuite_internal_id = sales_order_id or state.netsuite_internal_id
     state.netsuite_customer_id = customer_id or state.netsuite_customer_id
+    state.customer_external_id = bodies.customer_external_id
+    state.currency = order["currency"]
     state.last_applied_updated_at = order["updated_at"]
-    state.last_event_id = event.id
-    state.version = (state.version or 0) + 1
-    session.add(
-        OrderTransition(
-            shopify_order_id=order_id,
-            webhook_event_id=event.id,
-            from_state=previous,
-            to_state=state.state,
-            topic=event.topic,
-            note=f"salesOrder {bodies.order_external_id} upserted (internal id {sales_order_id})",
-        )
+    state.last_event_id = event_id
+    # Line numbers change when unkeyed lines are replaced: forget them, they are read again when needed.
+    view = view_from_order(order, previous)
+    view = replace(view, lines=tuple(replace(line, netsuite_line=known_lines.get(line.line_id)) for line in view.lines))
+    view = replace(view, state=derive_state(view))
+    save_view(session, state, view)
+    _drop_removed_lines(session, order_id, [line.line_id for line in view.lines])
+    record_transition(
+        session,
+        order_id,
+        event_id,
+        previous_state,
+        view.state,
+        topic,
+        f"salesOrder {bodies.order_external_id} upserted (internal id {sales_order_id})",
     )
     return OrderOutcome(order_id, "synced", sales_order_id)
+
+
+def _drop_removed_lines(session: Session, order_id: int, keep: list[int]) -> None:
+    session.execute(
+        delete(OrderLine).where(OrderLine.shopify_order_id == order_id, OrderLine.shopify_line_id.not_in(keep))
+    )
 
 
 def _body_hash(body: dict[str, Any]) -> str:

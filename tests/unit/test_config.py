@@ -50,3 +50,10 @@ def test_bad_numbers_and_field_names_are_rejected():
         load_settings({**BASE, "NETSUITE_ITEM_SKU_FIELD": "itemid; DROP"})
     s = load_settings({**BASE, "NETSUITE_CURRENCY_MAP": "usd=1, cad=3"})
     assert s.netsuite_currency_map == {"USD": "1", "CAD": "3"}
+
+
+def test_location_map_pairs():
+    s = load_settings({**BASE, "LOCATION_MAP": "905684977=1, 905684978=2"})
+    assert s.location_map == {905684977: "1", 905684978: "2"}
+    with pytest.raises(ConfigError, match="LOCATION_MAP"):
+        load_settings({**BASE, "LOCATION_MAP": "warehouse=1"})

@@ -28,6 +28,9 @@ def test_fixture_order_maps_to_the_sales_order_a_person_expects():
     assert [line["item"]["id"] for line in lines] == ["101", "102", "103"]
     assert all(line["quantity"] == 1 and line["rate"] == Decimal("199.00") for line in lines)
     assert all("line" not in line for line in lines)
+    assert [line["custcol_shopify_line_id"] for line in lines] == ["466157049", "518995019", "703073504"]
+    keyed = map_order(order(), ITEMS, CONFIG, netsuite_lines={466157049: 7}).sales_order_body["item"]["items"]
+    assert [line.get("line") for line in keyed] == [7, None, None]
     assert so["custbody_shopify_total"] == Decimal("409.94")
     assert so["custbody_shopify_tax"] == Decimal("11.94")
     assert so["shippingCost"] == Decimal("0.00")

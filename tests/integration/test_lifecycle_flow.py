@@ -1,0 +1,143 @@
+"""The order lifecycle through process_event against the NetSuite simulator over HTTP: the split-shipment
+story in every delivery order, cancellations, and the illegal moves ending in the DLQ."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from app.db.models import OrderState
+from app.db.session import session_scope
+from app.domain.lifecycle import InvalidTransition
+from app.services import events
+from tests import story
+from tests.conftest import fixture_bytes, load_fixture
+from tests.integration.test_services import records, store_event
+
+
+@pytest.fixture
+def shopify_reads(monkeypatch):
+    """A fake Admin API: what Shopify holds now, and a count of how often the service asked."""
+    calls: list[int] = []
+
+    def fetch(order_id: int):
+        calls.append(order_id)
+        return story.order_as_shopify_has_it_now() if order_id == story.ORDER_ID else None
+
+    monkeypatch.setattr(events, "fetch_order", fetch)
+    return calls
+
+
+def deliver(topic: str, payload: dict, webhook_id: str) -> str:
+    return events.process_event(store_event(json.dumps(payload).encode(), topic=topic, webhook_id=webhook_id))
+
+
+def lines_by_sku(sim: str, record: dict) -> dict[str, dict]:
+    items = {str(i["id"]): i["itemid"] for i in requests.get(f"{sim}/_sim/items", timeout=5).json()}
+    return {items[str(line["item"]["id"])]: line for line in record["item"]["items"]}
+
+
+@pytest.mark.parametrize("sequence", list(story.SEQUENCES), ids=list(story.SEQUENCES))
+def test_split_shipment_story_lands_the_same_whatever_the_delivery_order(sim, shopify_reads, sequence):
+    for n, name in enumerate(story.SEQUENCES[sequence]):
+        topic, payload = story.EVENTS[name]
+        deliver(topic, payload, f"{sequence}-{n}")
+
+    [so] = records(sim, "salesOrder")
+    assert sorted(lines_by_sku(sim, so)) == ["SKU-A", "SKU-B", "SKU-C"]
+    fulfillments = {f["externalId"]: f for f in records(sim, "itemFulfillment")}
+    assert sorted(fulfillments) == [f"shopify-fulfillment-{story.F1_ID}", f"shopify-fulfillment-{story.F2_ID}"]
+    east = lines_by_sku(sim, fulfillments[f"shopify-fulfillment-{story.F1_ID}"])
+    west = lines_by_sku(sim, fulfillments[f"shopify-fulfillment-{story.F2_ID}"])
+    assert {sku: (line["quantity"], str(line["location"]["id"])) for sku, line in east.items()} == {
+        "SKU-A": (1, "1"),
+        "SKU-B": (1, "1"),
+    }
+    assert {sku: (line["quantity"], str(line["location"]["id"])) for sku, line in west.items()} == {"SKU-C": (1, "2")}
+    [credit] = records(sim, "creditMemo")
+    assert credit["externalId"] == f"shopify-refund-{story.R1_ID}"
+    credit_lines = credit["item"]["items"]
+    assert sum(Decimal(str(line["amount"])) for line in credit_lines) == Decimal(story.REFUNDED)
+    [payment] = records(sim, "customerRefund")
+    assert Decimal(str(payment["total"])) == Decimal(story.REFUNDED)
+    with session_scope() as s:
+        state = s.get(OrderState, story.ORDER_ID)
+        assert state.state == "partially_refunded"
+        assert state.refunded_amount == Decimal(story.REFUNDED) and state.total_price == Decimal("108.00")
+        assert state.money_mismatch is None
+    if sequence in ("reversed", "refund-first"):
+        assert shopify_reads == [story.ORDER_ID]  # read once, when the first event found no order
+    else:
+        assert shopify_reads == []
+
+
+def test_fulfillment_alone_brings_the_order_into_netsuite(sim, shopify_reads):
+    deliver("fulfillments/create", story.F2, "only-f2")
+    [so] = records(sim, "salesOrder")
+    assert so["externalId"] == f"shopify-order-{story.ORDER_ID}"
+    assert len(records(sim, "itemFulfillment")) == 2  # Shopify already had both shipments
+    assert len(records(sim, "creditMemo")) == 1
+
+
+def test_cancellation_after_a_partial_fulfillment_closes_the_rest(sim, shopify_reads):
+    deliver("orders/create", story.ORDER, "c-create")
+    deliver("fulfillments/create", story.F1, "c-f1")
+    cancelled = dict(
+        story.ORDER,
+        cancelled_at="2026-11-22T10:00:00-05:00",
+        cancel_reason="customer",
+        updated_at="2026-11-22T10:00:00-05:00",
+    )
+    deliver("orders/cancelled", cancelled, "c-cancel")
+    [so] = records(sim, "salesOrder")
+    closed = {sku: bool(line.get("isClosed")) for sku, line in lines_by_sku(sim, so).items()}
+    assert closed == {"SKU-A": False, "SKU-B": False, "SKU-C": True}
+    with session_scope() as s:
+        assert s.get(OrderState, story.ORDER_ID).state == "cancelled"
+
+
+def test_refund_larger_than_the_order_is_an_invalid_transition(sim, shopify_reads):
+    deliver("orders/create", story.ORDER, "big-create")
+    too_much = dict(
+        story.R1, id=story.R1_ID + 1, transactions=[{"amount": "500.00", "kind": "refund", "status": "success"}]
+    )
+    with pytest.raises(InvalidTransition) as err:
+        deliver("refunds/create", too_much, "big-refund")
+    assert "exceeds the 108.00 still paid" in str(err.value)
+    assert records(sim, "creditMemo") == []
+
+
+def test_the_real_fixtures_produce_the_records_a_person_expects(sim):
+    events.process_event(store_event(fixture_bytes("orders_create.json"), webhook_id="fx-order"))
+    events.process_event(
+        store_event(fixture_bytes("fulfillments_create.json"), topic="fulfillments/create", webhook_id="fx-fulfillment")
+    )
+    events.process_event(
+        store_event(fixture_bytes("refunds_create.json"), topic="refunds/create", webhook_id="fx-refund")
+    )
+    [so] = records(sim, "salesOrder")
+    assert so["externalId"] == "shopify-order-450789469"
+    [fulfillment] = records(sim, "itemFulfillment")
+    assert fulfillment["externalId"] == "shopify-fulfillment-255858046"
+    assert [(line["quantity"], str(line["location"]["id"])) for line in fulfillment["item"]["items"]] == [(1, "1")]
+    [credit] = records(sim, "creditMemo")
+    assert credit["externalId"] == "shopify-refund-509562969"
+    # Two returned iPods at 199.00 and the money Shopify actually refunded (209.00): the adjustment line books
+    # the difference, so the credit equals Shopify's refund to the cent.
+    assert sum(Decimal(str(line["amount"])) for line in credit["item"]["items"]) == Decimal("209.00")
+    with session_scope() as s:
+        state = s.get(OrderState, 450789469)
+        assert state.state == "partially_refunded" and state.refunded_amount == Decimal("209.00")
+        restocked = s.execute(select(OrderState)).scalars().all()
+        assert len(restocked) == 1
+    payload = load_fixture("inventory_levels_update.json")
+    assert (
+        events.process_event(
+            store_event(json.dumps(payload).encode(), topic="inventory_levels/update", webhook_id="fx-inv")
+        )
+        == "recorded inventory_levels/update"
+    )
