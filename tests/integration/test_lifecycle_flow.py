@@ -141,3 +141,62 @@ def test_the_real_fixtures_produce_the_records_a_person_expects(sim):
         )
         == "recorded inventory_levels/update"
     )
+
+
+def test_two_workers_with_conflicting_events_leave_one_serialized_history(sim, shopify_reads):
+    """A fulfillment and a cancellation of the same order processed at the same moment by two workers."""
+    import threading
+
+    from app.db.models import OrderTransition
+
+    deliver("orders/create", story.ORDER, "race-create")
+    requests.post(f"{sim}/_sim/config", json={"latency_ms": 150}, timeout=5).raise_for_status()
+    cancelled = dict(
+        story.ORDER,
+        cancelled_at="2026-11-22T10:00:00-05:00",
+        cancel_reason="customer",
+        updated_at="2026-11-22T10:00:00-05:00",
+    )
+    ids = [
+        store_event(json.dumps(story.F1).encode(), topic="fulfillments/create", webhook_id="race-f1"),
+        store_event(json.dumps(cancelled).encode(), topic="orders/cancelled", webhook_id="race-cancel"),
+    ]
+    outcomes: dict[int, str] = {}
+    start = threading.Barrier(2)
+
+    def work(event_id: int) -> None:
+        start.wait()
+        try:
+            outcomes[event_id] = events.process_event(event_id)
+        except InvalidTransition as exc:
+            outcomes[event_id] = f"invalid: {exc.reason}"
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    requests.post(f"{sim}/_sim/config", json={"latency_ms": 0}, timeout=5)
+
+    with session_scope() as s:
+        history = s.scalars(
+            select(OrderTransition)
+            .where(OrderTransition.shopify_order_id == story.ORDER_ID)
+            .order_by(OrderTransition.id)
+        ).all()
+        final = s.get(OrderState, story.ORDER_ID).state
+    chain = [(t.from_state, t.to_state) for t in history]
+    # One history: each transition starts where the previous one ended.
+    assert all(prev[1] == cur[0] for prev, cur in zip(chain, chain[1:], strict=False)), chain
+    assert final == "cancelled" == chain[-1][1]
+    fulfilled = len(records(sim, "itemFulfillment"))
+    if outcomes[ids[0]].startswith("invalid"):  # the cancellation won: nothing may ship
+        assert "is cancelled" in outcomes[ids[0]] and fulfilled == 0
+    else:  # the fulfillment won: it shipped, the cancellation closed only what was left
+        assert fulfilled == 1
+        [so] = records(sim, "salesOrder")
+        assert {sku: bool(line.get("isClosed")) for sku, line in lines_by_sku(sim, so).items()} == {
+            "SKU-A": False,
+            "SKU-B": False,
+            "SKU-C": True,
+        }
