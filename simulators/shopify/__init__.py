@@ -1,0 +1,1 @@
+"""Shopify Admin GraphQL API simulator (orders) and webhook sender; see `server.py`."""

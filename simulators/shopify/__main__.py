@@ -1,0 +1,8 @@
+"""`python -m simulators.shopify --port 8091 ...`: run the Shopify simulator in the foreground."""
+
+import sys
+
+from simulators.shopify.server import main
+
+if __name__ == "__main__":
+    sys.exit(main())

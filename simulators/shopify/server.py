@@ -1,0 +1,747 @@
+"""A Shopify Admin GraphQL API simulator (orders): a WSGI app the real client can talk to unchanged.
+
+GraphQL endpoint `POST http://127.0.0.1:<port>/admin/api/<YYYY-MM>/graphql.json`, header
+`X-Shopify-Access-Token`. The schema is `schema.graphql`; orders are stored in the REST shape of the webhook
+payloads and translated on read (`graphql_api.py`). Every answer carries `extensions.cost`; the cost-based leaky
+bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the simulator:
+
+- `GET /_sim/stats`: `requests_total` (GraphQL endpoint, auth failures and faults included),
+  `queries_by_root_field` (every request that parsed and validated, throttled ones included), `throttled`,
+  `max_cost_exceeded`, `error_responses`, `points_spent` (actual costs), `points_requested`, `bucket`
+  (throttleStatus now), `api_versions`, `auth_failures`, `faults_fired`, `orders`, `webhooks`.
+- `POST /_sim/reset` (orders back to the seed orders, stats, faults, bucket full; the
+  configuration stays).
+- `GET|POST /_sim/config`: any of `access_token`, `bucket_size` (a new size starts full), `restore_rate`,
+  `latency_ms`, `max_query_cost`, `location_names` ({location id: name}).
+- `GET|POST /_sim/orders`: a REST order, a list of them or `{"orders": [...]}`; creates or replaces by id,
+  answers `{"ids": [...]}`. `GET|DELETE /_sim/orders/<id>`.
+- `POST /_sim/orders/<id>/fulfillments` (REST fulfillment; lines default to all that is unfulfilled) answers
+  `{"fulfillment"}`; `POST /_sim/orders/<id>/refunds` (REST refund; without `transactions` one successful refund
+  of the lines' price and tax) answers `{"refund"}`; `POST /_sim/orders/<id>/cancel` `{"reason"?}` answers
+  `{"order"}`. Each bumps the order's updated_at and derives fulfillment_status / financial_status.
+- `GET|POST|DELETE /_sim/faults`: `{"status": 503, "count": 1}` the next GraphQL requests get that status;
+  `{"mode": "drop", "count": 1}` their connection is closed unanswered; `{"throttle_next": 2}` they are answered
+  THROTTLED without touching the bucket.
+- `POST /_sim/webhooks/deliver` `{"url", "topic", "payload", "secret", "shop"?, "api_version"?, "webhook_id"?,
+  "event_id"?}` delivers one signed webhook as Shopify would and answers `{"status", "webhook_id", "event_id",
+  "error"?}`; `GET /_sim/webhooks` lists recent deliveries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import hmac
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from simulators.shopify.cost import SINGLE_QUERY_MAX_COST, LeakyBucket, actual_cost, requested_cost
+from simulators.shopify.graphql_api import RequestContext, ShopContext, load_schema, root_value
+from simulators.shopify.store import OrderStore, StoreError
+from simulators.shopify.webhooks import DEFAULT_API_VERSION, Delivery, send_webhook
+
+SIM_PREFIX = "/_sim"
+GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
+API_VERSION_PATTERN = re.compile(r"^(\d{4}-\d{2}|unstable)$")
+INVALID_TOKEN_BODY = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
+WEBHOOK_LOG_SIZE = 200
+
+# graphql-core's validation messages -> the codes Shopify (graphql-ruby) puts in extensions.code. Anything not
+# listed gets GRAPHQL_VALIDATION_FAILED; the codes are the simulator's choice where Shopify's are not documented.
+_VALIDATION_CODES = (
+    ("Cannot query field", "undefinedField"),
+    ("Unknown argument", "argumentNotAccepted"),
+    ("Unknown type", "undefinedType"),
+    ("Unknown fragment", "undefinedFragment"),
+    ("is never used", "variableNotUsed"),
+    ("is not defined", "undefinedVariable"),
+    ("is required, but it was not provided", "missingRequiredArguments"),
+    ("must have a selection of subfields", "selectionMismatch"),
+    ("must not have a selection", "selectionMismatch"),
+    ("cannot represent", "argumentLiteralsIncompatible"),
+    ("Expected value of type", "argumentLiteralsIncompatible"),
+)
+
+
+@dataclass
+class SimulatorConfig:
+    shop: str = "demo-store.myshopify.com"
+    # A fixed development credential of a local simulator, not a secret.
+    access_token: str = "shpat_sim_token"  # noqa: S105
+    api_version: str = DEFAULT_API_VERSION
+    bucket_size: int = 1000
+    restore_rate: float = 100.0
+    latency_ms: int = 0
+    seed_orders: list[dict[str, Any]] = field(default_factory=list)
+    shop_name: str = "Demo Store"
+    currency: str = "USD"
+    # Shopify's single-query ceiling; the effective one is the smaller of this and the bucket size.
+    max_query_cost: int = SINGLE_QUERY_MAX_COST
+    location_names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Fault:
+    kind: str  # error | drop | throttle
+    remaining: int
+    status: int = 503
+
+    def as_json(self) -> dict[str, Any]:
+        if self.kind == "throttle":
+            return {"throttle_next": self.remaining}
+        if self.kind == "drop":
+            return {"mode": "drop", "count": self.remaining}
+        return {"status": self.status, "count": self.remaining}
+
+
+def _fault_from(body: dict[str, Any]) -> Fault:
+    if "throttle_next" in body:
+        count = body["throttle_next"]
+        if not _is_count(count):
+            raise ValueError("throttle_next must be a positive integer")
+        return Fault("throttle", count)
+    count = body.get("count", 1)
+    if not _is_count(count):
+        raise ValueError("count must be a positive integer")
+    mode = body.get("mode", "error")
+    if mode == "drop":
+        return Fault("drop", count)
+    if mode != "error":
+        raise ValueError("mode must be error or drop")
+    status = body.get("status", 503)
+    if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
+        raise ValueError("status must be an HTTP error status (400-599)")
+    return Fault("error", count, status)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _format_error(error: GraphQLError, default_code: str) -> dict[str, Any]:
+    formatted = dict(error.formatted)
+    extensions = dict(formatted.get("extensions") or {})
+    if "code" not in extensions:
+        extensions["code"] = default_code
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def _validation_code(message: str) -> str:
+    for fragment, code in _VALIDATION_CODES:
+        if fragment in message:
+            return code
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def _root_field_names(document: DocumentNode, operation: OperationDefinitionNode) -> list[str]:
+    """Names of the operation's root fields, through fragments, each once."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    names: list[str] = []
+    pending = [operation.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if not name.startswith("__") and name not in names:
+                    names.append(name)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+                pending.append(fragments.pop(selection.name.value).selection_set)
+    return names
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests_total = 0
+            self.queries_by_root_field: Counter[str] = Counter()
+            self.throttled = 0
+            self.max_cost_exceeded = 0
+            self.error_responses = 0
+            self.points_spent = 0
+            self.points_requested = 0
+            self.api_versions: Counter[str] = Counter()
+            self.auth_failures = 0
+            self.faults_fired = 0
+            self.webhooks: Counter[str] = Counter()
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+
+@dataclass
+class Outcome:
+    """A GraphQL answer: the JSON body and its HTTP status."""
+
+    body: dict[str, Any]
+    status: int = 200
+
+
+class SimulatorApp:
+    """The WSGI application. `store` holds the orders (tests may use it directly)."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = copy.deepcopy(config)
+        _check_config(vars(self.config))
+        self.schema: GraphQLSchema = load_schema()
+        self.store = OrderStore(self.config.seed_orders)
+        self.bucket = LeakyBucket(self.config.bucket_size, self.config.restore_rate)
+        self.stats = Stats()
+        self.lock = threading.Lock()
+        self.faults: list[Fault] = []
+        self.webhook_log: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_LOG_SIZE)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        match = GRAPHQL_PATH.match(request.path)
+        if match is not None:
+            response = self._graphql_endpoint(request, match.group("version"))
+        elif request.path.startswith(SIM_PREFIX + "/"):
+            response = self._sim(request)
+        else:
+            response = _json(404, {"errors": "Not Found"})
+        return response(environ, start_response)
+
+    # GraphQL endpoint
+
+    def _shop_context(self) -> ShopContext:
+        return ShopContext(self.config.shop_name, self.config.shop, self.config.currency, self.config.location_names)
+
+    def _graphql_endpoint(self, request: Request, version: str) -> Response:
+        if not API_VERSION_PATTERN.match(version):
+            return _json(404, {"errors": "Not Found"})
+        with self.stats.lock:
+            self.stats.requests_total += 1
+            self.stats.api_versions[version] += 1
+        headers = {"X-Shopify-API-Version": version, "X-Request-Id": str(uuid.uuid4())}
+        if self.config.latency_ms > 0:
+            time.sleep(self.config.latency_ms / 1000)
+        token = request.headers.get("X-Shopify-Access-Token", "")
+        if not _constant_time_equal(token, self.config.access_token):
+            self.stats.add("auth_failures")
+            return _json(401, INVALID_TOKEN_BODY, headers)
+        fault = self._take_fault(("error", "drop"))
+        if fault is not None:
+            self.stats.add("faults_fired")
+            if fault.kind == "drop":
+                return self._drop(request)
+            if fault.status == 429:
+                # The REST Admin API's answer to a request-rate limit (API_FACTS); GraphQL itself throttles by cost.
+                headers["Retry-After"] = "2.0"
+            return _json(fault.status, {"errors": HTTPStatus(fault.status).phrase}, headers)
+        if request.method != "POST":
+            return _json(405, {"errors": "Method Not Allowed"}, {**headers, "Allow": "POST"})
+        try:
+            query, variables, operation_name = self._read_request(request)
+        except ValueError as exc:
+            return _json(400, {"errors": str(exc)}, headers)
+        if not query:
+            return _json(400, {"errors": {"query": "Required parameter missing or invalid"}}, headers)
+        try:
+            outcome = self.execute(query, variables, operation_name)
+        except Exception:  # noqa: BLE001 - a simulator bug must still look like Shopify's internal error
+            traceback.print_exc()
+            request_id = headers["X-Request-Id"]
+            outcome = Outcome(
+                {
+                    "errors": [
+                        {
+                            "message": f"Internal error. Looks like something went wrong on our end.\n"
+                            f"Request ID: {request_id} (include this in support requests).",
+                            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                        }
+                    ]
+                }
+            )
+        if outcome.body.get("errors"):
+            self.stats.add("error_responses")
+        return _json(outcome.status, outcome.body, headers)
+
+    @staticmethod
+    def _read_request(request: Request) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        data = request.get_data(cache=True)
+        if request.mimetype == "application/graphql":
+            return data.decode("utf-8"), None, None
+        try:
+            body = json.loads(data or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError("Invalid JSON in request body") from None
+        if not isinstance(body, dict):
+            raise ValueError("The request body must be a JSON object")
+        variables = body.get("variables")
+        if isinstance(variables, str):
+            variables = json.loads(variables) if variables.strip() else None
+        if variables is not None and not isinstance(variables, dict):
+            raise ValueError("variables must be a JSON object")
+        query = body.get("query")
+        if query is not None and not isinstance(query, str):
+            raise ValueError("query must be a string")
+        operation_name = body.get("operationName") or None
+        return query, variables, operation_name
+
+    def _cost_extension(self, requested: int, actual: int | None) -> dict[str, Any]:
+        return {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": actual,
+                "throttleStatus": self.bucket.status(),
+            }
+        }
+
+    def _errors(self, errors: list[dict[str, Any]], requested: int = 0) -> Outcome:
+        return Outcome({"errors": errors, "extensions": self._cost_extension(requested, 0)})
+
+    def execute(self, query: str, variables: dict[str, Any] | None, operation_name: str | None) -> Outcome:
+        """Run one GraphQL request through parsing, validation, cost, throttle and execution."""
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return self._errors([_format_error(error, "GRAPHQL_PARSE_FAILED")])
+        validation_errors = validate(self.schema, document)
+        if validation_errors:
+            return self._errors([_format_error(e, _validation_code(e.message)) for e in validation_errors])
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            message = (
+                f"No operation named '{operation_name}'"
+                if operation_name
+                else "An operation name is required when sending multiple operations."
+            )
+            return self._errors([{"message": message, "extensions": {"code": "OPERATION_NOT_FOUND"}}])
+        with self.stats.lock:
+            self.stats.queries_by_root_field.update(_root_field_names(document, operation))
+        coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            return self._errors([_format_error(e, "variableMismatch") for e in coerced])
+        # graphql-core 3.3 wraps the values (`.coerced`); 3.2 returned the dict itself.
+        coerced = getattr(coerced, "coerced", coerced)
+        cost = requested_cost(self.schema, document, operation, coerced)
+        requested = cost.requested
+        if cost.errors:
+            return self._errors([_format_error(e, "BAD_REQUEST") for e in cost.errors], requested)
+        max_cost = min(self.bucket.size, self.config.max_query_cost)
+        if requested > max_cost:
+            self.stats.add("max_cost_exceeded")
+            return self._max_cost_exceeded(requested, int(max_cost))
+        if self._take_fault(("throttle",)) is not None:
+            self.stats.add("faults_fired")
+            return self._throttled(requested)
+        if not self.bucket.try_take(requested):
+            return self._throttled(requested)
+        context = RequestContext()
+        result = execute_sync(
+            self.schema,
+            document,
+            root_value=root_value(self.store, self._shop_context()),
+            context_value=context,
+            variable_values=variables or {},
+            operation_name=operation_name,
+        )
+        actual = actual_cost(self.schema, document, operation, coerced, result.data, requested)
+        self.bucket.give_back(requested - actual)
+        with self.stats.lock:
+            self.stats.points_spent += actual
+            self.stats.points_requested += requested
+        body: dict[str, Any] = {}
+        if result.errors:
+            for error in result.errors:
+                if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+                    traceback.print_exception(error.original_error)
+            body["errors"] = [_format_error(e, "INTERNAL_SERVER_ERROR") for e in result.errors]
+        body["data"] = result.data
+        extensions = self._cost_extension(requested, actual)
+        if context.search:
+            extensions["search"] = context.search
+        body["extensions"] = extensions
+        return Outcome(body)
+
+    def _throttled(self, requested: int) -> Outcome:
+        self.stats.add("throttled")
+        return Outcome(
+            {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {"code": "THROTTLED", "documentation": RATE_LIMITS_DOC},
+                    }
+                ],
+                "extensions": self._cost_extension(requested, None),
+            }
+        )
+
+    def _max_cost_exceeded(self, requested: int, max_cost: int) -> Outcome:
+        message = (
+            f"Query cost is {requested}, which exceeds the single query max cost limit ({max_cost}).\n\n"
+            f"See {RATE_LIMITS_DOC} for more information on how the cost of a query is calculated.\n\n"
+            "To query larger amounts of data with fewer limits, bulk operations should be used instead."
+        )
+        return Outcome(
+            {
+                "errors": [
+                    {
+                        "message": message,
+                        "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": max_cost},
+                    }
+                ],
+                "extensions": self._cost_extension(requested, None),
+            }
+        )
+
+    def _take_fault(self, kinds: Sequence[str]) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.kind in kinds:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    @staticmethod
+    def _drop(request: Request) -> Response:
+        # Shutting the socket makes werkzeug's write fail, so the client sees the connection close unanswered.
+        sock = request.environ.get("werkzeug.socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return Response(status=500)
+
+    # /_sim control API
+
+    def _sim(self, request: Request) -> Response:
+        try:
+            return self._sim_dispatch(request)
+        except StoreError as exc:
+            return _json(exc.status, {"error": exc.message})
+        except (TypeError, ValueError, KeyError) as exc:
+            return _json(400, {"error": str(exc)})
+
+    def _sim_dispatch(self, request: Request) -> Response:
+        path = request.path[len(SIM_PREFIX) :].rstrip("/")
+        method = request.method
+        if path == "/stats" and method == "GET":
+            return _json(200, self.stats_view())
+        if path == "/reset" and method == "POST":
+            self.reset()
+            return _json(200, {"ok": True})
+        if path == "/config" and method == "GET":
+            return _json(200, self.config_view())
+        if path == "/config" and method == "POST":
+            self.configure(self._body(request))
+            return _json(200, self.config_view())
+        if path == "/faults":
+            if method == "POST":
+                fault = _fault_from(self._body(request))
+                with self.lock:
+                    self.faults.append(fault)
+            elif method == "DELETE":
+                with self.lock:
+                    self.faults.clear()
+            elif method != "GET":
+                return _json(405, {"error": "use GET, POST or DELETE"})
+            with self.lock:
+                return _json(200, {"faults": [f.as_json() for f in self.faults]})
+        if path == "/orders" and method == "GET":
+            return _json(200, self.store.all_orders())
+        if path == "/orders" and method == "POST":
+            return _json(200, {"ids": self.store.upsert(self._body(request, kinds=(dict, list)))})
+        if path.startswith("/orders/"):
+            return self._sim_order(request, path[len("/orders/") :].split("/"))
+        if path == "/webhooks/deliver" and method == "POST":
+            return _json(200, self.deliver(self._body(request)).as_json())
+        if path == "/webhooks" and method == "GET":
+            with self.lock:
+                return _json(200, list(self.webhook_log))
+        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
+
+    def _sim_order(self, request: Request, parts: list[str]) -> Response:
+        method = request.method
+        if not parts[0].isdigit():
+            return _json(404, {"error": f"no order {parts[0]!r}"})
+        order_id = int(parts[0])
+        if len(parts) == 1 and method == "GET":
+            order = self.store.get(order_id)
+            return _json(404, {"error": f"no order {order_id}"}) if order is None else _json(200, order)
+        if len(parts) == 1 and method == "DELETE":
+            if not self.store.delete(order_id):
+                return _json(404, {"error": f"no order {order_id}"})
+            return _json(200, {"deleted": order_id})
+        if len(parts) == 2 and method == "POST":
+            action = parts[1]
+            if action == "fulfillments":
+                return _json(200, {"fulfillment": self.store.add_fulfillment(order_id, self._body(request))})
+            if action == "refunds":
+                return _json(200, {"refund": self.store.add_refund(order_id, self._body(request))})
+            if action == "cancel":
+                return _json(200, {"order": self.store.cancel(order_id, self._body(request, default={}))})
+        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
+
+    @staticmethod
+    def _body(request: Request, default: Any = None, kinds: tuple[type, ...] = (dict,)) -> Any:
+        data = request.get_data(cache=True)
+        if not data.strip():
+            if default is None:
+                raise ValueError("a JSON body is required")
+            return default
+        body = json.loads(data)
+        if not isinstance(body, kinds):
+            raise ValueError(f"the body must be a JSON {' or '.join('object' if k is dict else 'list' for k in kinds)}")
+        return body
+
+    # operations shared by the control API and Python callers
+
+    def reset(self) -> None:
+        self.store.reset(self.config.seed_orders)
+        self.stats.reset()
+        self.bucket.refill_fully()
+        with self.lock:
+            self.faults.clear()
+            self.webhook_log.clear()
+
+    def configure(self, changes: dict[str, Any]) -> None:
+        _check_config(changes)
+        unknown = set(changes) - CONFIGURABLE
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}; one of {sorted(CONFIGURABLE)}")
+        if "location_names" in changes:
+            changes = {**changes, "location_names": {int(k): str(v) for k, v in changes["location_names"].items()}}
+        for name, value in changes.items():
+            setattr(self.config, name, value)
+        if "bucket_size" in changes or "restore_rate" in changes:
+            self.bucket.configure(changes.get("bucket_size"), changes.get("restore_rate"))
+
+    def config_view(self) -> dict[str, Any]:
+        return {
+            "shop": self.config.shop,
+            "access_token": self.config.access_token,
+            "api_version": self.config.api_version,
+            "bucket_size": self.config.bucket_size,
+            "restore_rate": self.config.restore_rate,
+            "latency_ms": self.config.latency_ms,
+            "max_query_cost": self.config.max_query_cost,
+            "location_names": {str(k): v for k, v in self.config.location_names.items()},
+        }
+
+    def stats_view(self) -> dict[str, Any]:
+        bucket = self.bucket.status()
+        with self.stats.lock:
+            return {
+                "requests_total": self.stats.requests_total,
+                "queries_by_root_field": dict(self.stats.queries_by_root_field),
+                "throttled": self.stats.throttled,
+                "max_cost_exceeded": self.stats.max_cost_exceeded,
+                "error_responses": self.stats.error_responses,
+                "points_spent": self.stats.points_spent,
+                "points_requested": self.stats.points_requested,
+                "bucket": bucket,
+                "api_versions": dict(self.stats.api_versions),
+                "auth_failures": self.stats.auth_failures,
+                "faults_fired": self.stats.faults_fired,
+                "orders": self.store.count(),
+                "webhooks": {
+                    "sent": self.stats.webhooks["sent"],
+                    "succeeded": self.stats.webhooks["succeeded"],
+                    "failed": self.stats.webhooks["failed"],
+                },
+            }
+
+    def deliver(self, body: dict[str, Any]) -> Delivery:
+        for name in ("url", "topic", "secret"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                raise ValueError(f"{name} is required (a string)")
+        if "payload" not in body:
+            raise ValueError("payload is required")
+        delivery = send_webhook(
+            body["url"],
+            body["topic"],
+            body["payload"],
+            secret=body["secret"],
+            shop=body.get("shop") or self.config.shop,
+            api_version=body.get("api_version") or self.config.api_version,
+            webhook_id=body.get("webhook_id"),
+            event_id=body.get("event_id"),
+        )
+        with self.stats.lock:
+            self.stats.webhooks["sent"] += 1
+            self.stats.webhooks["succeeded" if delivery.ok else "failed"] += 1
+        with self.lock:
+            self.webhook_log.append({"url": body["url"], "topic": body["topic"], **delivery.as_json()})
+        return delivery
+
+
+CONFIGURABLE = frozenset(
+    {"access_token", "bucket_size", "restore_rate", "latency_ms", "max_query_cost", "location_names"}
+)
+
+
+def _check_config(values: dict[str, Any]) -> None:
+    """The same checks for the constructor and /_sim/config, so a bad CLI value fails at start."""
+    if "access_token" in values and not isinstance(values["access_token"], str):
+        raise ValueError("access_token must be a string")
+    for name in ("bucket_size", "restore_rate", "max_query_cost"):
+        if name in values and (not _is_number(values[name]) or values[name] <= 0):
+            raise ValueError(f"{name} must be a positive number")
+    if "latency_ms" in values and (not _is_number(values["latency_ms"]) or values["latency_ms"] < 0):
+        raise ValueError("latency_ms must be a number >= 0")
+    if "location_names" in values and not isinstance(values["location_names"], dict):
+        raise ValueError("location_names must be an object {location id: name}")
+
+
+def _constant_time_equal(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def create_app(config: SimulatorConfig) -> SimulatorApp:
+    """The simulator as a WSGI application."""
+    return SimulatorApp(config)
+
+
+def graphql_url(base_url: str, api_version: str = DEFAULT_API_VERSION) -> str:
+    return f"{base_url}/admin/api/{api_version}/graphql.json"
+
+
+def _make_server(config: SimulatorConfig, host: str, port: int, quiet: bool) -> BaseWSGIServer:
+    # Threaded, like Shopify: concurrent clients share (and race for) one bucket.
+    return make_server(
+        host, port, create_app(config), threaded=True, request_handler=_QuietRequestHandler if quiet else None
+    )
+
+
+def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8091, *, quiet: bool = False) -> None:
+    """Run the simulator in the foreground until interrupted."""
+    server = _make_server(config, host, port, quiet)
+    base = f"http://{host}:{server.port}"
+    print(
+        f"Shopify simulator for {config.shop} on {graphql_url(base, config.api_version)} "
+        f"(token {config.access_token}; control: {base}{SIM_PREFIX}/stats)",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def start_in_thread(config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1") -> tuple[BaseWSGIServer, str]:
+    """Start the simulator on a daemon thread; (server, base URL `http://127.0.0.1:<port>`).
+    `server.app` is the SimulatorApp; stop it with server.shutdown()."""
+    server = _make_server(config, host, port, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, name="shopify-simulator", daemon=True)
+    thread.start()
+    return server, f"http://{host}:{server.port}"
+
+
+def load_orders_file(path: str) -> list[dict[str, Any]]:
+    """Orders from a JSON file: one REST order (a webhook payload), a list, or `{"orders": [...]}`."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if isinstance(data, dict) and isinstance(data.get("orders"), list):
+        return data["orders"]
+    if isinstance(data, dict):
+        return [data.get("order", data)]
+    if isinstance(data, list):
+        return data
+    raise ValueError(f"{path}: expected a JSON order or a list of orders")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    defaults = SimulatorConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m simulators.shopify",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--shop", default=defaults.shop)
+    parser.add_argument("--access-token", default=defaults.access_token)
+    parser.add_argument("--api-version", default=defaults.api_version, help="the version printed in the URL")
+    parser.add_argument("--bucket-size", type=int, default=defaults.bucket_size, help="cost bucket, points")
+    parser.add_argument(
+        "--restore-rate", type=float, default=defaults.restore_rate, help="points/s (100 Standard, 1000 Plus)"
+    )
+    parser.add_argument("--max-query-cost", type=int, default=defaults.max_query_cost)
+    parser.add_argument("--latency-ms", type=int, default=defaults.latency_ms)
+    parser.add_argument(
+        "--orders-file",
+        action="append",
+        default=[],
+        help="JSON file of REST orders (one, a list or {orders: [...]}) to seed; repeatable",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    args = parser.parse_args(argv)
+    seed: list[dict[str, Any]] = []
+    for path in args.orders_file:
+        seed.extend(load_orders_file(path))
+    config = SimulatorConfig(
+        shop=args.shop,
+        access_token=args.access_token,
+        api_version=args.api_version,
+        bucket_size=args.bucket_size,
+        restore_rate=args.restore_rate,
+        max_query_cost=args.max_query_cost,
+        latency_ms=args.latency_ms,
+        seed_orders=seed,
+    )
+    serve(config, host=args.host, port=args.port, quiet=args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
