@@ -135,7 +135,15 @@ R1 = {
             "total_tax": "2.40",
         },
     ],
-    "transactions": [{"amount": "86.40", "kind": "refund", "status": "success", "gateway": "shopify_payments"}],
+    "transactions": [
+        {
+            "id": 7_600_000_000_000_001,
+            "amount": "86.40",
+            "kind": "refund",
+            "status": "success",
+            "gateway": "shopify_payments",
+        }
+    ],
     "order_adjustments": [],
 }
 REFUNDED = "86.40"
@@ -163,3 +171,40 @@ def order_as_shopify_has_it_now() -> dict:
     order["fulfillments"] = [copy.deepcopy(F1), copy.deepcopy(F2)]
     order["refunds"] = [copy.deepcopy(R1)]
     return order
+
+
+def _records(sim: str, record_type: str) -> list[dict]:
+    import requests
+
+    return requests.get(f"{sim}/_sim/records/{record_type}", timeout=10).json()
+
+
+def lines_by_sku(sim: str, record: dict) -> dict[str, dict]:
+    import requests
+
+    items = {str(i["id"]): i["itemid"] for i in requests.get(f"{sim}/_sim/items", timeout=10).json()}
+    return {items[str(line["item"]["id"])]: line for line in record["item"]["items"]}
+
+
+def assert_story_in_netsuite(sim: str) -> None:
+    """Exactly one sales order, two item fulfillments with the right lines and locations, one credit for the
+    returned shipment and one customer refund, both equal to what Shopify refunded."""
+    from decimal import Decimal
+
+    [so] = _records(sim, "salesOrder")
+    assert so["externalId"] == f"shopify-order-{ORDER_ID}"
+    assert sorted(lines_by_sku(sim, so)) == ["SKU-A", "SKU-B", "SKU-C"]
+    fulfillments = {f["externalId"]: f for f in _records(sim, "itemFulfillment")}
+    assert sorted(fulfillments) == [f"shopify-fulfillment-{F1_ID}", f"shopify-fulfillment-{F2_ID}"]
+
+    def shipped(external_id: str) -> dict[str, tuple[int, str]]:
+        lines = lines_by_sku(sim, fulfillments[external_id])
+        return {sku: (line["quantity"], str(line["location"]["id"])) for sku, line in lines.items()}
+
+    assert shipped(f"shopify-fulfillment-{F1_ID}") == {"SKU-A": (1, "1"), "SKU-B": (1, "1")}
+    assert shipped(f"shopify-fulfillment-{F2_ID}") == {"SKU-C": (1, "2")}
+    [credit] = _records(sim, "creditMemo")
+    assert credit["externalId"] == f"shopify-refund-{R1_ID}"
+    assert sum(Decimal(str(line["amount"])) for line in credit["item"]["items"]) == Decimal(REFUNDED)
+    [payment] = _records(sim, "customerRefund")
+    assert Decimal(str(payment["total"])) == Decimal(REFUNDED)

@@ -411,9 +411,11 @@ class OrderView:
                 "totalTaxSet": self.money(line.get("total_tax_set"), total_tax),
             }
 
-        def transaction(rest: dict[str, Any]) -> dict[str, Any]:
+        def transaction(rest: dict[str, Any], position: int) -> dict[str, Any]:
+            # Shopify always gives a transaction an id; a hand-written payload may not, so derive a stable one.
+            tx_id = rest.get("id") or int(refund["id"]) * 1000 + position + 1
             return {
-                "id": gid("OrderTransaction", rest.get("id")),
+                "id": gid("OrderTransaction", tx_id),
                 "kind": _upper_enum(rest.get("kind"), TRANSACTION_KINDS, "REFUND"),
                 "status": _upper_enum(rest.get("status"), TRANSACTION_STATUSES, "UNKNOWN"),
                 "gateway": rest.get("gateway"),
@@ -433,7 +435,7 @@ class OrderView:
                 refund.get("refund_line_items") or [], refund_line, first, after
             ),
             "transactions": lambda _info, first=None, after=None: list_connection(
-                transactions, transaction, first, after
+                list(enumerate(transactions)), lambda pair: transaction(pair[1], pair[0]), first, after
             ),
         }
 
