@@ -79,6 +79,27 @@ def simulate_netsuite(
     serve(config, host=host, port=port)
 
 
+@simulate.command("shopify")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8091, show_default=True, type=int)
+@click.option("--shop", default="demo-store.myshopify.com", show_default=True)
+@click.option("--access-token", default="shpat_sim_token", show_default=True)
+@click.option("--bucket-size", default=1000, show_default=True, type=int)
+@click.option("--restore-rate", default=100.0, show_default=True, type=float)
+@click.option("--latency-ms", default=0, show_default=True, type=int)
+def simulate_shopify(
+    host: str, port: int, shop: str, access_token: str, bucket_size: int, restore_rate: float, latency_ms: int
+) -> None:
+    """Shopify Admin GraphQL simulator (orders, cost-based throttle) and webhook sender."""
+    from simulators.shopify.server import SimulatorConfig, serve
+
+    config = SimulatorConfig(
+        shop=shop, access_token=access_token, bucket_size=bucket_size, restore_rate=restore_rate, latency_ms=latency_ms
+    )
+    click.echo(f"Shopify simulator on http://{host}:{port}/admin/api/<version>/graphql.json ({shop})")
+    serve(config, host=host, port=port)
+
+
 @main.group()
 def dlq() -> None:
     """Dead-letter queue: list, show, requeue."""

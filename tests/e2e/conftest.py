@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import text
 
 from app.devstack import Stack, free_port, wait_for_http
-from tests.conftest import FIXTURE_SKUS, TABLES, TEST_ENV
+from tests.conftest import FIXTURE_SKUS, SHOP, TABLES, TEST_ENV
 
 FLOWER_AUTH = "ops:flower-test-password"
 
@@ -40,6 +40,7 @@ class E2E:
     redis_port: int
     run_dir: Path
     flower: str
+    shopify: str
 
     # --- the private Redis ---------------------------------------------------------------------------
     def start_redis(self) -> None:
@@ -88,6 +89,7 @@ def _ping(client) -> bool:
 def e2e(database: str):
     run_dir = Path(tempfile.mkdtemp(prefix="shopsync-e2e-"))
     sim_port, web_port, redis_port, flower_port = free_port(), free_port(), free_port(), free_port()
+    shopify_port = free_port()
     env = {
         **os.environ,
         **TEST_ENV,
@@ -100,6 +102,7 @@ def e2e(database: str):
         "OUTBOX_RELAY_AFTER_SECONDS": "3",
         "TASK_RETRY_BACKOFF_MAX": "2",
         "BEAT_SCHEDULE_FILE": str(run_dir / "celerybeat-schedule"),
+        "SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{shopify_port}/admin/api/2026-04/graphql.json",
         "FLOWER_PORT": str(flower_port),
         "FLOWER_BASIC_AUTH": FLOWER_AUTH,
     }
@@ -111,12 +114,19 @@ def e2e(database: str):
         redis_port,
         run_dir,
         f"http://127.0.0.1:{flower_port}",
+        f"http://127.0.0.1:{shopify_port}",
     )
     try:
         ctx.start_redis()
         stack.start("netsuite", f"exec shopsync simulate netsuite --port {sim_port}")
         wait_for_http(f"{ctx.sim}/_sim/stats")
-        for name in ("web", "worker_orders", "worker_bulk", "beat", "flower"):
+        stack.start(
+            "shopify",
+            f"exec shopsync simulate shopify --port {shopify_port} --shop {SHOP} "
+            f"--access-token {TEST_ENV['SHOPIFY_ADMIN_TOKEN']}",
+        )
+        wait_for_http(f"{ctx.shopify}/_sim/stats")
+        for name in ("web", "worker_orders", "worker_fulfillment", "worker_bulk", "beat", "flower"):
             stack.start(name)
         wait_for_http(f"{ctx.web}/healthz")
         time.sleep(2)
@@ -136,11 +146,16 @@ def fresh(e2e: E2E, database: str) -> E2E:
     from app.db.session import get_engine
 
     client = redis.Redis(port=e2e.redis_port)
-    wait_until(lambda: all(client.llen(q) == 0 for q in ("orders", "reconcile")), 30, what="idle queues")
+    wait_until(
+        lambda: all(client.llen(q) == 0 for q in ("orders", "fulfillments", "refunds", "reconcile")),
+        30,
+        what="idle queues",
+    )
     client.flushdb()
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     requests.post(f"{e2e.sim}/_sim/reset", json={"items": True}, timeout=10).raise_for_status()
+    requests.post(f"{e2e.shopify}/_sim/reset", json={}, timeout=10).raise_for_status()
     requests.post(f"{e2e.sim}/_sim/config", json={"latency_ms": 0, "latency_jitter_ms": 0}, timeout=10)
     requests.post(
         f"{e2e.sim}/_sim/items", json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS], timeout=10
