@@ -169,3 +169,32 @@ def map_order(
         customer_body=cust_body,
         sales_order_body=body,
     )
+
+
+def money_mismatch(order: Mapping[str, Any]) -> str | None:
+    """Compare what the sales order carries with Shopify's total, to the cent. None when they agree.
+
+    lines (price x quantity - line discounts) + shipping + tax - order-level discounts must equal total_price;
+    when it does not (an edit Shopify totals differently, a rounding rule, a payload Shopify built by hand) the
+    difference is recorded on the order for finance to see, never silently absorbed.
+    """
+    lines = sum(
+        (
+            _money(line["price"]) * line["quantity"] - _money(line.get("total_discount"))
+            for line in order["line_items"]
+            if line["quantity"]
+        ),
+        Decimal("0"),
+    )
+    shipping = sum((_money(s["price"]) for s in order.get("shipping_lines") or []), Decimal("0"))
+    tax = _money(order.get("total_tax"))
+    line_discounts = sum((_money(line.get("total_discount")) for line in order["line_items"]), Decimal("0"))
+    order_discounts = _money(order.get("total_discounts")) - line_discounts
+    computed = (lines + shipping + tax - max(order_discounts, Decimal("0"))).quantize(CENT)
+    total = _money(order["total_price"])
+    if computed == total:
+        return None
+    return (
+        f"order {order['name']}: lines {lines.quantize(CENT)} + shipping {shipping} + tax {tax} - discounts "
+        f"{max(order_discounts, Decimal('0'))} = {computed}, Shopify total {total} (difference {total - computed})"
+    )

@@ -18,7 +18,7 @@ from app.db.models import CustomerSync, OrderLine, OrderState, WebhookEvent
 from app.domain import order_state
 from app.domain.errors import SchemaError
 from app.domain.lifecycle import CancelEvent, apply_cancel, derive_state, view_from_order
-from app.domain.mapping import MappingConfig, map_order, order_skus
+from app.domain.mapping import MappingConfig, map_order, money_mismatch, order_skus
 from app.services.items import resolve_items
 from app.services.lifecycle import carry_out, load_view, record_transition, save_view
 from netsuite_client import NetSuiteClient
@@ -154,6 +154,10 @@ def sync_order_payload(
     state.customer_external_id = bodies.customer_external_id
     state.currency = order["currency"]
     state.last_applied_updated_at = order["updated_at"]
+    mismatch = money_mismatch(order)
+    if mismatch:
+        log.warning("money mismatch recorded on order %s: %s", order_id, mismatch)
+    state.money_mismatch = mismatch
     state.last_event_id = event_id
     # Line numbers change when unkeyed lines are replaced: forget them, they are read again when needed.
     view = view_from_order(order, previous)

@@ -76,3 +76,34 @@ def test_forbidden_is_not_retried_and_dead_letters_as_auth(sim, redis_db):
     assert (entry.category, entry.error_code) == ("auth", "INSUFFICIENT_PERMISSION")
     assert entry.error_message.startswith("NetSuite 403 INSUFFICIENT_PERMISSION: ")
     assert records(sim, "salesOrder") == []
+
+
+def test_shopify_unreachable_retries_then_dead_letters_with_the_reason(sim, redis_db, monkeypatch):
+    """A refund for an order we never saw needs the order from Shopify; Shopify does not answer."""
+    import json
+
+    from app.config import get_settings
+    from app.services import events
+    from shopify_client.errors import ShopifyTransportError
+    from tests import story
+
+    attempts: list[int] = []
+
+    def unreachable(order_id: int):
+        attempts.append(order_id)
+        raise ShopifyTransportError("connection refused by 127.0.0.1:9", code="CONNECTION_ERROR")
+
+    monkeypatch.setattr(events, "fetch_order", unreachable)
+    event_id = store_event(json.dumps(story.R1).encode(), topic="refunds/create", webhook_id="refund-no-shopify")
+    process_event.apply(args=[event_id], task_id="t-no-shopify")  # eager: every retry runs at once
+    assert len(attempts) == get_settings().task_max_retries + 1
+    [entry] = dead_letters()
+    assert (entry.category, entry.error_code, entry.attempts) == (
+        "transient",
+        "CONNECTION_ERROR",
+        get_settings().task_max_retries + 1,
+    )
+    assert "connection refused" in entry.error_message
+    with session_scope() as s:
+        event = s.get(WebhookEvent, event_id)
+        assert event.status == "dead" and "connection refused" in event.last_error

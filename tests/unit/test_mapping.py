@@ -83,3 +83,18 @@ def test_unmapped_currency_and_missing_sku_are_permanent():
     payload["line_items"][0]["sku"] = ""
     with pytest.raises(MappingError, match="no SKU"):
         order_skus(OrderSchema().load(payload))
+
+
+def test_money_check_agrees_to_the_cent_and_names_a_mismatch():
+    from app.domain.mapping import money_mismatch
+    from tests import story
+
+    assert money_mismatch(OrderSchema().load(story.ORDER)) is None
+    # The real fixture's figures do not add up (three lines at 199.00, total 409.94): recorded, with numbers.
+    text = money_mismatch(order())
+    assert text == (
+        "order #1001: lines 597.00 + shipping 0.00 + tax 11.94 - discounts 0.00 = 608.94, Shopify total 409.94 "
+        "(difference -199.00)"
+    )
+    discounted = dict(story.ORDER, total_discounts="10.00", total_price="98.00")
+    assert money_mismatch(OrderSchema().load(discounted)) is None
