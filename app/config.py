@@ -26,6 +26,10 @@ REQUIRED = (
     "NETSUITE_TOKEN_SECRET",
     "OPS_TOKEN",
 )
+# NetSuite auth: Token-Based Authentication (the default) needs the four TBA settings above; OAuth 2.0
+# machine-to-machine needs these instead.
+TBA_SETTINGS = ("NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID", "NETSUITE_TOKEN_SECRET")
+OAUTH2_SETTINGS = ("NETSUITE_CLIENT_ID", "NETSUITE_CERTIFICATE_ID", "NETSUITE_PRIVATE_KEY_FILE")
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -72,6 +76,10 @@ class Settings:
     netsuite_concurrency: int
     ops_token: str = field(repr=False)
     webhook_max_body_bytes: int = 2 * 1024 * 1024
+    netsuite_auth: str = "tba"
+    netsuite_client_id: str | None = field(default=None, repr=False)
+    netsuite_certificate_id: str | None = None
+    netsuite_private_key_file: str | None = None
     netsuite_item_sku_field: str = "itemid"
     netsuite_default_customer_external_id: str = "shopify-customer-guest"
     netsuite_currency_map: Mapping[str, str] = field(default_factory=lambda: {"USD": "1"})
@@ -109,7 +117,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     def get(name: str, default: str = "") -> str:
         return env.get(name, default).strip()
 
-    missing = [name for name in REQUIRED if not get(name)]
+    auth_method = get("NETSUITE_AUTH", "tba").lower()
+    if auth_method not in ("tba", "oauth2"):
+        raise ConfigError(f"NETSUITE_AUTH must be tba or oauth2, got {auth_method!r}")
+    required = [n for n in REQUIRED if auth_method == "tba" or n not in TBA_SETTINGS]
+    if auth_method == "oauth2":
+        required += OAUTH2_SETTINGS
+    missing = [name for name in required if not get(name)]
     if missing:
         raise ConfigError("missing required setting(s): " + ", ".join(missing))
 
@@ -189,6 +203,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             get("NETSUITE_BASE_URL") or f"https://{account_host}.suitetalk.api.netsuite.com/services/rest"
         ).rstrip("/"),
         netsuite_concurrency=integer("NETSUITE_CONCURRENCY", 12, minimum=1),
+        netsuite_auth=auth_method,
+        netsuite_client_id=get("NETSUITE_CLIENT_ID") or None,
+        netsuite_certificate_id=get("NETSUITE_CERTIFICATE_ID") or None,
+        netsuite_private_key_file=get("NETSUITE_PRIVATE_KEY_FILE") or None,
         ops_token=get("OPS_TOKEN"),
         webhook_max_body_bytes=integer("WEBHOOK_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
         netsuite_item_sku_field=sku_field,

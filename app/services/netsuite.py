@@ -6,11 +6,12 @@ import logging
 from functools import lru_cache
 
 import redis
+import requests
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db.models import NetSuiteCallLog
 from app.db.session import session_scope
-from netsuite_client import CallRecord, NetSuiteClient, TokenAuth
+from netsuite_client import CallRecord, NetSuiteClient, OAuth2ClientCredentials, TokenAuth, default_token_url
 from netsuite_client.limiter import LIVE, LimiterConfig, RedisSlotLimiter
 
 log = logging.getLogger(__name__)
@@ -52,16 +53,38 @@ def get_limiter() -> RedisSlotLimiter:
     return RedisSlotLimiter(client, config)
 
 
-@lru_cache(maxsize=1)
-def get_netsuite() -> NetSuiteClient:
-    s = get_settings()
-    auth = TokenAuth(
+def netsuite_auth(s: Settings) -> requests.auth.AuthBase:
+    """TBA (OAuth 1.0a HMAC-SHA256) by default; OAuth 2.0 client credentials with NETSUITE_AUTH=oauth2."""
+    if s.netsuite_auth == "oauth2":
+        with open(s.netsuite_private_key_file, "rb") as fh:
+            key = fh.read()
+        return OAuth2ClientCredentials(
+            token_url=default_token_url(s.netsuite_base_url),
+            client_id=s.netsuite_client_id,
+            certificate_id=s.netsuite_certificate_id,
+            private_key_pem=key,
+            algorithm="ES256" if _is_ec(key) else "PS256",
+        )
+    return TokenAuth(
         account_id=s.netsuite_account_id,
         consumer_key=s.netsuite_consumer_key,
         consumer_secret=s.netsuite_consumer_secret,
         token_id=s.netsuite_token_id,
         token_secret=s.netsuite_token_secret,
     )
+
+
+def _is_ec(pem: bytes) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    return isinstance(load_pem_private_key(pem, password=None), ec.EllipticCurvePrivateKey)
+
+
+@lru_cache(maxsize=1)
+def get_netsuite() -> NetSuiteClient:
+    s = get_settings()
+    auth = netsuite_auth(s)
     return NetSuiteClient(
         base_url=s.netsuite_base_url,
         auth=auth,

@@ -57,3 +57,23 @@ def test_location_map_pairs():
     assert s.location_map == {905684977: "1", 905684978: "2"}
     with pytest.raises(ConfigError, match="LOCATION_MAP"):
         load_settings({**BASE, "LOCATION_MAP": "warehouse=1"})
+
+
+def test_oauth2_needs_its_own_settings_instead_of_the_tba_ones():
+    tba = {"NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID", "NETSUITE_TOKEN_SECRET"}
+    env = {k: v for k, v in BASE.items() if k not in tba}
+    with pytest.raises(ConfigError) as err:
+        load_settings({**env, "NETSUITE_AUTH": "oauth2"})
+    assert "NETSUITE_CLIENT_ID" in str(err.value) and "NETSUITE_CONSUMER_KEY" not in str(err.value)
+    s = load_settings(
+        {
+            **env,
+            "NETSUITE_AUTH": "oauth2",
+            "NETSUITE_CLIENT_ID": "c",
+            "NETSUITE_CERTIFICATE_ID": "k",
+            "NETSUITE_PRIVATE_KEY_FILE": "/keys/netsuite.pem",
+        }
+    )
+    assert s.netsuite_auth == "oauth2" and s.netsuite_certificate_id == "k"
+    with pytest.raises(ConfigError, match="NETSUITE_AUTH"):
+        load_settings({**BASE, "NETSUITE_AUTH": "basic"})
