@@ -3,7 +3,6 @@ the order from Shopify's Admin API first when its own webhook has not arrived (l
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -29,6 +28,7 @@ from app.domain.lifecycle import (
 )
 from app.services.lifecycle import carry_out, load_view
 from app.services.orders import lock_order, sync_order_payload
+from app.services.payloads import payload_of
 from netsuite_client import NetSuiteClient
 from schemas.shopify import FulfillmentSchema, OrderSchema, RefundSchema
 
@@ -144,7 +144,7 @@ def ensure_order(
 def handle_fulfillment(
     session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings, fetch_order: OrderFetcher
 ) -> str:
-    payload = _load(FulfillmentSchema, json.loads(event.raw_body), event.topic)
+    payload = _load(FulfillmentSchema, payload_of(event), event.topic)
     ev = fulfillment_event(payload)
     lock_order(session, ev.order_id)
     state, view = ensure_order(session, ev.order_id, client, settings, fetch_order, event.id)
@@ -165,7 +165,7 @@ def handle_fulfillment(
 def handle_refund(
     session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings, fetch_order: OrderFetcher
 ) -> str:
-    payload = _load(RefundSchema, json.loads(event.raw_body), event.topic)
+    payload = _load(RefundSchema, payload_of(event), event.topic)
     ev = refund_event(payload, event.topic)
     lock_order(session, ev.order_id)
     state, view = ensure_order(session, ev.order_id, client, settings, fetch_order, event.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from sqlalchemy import func
@@ -10,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.models import SchemaDrift, WebhookEvent
+from app.services.payloads import payload_of
 from schemas.drift import unknown_fields
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def record_drift(session: Session, event: WebhookEvent) -> list[str]:
     try:
-        payload = json.loads(event.raw_body)
+        payload = payload_of(event)
     except ValueError:
         return []
     if not isinstance(payload, dict):

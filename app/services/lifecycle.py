@@ -82,8 +82,8 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
     state.refunded_amount = view.refunded_amount
     state.cancelled = view.cancelled
     state.version = (state.version or 0) + 1
-    for position, line in enumerate(view.lines):
-        values = {
+    rows = [
+        {
             "shopify_order_id": view.order_id,
             "shopify_line_id": line.line_id,
             "position": position,
@@ -95,13 +95,17 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
             "restocked": line.restocked,
             "netsuite_line": line.netsuite_line,
         }
-        stmt = insert(OrderLine).values(**values)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["shopify_order_id", "shopify_line_id"],
-                set_={k: stmt.excluded[k] for k in values if k not in ("shopify_order_id", "shopify_line_id")},
-            )
+        for position, line in enumerate(view.lines)
+    ]
+    if not rows:
+        return
+    stmt = insert(OrderLine).values(rows)  # one statement for every line of the order
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["shopify_order_id", "shopify_line_id"],
+            set_={k: stmt.excluded[k] for k in rows[0] if k not in ("shopify_order_id", "shopify_line_id")},
         )
+    )
 
 
 def record_transition(

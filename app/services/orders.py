@@ -21,6 +21,7 @@ from app.domain.lifecycle import CancelEvent, apply_cancel, derive_state, view_f
 from app.domain.mapping import MappingConfig, map_order, money_mismatch, order_skus
 from app.services.items import resolve_items
 from app.services.lifecycle import carry_out, load_view, record_transition, save_view
+from app.services.payloads import payload_of
 from netsuite_client import NetSuiteClient
 from netsuite_client.errors import ValidationError as NetSuiteValidationError
 from schemas.shopify import order_schema_for
@@ -37,7 +38,7 @@ class OrderOutcome:
 
 def load_order(event: WebhookEvent) -> dict[str, Any]:
     try:
-        payload = json.loads(event.raw_body)
+        payload = payload_of(event)
         return order_schema_for(event.api_version).load(payload)
     except PayloadInvalid as exc:
         fields = ", ".join(sorted(str(k) for k in exc.messages)) if isinstance(exc.messages, dict) else ""
