@@ -122,3 +122,57 @@ def test_drift_is_counted_per_topic_and_version(fresh: E2E):
     with session_scope() as s:
         rows = [(r.topic, r.api_version, r.field_path, r.seen) for r in s.scalars(select(SchemaDrift))]
     assert rows == [("orders/create", "2026-04", "loyalty_tier", 1)]
+
+
+def test_the_real_fixtures_through_real_processes(fresh: E2E):
+    from tests.conftest import load_fixture
+
+    for topic, name in [
+        ("orders/create", "orders_create.json"),
+        ("fulfillments/create", "fulfillments_create.json"),
+        ("refunds/create", "refunds_create.json"),
+        ("inventory_levels/update", "inventory_levels_update.json"),
+    ]:
+        send(fresh, topic, load_fixture(name))
+    wait_until(lambda: settled(4), 45, what="the four fixture events")
+    with session_scope() as s:
+        assert sorted(s.scalars(select(WebhookEvent.status))) == ["done"] * 4
+        state = s.get(OrderState, 450789469)
+    assert state.state == "partially_refunded" and state.refunded_amount == Decimal("209.00")
+    ns = {
+        t: requests.get(f"{fresh.sim}/_sim/records/{t}", timeout=10).json()
+        for t in ("salesOrder", "customer", "itemFulfillment", "creditMemo", "customerRefund")
+    }
+    assert [r["externalId"] for r in ns["salesOrder"]] == ["shopify-order-450789469"]
+    assert [r["externalId"] for r in ns["customer"]] == ["shopify-customer-207119551"]
+    assert [r["externalId"] for r in ns["itemFulfillment"]] == ["shopify-fulfillment-255858046"]
+    assert [r["externalId"] for r in ns["creditMemo"]] == ["shopify-refund-509562969"]
+    assert [Decimal(str(r["total"])) for r in ns["customerRefund"]] == [Decimal("209.00")]
+
+
+def test_conflicting_events_on_two_worker_processes_leave_one_history(fresh: E2E):
+    """A fulfillment (fulfillment worker) and a cancellation (orders worker) of one order at the same moment."""
+    send(fresh, "orders/create", story.ORDER)
+    wait_until(lambda: settled(1), 30)
+    fresh.sim_config(latency_ms=200)
+    cancelled = dict(
+        story.ORDER,
+        cancelled_at="2026-11-22T10:00:00-05:00",
+        cancel_reason="customer",
+        updated_at="2026-11-22T10:00:00-05:00",
+    )
+    send(fresh, "fulfillments/create", story.F1)
+    send(fresh, "orders/cancelled", cancelled)
+    wait_until(lambda: settled(3), 45)
+    fresh.sim_config(latency_ms=0)
+    with session_scope() as s:
+        chain = [
+            (t.from_state, t.to_state)
+            for t in s.scalars(
+                select(OrderTransition)
+                .where(OrderTransition.shopify_order_id == story.ORDER_ID)
+                .order_by(OrderTransition.id)
+            )
+        ]
+    assert all(prev[1] == cur[0] for prev, cur in zip(chain, chain[1:], strict=False)), chain
+    assert chain[-1][1] == "cancelled" == order_state().state
