@@ -138,7 +138,8 @@ def _reset_state(database_url: str) -> None:
     with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
         conn.execute(
             "TRUNCATE webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, "
-            "netsuite_item_map, customer_sync, order_lines, order_documents, inventory_restocks, schema_drift "
+            "netsuite_item_map, customer_sync, order_lines, order_documents, inventory_restocks, schema_drift, "
+            "shopify_inventory_items, sync_watermarks, inventory_pushes "
             "RESTART IDENTITY CASCADE"
         )
     redis.Redis.from_url(DEMO_REDIS).flushdb()

@@ -229,3 +229,38 @@ class SchemaDrift(Base):
     seen: Mapped[int] = mapped_column(BigInteger, default=0)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ShopifyInventoryItem(Base):
+    """SKU -> Shopify inventory item, refreshed from the Admin API (not looked up per push)."""
+
+    __tablename__ = "shopify_inventory_items"
+
+    sku: Mapped[str] = mapped_column(String(255), primary_key=True)
+    inventory_item_id: Mapped[int] = mapped_column(BigInteger)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SyncWatermark(Base):
+    """How far a periodic reader has got (e.g. NetSuite inventory changes pushed to Shopify)."""
+
+    __tablename__ = "sync_watermarks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InventoryPush(Base):
+    """One quantity pushed to Shopify: what, from which NetSuite change, under which idempotency key."""
+
+    __tablename__ = "inventory_pushes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    cycle: Mapped[str] = mapped_column(String(64), index=True)
+    sku: Mapped[str] = mapped_column(String(255))
+    shopify_location_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    previous_quantity: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -26,6 +26,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -237,7 +238,7 @@ CREATE TABLE customer (
 );
 CREATE TABLE location (id INTEGER PRIMARY KEY, name TEXT, externalid TEXT, isinactive TEXT);
 CREATE TABLE InventoryItemLocations (
-    item INTEGER, location INTEGER, quantityonhand NUMERIC, quantityavailable NUMERIC,
+    item INTEGER, location INTEGER, quantityonhand NUMERIC, quantityavailable NUMERIC, lastmodifieddate TEXT,
     PRIMARY KEY (item, location)
 );
 """
@@ -599,10 +600,14 @@ class State:
     def _set_inventory(self, item_id: int, location_id: int, on_hand: Any, available: Any) -> None:
         pair = (_decimal(on_hand, Decimal(0)), _decimal(available, Decimal(0)))
         self._inventory[(item_id, location_id)] = pair
+        # When the quantity last changed, for readers that page "what changed since my watermark". The column
+        # name is UNCONFIRMED for NetSuite's InventoryItemLocations (API_FACTS lists "item, location,
+        # quantityonhand, quantityavailable, ..."); ISO-8601 UTC text compares correctly as a string.
+        changed = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self._db_write(
             ("InventoryItemLocations", item_id, location_id),
-            "INSERT OR REPLACE INTO InventoryItemLocations VALUES (?, ?, ?, ?)",
-            (item_id, location_id, str(pair[0]), str(pair[1])),
+            "INSERT OR REPLACE INTO InventoryItemLocations VALUES (?, ?, ?, ?, ?)",
+            (item_id, location_id, str(pair[0]), str(pair[1]), changed),
         )
 
     def _create_catalog(self, record_type: str, body: dict[str, Any]) -> Record:
