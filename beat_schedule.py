@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 
 from app.config import Settings
-from app.routing import TASK_OUTBOX_RELAY
+from app.routing import TASK_INVENTORY_PUSH, TASK_OUTBOX_RELAY
 
 
 def build_schedule(settings: Settings) -> dict:
     relay_every = settings.outbox_relay_interval_seconds
+    push_every = settings.inventory_push_every_minutes
     return {
+        "inventory-push": {
+            "task": TASK_INVENTORY_PUSH,
+            "schedule": crontab(minute=f"*/{push_every}"),
+            # A run that could not start within its own period is superseded by the next one.
+            "options": {"queue": "inventory", "expires": push_every * 60},
+        },
         # A 30-second cadence is finer than crontab's minute, hence a plain interval schedule.
         "outbox-relay": {
             "task": TASK_OUTBOX_RELAY,

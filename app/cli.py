@@ -178,6 +178,38 @@ def items_refresh() -> None:
     click.echo(f"item map refreshed: {count} SKU(s)")
 
 
+@main.group()
+def inventory() -> None:
+    """Inventory push-back (NetSuite -> Shopify)."""
+
+
+@inventory.command("sync")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def inventory_sync(as_json: bool) -> None:
+    """Run one push cycle now (what beat runs every INVENTORY_PUSH_EVERY_MINUTES) and print what it pushed."""
+    from app.db.session import session_scope
+    from app.services.inventory import push_inventory
+    from app.services.netsuite import get_netsuite
+    from app.services.shopify import get_shopify
+
+    settings = _settings()
+    with session_scope() as session:
+        report = push_inventory(session, get_netsuite(), get_shopify(), settings)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    click.echo(
+        f"read {report.changes_read} NetSuite change(s) since {report.since}; pushed {report.pushed} quantity(ies) "
+        f"in {report.calls} call(s)"
+    )
+    rows = [{"sku": t.sku, "shopify_location": t.shopify_location_id, "available": t.quantity} for t in report.targets]
+    if rows:
+        click.echo(_table(rows[:50], ["sku", "shopify_location", "available"]))
+    for label, values in (("unmapped SKUs", report.unmapped_skus), ("unmapped locations", report.unmapped_locations)):
+        if values:
+            click.echo(f"{label}: {', '.join(values[:20])}")
+
+
 @main.command("relay")
 def relay() -> None:
     """Run the outbox relay once (what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS)."""

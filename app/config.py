@@ -99,6 +99,7 @@ class Settings:
     task_max_retries: int = 8
     task_retry_backoff_max: int = 300
     worker_lost_max: int = 3
+    inventory_push_every_minutes: int = 5
     outbox_relay_interval_seconds: float = 30.0
     outbox_relay_after_seconds: float = 60.0
     outbox_republish_after_seconds: float = 900.0
@@ -227,6 +228,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         task_max_retries=integer("TASK_MAX_RETRIES", 8),
         task_retry_backoff_max=integer("TASK_RETRY_BACKOFF_MAX", 300, minimum=1),
         worker_lost_max=integer("WORKER_LOST_MAX", 3, minimum=1),
+        inventory_push_every_minutes=integer("INVENTORY_PUSH_EVERY_MINUTES", 5, minimum=1),
         outbox_relay_interval_seconds=number("OUTBOX_RELAY_INTERVAL_SECONDS", 30.0),
         outbox_relay_after_seconds=number("OUTBOX_RELAY_AFTER_SECONDS", 60.0),
         outbox_republish_after_seconds=number("OUTBOX_REPUBLISH_AFTER_SECONDS", 900.0),

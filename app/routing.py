@@ -14,6 +14,7 @@ WORKER_GROUPS = {
 TASK_PROCESS_EVENT = "shopsync.process_event"
 TASK_OUTBOX_RELAY = "shopsync.outbox_relay"
 TASK_DEAD_LETTER = "shopsync.dead_letter"
+TASK_INVENTORY_PUSH = "shopsync.inventory_push"
 
 TOPIC_QUEUES = {
     "orders/create": "orders",
@@ -29,6 +30,7 @@ TOPIC_QUEUES = {
 TASK_ROUTES = {
     TASK_OUTBOX_RELAY: {"queue": "reconcile"},
     TASK_DEAD_LETTER: {"queue": "dead_letter"},
+    TASK_INVENTORY_PUSH: {"queue": "inventory"},
 }
 
-TASK_MODULES = ["tasks.events", "tasks.maintenance", "tasks.dead_letter"]
+TASK_MODULES = ["tasks.events", "tasks.maintenance", "tasks.dead_letter", "tasks.inventory"]
