@@ -531,20 +531,18 @@ class NetSuiteClient:
             if callable(ensure_fresh):
                 ensure_fresh()
             session = self._session()
+            # Signed and encoded before the slot is taken: a slot of the account's pool is held only while the
+            # request is on the wire. (TBA accepts a timestamp up to 5 minutes old; a slot wait is seconds.)
+            prepared = session.prepare_request(
+                requests.Request(method, url, params=params, data=data, headers=headers, auth=self._auth)
+            )
+            # What Session.request would merge in (proxies, CA bundle from the environment), kept for send().
+            send_settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
             with self._limiter.slot(lane) as handle:
                 # Timed from inside the slot: the call log measures NetSuite, not our own queueing.
                 started = time.monotonic()
                 try:
-                    response = session.request(
-                        method,
-                        url,
-                        params=params,
-                        data=data,
-                        headers=headers,
-                        auth=self._auth,
-                        timeout=self._timeout,
-                        allow_redirects=False,
-                    )
+                    response = session.send(prepared, timeout=self._timeout, allow_redirects=False, **send_settings)
                 except BaseException as exc:
                     state.duration_ms = round((time.monotonic() - started) * 1000)
                     _report(handle, "error")

@@ -27,7 +27,8 @@ def engine_for(url: str) -> Engine:
 
 @lru_cache(maxsize=4)
 def intake_engine_for(url: str) -> Engine:
-    """The webhook intake's engine: one autocommit INSERT per request (a single statement is atomic on its own),
+    """The engine for single-statement writes on hot paths (webhook intake, NetSuite call log): one autocommit
+    INSERT per request (a single statement is atomic on its own),
     no BEGIN/COMMIT round trips and no pre-ping. A connection that died is discarded by the pool when its
     statement fails, and that request answers 503 (Shopify retries), so the ping would buy nothing per request.
     """

@@ -9,31 +9,41 @@ import redis
 import requests
 
 from app.config import Settings, get_settings
-from app.db.models import NetSuiteCallLog
-from app.db.session import session_scope
+from app.db.session import intake_engine_for
 from netsuite_client import CallRecord, NetSuiteClient, OAuth2ClientCredentials, TokenAuth, default_token_url
 from netsuite_client.limiter import LIVE, LimiterConfig, RedisSlotLimiter
 
 log = logging.getLogger(__name__)
 
 
+INSERT_CALL = """
+INSERT INTO netsuite_call_log
+    (operation, method, record_type, external_id, internal_id, http_status, error_code, attempt, duration_ms,
+     final_status, correlation_id)
+VALUES (%(operation)s, %(method)s, %(record_type)s, %(external_id)s, %(internal_id)s, %(http_status)s,
+        %(error_code)s, %(attempt)s, %(duration_ms)s, %(final_status)s, %(correlation_id)s)
+"""
+
+
 def record_call(call: CallRecord) -> None:
-    """One row per HTTP attempt, in its own transaction so it survives the caller's rollback."""
-    with session_scope() as session:
-        session.add(
-            NetSuiteCallLog(
-                operation=call.operation,
-                method=call.method,
-                record_type=call.record_type,
-                external_id=call.external_id,
-                internal_id=call.internal_id,
-                http_status=call.http_status,
-                error_code=call.error_code,
-                attempt=call.attempt,
-                duration_ms=int(call.duration_ms),
-                final_status=call.outcome,
-                correlation_id=call.correlation_id,
-            )
+    """One row per HTTP attempt, autocommitted on its own, so it survives the caller's rollback; one
+    driver-level INSERT (no ORM session, no BEGIN/COMMIT round trips) because it runs for every call."""
+    with intake_engine_for(get_settings().sqlalchemy_url).connect() as conn:
+        conn.exec_driver_sql(
+            INSERT_CALL,
+            {
+                "operation": call.operation,
+                "method": call.method,
+                "record_type": call.record_type,
+                "external_id": call.external_id,
+                "internal_id": call.internal_id,
+                "http_status": call.http_status,
+                "error_code": call.error_code,
+                "attempt": call.attempt,
+                "duration_ms": int(call.duration_ms),
+                "final_status": call.outcome,
+                "correlation_id": call.correlation_id,
+            },
         )
 
 
