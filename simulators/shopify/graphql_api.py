@@ -135,6 +135,8 @@ class ShopContext:
     domain: str
     currency: str
     location_names: dict[int, str] = field(default_factory=dict)
+    # The inventory's view of a location by id (None when the inventory has no such location).
+    location_view: Callable[[int], dict[str, Any] | None] | None = None
 
 
 def _amount(value: Any) -> str:
@@ -220,9 +222,19 @@ class OrderView:
         if location_id is None:
             return None
         key = int(location_id)
+        known = self.shop.location_view(key) if self.shop.location_view is not None else None
+        if known is not None:
+            return known
         # REST payloads carry only the location id; names come from the simulator's configuration.
         name = self.shop.location_names.get(key) or f"Location {key}"
-        return {"id": gid("Location", key), "legacyResourceId": str(key), "name": name}
+        return {
+            "id": gid("Location", key),
+            "legacyResourceId": str(key),
+            "name": name,
+            "isActive": True,
+            "inventoryLevels": lambda _info, first=None, after=None: list_connection([], lambda x: x, first, after),
+            "inventoryLevel": None,
+        }
 
     def node(self) -> dict[str, Any]:
         order = self.order

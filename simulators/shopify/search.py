@@ -63,11 +63,28 @@ def parse_search(text: str | None) -> ParsedSearch:
     warnings: list[dict[str, str]] = []
     if text is None or not text.strip():
         return ParsedSearch(lambda _entry: True, warnings)
-    parser = _Parser(_words(text), warnings)
+    return _run(_Parser(_words(text), warnings))
+
+
+def _run(parser: _Parser) -> ParsedSearch:
     predicate = parser.expression()
     if parser.position != len(parser.words):
         raise SearchSyntaxError(f"unexpected {parser.words[parser.position]!r} in search query")
-    return ParsedSearch(predicate, warnings)
+    return ParsedSearch(predicate, parser.warnings)
+
+
+# A search field of another resource: (comparator, unquoted value, warnings) -> predicate over that resource.
+TermFactory = Callable[[str, str, list[dict[str, str]]], Callable[[Any], bool]]
+
+
+def parse_field_search(
+    text: str | None, fields: dict[str, TermFactory], free_text: Callable[[str], Callable[[Any], bool]]
+) -> ParsedSearch:
+    """The same syntax (AND, OR, NOT, parentheses, comparators) over another resource's fields."""
+    warnings: list[dict[str, str]] = []
+    if text is None or not text.strip():
+        return ParsedSearch(lambda _entry: True, warnings)
+    return _run(_FieldParser(_words(text), warnings, fields, free_text))
 
 
 class _Parser:
@@ -143,6 +160,56 @@ class _Parser:
         return _text_term(name, value)
 
 
+def _split_term(word: str) -> tuple[str, str, str] | None:
+    """(lower-case field, comparator, unquoted value) of `field:value`; None for a bare word."""
+    name, colon, raw = word.partition(":")
+    if not colon:
+        return None
+    comparator = ""
+    for candidate in _COMPARATORS:
+        if raw.startswith(candidate):
+            comparator, raw = candidate, raw[len(candidate) :]
+            break
+    return name.lower(), comparator, _unquote(raw)
+
+
+class _FieldParser(_Parser):
+    def __init__(
+        self,
+        words: list[str],
+        warnings: list[dict[str, str]],
+        fields: dict[str, TermFactory],
+        free_text: Callable[[str], Callable[[Any], bool]],
+    ) -> None:
+        super().__init__(words, warnings)
+        self.fields = fields
+        self.free_text = free_text
+
+    def _term(self, word: str) -> Predicate:
+        parts = _split_term(word)
+        if parts is None:
+            return self.free_text(_unquote(word))
+        name, comparator, value = parts
+        factory = self.fields.get(name)
+        if factory is None:
+            self.warnings.append({"field": name, "message": "Invalid search field for this query."})
+            return lambda _entry: True
+        return factory(comparator, value, self.warnings)
+
+
+def date_term(name: str, stamp: Callable[[Any], datetime | None]) -> TermFactory:
+    """A date field for parse_field_search, with the orders' date rules; `stamp` reads the resource's date."""
+
+    def factory(comparator: str, value: str, warnings: list[dict[str, str]]) -> Callable[[Any], bool]:
+        return _date_predicate(name, comparator, value, warnings, stamp)
+
+    return factory
+
+
+def compare(left: Any, comparator: str, right: Any) -> bool:
+    return _compare(left, comparator, right)
+
+
 def _free_text(value: str) -> Predicate:
     needle = value.lower()
     if needle in ("", "*"):
@@ -169,18 +236,28 @@ def _compare(left: Any, comparator: str, right: Any) -> bool:
 
 
 def _date_term(name: str, comparator: str, value: str, warnings: list[dict[str, str]]) -> Predicate:
-    date_only = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
-    bound = parse_time(value + "T00:00:00Z" if date_only else value)
-    if bound is None:
-        warnings.append({"field": name, "message": f"Invalid date {value!r}: the filter was ignored."})
-        return lambda _entry: True
-
     def stamp(entry: OrderEntry) -> datetime | None:
         if name == "updated_at":
             return datetime.fromtimestamp(entry.updated_us / 1_000_000, UTC) if entry.updated_us else None
         if name == "processed_at" and entry.order.get("processed_at"):
             return parse_time(entry.order.get("processed_at"))
         return datetime.fromtimestamp(entry.created_us / 1_000_000, UTC) if entry.created_us else None
+
+    return _date_predicate(name, comparator, value, warnings, stamp)
+
+
+def _date_predicate(
+    name: str,
+    comparator: str,
+    value: str,
+    warnings: list[dict[str, str]],
+    stamp: Callable[[Any], datetime | None],
+) -> Predicate:
+    date_only = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+    bound = parse_time(value + "T00:00:00Z" if date_only else value)
+    if bound is None:
+        warnings.append({"field": name, "message": f"Invalid date {value!r}: the filter was ignored."})
+        return lambda _entry: True
 
     if date_only and comparator == "":
         # `created_at:2026-11-01` means that whole day.

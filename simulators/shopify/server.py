@@ -1,4 +1,5 @@
-"""A Shopify Admin GraphQL API simulator (orders): a WSGI app the real client can talk to unchanged.
+"""A Shopify Admin GraphQL API simulator (orders, inventory, webhook subscriptions): a WSGI app the real client
+can talk to unchanged.
 
 GraphQL endpoint `POST http://127.0.0.1:<port>/admin/api/<YYYY-MM>/graphql.json`, header
 `X-Shopify-Access-Token`. The schema is `schema.graphql`; orders are stored in the REST shape of the webhook
@@ -8,11 +9,26 @@ bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the si
 - `GET /_sim/stats`: `requests_total` (GraphQL endpoint, auth failures and faults included),
   `queries_by_root_field` (every request that parsed and validated, throttled ones included), `throttled`,
   `max_cost_exceeded`, `error_responses`, `points_spent` (actual costs), `points_requested`, `bucket`
-  (throttleStatus now), `api_versions`, `auth_failures`, `faults_fired`, `orders`, `webhooks`.
-- `POST /_sim/reset` (orders back to the seed orders, stats, faults, bucket full; the
-  configuration stays).
+  (throttleStatus now), `api_versions`, `auth_failures`, `faults_fired`, `orders`, `webhooks`,
+  `mutations_by_name` (mutation fields executed, throttled requests not counted), `inventory_changes` ((item,
+  location) rows applied by inventory mutations), `idempotent_replays`, `stale_rejections` (inventory mutation
+  calls refused with CHANGE_FROM_QUANTITY_STALE), `idempotency_in_flight` (keyed mutations running now),
+  `inventory` ({locations, items, levels}), `webhook_subscriptions` (count).
+- `POST /_sim/reset` (orders back to the seed orders; inventory, idempotency keys and webhook subscriptions
+  emptied; stats, faults, bucket full; the configuration stays).
 - `GET|POST /_sim/config`: any of `access_token`, `bucket_size` (a new size starts full), `restore_rate`,
-  `latency_ms`, `max_query_cost`, `location_names` ({location id: name}).
+  `latency_ms`, `max_query_cost`, `location_names` ({location id: name}), `mutation_latency_ms` (how long an
+  inventory mutation holds its idempotency key before applying: makes IDEMPOTENCY_CONCURRENT_REQUEST testable).
+- Inventory: `GET|POST /_sim/inventory/locations` `[{"id"?, "name", "active"?}]` answers `{"ids"}`;
+  `POST /_sim/inventory/items` `[{"id"?, "sku", "tracked"?}]` answers `{"ids"}`; `POST /_sim/inventory/levels`
+  `[{"inventory_item_id" | "sku", "location_id", "available", "on_hand"?}]` answers `{"levels": n}`;
+  `GET /_sim/inventory/levels[?sku=&inventory_item_id=&location_id=]` lists `{sku, inventory_item_id,
+  location_id, available, on_hand, updated_at}`; `POST /_sim/inventory/seed` `{"locations", "items",
+  "available", "on_hand"?, "sku_prefix", "sku_width"?, "location_ids"?, "first_item_id"?}` replaces the whole
+  inventory (100,000 items x 3 locations in well under a second) and answers the ids and SKUs it used.
+- Webhook subscriptions: `GET /_sim/webhook_subscriptions`, `DELETE /_sim/webhook_subscriptions/<id>`,
+  `POST /_sim/webhook_subscriptions/<id>/fail` `{"count": n}` (n failed deliveries in a row; the 8th
+  consecutive one deletes the subscription, as Shopify does) and `.../succeed` (resets the run).
 - `GET|POST /_sim/orders`: a REST order, a list of them or `{"orders": [...]}`; creates or replaces by id,
   answers `{"ids": [...]}`. `GET|DELETE /_sim/orders/<id>`.
 - `POST /_sim/orders/<id>/fulfillments` (REST fulfillment; lines default to all that is unfulfilled) answers
@@ -57,6 +73,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     execute_sync,
     get_operation_ast,
     parse,
@@ -68,7 +85,10 @@ from werkzeug.wrappers import Request, Response
 
 from simulators.shopify.cost import SINGLE_QUERY_MAX_COST, LeakyBucket, actual_cost, requested_cost
 from simulators.shopify.graphql_api import RequestContext, ShopContext, load_schema, root_value
+from simulators.shopify.inventory import IdempotencyRegistry, InventoryStore
+from simulators.shopify.inventory_api import InventoryContext, InventoryViews, inventory_root
 from simulators.shopify.store import OrderStore, StoreError
+from simulators.shopify.subscriptions import SubscriptionStore
 from simulators.shopify.webhooks import DEFAULT_API_VERSION, Delivery, send_webhook
 
 SIM_PREFIX = "/_sim"
@@ -110,6 +130,7 @@ class SimulatorConfig:
     # Shopify's single-query ceiling; the effective one is the smaller of this and the bucket size.
     max_query_cost: int = SINGLE_QUERY_MAX_COST
     location_names: dict[int, str] = field(default_factory=dict)
+    mutation_latency_ms: int = 0
 
 
 @dataclass
@@ -213,6 +234,10 @@ class Stats:
             self.auth_failures = 0
             self.faults_fired = 0
             self.webhooks: Counter[str] = Counter()
+            self.mutations_by_name: Counter[str] = Counter()
+            self.inventory_changes = 0
+            self.idempotent_replays = 0
+            self.stale_rejections = 0
 
     def add(self, name: str, amount: int = 1) -> None:
         with self.lock:
@@ -240,6 +265,16 @@ class SimulatorApp:
         self.lock = threading.Lock()
         self.faults: list[Fault] = []
         self.webhook_log: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_LOG_SIZE)
+        self.inventory = InventoryStore()
+        self.idempotency = IdempotencyRegistry()
+        self.subscriptions = SubscriptionStore(lambda: self.config.api_version)
+        self.inventory_context = InventoryContext(
+            self.inventory,
+            self.idempotency,
+            self.subscriptions,
+            self.stats.add,
+            lambda: self.config.mutation_latency_ms / 1000,
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -255,7 +290,13 @@ class SimulatorApp:
     # GraphQL endpoint
 
     def _shop_context(self) -> ShopContext:
-        return ShopContext(self.config.shop_name, self.config.shop, self.config.currency, self.config.location_names)
+        return ShopContext(
+            self.config.shop_name,
+            self.config.shop,
+            self.config.currency,
+            self.config.location_names,
+            InventoryViews(self.inventory).location_by_id,
+        )
 
     def _graphql_endpoint(self, request: Request, version: str) -> Response:
         if not API_VERSION_PATTERN.match(version):
@@ -378,11 +419,14 @@ class SimulatorApp:
             return self._throttled(requested)
         if not self.bucket.try_take(requested):
             return self._throttled(requested)
+        if operation.operation == OperationType.MUTATION:
+            with self.stats.lock:
+                self.stats.mutations_by_name.update(_root_field_names(document, operation))
         context = RequestContext()
         result = execute_sync(
             self.schema,
             document,
-            root_value=root_value(self.store, self._shop_context()),
+            root_value={**root_value(self.store, self._shop_context()), **inventory_root(self.inventory_context)},
             context_value=context,
             variable_values=variables or {},
             operation_name=operation_name,
@@ -502,6 +546,10 @@ class SimulatorApp:
         if path == "/webhooks" and method == "GET":
             with self.lock:
                 return _json(200, list(self.webhook_log))
+        if path.startswith("/inventory/"):
+            return self._sim_inventory(request, path[len("/inventory/") :])
+        if path == "/webhook_subscriptions" or path.startswith("/webhook_subscriptions/"):
+            return self._sim_subscriptions(request, path[len("/webhook_subscriptions") :].strip("/"))
         return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
 
     def _sim_order(self, request: Request, parts: list[str]) -> Response:
@@ -526,6 +574,59 @@ class SimulatorApp:
                 return _json(200, {"order": self.store.cancel(order_id, self._body(request, default={}))})
         return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
 
+    def _sim_inventory(self, request: Request, what: str) -> Response:
+        method = request.method
+        if what == "locations" and method == "GET":
+            return _json(
+                200,
+                [{"id": loc.id, "name": loc.name, "active": loc.active} for loc in self.inventory.sorted_locations()],
+            )
+        if what == "locations" and method == "POST":
+            return _json(200, {"ids": self.inventory.add_locations(self._body(request, kinds=(dict, list)))})
+        if what == "items" and method == "POST":
+            return _json(200, {"ids": self.inventory.add_items(self._body(request, kinds=(dict, list)))})
+        if what == "levels" and method == "POST":
+            return _json(200, {"levels": self.inventory.set_levels(self._body(request, kinds=(dict, list)))})
+        if what == "levels" and method == "GET":
+            args = request.args
+            item_id = args.get("inventory_item_id")
+            location_id = args.get("location_id")
+            return _json(
+                200,
+                self.inventory.levels_view(
+                    sku=args.get("sku"),
+                    item_id=int(item_id) if item_id else None,
+                    location_id=int(location_id) if location_id else None,
+                ),
+            )
+        if what == "seed" and method == "POST":
+            return _json(200, self.inventory.seed(self._body(request)))
+        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
+
+    def _sim_subscriptions(self, request: Request, rest: str) -> Response:
+        method = request.method
+        if rest == "" and method == "GET":
+            return _json(200, [s.as_json() for s in self.subscriptions.list()])
+        parts = rest.split("/")
+        if not parts[0].isdigit():
+            return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
+        subscription_id = int(parts[0])
+        if len(parts) == 1 and method == "DELETE":
+            if not self.subscriptions.delete(subscription_id):
+                return _json(404, {"error": f"no webhook subscription {subscription_id}"})
+            return _json(200, {"deleted": subscription_id})
+        if len(parts) == 2 and method == "POST" and parts[1] in ("fail", "succeed"):
+            failures = 0
+            if parts[1] == "fail":
+                failures = self._body(request, default={}).get("count", 1)
+                if not _is_count(failures):
+                    raise ValueError("count must be a positive integer")
+            outcome = self.subscriptions.record_deliveries(subscription_id, failures)
+            if outcome is None:
+                return _json(404, {"error": f"no webhook subscription {subscription_id}"})
+            return _json(200, outcome)
+        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
+
     @staticmethod
     def _body(request: Request, default: Any = None, kinds: tuple[type, ...] = (dict,)) -> Any:
         data = request.get_data(cache=True)
@@ -542,6 +643,9 @@ class SimulatorApp:
 
     def reset(self) -> None:
         self.store.reset(self.config.seed_orders)
+        self.inventory.reset()
+        self.idempotency.reset()
+        self.subscriptions.reset()
         self.stats.reset()
         self.bucket.refill_fully()
         with self.lock:
@@ -570,6 +674,7 @@ class SimulatorApp:
             "latency_ms": self.config.latency_ms,
             "max_query_cost": self.config.max_query_cost,
             "location_names": {str(k): v for k, v in self.config.location_names.items()},
+            "mutation_latency_ms": self.config.mutation_latency_ms,
         }
 
     def stats_view(self) -> dict[str, Any]:
@@ -593,6 +698,13 @@ class SimulatorApp:
                     "succeeded": self.stats.webhooks["succeeded"],
                     "failed": self.stats.webhooks["failed"],
                 },
+                "mutations_by_name": dict(self.stats.mutations_by_name),
+                "inventory_changes": self.stats.inventory_changes,
+                "idempotent_replays": self.stats.idempotent_replays,
+                "stale_rejections": self.stats.stale_rejections,
+                "idempotency_in_flight": self.idempotency.in_flight(),
+                "inventory": self.inventory.counts(),
+                "webhook_subscriptions": self.subscriptions.count(),
             }
 
     def deliver(self, body: dict[str, Any]) -> Delivery:
@@ -620,7 +732,15 @@ class SimulatorApp:
 
 
 CONFIGURABLE = frozenset(
-    {"access_token", "bucket_size", "restore_rate", "latency_ms", "max_query_cost", "location_names"}
+    {
+        "access_token",
+        "bucket_size",
+        "restore_rate",
+        "latency_ms",
+        "max_query_cost",
+        "location_names",
+        "mutation_latency_ms",
+    }
 )
 
 
@@ -631,8 +751,9 @@ def _check_config(values: dict[str, Any]) -> None:
     for name in ("bucket_size", "restore_rate", "max_query_cost"):
         if name in values and (not _is_number(values[name]) or values[name] <= 0):
             raise ValueError(f"{name} must be a positive number")
-    if "latency_ms" in values and (not _is_number(values["latency_ms"]) or values["latency_ms"] < 0):
-        raise ValueError("latency_ms must be a number >= 0")
+    for name in ("latency_ms", "mutation_latency_ms"):
+        if name in values and (not _is_number(values[name]) or values[name] < 0):
+            raise ValueError(f"{name} must be a number >= 0")
     if "location_names" in values and not isinstance(values["location_names"], dict):
         raise ValueError("location_names must be an object {location id: name}")
 
