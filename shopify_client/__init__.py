@@ -1,4 +1,5 @@
-"""Shopify: webhook HMAC verify/sign, and the Admin GraphQL client (cost-aware throttle, typed errors, orders).
+"""Shopify: webhook HMAC verify/sign, and the Admin GraphQL client (cost-aware throttle, typed errors, orders,
+inventory levels and keyed quantity pushes, webhook subscriptions).
 
 A reusable library: it imports nothing from the application.
 """
@@ -17,10 +18,35 @@ from shopify_client.errors import (
     is_retryable,
     user_error_from_payload,
 )
+from shopify_client.inventory import (
+    Level,
+    Location,
+    QuantityChange,
+    SetResult,
+    batched,
+    idempotency_key,
+    iter_inventory_items,
+    iter_levels,
+    iter_locations,
+    read_levels,
+    set_available,
+)
 from shopify_client.orders import get_order, gid, iter_orders_updated_between, legacy_id
+from shopify_client.subscriptions import (
+    Subscription,
+    create_subscription,
+    list_subscriptions,
+    topic_from_enum,
+    topic_to_enum,
+    update_subscription,
+)
 from shopify_client.webhooks import sign, verify
 
 __all__ = [
+    "Level",
+    "Location",
+    "QuantityChange",
+    "SetResult",
     "ShopifyAdminClient",
     "ShopifyAuthError",
     "ShopifyCallRecord",
@@ -31,14 +57,27 @@ __all__ = [
     "ShopifyTransportError",
     "ShopifyUserError",
     "ThrottleStatus",
+    "Subscription",
     "UserErrorDetail",
+    "batched",
+    "create_subscription",
     "error_from_response",
     "get_order",
     "gid",
+    "idempotency_key",
     "is_retryable",
+    "iter_inventory_items",
+    "iter_levels",
+    "iter_locations",
     "iter_orders_updated_between",
     "legacy_id",
+    "list_subscriptions",
+    "read_levels",
+    "set_available",
     "sign",
+    "topic_from_enum",
+    "topic_to_enum",
+    "update_subscription",
     "user_error_from_payload",
     "verify",
 ]
