@@ -776,7 +776,10 @@ def _raise_exit(signum, _frame):  # noqa: ANN001
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.intake.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.intake.run",
+        description="Webhook intake benchmark: the real intake against a floor endpoint, under gunicorn.",
+    )
     parser.add_argument("--duration", type=int, default=20, help="seconds of measured load per app and count")
     parser.add_argument("--connections", default="8,32", help="comma-separated connection counts")
     parser.add_argument("--orders-body", type=Path, help="an orders/create JSON body to send instead")
