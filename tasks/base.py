@@ -14,6 +14,7 @@ from celery.exceptions import Ignore, Reject, Retry
 from app.config import get_settings
 from app.services.dlq import FailedTask, record_dead_letter
 from app.services.failures import classify
+from app.services.netsuite import netsuite_lane
 from netsuite_client.limiter import SlotUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,12 @@ class ShopsyncTask(Task):
             self._dead_letter(args, kwargs, exc, "bug", "WORKER_LOST")
             self._forget(key)
             raise Ignore()
+        delivery = self.request.delivery_info or {}
+        queue = delivery.get("routing_key")
         try:
-            return self.run(*args, **kwargs)
+            # Work from a bulk queue (backfill, reconcile, inventory) takes NetSuite slots from that lane's share.
+            with netsuite_lane(queue if queue in settings.netsuite_lane_shares else None):
+                return self.run(*args, **kwargs)
         except (Retry, Ignore, Reject):
             raise
         except SlotUnavailable as exc:

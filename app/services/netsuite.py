@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import redis
@@ -45,6 +48,31 @@ def record_call(call: CallRecord) -> None:
                 "correlation_id": call.correlation_id,
             },
         )
+
+
+# The lane of the work this thread is doing (set from the task's queue): bulk queues keep to their share of the
+# budget without every call site having to pass a lane.
+_current_lane: ContextVar[str | None] = ContextVar("netsuite_lane", default=None)
+
+
+@contextmanager
+def netsuite_lane(lane: str | None) -> Iterator[None]:
+    token = _current_lane.set(lane)
+    try:
+        yield
+    finally:
+        _current_lane.reset(token)
+
+
+class LaneAwareLimiter:
+    """The fleet limiter, with the caller's default lane replaced by the lane of the current work."""
+
+    def __init__(self, limiter: RedisSlotLimiter) -> None:
+        self.limiter = limiter
+
+    def slot(self, lane: str = LIVE):  # noqa: ANN201 - the limiter's context manager
+        override = _current_lane.get()
+        return self.limiter.slot(override if override and lane == LIVE else lane)
 
 
 @lru_cache(maxsize=1)
@@ -101,5 +129,5 @@ def get_netsuite() -> NetSuiteClient:
         timeout=(s.netsuite_timeout_connect, s.netsuite_timeout_read),
         max_tries=s.netsuite_max_tries,
         on_call=record_call,
-        limiter=get_limiter(),
+        limiter=LaneAwareLimiter(get_limiter()),
     )
