@@ -139,7 +139,8 @@ def _reset_state(database_url: str) -> None:
         conn.execute(
             "TRUNCATE webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, "
             "netsuite_item_map, customer_sync, order_lines, order_documents, inventory_restocks, schema_drift, "
-            "shopify_inventory_items, sync_watermarks, inventory_pushes "
+            "shopify_inventory_items, sync_watermarks, inventory_pushes, reconciliation_diffs, reconciliation_runs, "
+            "sync_alerts "
             "RESTART IDENTITY CASCADE"
         )
     redis.Redis.from_url(DEMO_REDIS).flushdb()
