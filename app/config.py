@@ -100,11 +100,20 @@ class Settings:
     task_retry_backoff_max: int = 300
     worker_lost_max: int = 3
     inventory_push_every_minutes: int = 5
+    reconcile_sku_classes: Mapping[str, str] = field(default_factory=dict)
+    reconcile_tolerance_high: int = 2
+    reconcile_tolerance_low: int = 0
+    reconcile_high_velocity_per_day: float = 1.0
+    reconcile_spike_factor: float = 5.0
+    reconcile_spike_absolute: int = 1000
+    reconcile_hour_utc: int = 3
     outbox_relay_interval_seconds: float = 30.0
     outbox_relay_after_seconds: float = 60.0
     outbox_republish_after_seconds: float = 900.0
     item_map_max_age_seconds: int = 86400
     log_level: str = "INFO"
+    # Public URL of our POST /webhooks/shopify; None: the subscription health check is off.
+    webhook_callback_url: str | None = None
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -178,6 +187,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError("NETSUITE_LANE_SHARES: the live lane has no share (it may use the whole budget)")
         lane_shares[lane] = share
     read_timeout = number("NETSUITE_TIMEOUT_READ", 30.0)
+    sku_classes = _parse_pairs("RECONCILE_SKU_CLASSES", get("RECONCILE_SKU_CLASSES"))
+    if bad := {k: v for k, v in sku_classes.items() if v not in ("high", "low")}:
+        raise ConfigError(f"RECONCILE_SKU_CLASSES: classes are high or low, got {bad}")
     location_map: dict[int, str] = {}
     for shopify_location, netsuite_location in _parse_pairs("LOCATION_MAP", get("LOCATION_MAP")).items():
         if not shopify_location.isdigit() or not netsuite_location.isdigit():
@@ -186,6 +198,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 f"{shopify_location}={netsuite_location}"
             )
         location_map[int(shopify_location)] = netsuite_location
+
+    callback_url = get("WEBHOOK_CALLBACK_URL")
+    if callback_url and not re.match(r"^https?://[^/\s]+/\S*$", callback_url):
+        raise ConfigError(f"WEBHOOK_CALLBACK_URL must be an http(s) URL with a path, got {callback_url!r}")
 
     return Settings(
         database_url=database_url,
@@ -229,11 +245,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         task_retry_backoff_max=integer("TASK_RETRY_BACKOFF_MAX", 300, minimum=1),
         worker_lost_max=integer("WORKER_LOST_MAX", 3, minimum=1),
         inventory_push_every_minutes=integer("INVENTORY_PUSH_EVERY_MINUTES", 5, minimum=1),
+        reconcile_sku_classes=sku_classes,
+        reconcile_tolerance_high=integer("RECONCILE_TOLERANCE_HIGH", 2),
+        reconcile_tolerance_low=integer("RECONCILE_TOLERANCE_LOW", 0),
+        reconcile_high_velocity_per_day=number("RECONCILE_HIGH_VELOCITY_PER_DAY", 1.0),
+        reconcile_spike_factor=number("RECONCILE_SPIKE_FACTOR", 5.0),
+        reconcile_spike_absolute=integer("RECONCILE_SPIKE_ABSOLUTE", 1000, minimum=1),
+        reconcile_hour_utc=integer("RECONCILE_HOUR_UTC", 3),
         outbox_relay_interval_seconds=number("OUTBOX_RELAY_INTERVAL_SECONDS", 30.0),
         outbox_relay_after_seconds=number("OUTBOX_RELAY_AFTER_SECONDS", 60.0),
         outbox_republish_after_seconds=number("OUTBOX_REPUBLISH_AFTER_SECONDS", 900.0),
         item_map_max_age_seconds=integer("ITEM_MAP_MAX_AGE_SECONDS", 86400),
         log_level=get("LOG_LEVEL", "INFO").upper(),
+        webhook_callback_url=callback_url or None,
     )
 
 

@@ -118,27 +118,25 @@ def inventory_item_map(session: Session, shopify: Any, skus: set[str], *, refres
     return known
 
 
-def push_inventory(session: Session, netsuite: NetSuiteClient, shopify: Any, settings: Settings) -> PushReport:
-    """One push cycle: read NetSuite changes since the watermark, set Shopify's available quantities with
-    compare-and-swap and idempotency keys, and advance the watermark only after every push landed."""
+@dataclass
+class SetOutcome:
+    pushed: int = 0
+    calls: int = 0
+    replayed: int = 0
+    stale_retries: int = 0
+    applied: list[tuple[Target, int | None, str]] = field(default_factory=list)  # (target, previous, key)
+
+
+def set_targets(shopify: Any, targets: list[Target], operation: str, *, reason: str = "correction") -> SetOutcome:
+    """Make Shopify show each target quantity: per batch of 250, read what Shopify shows, send only what differs
+    with that as `changeFromQuantity` (compare-and-swap), and on CHANGE_FROM_QUANTITY_STALE read again and send
+    again under a new key. The key is derived from the operation and exactly what the call sets and expects, so a
+    retried call is a no-op at Shopify and a re-run finds nothing left to send."""
     from shopify_client.inventory import QuantityChange, read_levels, set_available
 
-    since = read_watermark(session)
-    levels = list(netsuite_changes(netsuite, settings, since))
-    report = PushReport(cycle=f"push:{since}", since=since, until=None, changes_read=len(levels))
-    if not levels:
-        return report
-    items = inventory_item_map(session, shopify, {level.sku for level in levels})
-    reverse_locations = {netsuite_id: shopify_id for shopify_id, netsuite_id in settings.location_map.items()}
-    plan = plan_push(levels, items, reverse_locations)
-    report.until = plan.watermark
-    report.cycle = f"push:{since}:{plan.watermark}"  # the same NetSuite changes give the same cycle after a crash
-    report.unmapped_skus = list(plan.unmapped_skus)
-    report.unmapped_locations = list(plan.unmapped_locations)
-    report.targets = list(plan.targets)
-
-    for start in range(0, len(plan.targets), BATCH):
-        batch = list(plan.targets[start : start + BATCH])
+    outcome = SetOutcome()
+    for start in range(0, len(targets), BATCH):
+        batch = targets[start : start + BATCH]
         for _round in range(MAX_STALE_ROUNDS):
             current = read_levels(shopify, [(t.inventory_item_id, t.shopify_location_id) for t in batch])
             todo = [t for t in batch if current.get((t.inventory_item_id, t.shopify_location_id)) != t.quantity]
@@ -153,37 +151,59 @@ def push_inventory(session: Session, netsuite: NetSuiteClient, shopify: Any, set
                 )
                 for t in todo
             ]
-            # The key covers what this call sets and what it expects to find: a re-read after a stale answer
-            # is a different request and needs a different key (same key + other input is refused).
             expected = sorted((c.inventory_item_id, c.location_id, c.change_from_quantity) for c in changes)
-            key = push_key(f"{report.cycle}|{expected}", todo)
+            key = push_key(f"{operation}|{expected}", todo)
             result = set_available(
                 shopify,
                 changes,
-                reason="correction",
-                reference_document_uri=f"shopsync://{report.cycle}",
+                reason=reason,
+                reference_document_uri=f"shopsync://{operation}",
                 idempotency_key=key,
             )
-            report.calls += 1
-            report.replayed += int(result.replayed)
+            outcome.calls += 1
+            outcome.replayed += int(result.replayed)
             if result.stale:
-                report.stale_retries += 1
+                outcome.stale_retries += 1
                 continue
-            report.pushed += len(todo)
-            for t in todo:
-                session.add(
-                    InventoryPush(
-                        cycle=report.cycle[:64],
-                        sku=t.sku,
-                        shopify_location_id=t.shopify_location_id,
-                        quantity=t.quantity,
-                        previous_quantity=current.get((t.inventory_item_id, t.shopify_location_id)),
-                        idempotency_key=key,
-                    )
-                )
+            outcome.pushed += len(todo)
+            outcome.applied += [(t, current.get((t.inventory_item_id, t.shopify_location_id)), key) for t in todo]
             break
         else:
-            raise RuntimeError(f"inventory push: Shopify quantities kept changing under {len(batch)} target(s)")
+            raise RuntimeError(f"{operation}: Shopify quantities kept changing under {len(batch)} target(s)")
+    return outcome
+
+
+def push_inventory(session: Session, netsuite: NetSuiteClient, shopify: Any, settings: Settings) -> PushReport:
+    """One push cycle: read NetSuite changes since the watermark, set Shopify's available quantities with
+    compare-and-swap and idempotency keys, and advance the watermark only after every push landed."""
+    since = read_watermark(session)
+    levels = list(netsuite_changes(netsuite, settings, since))
+    report = PushReport(cycle=f"push:{since}", since=since, until=None, changes_read=len(levels))
+    if not levels:
+        return report
+    items = inventory_item_map(session, shopify, {level.sku for level in levels})
+    reverse_locations = {netsuite_id: shopify_id for shopify_id, netsuite_id in settings.location_map.items()}
+    plan = plan_push(levels, items, reverse_locations)
+    report.until = plan.watermark
+    report.cycle = f"push:{since}:{plan.watermark}"  # the same NetSuite changes give the same cycle after a crash
+    report.unmapped_skus = list(plan.unmapped_skus)
+    report.unmapped_locations = list(plan.unmapped_locations)
+    report.targets = list(plan.targets)
+
+    outcome = set_targets(shopify, list(plan.targets), report.cycle)
+    report.pushed, report.calls = outcome.pushed, outcome.calls
+    report.replayed, report.stale_retries = outcome.replayed, outcome.stale_retries
+    for target, previous, key in outcome.applied:
+        session.add(
+            InventoryPush(
+                cycle=report.cycle[:64],
+                sku=target.sku,
+                shopify_location_id=target.shopify_location_id,
+                quantity=target.quantity,
+                previous_quantity=previous,
+                idempotency_key=key,
+            )
+        )
     _advance(session, plan.watermark)
     log.info(
         "inventory push %s: %d change(s) read, %d pushed in %d call(s)",
