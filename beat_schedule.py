@@ -7,13 +7,19 @@ from datetime import timedelta
 from celery.schedules import crontab, schedule
 
 from app.config import Settings
-from app.routing import TASK_INVENTORY_PUSH, TASK_OUTBOX_RELAY
+from app.routing import TASK_CHECK_SUBSCRIPTIONS, TASK_INVENTORY_PUSH, TASK_OUTBOX_RELAY, TASK_RECONCILE
 
 
 def build_schedule(settings: Settings) -> dict:
     relay_every = settings.outbox_relay_interval_seconds
     push_every = settings.inventory_push_every_minutes
     return {
+        "nightly-reconciliation": {
+            "task": TASK_RECONCILE,
+            "schedule": crontab(hour=settings.reconcile_hour_utc, minute=0),
+            # A night's run that could not start within 6 hours is skipped: the next night covers it.
+            "options": {"queue": "reconcile", "expires": 6 * 3600},
+        },
         "inventory-push": {
             "task": TASK_INVENTORY_PUSH,
             "schedule": crontab(minute=f"*/{push_every}"),
@@ -25,5 +31,11 @@ def build_schedule(settings: Settings) -> dict:
             "task": TASK_OUTBOX_RELAY,
             "schedule": schedule(timedelta(seconds=relay_every)),
             "options": {"queue": "reconcile", "expires": max(relay_every, 1.0)},
+        },
+        # Hourly, off the hour: a deleted subscription loses at most about an hour of deliveries (then backfilled).
+        "check-subscriptions": {
+            "task": TASK_CHECK_SUBSCRIPTIONS,
+            "schedule": crontab(minute=17),
+            "options": {"queue": "reconcile", "expires": 3000},
         },
     }

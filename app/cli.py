@@ -210,6 +210,35 @@ def inventory_sync(as_json: bool) -> None:
             click.echo(f"{label}: {', '.join(values[:20])}")
 
 
+@main.command("reconcile")
+@click.option("--dry-run", is_flag=True, help="report what differs without correcting Shopify")
+@click.option("--json", "as_json", is_flag=True, help="print the run report as one JSON object")
+def reconcile(dry_run: bool, as_json: bool) -> None:
+    """Run one inventory reconciliation now (what beat runs nightly) and print its report."""
+    from app.db.session import session_scope
+    from app.services.netsuite import get_netsuite
+    from app.services.reconcile import reconcile_inventory
+    from app.services.shopify import get_shopify
+
+    settings = _settings()
+    with session_scope() as session:
+        report = reconcile_inventory(session, get_netsuite(), get_shopify(), settings, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), default=str))
+        return
+    if report.skipped:
+        click.echo(f"skipped: {report.skipped}")
+        return
+    click.echo(
+        f"run {report.run_id} ({report.run_date}{', dry run' if dry_run else ''}): {report.skus_compared} SKUs, "
+        f"{report.diffs_found} diffs, {report.corrections_applied} corrected, {report.within_tolerance} within "
+        f"tolerance, {report.missing_in_shopify} missing in Shopify, {report.missing_in_netsuite} missing in NetSuite"
+    )
+    if report.alert:
+        click.echo(f"ALERT: {report.alert}")
+    click.echo(_table(report.diffs[:50], ["sku", "location_id", "netsuite", "shopify", "tolerance", "action"]))
+
+
 @main.command("relay")
 def relay() -> None:
     """Run the outbox relay once (what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS)."""
@@ -217,6 +246,86 @@ def relay() -> None:
 
     _settings()
     click.echo(f"re-published {relay_pending()} event(s)")
+
+
+def _utc_datetime(value: str | None, name: str):
+    """A date (midnight) or ISO datetime; without an offset it means UTC."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date (2026-05-01) or ISO datetime, got {value!r}", param_hint=name
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@main.command("backfill")
+@click.option("--since", required=True, help="orders updated at or after this UTC date or ISO datetime")
+@click.option("--until", default=None, help="orders updated before this UTC date or ISO datetime (default: now)")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def backfill(since: str, until: str | None, as_json: bool) -> None:
+    """Queue every Shopify order updated in [since, until) for sync, on the backfill queue."""
+    from app.services.backfill import backfill_orders
+
+    settings = _settings()
+    start, end = _utc_datetime(since, "--since"), _utc_datetime(until, "--until")
+    if end is not None and end <= start:
+        raise click.BadParameter("must be later than --since", param_hint="--until")
+    # The total is unknown until the last page: the bar shows a running count. On stderr, so --json stays clean.
+    with click.progressbar((x for x in ()), label="orders read", file=sys.stderr, show_pos=True) as bar:
+        seen = [0]
+
+        def advance(read: int) -> None:
+            bar.update(read - seen[0])
+            seen[0] = read
+
+        report = backfill_orders(start, end, settings=settings, progress=advance)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    data = report.as_dict()
+    click.echo(_table([{"what": k, "value": v} for k, v in data.items()], ["what", "value"]))
+    if report.unpublished:
+        click.echo(f"{report.unpublished} event(s) not published (broker unreachable): the outbox relay will send them")
+
+
+@main.group()
+def subscriptions() -> None:
+    """Shopify webhook subscriptions."""
+
+
+@subscriptions.command("check")
+@click.option("--no-repair", "no_repair", is_flag=True, help="report only: create, re-point and backfill nothing")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def subscriptions_check(no_repair: bool, as_json: bool) -> None:
+    """Check every routed topic is subscribed to WEBHOOK_CALLBACK_URL; repair and backfill the gap."""
+    from app.services.subscriptions import check_subscriptions
+
+    report = check_subscriptions(settings=_settings(), repair=not no_repair)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    elif not report.configured:
+        click.echo("not configured: set WEBHOOK_CALLBACK_URL to check webhook subscriptions")
+    else:
+        rows = [{"topic": t, "status": "ok"} for t in report.ok]
+        rows += [{"topic": t, "status": "re-created"} for t in report.created]
+        rows += [{"topic": t, "status": "re-pointed"} for t in report.updated]
+        rows += [{"topic": t, "status": "BROKEN"} for t in report.broken]
+        rows += [{"topic": t, "status": f"ERROR {e}"} for t, e in report.errors.items()]
+        click.echo(f"expected address: {report.expected_uri}")
+        click.echo(_table(rows, ["topic", "status"]))
+        if report.backfill is not None:
+            b = report.backfill
+            click.echo(
+                f"backfilled {b.since.isoformat()} .. {b.until.isoformat() if b.until else 'now'}: "
+                f"read {b.read}, new events {b.new_events}, published {b.published}"
+            )
+    if report.configured and not report.healthy:
+        sys.exit(1)
 
 
 @main.command("demo")

@@ -15,6 +15,8 @@ TASK_PROCESS_EVENT = "shopsync.process_event"
 TASK_OUTBOX_RELAY = "shopsync.outbox_relay"
 TASK_DEAD_LETTER = "shopsync.dead_letter"
 TASK_INVENTORY_PUSH = "shopsync.inventory_push"
+TASK_RECONCILE = "shopsync.reconcile"
+TASK_CHECK_SUBSCRIPTIONS = "shopsync.check_subscriptions"
 
 TOPIC_QUEUES = {
     "orders/create": "orders",
@@ -31,6 +33,8 @@ TASK_ROUTES = {
     TASK_OUTBOX_RELAY: {"queue": "reconcile"},
     TASK_DEAD_LETTER: {"queue": "dead_letter"},
     TASK_INVENTORY_PUSH: {"queue": "inventory"},
+    TASK_RECONCILE: {"queue": "reconcile"},
+    TASK_CHECK_SUBSCRIPTIONS: {"queue": "reconcile"},
 }
 
-TASK_MODULES = ["tasks.events", "tasks.maintenance", "tasks.dead_letter", "tasks.inventory"]
+TASK_MODULES = ["tasks.events", "tasks.maintenance", "tasks.dead_letter", "tasks.inventory", "tasks.reconcile"]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from app.celery import celery_app
-from app.routing import TASK_OUTBOX_RELAY
+from app.routing import TASK_CHECK_SUBSCRIPTIONS, TASK_OUTBOX_RELAY
 from app.services.outbox import relay_pending
+from app.services.subscriptions import check_subscriptions
 from tasks.base import ShopsyncTask
 
 
 @celery_app.task(name=TASK_OUTBOX_RELAY, base=ShopsyncTask, bind=True, max_retries=0)
 def outbox_relay(self: ShopsyncTask) -> int:
     return relay_pending()
+
+
+@celery_app.task(name=TASK_CHECK_SUBSCRIPTIONS, base=ShopsyncTask, bind=True, max_retries=0)
+def check_webhook_subscriptions(self: ShopsyncTask) -> dict:
+    # No retries: the next hourly run is the retry, and a repair must not be attempted twice at once.
+    return check_subscriptions().as_dict()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db.models import OrderLine, OrderState, ReconciliationDiff, ReconciliationRun, SyncAlert
+from app.db.session import get_engine
 from app.domain.inventory import Target
 from app.domain.reconciliation import CORRECT, diff_inventory, spike, tolerance_by_class
 from app.services.inventory import inventory_item_map, set_targets
@@ -92,13 +93,18 @@ def reconcile_inventory(
     report = ReconcileReport(run_id=None, run_date=run_date.isoformat(), dry_run=dry_run)
     started = datetime.combine(run_date, datetime.min.time(), tzinfo=UTC)
     # One reconciliation at a time, whoever started it (two beats by mistake, a manual run during the nightly).
-    if not session.execute(text("SELECT pg_try_advisory_lock(7345200)")).scalar():
-        report.skipped = "another reconciliation is running"
-        return report
-    try:
-        return _reconcile_locked(session, netsuite, shopify, settings, report, started, run_date, dry_run, scheduled)
-    finally:
-        session.execute(text("SELECT pg_advisory_unlock(7345200)"))
+    # The lock lives on a connection of its own: the run commits as it goes, which hands the session's
+    # connection back to the pool, and a session-level lock must be released where it was taken.
+    with get_engine().connect() as lock:
+        if not lock.execute(text("SELECT pg_try_advisory_lock(7345200)")).scalar():
+            report.skipped = "another reconciliation is running"
+            return report
+        try:
+            return _reconcile_locked(
+                session, netsuite, shopify, settings, report, started, run_date, dry_run, scheduled
+            )
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(7345200)"))
 
 
 def _claim_run(session: Session, started: datetime, dry_run: bool, scheduled: bool) -> int | None:

@@ -9,6 +9,16 @@ import pytest
 
 from netsuite_client.limiter import LimiterConfig, RedisSlotLimiter, SlotUnavailable
 
+CREATED: list[RedisSlotLimiter] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_heartbeats():
+    # A limiter's heartbeat thread outlives the test otherwise, and logs into closed streams at exit.
+    yield
+    while CREATED:
+        CREATED.pop().close()
+
 
 def make(redis_db, **overrides) -> RedisSlotLimiter:
     values = {
@@ -20,7 +30,9 @@ def make(redis_db, **overrides) -> RedisSlotLimiter:
         "key_prefix": "test:limiter",
     }
     values.update(overrides)
-    return RedisSlotLimiter(redis_db, LimiterConfig(**values))
+    limiter = RedisSlotLimiter(redis_db, LimiterConfig(**values))
+    CREATED.append(limiter)
+    return limiter
 
 
 def test_budget_is_never_exceeded_and_released_slots_come_back(redis_db):
