@@ -21,6 +21,7 @@ if not FIXTURES.is_dir():
     raise RuntimeError(f"Shopify fixtures not found at {FIXTURES}: shared/ must sit beside the repository")
 
 SIM_PORT = free_port()
+SHOPIFY_SIM_PORT = free_port()
 TEST_DB = "shopsync_test"
 TEST_ENV = {
     "DATABASE_URL": f"postgresql://root@127.0.0.1:5432/{TEST_DB}",
@@ -29,6 +30,8 @@ TEST_ENV = {
     "SHOPIFY_WEBHOOK_SECRETS": "test-secret-new,test-secret-old",
     "SHOPIFY_ADMIN_TOKEN": "shpat_test",
     "SHOPIFY_API_VERSION": "2026-04",
+    # Loopback only: a Shopify simulator is started on this port by the tests that need it.
+    "SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{SHOPIFY_SIM_PORT}/admin/api/2026-04/graphql.json",
     "NETSUITE_ACCOUNT_ID": "1234567_SB1",
     "NETSUITE_CONSUMER_KEY": "sim-consumer-key",
     "NETSUITE_CONSUMER_SECRET": "sim-consumer-secret",

@@ -15,17 +15,9 @@ from app.db.session import session_scope
 from app.services.inventory import push_inventory
 from app.services.netsuite import get_netsuite
 from shopify_client.client import ShopifyAdminClient
-from simulators.shopify.server import SimulatorConfig, start_in_thread
 
 SKUS = ["SKU-A", "SKU-B", "SKU-C"]
 SHOPIFY_EAST, SHOPIFY_WEST = 1001, 1002  # LOCATION_MAP in the test settings: 1001=1, 1002=2
-
-
-@pytest.fixture(scope="module")
-def shopify_server():
-    server, base = start_in_thread(SimulatorConfig(access_token="shpat_test"))
-    yield base
-    server.shutdown()
 
 
 @pytest.fixture

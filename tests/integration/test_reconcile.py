@@ -20,7 +20,6 @@ from tests.integration.test_inventory_push import (  # noqa: F401 - fixtures
     SHOPIFY_EAST,
     set_netsuite,
     shopify_levels,
-    shopify_server,
     stores,
 )
 
