@@ -234,9 +234,15 @@ def reconcile(dry_run: bool, as_json: bool) -> None:
         f"{report.diffs_found} diffs, {report.corrections_applied} corrected, {report.within_tolerance} within "
         f"tolerance, {report.missing_in_shopify} missing in Shopify, {report.missing_in_netsuite} missing in NetSuite"
     )
+    click.echo(
+        f"orders: {report.orders_checked} checked, {len(report.orders_missing)} missing in NetSuite "
+        f"({report.orders_healed} re-enqueued), {len(report.total_mismatches)} total mismatch(es)"
+    )
     if report.alert:
         click.echo(f"ALERT: {report.alert}")
     click.echo(_table(report.diffs[:50], ["sku", "location_id", "netsuite", "shopify", "tolerance", "action"]))
+    if report.total_mismatches:
+        click.echo(_table(report.total_mismatches[:50], ["order_id", "name", "shopify", "netsuite"]))
 
 
 @main.command("relay")

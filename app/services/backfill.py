@@ -80,7 +80,7 @@ def backfill_webhook_id(order: dict[str, Any]) -> str:
     return f"{WEBHOOK_ID_PREFIX}{int(order['id'])}:{stamp}"
 
 
-def _store(order: dict[str, Any], settings: Settings) -> int | None:
+def store_order_event(order: dict[str, Any], settings: Settings) -> int | None:
     """Insert the inbox row; its id, or None when this version of the order is already there."""
     row = {
         "webhook_id": backfill_webhook_id(order)[:255],
@@ -102,11 +102,11 @@ def _store(order: dict[str, Any], settings: Settings) -> int | None:
         return session.execute(statement).scalar_one_or_none()
 
 
-def _publish(event_id: int) -> bool:
+def publish_order_event(event_id: int, queue: str = BACKFILL_QUEUE) -> bool:
     from app.celery import celery_app
 
     try:
-        celery_app.send_task(TASK_PROCESS_EVENT, args=[event_id], queue=BACKFILL_QUEUE, retry=False)
+        celery_app.send_task(TASK_PROCESS_EVENT, args=[event_id], queue=queue, retry=False)
     except Exception as exc:  # noqa: BLE001 - any broker failure leaves the row for the outbox relay
         log.warning("backfill publish failed for event %s (%s); the outbox relay will re-publish it", event_id, exc)
         return False
@@ -146,12 +146,12 @@ def backfill_orders(
     # and an interrupted backfill keeps what it stored (a re-run skips it).
     for order in iter_orders_updated_between(shopify, since, until, page_size=PAGE_SIZE):
         report.read += 1
-        event_id = _store(order, settings)
+        event_id = store_order_event(order, settings)
         if event_id is None:
             report.already_known += 1
         else:
             report.new_events += 1
-            if _publish(event_id):
+            if publish_order_event(event_id):
                 report.published += 1
             else:
                 report.unpublished += 1

@@ -230,7 +230,8 @@ CREATE TABLE item (
 );
 CREATE TABLE "transaction" (
     id INTEGER PRIMARY KEY, externalid TEXT, recordtype TEXT, type TEXT, tranid TEXT, entity INTEGER,
-    trandate TEXT, foreigntotal NUMERIC, total NUMERIC, createdfrom INTEGER, memo TEXT
+    trandate TEXT, foreigntotal NUMERIC, total NUMERIC, createdfrom INTEGER, memo TEXT,
+    custbody_shopify_total NUMERIC
 );
 CREATE TABLE customer (
     id INTEGER PRIMARY KEY, externalid TEXT, email TEXT, entityid TEXT, companyname TEXT, firstname TEXT,
@@ -1047,7 +1048,7 @@ class State:
             total = str(transaction_total(record))
             self._db_write(
                 ("transaction", record.id),
-                'INSERT OR REPLACE INTO "transaction" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                'INSERT OR REPLACE INTO "transaction" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                 (
                     record.id,
                     f.get("externalId"),
@@ -1060,6 +1061,8 @@ class State:
                     total,
                     record.refs.get("createdFrom"),
                     f.get("memo"),
+                    # A custom body field, as an account that defines it can query it (the service sends it).
+                    None if f.get("custbody_shopify_total") is None else str(f.get("custbody_shopify_total")),
                 ),
             )
 

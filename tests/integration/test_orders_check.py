@@ -1,0 +1,58 @@
+"""The nightly orders check: Shopify's last 7 days against NetSuite by external id and total."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import requests
+
+from app.config import get_settings
+from app.db.session import session_scope
+from app.services import events
+from app.services.netsuite import get_netsuite
+from app.services.reconcile import check_orders
+from shopify_client.client import ShopifyAdminClient
+from tests import story
+from tests.integration.test_services import records, store_event
+
+
+def recent(order_id: int, name: str, total: str = "108.00") -> dict:
+    order = copy.deepcopy(story.ORDER)
+    stamp = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
+    order.update(id=order_id, name=name, created_at=stamp, updated_at=stamp, total_price=total)
+    for n, line in enumerate(order["line_items"]):
+        line["id"] = order_id * 10 + n
+    return order
+
+
+def test_missing_orders_are_healed_and_total_mismatches_flagged(sim, shopify_server, redis_db):
+    requests.post(f"{shopify_server}/_sim/reset", json={}, timeout=5).raise_for_status()
+    synced, missing, edited = recent(8_001, "#8001"), recent(8_002, "#8002"), recent(8_003, "#8003")
+    for order in (synced, edited):
+        events.process_event(store_event(json.dumps(order).encode(), webhook_id=f"live-{order['id']}"))
+    edited_in_shopify = dict(edited, total_price="118.00")  # an edit whose webhook never reached us
+    requests.post(
+        f"{shopify_server}/_sim/orders", json=[synced, missing, edited_in_shopify], timeout=5
+    ).raise_for_status()
+    shopify = ShopifyAdminClient(url=f"{shopify_server}/admin/api/2026-04/graphql.json", access_token="shpat_test")
+
+    with session_scope() as session:
+        dry = check_orders(session, get_netsuite(), shopify, get_settings(), dry_run=True)
+    assert dry.orders_checked == 3 and dry.missing == [8_002] and dry.healed == 0
+    with session_scope() as session:
+        report = check_orders(session, get_netsuite(), shopify, get_settings())
+    assert report.missing == [8_002] and report.healed == 1
+    [mismatch] = report.total_mismatches
+    assert (mismatch["order_id"], mismatch["name"], mismatch["shopify"]) == (8_003, "#8003", "118.00")
+    assert Decimal(mismatch["netsuite"]) == Decimal("108.00")
+    [message] = [json.loads(m) for m in redis_db.lrange("orders", 0, -1)]
+    event_id = int(message["headers"]["argsrepr"].strip("[]"))
+    events.process_event(event_id)  # the healed order takes the live path
+    assert sorted(r["externalId"] for r in records(sim, "salesOrder")) == [
+        "shopify-order-8001",
+        "shopify-order-8002",
+        "shopify-order-8003",
+    ]
