@@ -107,6 +107,7 @@ class Settings:
     reconcile_spike_factor: float = 5.0
     reconcile_spike_absolute: int = 1000
     reconcile_hour_utc: int = 3
+    bundles: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     outbox_relay_interval_seconds: float = 30.0
     outbox_relay_after_seconds: float = 60.0
     outbox_republish_after_seconds: float = 900.0
@@ -187,6 +188,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError("NETSUITE_LANE_SHARES: the live lane has no share (it may use the whole budget)")
         lane_shares[lane] = share
     read_timeout = number("NETSUITE_TIMEOUT_READ", 30.0)
+    from app.domain.reconciliation import parse_bundles
+
+    try:
+        bundles = parse_bundles(get("BUNDLE_MAP"))
+    except ValueError as exc:
+        raise ConfigError(f"BUNDLE_MAP: {exc}") from None
     sku_classes = _parse_pairs("RECONCILE_SKU_CLASSES", get("RECONCILE_SKU_CLASSES"))
     if bad := {k: v for k, v in sku_classes.items() if v not in ("high", "low")}:
         raise ConfigError(f"RECONCILE_SKU_CLASSES: classes are high or low, got {bad}")
@@ -252,6 +259,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reconcile_spike_factor=number("RECONCILE_SPIKE_FACTOR", 5.0),
         reconcile_spike_absolute=integer("RECONCILE_SPIKE_ABSOLUTE", 1000, minimum=1),
         reconcile_hour_utc=integer("RECONCILE_HOUR_UTC", 3),
+        bundles=bundles,
         outbox_relay_interval_seconds=number("OUTBOX_RELAY_INTERVAL_SECONDS", 30.0),
         outbox_relay_after_seconds=number("OUTBOX_RELAY_AFTER_SECONDS", 60.0),
         outbox_republish_after_seconds=number("OUTBOX_REPUBLISH_AFTER_SECONDS", 900.0),

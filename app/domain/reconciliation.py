@@ -79,3 +79,33 @@ def spike(diffs: int, history: Iterable[int], *, factor: float, absolute: int) -
         if median == 0 and diffs > absolute / 10:
             return f"{diffs} diffs after {len(past)} runs with a median of 0"
     return None
+
+
+def parse_bundles(raw: str) -> dict[str, dict[str, int]]:
+    """`BUNDLE-1=COMP-A:2+COMP-B:1;BUNDLE-2=COMP-C:3` → {bundle: {component: quantity}}."""
+    bundles: dict[str, dict[str, int]] = {}
+    for entry in filter(None, (e.strip() for e in raw.split(";"))):
+        bundle, sep, parts = entry.partition("=")
+        if not sep or not bundle.strip() or not parts.strip():
+            raise ValueError(f"bundle entry {entry!r}: expected BUNDLE=COMPONENT:QTY+COMPONENT:QTY")
+        components: dict[str, int] = {}
+        for part in parts.split("+"):
+            sku, colon, qty = part.strip().partition(":")
+            if not colon or not sku or not qty.strip().isdigit() or int(qty) < 1:
+                raise ValueError(f"bundle {bundle.strip()}: component {part.strip()!r} needs SKU:QUANTITY (>= 1)")
+            components[sku.strip()] = int(qty)
+        bundles[bundle.strip()] = components
+    return bundles
+
+
+def bundle_levels(
+    bundles: Mapping[str, Mapping[str, int]], netsuite: Mapping[Key, int], locations: Iterable[int]
+) -> dict[Key, int]:
+    """A bundle is as available as its scarcest component allows, per location (a missing component: 0)."""
+    levels: dict[Key, int] = {}
+    for bundle, components in bundles.items():
+        for location in locations:
+            levels[(bundle, location)] = min(
+                (max(0, netsuite.get((sku, location), 0)) // qty for sku, qty in components.items()), default=0
+            )
+    return levels

@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db.models import OrderLine, OrderState, ReconciliationDiff, ReconciliationRun, SyncAlert
 from app.db.session import get_engine
 from app.domain.inventory import Target
-from app.domain.reconciliation import CORRECT, diff_inventory, spike, tolerance_by_class
+from app.domain.reconciliation import CORRECT, bundle_levels, diff_inventory, spike, tolerance_by_class
 from app.services.inventory import inventory_item_map, set_targets
 from netsuite_client import NetSuiteClient
 
@@ -168,6 +168,9 @@ def _reconcile_locked(
         location = from_netsuite.get(ns_location)
         if location is not None:
             netsuite_levels[(sku, location)] = max(0, available)
+    # Bundles exist only in Shopify: their availability is derived from the NetSuite components, here, in the
+    # nightly batch (the live push never sees them: NetSuite has no such item).
+    netsuite_levels.update(bundle_levels(settings.bundles, netsuite_levels, to_shopify))
     shopify_levels: dict[tuple[str, int], int] = {}
     item_ids: dict[str, int] = {}
     for level in iter_levels(shopify):

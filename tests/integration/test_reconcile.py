@@ -121,3 +121,28 @@ def test_a_diff_spike_raises_an_alert(stores):  # noqa: F811
         [alert] = s.scalars(select(SyncAlert)).all()
     assert alert.kind == "reconciliation_spike"
     assert LOCATIONS["1"] == "1"
+
+
+def test_a_bundle_is_corrected_from_its_netsuite_components(stores):  # noqa: F811
+    sim, shopify_base, shopify = stores
+    [bundle_item] = requests.post(f"{shopify_base}/_sim/inventory/items", json=[{"sku": "GIFT-BOX"}], timeout=5).json()[
+        "ids"
+    ]
+    requests.post(
+        f"{shopify_base}/_sim/inventory/levels",
+        json=[{"inventory_item_id": bundle_item, "location_id": SHOPIFY_EAST, "available": 50}],
+        timeout=5,
+    ).raise_for_status()
+    set_netsuite(sim, [("SKU-A", "1", 10), ("SKU-B", "1", 4)])
+    bundled = dataclasses.replace(settings(), bundles={"GIFT-BOX": {"SKU-A": 2, "SKU-B": 1}})
+    with session_scope() as session:
+        report = reconcile_inventory(session, get_netsuite(), shopify, bundled, run_date=NIGHT)
+    assert {
+        "sku": "GIFT-BOX",
+        "location_id": SHOPIFY_EAST,
+        "netsuite": 4,
+        "shopify": 50,
+        "tolerance": 0,
+        "action": "corrected",
+    } in report.diffs
+    assert shopify_levels(shopify_base)[("GIFT-BOX", SHOPIFY_EAST)] == 4  # min(10 // 2, 4 // 1)

@@ -35,3 +35,17 @@ def test_spike_against_the_median_and_the_absolute_threshold():
     assert "5x the median" in spike(30, [2, 3, 2, 4], factor=5, absolute=1000)
     assert "absolute threshold" in spike(1001, [], factor=5, absolute=1000)
     assert spike(50, [1, 2], factor=5, absolute=1000) is None  # too little history to judge
+
+
+def test_a_bundle_is_as_available_as_its_scarcest_component():
+    import pytest
+
+    from app.domain.reconciliation import bundle_levels, parse_bundles
+
+    bundles = parse_bundles("GIFT-BOX=MUG:1+TEA:2; DUO=MUG:2")
+    assert bundles == {"GIFT-BOX": {"MUG": 1, "TEA": 2}, "DUO": {"MUG": 2}}
+    netsuite = {("MUG", 1): 5, ("TEA", 1): 7, ("MUG", 2): 1}
+    levels = bundle_levels(bundles, netsuite, [1, 2])
+    assert levels == {("GIFT-BOX", 1): 3, ("GIFT-BOX", 2): 0, ("DUO", 1): 2, ("DUO", 2): 0}
+    with pytest.raises(ValueError, match="SKU:QUANTITY"):
+        parse_bundles("BOX=MUG")
