@@ -213,7 +213,8 @@ def inventory_sync(as_json: bool) -> None:
 @main.command("reconcile")
 @click.option("--dry-run", is_flag=True, help="report what differs without correcting Shopify")
 @click.option("--json", "as_json", is_flag=True, help="print the run report as one JSON object")
-def reconcile(dry_run: bool, as_json: bool) -> None:
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="also write drift over runs (.svg/.png)")
+def reconcile(dry_run: bool, as_json: bool, plot_path: str | None) -> None:
     """Run one inventory reconciliation now (what beat runs nightly) and print its report."""
     from app.db.session import session_scope
     from app.services.netsuite import get_netsuite
@@ -223,6 +224,11 @@ def reconcile(dry_run: bool, as_json: bool) -> None:
     settings = _settings()
     with session_scope() as session:
         report = reconcile_inventory(session, get_netsuite(), get_shopify(), settings, dry_run=dry_run)
+    if plot_path:
+        from app.services.reports import drift_plot
+
+        with session_scope() as session:
+            drift_plot(session, plot_path)
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
         return

@@ -46,3 +46,15 @@ def test_reconcile_dry_run_reports_without_correcting(stores):  # noqa: F811
     table = CliRunner().invoke(main, ["reconcile"])
     assert table.exit_code == 0 and "SKU-B" in table.output and "corrected" in table.output
     assert shopify_levels(shopify_base)[("SKU-B", SHOPIFY_EAST)] == 3
+
+
+def test_reconcile_writes_the_drift_plot(stores, tmp_path):  # noqa: F811
+    sim, _, _ = stores
+    set_netsuite(sim, [("SKU-A", "1", 2)])
+    for _ in range(3):
+        assert CliRunner().invoke(main, ["reconcile", "--dry-run"]).exit_code == 0
+    plot = tmp_path / "drift.svg"
+    result = CliRunner().invoke(main, ["reconcile", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    svg = plot.read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and "Inventory drift, last 4 reconciliation run(s)" in svg
