@@ -6,7 +6,9 @@ over an SQLite mirror of the state, and asynchronous requests (`async_jobs.py`).
 stats, records, configuration and fault injection for tests and demos:
 
 - `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}`; `GET|POST /_sim/items`;
-  `POST /_sim/inventory`; `GET|POST /_sim/oauth2/clients` `{"client_id", "certificate_id", "public_key_pem"}`.
+  `POST /_sim/inventory`; `POST /_sim/inventory/seed` `{"items", "sku_prefix", "sku_width", "location_ids", "available",
+  "quantities"?: {"<sku>@<location>": n}}` (benchmarks: 100,000 items in seconds);
+  `GET|POST /_sim/oauth2/clients` `{"client_id", "certificate_id", "public_key_pem"}`.
 - `GET|POST /_sim/config`: any of `latency_ms`, `latency_jitter_ms`, `latency_distribution` (uniform | normal |
   lognormal, see `Settings`), `concurrency_limit`, `held_slots`, `verify_auth`, `suiteql_lag_ms`, `error_rate`
   (0..1, on every /services/rest call), `error_status`, `seed` (int or null: re-seeds the random draws),
@@ -898,6 +900,8 @@ class SimulatorApp:
             return _sim_json(200, self.state.add_items(self._sim_list(request)))
         if path == "/inventory" and method == "POST":
             return _sim_json(200, self.state.set_inventory(self._sim_list(request)))
+        if path == "/inventory/seed" and method == "POST":
+            return _sim_json(200, self.state.seed_inventory(self._sim_body(request, default={})))
         if path == "/config" and method == "GET":
             return _sim_json(200, vars(self.state.settings()))
         if path == "/config" and method == "POST":

@@ -533,6 +533,47 @@ class State:
             # Requests still running when a test resets must still be able to give their slot back.
             self._in_flight = in_flight
 
+    def seed_inventory(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Bulk seeding for benchmarks: `items` inventory items named `sku_prefix` + a zero-padded number, stocked
+        with `available` at each of `location_ids` (created if missing), written to the SuiteQL mirror in
+        batches. `quantities` overrides single levels: {"<sku>@<location id>": n}. Per-item paths (add_items)
+        look items up one by one, which is quadratic at this size."""
+        count = int(spec.get("items", 0))
+        prefix = str(spec.get("sku_prefix", "SKU-"))
+        width = int(spec.get("sku_width", 6))
+        available = int(spec.get("available", 10))
+        overrides = {str(k): int(v) for k, v in (spec.get("quantities") or {}).items()}
+        with self.lock:
+            location_ids = []
+            for raw in spec.get("location_ids") or [1]:
+                location_id = int(raw)
+                if location_id not in self._records["location"]:
+                    record = Record(id=location_id, type="location", fields={"name": f"Location {location_id}"})
+                    self._records["location"][location_id] = record
+                    self._next_id = max(self._next_id, location_id + 1)
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO location VALUES (?, ?, ?, ?)",
+                        (location_id, record.fields["name"], None, "F"),
+                    )
+                location_ids.append(location_id)
+            changed = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            item_rows, level_rows = [], []
+            first_id = self._next_id
+            for n in range(1, count + 1):
+                item_id = self._allocate_id()
+                sku = f"{prefix}{n:0{width}d}"
+                self._records["inventoryItem"][item_id] = Record(
+                    id=item_id, type="inventoryItem", fields={"itemId": sku, "displayName": sku}
+                )
+                item_rows.append((item_id, sku, sku, None, "F", "inventoryitem"))
+                for location_id in location_ids:
+                    quantity = overrides.get(f"{sku}@{location_id}", available)
+                    self._inventory[(item_id, location_id)] = (Decimal(quantity), Decimal(quantity))
+                    level_rows.append((item_id, location_id, str(quantity), str(quantity), changed))
+            self._db.executemany("INSERT OR REPLACE INTO item VALUES (?, ?, ?, ?, ?, ?)", item_rows)
+            self._db.executemany("INSERT OR REPLACE INTO InventoryItemLocations VALUES (?, ?, ?, ?, ?)", level_rows)
+            return {"items": count, "levels": len(level_rows), "first_item_id": first_id, "location_ids": location_ids}
+
     def add_items(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with self.lock:
             return self._add_items(entries, default_quantity=0)
