@@ -1,9 +1,10 @@
 """Shopify: webhook HMAC verify/sign, and the Admin GraphQL client (cost-aware throttle, typed errors, orders,
-inventory levels and keyed quantity pushes, webhook subscriptions).
+inventory levels and keyed quantity pushes, bulk queries, webhook subscriptions).
 
 A reusable library: it imports nothing from the application.
 """
 
+from shopify_client.bulk import BulkResult, ShopifyBulkTimeout, iter_jsonl, run_bulk_query
 from shopify_client.client import ShopifyAdminClient, ShopifyCallRecord, ThrottleStatus
 from shopify_client.errors import (
     ShopifyAuthError,
@@ -27,6 +28,7 @@ from shopify_client.inventory import (
     idempotency_key,
     iter_inventory_items,
     iter_levels,
+    iter_levels_bulk,
     iter_locations,
     read_levels,
     set_available,
@@ -43,12 +45,14 @@ from shopify_client.subscriptions import (
 from shopify_client.webhooks import sign, verify
 
 __all__ = [
+    "BulkResult",
     "Level",
     "Location",
     "QuantityChange",
     "SetResult",
     "ShopifyAdminClient",
     "ShopifyAuthError",
+    "ShopifyBulkTimeout",
     "ShopifyCallRecord",
     "ShopifyError",
     "ShopifyGraphQLError",
@@ -67,12 +71,15 @@ __all__ = [
     "idempotency_key",
     "is_retryable",
     "iter_inventory_items",
+    "iter_jsonl",
     "iter_levels",
+    "iter_levels_bulk",
     "iter_locations",
     "iter_orders_updated_between",
     "legacy_id",
     "list_subscriptions",
     "read_levels",
+    "run_bulk_query",
     "set_available",
     "sign",
     "topic_from_enum",

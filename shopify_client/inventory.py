@@ -18,6 +18,7 @@ Writes use `inventorySetQuantities`, which from 2026-04 needs two things the ser
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import decimal
@@ -28,10 +29,12 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
+from .bulk import iter_jsonl, run_bulk_query
 from .errors import ShopifyError, ShopifyGraphQLError, ShopifyUserError, UserErrorDetail, user_error_from_payload
 from .orders import MAX_PAGE_SIZE, MAX_QUERY_COST, gid, legacy_id
 
 __all__ = [
+    "BULK_LEVELS_QUERY",
     "INVENTORY_ITEMS_QUERY",
     "INVENTORY_ITEM_LEVELS_QUERY",
     "INVENTORY_LEVELS_QUERY",
@@ -47,6 +50,7 @@ __all__ = [
     "idempotency_key",
     "iter_inventory_items",
     "iter_levels",
+    "iter_levels_bulk",
     "iter_locations",
     "levels_page_size",
     "read_levels",
@@ -483,6 +487,86 @@ def iter_locations(
         if not isinstance(raw, str):
             raise ShopifyError("location without an id", code="INVALID_RESPONSE")
         yield Location(id=legacy_id(raw), name=str(node.get("name") or ""), is_active=bool(node.get("isActive")))
+
+
+# The bulk form of the levels read: no paging arguments (a bulk query pages itself), the same fields.
+BULK_LEVELS_QUERY = """
+{
+  inventoryItems {
+    edges {
+      node {
+        id
+        sku
+        inventoryLevels {
+          edges {
+            node {
+              location { id }
+              quantities(names: ["available", "on_hand"]) { name quantity }
+              updatedAt
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+# Parents remembered besides the current one, for a child that does not follow its parent directly.
+BULK_RECENT_PARENTS = 1024
+
+
+def iter_levels_bulk(
+    client: GraphQLExecutor,
+    *,
+    location_ids: Iterable[int] | None = None,
+    poll_interval: float = 1.0,
+    timeout: float = 600.0,
+    sleep: Callable[[float], None] = time.sleep,
+    session: Any = None,
+) -> Iterator[Level]:
+    """Every (inventory item, location) level of the shop through one bulk query (`run_bulk_query`), streamed
+    from its JSONL file: the same Levels as `iter_levels`, without paging through the cost bucket.
+
+    The file holds each item (`{"id", "sku"}`) on a line, then its levels on lines of their own carrying
+    `"__parentId"` = the item's gid. This relies on what Shopify documents for bulk output: a child line comes
+    after its parent's line. Only the current parent's sku is kept, plus the last BULK_RECENT_PARENTS parents
+    so that a child separated from its parent by other items still finds it; a child whose parent is not among
+    them is an INVALID_RESPONSE error (its sku is unknown, and a Level without its sku would be wrong, not
+    merely incomplete). Memory therefore stays flat whatever the shop's size.
+
+    Errors are those of `run_bulk_query` and `iter_jsonl`; nothing is yielded before the operation completed.
+    """
+    wanted = None if location_ids is None else frozenset(_positive_int(i, "location id") for i in location_ids)
+    result = run_bulk_query(
+        client, BULK_LEVELS_QUERY, poll_interval=poll_interval, timeout=timeout, sleep=sleep, session=session
+    )
+    if result.url is None:
+        return
+    parent_gid: str | None = None
+    parent: tuple[int, str | None] = (0, None)
+    recent: collections.OrderedDict[str, tuple[int, str | None]] = collections.OrderedDict()
+    for line in iter_jsonl(result.url, session=session):
+        parent_ref = line.get("__parentId")
+        if parent_ref is None:
+            raw = line.get("id")
+            if not isinstance(raw, str):
+                raise ShopifyError("bulk inventory item line without an id", code="INVALID_RESPONSE")
+            if parent_gid is not None:
+                recent[parent_gid] = parent
+                if len(recent) > BULK_RECENT_PARENTS:
+                    recent.popitem(last=False)
+            sku = line.get("sku")
+            parent_gid, parent = raw, (legacy_id(raw), sku if isinstance(sku, str) else None)
+            continue
+        if parent_ref == parent_gid:
+            item_id, sku = parent
+        elif isinstance(parent_ref, str) and parent_ref in recent:
+            item_id, sku = recent[parent_ref]
+        else:
+            raise ShopifyError(
+                f"bulk inventory level for {parent_ref!r} before (or too far after) its item", code="INVALID_RESPONSE"
+            )
+        yield from _item_levels({"nodes": [line]}, item_id, sku, wanted)
 
 
 _AVAILABLE_SELECTION = '{ quantities(names: ["available"]) { name quantity } }'

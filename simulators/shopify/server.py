@@ -13,12 +13,17 @@ bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the si
   `mutations_by_name` (mutation fields executed, throttled requests not counted), `inventory_changes` ((item,
   location) rows applied by inventory mutations), `idempotent_replays`, `stale_rejections` (inventory mutation
   calls refused with CHANGE_FROM_QUANTITY_STALE), `idempotency_in_flight` (keyed mutations running now),
-  `inventory` ({locations, items, levels}), `webhook_subscriptions` (count).
+  `inventory` ({locations, items, levels}), `webhook_subscriptions` (count), `bulk_operations` (bulk query
+  operations started).
 - `POST /_sim/reset` (orders back to the seed orders; inventory, idempotency keys and webhook subscriptions
   emptied; stats, faults, bucket full; the configuration stays).
 - `GET|POST /_sim/config`: any of `access_token`, `bucket_size` (a new size starts full), `restore_rate`,
   `latency_ms`, `max_query_cost`, `location_names` ({location id: name}), `mutation_latency_ms` (how long an
-  inventory mutation holds its idempotency key before applying: makes IDEMPOTENCY_CONCURRENT_REQUEST testable).
+  inventory mutation holds its idempotency key before applying: makes IDEMPOTENCY_CONCURRENT_REQUEST testable),
+  `bulk_operation_latency_ms` (the least time a bulk operation stays RUNNING: makes "already in progress"
+  testable).
+- Bulk operations (`bulk.py`): `bulkOperationRunQuery` / `currentBulkOperation`; a completed operation's JSONL is
+  served at `GET /_sim/bulk/<id>.jsonl` (no auth; real Shopify gives a signed cloud-storage URL).
 - Inventory: `GET|POST /_sim/inventory/locations` `[{"id"?, "name", "active"?}]` answers `{"ids"}`;
   `POST /_sim/inventory/items` `[{"id"?, "sku", "tracked"?}]` answers `{"ids"}`; `POST /_sim/inventory/levels`
   `[{"inventory_item_id" | "sku", "location_id", "available", "on_hand"?}]` answers `{"levels": n}`;
@@ -81,8 +86,10 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from simulators.shopify.bulk import BulkOperations
 from simulators.shopify.cost import SINGLE_QUERY_MAX_COST, LeakyBucket, actual_cost, requested_cost
 from simulators.shopify.graphql_api import RequestContext, ShopContext, load_schema, root_value
 from simulators.shopify.inventory import IdempotencyRegistry, InventoryStore
@@ -131,6 +138,8 @@ class SimulatorConfig:
     max_query_cost: int = SINGLE_QUERY_MAX_COST
     location_names: dict[int, str] = field(default_factory=dict)
     mutation_latency_ms: int = 0
+    # the least time a bulk operation stays RUNNING (makes "already in progress" testable)
+    bulk_operation_latency_ms: int = 0
 
 
 @dataclass
@@ -238,6 +247,7 @@ class Stats:
             self.inventory_changes = 0
             self.idempotent_replays = 0
             self.stale_rejections = 0
+            self.bulk_operations = 0
 
     def add(self, name: str, amount: int = 1) -> None:
         with self.lock:
@@ -275,6 +285,7 @@ class SimulatorApp:
             self.stats.add,
             lambda: self.config.mutation_latency_ms / 1000,
         )
+        self.bulk = BulkOperations(self.schema, self.inventory, lambda: self.config.bulk_operation_latency_ms / 1000)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -329,7 +340,7 @@ class SimulatorApp:
         if not query:
             return _json(400, {"errors": {"query": "Required parameter missing or invalid"}}, headers)
         try:
-            outcome = self.execute(query, variables, operation_name)
+            outcome = self.execute(query, variables, operation_name, base_url=request.host_url)
         except Exception:  # noqa: BLE001 - a simulator bug must still look like Shopify's internal error
             traceback.print_exc()
             request_id = headers["X-Request-Id"]
@@ -382,7 +393,34 @@ class SimulatorApp:
     def _errors(self, errors: list[dict[str, Any]], requested: int = 0) -> Outcome:
         return Outcome({"errors": errors, "extensions": self._cost_extension(requested, 0)})
 
-    def execute(self, query: str, variables: dict[str, Any] | None, operation_name: str | None) -> Outcome:
+    def _query_root(self) -> dict[str, Any]:
+        return {**root_value(self.store, self._shop_context()), **inventory_root(self.inventory_context)}
+
+    def _bulk_root(self, base_url: str) -> dict[str, Any]:
+        """bulkOperationRunQuery and currentBulkOperation (bulk.py). The mutation costs 10 points like any
+        mutation; the bulk query's own execution spends nothing from the bucket, as on Shopify."""
+
+        def run_query(_info: Any, query: str) -> dict[str, Any]:
+            created, errors = self.bulk.run_query(query, self._query_root, RequestContext)
+            if created is not None:
+                self.stats.add("bulk_operations")
+            return {"bulkOperation": created.view(base_url) if created else None, "userErrors": errors}
+
+        def current(_info: Any, type: str = "QUERY") -> dict[str, Any] | None:  # noqa: A002 - GraphQL's name
+            if type != "QUERY":
+                return None  # bulk mutations are not simulated
+            operation = self.bulk.snapshot(self.bulk.current)
+            return operation.view(base_url) if operation is not None else None
+
+        return {"bulkOperationRunQuery": run_query, "currentBulkOperation": current}
+
+    def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        base_url: str = "http://127.0.0.1/",
+    ) -> Outcome:
         """Run one GraphQL request through parsing, validation, cost, throttle and execution."""
         try:
             document = parse(query)
@@ -426,7 +464,7 @@ class SimulatorApp:
         result = execute_sync(
             self.schema,
             document,
-            root_value={**root_value(self.store, self._shop_context()), **inventory_root(self.inventory_context)},
+            root_value={**self._query_root(), **self._bulk_root(base_url)},
             context_value=context,
             variable_values=variables or {},
             operation_name=operation_name,
@@ -546,6 +584,13 @@ class SimulatorApp:
         if path == "/webhooks" and method == "GET":
             with self.lock:
                 return _json(200, list(self.webhook_log))
+        if path.startswith("/bulk/") and path.endswith(".jsonl") and method == "GET":
+            # No auth here; real Shopify hands out a signed, expiring cloud-storage URL instead.
+            number = path[len("/bulk/") : -len(".jsonl")]
+            file_path = self.bulk.file_path(int(number)) if number.isdigit() else None
+            if file_path is None:
+                return _json(404, {"error": f"no bulk operation result {number!r}"})
+            return send_file(file_path, request.environ, mimetype="application/jsonl")
         if path.startswith("/inventory/"):
             return self._sim_inventory(request, path[len("/inventory/") :])
         if path == "/webhook_subscriptions" or path.startswith("/webhook_subscriptions/"):
@@ -646,6 +691,7 @@ class SimulatorApp:
         self.inventory.reset()
         self.idempotency.reset()
         self.subscriptions.reset()
+        self.bulk.reset()
         self.stats.reset()
         self.bucket.refill_fully()
         with self.lock:
@@ -675,6 +721,7 @@ class SimulatorApp:
             "max_query_cost": self.config.max_query_cost,
             "location_names": {str(k): v for k, v in self.config.location_names.items()},
             "mutation_latency_ms": self.config.mutation_latency_ms,
+            "bulk_operation_latency_ms": self.config.bulk_operation_latency_ms,
         }
 
     def stats_view(self) -> dict[str, Any]:
@@ -705,6 +752,7 @@ class SimulatorApp:
                 "idempotency_in_flight": self.idempotency.in_flight(),
                 "inventory": self.inventory.counts(),
                 "webhook_subscriptions": self.subscriptions.count(),
+                "bulk_operations": self.stats.bulk_operations,
             }
 
     def deliver(self, body: dict[str, Any]) -> Delivery:
@@ -740,6 +788,7 @@ CONFIGURABLE = frozenset(
         "max_query_cost",
         "location_names",
         "mutation_latency_ms",
+        "bulk_operation_latency_ms",
     }
 )
 
@@ -751,7 +800,7 @@ def _check_config(values: dict[str, Any]) -> None:
     for name in ("bucket_size", "restore_rate", "max_query_cost"):
         if name in values and (not _is_number(values[name]) or values[name] <= 0):
             raise ValueError(f"{name} must be a positive number")
-    for name in ("latency_ms", "mutation_latency_ms"):
+    for name in ("latency_ms", "mutation_latency_ms", "bulk_operation_latency_ms"):
         if name in values and (not _is_number(values[name]) or values[name] < 0):
             raise ValueError(f"{name} must be a number >= 0")
     if "location_names" in values and not isinstance(values["location_names"], dict):
