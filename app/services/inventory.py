@@ -7,7 +7,7 @@ refunds reach NetSuite through the credit memo (order flow) and come back to Sho
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -127,18 +127,36 @@ class SetOutcome:
     applied: list[tuple[Target, int | None, str]] = field(default_factory=list)  # (target, previous, key)
 
 
-def set_targets(shopify: Any, targets: list[Target], operation: str, *, reason: str = "correction") -> SetOutcome:
+def set_targets(
+    shopify: Any,
+    targets: list[Target],
+    operation: str,
+    *,
+    reason: str = "correction",
+    known: Mapping[tuple[int, int], int] | None = None,
+) -> SetOutcome:
     """Make Shopify show each target quantity: per batch of 250, read what Shopify shows, send only what differs
     with that as `changeFromQuantity` (compare-and-swap), and on CHANGE_FROM_QUANTITY_STALE read again and send
     again under a new key. The key is derived from the operation and exactly what the call sets and expects, so a
-    retried call is a no-op at Shopify and a re-run finds nothing left to send."""
+    retried call is a no-op at Shopify and a re-run finds nothing left to send.
+
+    `known` (inventory item, location) -> quantity, when the caller has just read Shopify (a bulk snapshot): the
+    first round trusts it instead of reading again, which at 750 points a read is what the cost bucket can't
+    afford at scale; compare-and-swap still refuses anything that changed since, and that batch is re-read."""
     from shopify_client.inventory import QuantityChange, read_levels, set_available
 
     outcome = SetOutcome()
     for start in range(0, len(targets), BATCH):
         batch = targets[start : start + BATCH]
-        for _round in range(MAX_STALE_ROUNDS):
-            current = read_levels(shopify, [(t.inventory_item_id, t.shopify_location_id) for t in batch])
+        for round_number in range(MAX_STALE_ROUNDS):
+            if round_number == 0 and known is not None:
+                current = {
+                    (t.inventory_item_id, t.shopify_location_id): known[(t.inventory_item_id, t.shopify_location_id)]
+                    for t in batch
+                    if (t.inventory_item_id, t.shopify_location_id) in known
+                }
+            else:
+                current = read_levels(shopify, [(t.inventory_item_id, t.shopify_location_id) for t in batch])
             todo = [t for t in batch if current.get((t.inventory_item_id, t.shopify_location_id)) != t.quantity]
             if not todo:
                 break

@@ -4,6 +4,7 @@ class, Shopify corrected from NetSuite (never the reverse), every run stored wit
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -23,7 +24,9 @@ from netsuite_client import NetSuiteClient
 
 log = logging.getLogger(__name__)
 
-CHUNK = 50_000  # rows per SuiteQL query: keyset-paged so no query nears the 100,000-row ceiling
+# One SuiteQL page per query, keyset-paged on (item, location): each query resumes after the last row seen,
+# so no page re-reads what came before (as offset paging would) and no query nears the 100,000-row ceiling.
+CHUNK = 1000
 
 
 @dataclass
@@ -44,6 +47,7 @@ class ReconcileReport:
     total_mismatches: list[dict[str, Any]] = field(default_factory=list)
     alert: str | None = None
     skipped: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
     diffs: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -161,6 +165,14 @@ def _reconcile_locked(
     session.commit()  # the run is visible (and claimed) while it works
     report.run_id = run_id
 
+    clock = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        report.timings[name] = round(now - clock, 2)
+        clock = now
+
     to_shopify = dict(settings.location_map)  # shopify location -> netsuite location
     from_netsuite = {ns: sh for sh, ns in to_shopify.items()}
     netsuite_levels: dict[tuple[str, int], int] = {}
@@ -171,6 +183,7 @@ def _reconcile_locked(
     # Bundles exist only in Shopify: their availability is derived from the NetSuite components, here, in the
     # nightly batch (the live push never sees them: NetSuite has no such item).
     netsuite_levels.update(bundle_levels(settings.bundles, netsuite_levels, to_shopify))
+    lap("netsuite_read")
     shopify_levels: dict[tuple[str, int], int] = {}
     item_ids: dict[str, int] = {}
     # A bulk operation: Shopify runs the whole read as one job and hands back a JSONL file. Cursor paging the same
@@ -179,6 +192,7 @@ def _reconcile_locked(
         if level.sku and level.location_id in to_shopify:
             shopify_levels[(level.sku, level.location_id)] = level.available
             item_ids[level.sku] = level.inventory_item_id
+    lap("shopify_read")
     report.skus_compared = len({sku for sku, _ in netsuite_levels} | {sku for sku, _ in shopify_levels})
 
     configured = dict(settings.reconcile_sku_classes)
@@ -195,6 +209,7 @@ def _reconcile_locked(
     report.missing_in_shopify = sum(1 for d in diffs if d.action == "missing_in_shopify")
     report.missing_in_netsuite = sum(1 for d in diffs if d.action == "missing_in_netsuite")
 
+    lap("diff")
     corrections = [d for d in diffs if d.action == CORRECT]
     if corrections and not dry_run:
         if missing := {d.sku for d in corrections} - set(item_ids):
@@ -202,10 +217,12 @@ def _reconcile_locked(
         targets = [Target(d.sku, item_ids[d.sku], d.location_id, d.netsuite) for d in corrections if d.sku in item_ids]
         # Keys from (SKU, location, run date, target): a re-run the same night, or a restart after a crash,
         # sends nothing that already landed (Shopify already shows it) and replays what was in flight.
-        outcome = set_targets(shopify, targets, f"reconcile:{run_date.isoformat()}")
+        known = {(item_ids[d.sku], d.location_id): d.shopify for d in corrections if d.sku in item_ids}
+        outcome = set_targets(shopify, targets, f"reconcile:{run_date.isoformat()}", known=known)
         report.corrections_applied = outcome.pushed
         report.shopify_calls = outcome.calls
 
+    lap("corrections")
     session.add_all(
         ReconciliationDiff(
             run_id=run_id,
@@ -238,7 +255,9 @@ def _reconcile_locked(
         )
         log.error("reconciliation spike: %s", report.alert)
     report.diffs = [asdict(d) for d in diffs[:200]]
+    lap("record_diffs")
     orders = check_orders(session, netsuite, shopify, settings, dry_run=dry_run)
+    lap("orders_check")
     report.orders_checked, report.orders_missing = orders.orders_checked, orders.missing
     report.orders_healed, report.total_mismatches = orders.healed, orders.total_mismatches
     run = session.get(ReconciliationRun, run_id)

@@ -146,3 +146,26 @@ def test_a_bundle_is_corrected_from_its_netsuite_components(stores):  # noqa: F8
         "action": "corrected",
     } in report.diffs
     assert shopify_levels(shopify_base)[("GIFT-BOX", SHOPIFY_EAST)] == 4  # min(10 // 2, 4 // 1)
+
+
+def test_a_sale_after_the_snapshot_is_caught_by_compare_and_swap(stores, monkeypatch):  # noqa: F811
+    sim, shopify_base, shopify = stores
+    setup_drift(sim, shopify_base)
+    import app.services.reconcile as rec
+
+    real = rec.set_targets
+
+    def sale_then_set(client, targets, operation, **kw):
+        # A sale lands in Shopify after the bulk snapshot was taken, before the correction is sent.
+        requests.post(
+            f"{shopify_base}/_sim/inventory/levels",
+            json=[{"sku": "SKU-A", "location_id": SHOPIFY_EAST, "available": 13}],
+            timeout=5,
+        ).raise_for_status()
+        outcome = real(client, targets, operation, **kw)
+        assert outcome.stale_retries == 1  # the snapshot's 14 was refused, re-read, sent again
+        return outcome
+
+    monkeypatch.setattr(rec, "set_targets", sale_then_set)
+    run(shopify)
+    assert shopify_levels(shopify_base)[("SKU-A", SHOPIFY_EAST)] == 10
