@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -147,17 +148,104 @@ def dlq_show(dead_letter_id: int) -> None:
     click.echo(json.dumps(entry, indent=2, default=str))
 
 
+def _age(value: str | None) -> timedelta | None:
+    if not value:
+        return None
+    units = {"m": 60, "h": 3600, "d": 86400}
+    number, unit = value[:-1], value[-1:].lower()
+    if unit not in units or not number.isdigit():
+        raise click.BadParameter(f"{value!r}: use a number and m, h or d (e.g. 7d)")
+    return timedelta(seconds=int(number) * units[unit])
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _selection(dead_letter_id, category, error_code, topic, older_than, everything):  # noqa: ANN001, ANN202
+    from app.services.dlq import DlqFilter
+
+    return DlqFilter(
+        ids=(dead_letter_id,) if dead_letter_id is not None else (),
+        category=category,
+        error_code=error_code,
+        topic=topic,
+        older_than=_age(older_than),
+        everything=everything,
+    )
+
+
+_FILTERS = [
+    click.argument("dead_letter_id", type=int, required=False),
+    click.option("--category", help="data | schema | transient | governance | auth | bug"),
+    click.option("--error-code", help="e.g. UNKNOWN_SKU, INVALID_KEY_OR_REF"),
+    click.option("--topic", help="e.g. orders/create"),
+    click.option("--older-than", help="last failure older than this: 30m, 12h, 7d"),
+    click.option("--all", "everything", is_flag=True, help="every open entry"),
+]
+
+
+def _with_filters(func):  # noqa: ANN001, ANN202
+    for decorator in reversed(_FILTERS):
+        func = decorator(func)
+    return func
+
+
 @dlq.command("requeue")
-@click.argument("dead_letter_id", type=int)
-def dlq_requeue(dead_letter_id: int) -> None:
-    """Put one dead-lettered task back on its original queue."""
+@_with_filters
+def dlq_requeue(dead_letter_id, category, error_code, topic, older_than, everything) -> None:  # noqa: ANN001
+    """Put dead-lettered tasks back on their original queues: one id, a filter, or --all. Audited."""
     from app.services import dlq as svc
 
     _settings()
+    selection = _selection(dead_letter_id, category, error_code, topic, older_than, everything)
     try:
-        click.echo(svc.requeue(dead_letter_id))
+        if dead_letter_id is not None and selection.describe().keys() == {"ids"}:
+            message = svc.requeue(dead_letter_id)
+            svc.record_audit("requeue", _actor(), selection, [dead_letter_id], message)
+            click.echo(message)
+            return
+        results = svc.requeue_matching(selection, actor=_actor())
     except svc.RequeueError as exc:
         raise click.ClickException(str(exc)) from None
+    for line in results:
+        click.echo(line)
+    click.echo(f"{len(results)} dead letter(s) requeued")
+
+
+@dlq.command("purge")
+@_with_filters
+@click.option("--yes", "confirm", is_flag=True, help="confirm: the entries leave the queue (PostgreSQL keeps them)")
+def dlq_purge(dead_letter_id, category, error_code, topic, older_than, everything, confirm) -> None:  # noqa: ANN001
+    """Drop dead letters from the queue for good; their PostgreSQL record and an audit row remain."""
+    from app.services import dlq as svc
+
+    _settings()
+    selection = _selection(dead_letter_id, category, error_code, topic, older_than, everything)
+    try:
+        ids = svc.purge(selection, actor=_actor(), confirm=confirm)
+    except svc.RequeueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"purged {len(ids)} dead letter(s): {', '.join(map(str, ids)) or '-'}")
+
+
+@dlq.command("audit")
+@click.option("--json", "as_json", is_flag=True)
+def dlq_audit(as_json: bool) -> None:
+    """Who requeued or purged what, and when."""
+    from app.services import dlq as svc
+
+    _settings()
+    rows = svc.audit_log()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    click.echo(_table(rows, ["id", "at", "actor", "action", "dead_letter_ids", "outcome"]))
 
 
 @main.group()

@@ -140,7 +140,7 @@ def _reset_state(database_url: str) -> None:
             "TRUNCATE webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, "
             "netsuite_item_map, customer_sync, order_lines, order_documents, inventory_restocks, schema_drift, "
             "shopify_inventory_items, sync_watermarks, inventory_pushes, reconciliation_diffs, reconciliation_runs, "
-            "sync_alerts "
+            "sync_alerts, dlq_audit "
             "RESTART IDENTITY CASCADE"
         )
     redis.Redis.from_url(DEMO_REDIS).flushdb()

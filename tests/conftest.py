@@ -84,7 +84,7 @@ def database() -> str:
 TABLES = (
     "webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, netsuite_item_map, "
     "customer_sync, order_lines, order_documents, inventory_restocks, schema_drift, shopify_inventory_items, "
-    "sync_watermarks, inventory_pushes, reconciliation_diffs, reconciliation_runs, sync_alerts"
+    "sync_watermarks, inventory_pushes, reconciliation_diffs, reconciliation_runs, sync_alerts, dlq_audit"
 )
 
 

@@ -325,3 +325,17 @@ class SyncAlert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DlqAudit(Base):
+    """Every requeue and purge of dead letters: who, when, what, outcome."""
+
+    __tablename__ = "dlq_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))  # requeue | purge
+    actor: Mapped[str] = mapped_column(String(255))
+    selection: Mapped[dict] = mapped_column(JSONB)  # the id or the filter used
+    dead_letter_ids: Mapped[list] = mapped_column(JSONB)
+    outcome: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -7,7 +7,7 @@ import json
 import logging
 import traceback as tb
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from app.celery import celery_app
 from app.config import get_settings
-from app.db.models import DeadLetter, EventStatus, WebhookEvent
+from app.db.models import DeadLetter, DlqAudit, EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.logging_setup import mask_pii
 from app.routing import TASK_DEAD_LETTER
@@ -217,3 +217,108 @@ def requeue(dead_letter_id: int) -> str:
     except redis.RedisError as exc:
         log.warning("requeued %s but could not trim the Redis mirror: %s", dead_letter_id, exc)
     return f"requeued dead letter {dead_letter_id}: {task_name} on {queue}"
+
+
+@dataclass(frozen=True)
+class DlqFilter:
+    """Which open dead letters an operator means. Nothing selected unless some criterion (or `everything`) is set."""
+
+    ids: tuple[int, ...] = ()
+    category: str | None = None
+    error_code: str | None = None
+    topic: str | None = None
+    older_than: timedelta | None = None
+    everything: bool = False
+
+    def is_empty(self) -> bool:
+        return not (self.ids or self.category or self.error_code or self.topic or self.older_than or self.everything)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.ids:
+            out["ids"] = list(self.ids)
+        for name in ("category", "error_code", "topic"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        if self.older_than:
+            out["older_than_seconds"] = int(self.older_than.total_seconds())
+        if self.everything:
+            out["all"] = True
+        return out
+
+
+def matching_ids(selection: DlqFilter) -> list[int]:
+    if selection.is_empty():
+        raise RequeueError("say which dead letters: an id, a filter (category, error code, topic, age) or all")
+    query = select(DeadLetter.id).where(DeadLetter.status == "open").order_by(DeadLetter.id)
+    if selection.ids:
+        query = query.where(DeadLetter.id.in_(selection.ids))
+    if selection.category:
+        query = query.where(DeadLetter.category == selection.category)
+    if selection.error_code:
+        query = query.where(DeadLetter.error_code == selection.error_code)
+    if selection.topic:
+        query = query.where(DeadLetter.topic == selection.topic)
+    if selection.older_than:
+        query = query.where(DeadLetter.last_failed_at < datetime.now(UTC) - selection.older_than)
+    with session_scope() as session:
+        return list(session.scalars(query))
+
+
+def record_audit(action: str, actor: str, selection: DlqFilter, ids: list[int], outcome: str) -> None:
+    with session_scope() as session:
+        session.add(
+            DlqAudit(
+                action=action,
+                actor=actor[:255],
+                selection=selection.describe(),
+                dead_letter_ids=ids,
+                outcome=outcome[:4000],
+            )
+        )
+
+
+def requeue_matching(selection: DlqFilter, *, actor: str) -> list[str]:
+    """Requeue every open dead letter the filter selects (each idempotent), and audit the whole action."""
+    ids = matching_ids(selection)
+    results = []
+    for dead_letter_id in ids:
+        try:
+            results.append(requeue(dead_letter_id))
+        except Exception as exc:  # noqa: BLE001 - one broken entry must not stop the others; it is reported
+            results.append(f"dead letter {dead_letter_id} not requeued: {exc.__class__.__name__}: {exc}")
+    record_audit("requeue", actor, selection, ids, "; ".join(results) or "nothing matched")
+    return results
+
+
+def purge(selection: DlqFilter, *, actor: str, confirm: bool) -> list[int]:
+    """Drop the selected entries from the Redis queue and mark them purged; the PostgreSQL record stays."""
+    if not confirm:
+        raise RequeueError("purge needs confirmation (--yes): the entries leave the queue for good")
+    ids = matching_ids(selection)
+    with session_scope() as session:
+        session.execute(
+            update(DeadLetter).where(DeadLetter.id.in_(ids), DeadLetter.status == "open").values(status="purged")
+        )
+    client = _redis()
+    for dead_letter_id in ids:
+        remove_from_redis(dead_letter_id, client)
+    record_audit("purge", actor, selection, ids, f"purged {len(ids)} dead letter(s)")
+    return ids
+
+
+def audit_log(limit: int = 50) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        rows = session.scalars(select(DlqAudit).order_by(DlqAudit.id.desc()).limit(limit)).all()
+        return [
+            {
+                "id": r.id,
+                "action": r.action,
+                "actor": r.actor,
+                "selection": r.selection,
+                "dead_letter_ids": r.dead_letter_ids,
+                "outcome": r.outcome,
+                "at": r.created_at.isoformat(),
+            }
+            for r in rows
+        ]
