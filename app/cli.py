@@ -339,6 +339,47 @@ def reconcile(dry_run: bool, as_json: bool, plot_path: str | None) -> None:
         click.echo(_table(report.total_mismatches[:50], ["order_id", "name", "shopify", "netsuite"]))
 
 
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def status(as_json: bool) -> None:
+    """Queue depths, DLQ depth, NetSuite slots, the last reconciliation, stuck orders, open alerts."""
+    from app.services.status import collect
+
+    _settings()
+    report = collect()
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    queues = report["queues"]
+    click.echo("queues: " + (", ".join(f"{k} {v}" for k, v in queues.items()) if queues else "Redis unreachable"))
+    dlq_report = report["dlq"]
+    click.echo(
+        f"dead letters: {dlq_report['open']} open (Redis queue {dlq_report['redis_depth']}) "
+        + " ".join(f"{k}={v}" for k, v in sorted(dlq_report["by_category"].items()))
+    )
+    ns = report["netsuite"]
+    if ns:
+        click.echo(
+            f"NetSuite: {ns['in_use']} of {ns['budget']} slots in use (max {ns['max_budget']}), "
+            f"{ns['live_waiting']} live caller(s) waiting"
+        )
+    last = report["last_reconciliation"]
+    click.echo(
+        "last reconciliation: "
+        + (
+            f"#{last['id']} at {last['finished_at']}: {last['diffs_found']} diffs, {last['corrections_applied']} "
+            f"corrected{', ALERT ' + last['alert'] if last['alert'] else ''}"
+            if last
+            else "none yet"
+        )
+    )
+    click.echo(f"stuck orders (over 7 days in created/partially_fulfilled): {len(report['stuck_orders'])}")
+    if report["stuck_orders"]:
+        click.echo(_table(report["stuck_orders"], ["order_id", "name", "state", "since"]))
+    for alert in report["open_alerts"]:
+        click.echo(f"ALERT #{alert['id']} {alert['kind']}: {alert['message']}")
+
+
 @main.command("relay")
 def relay() -> None:
     """Run the outbox relay once (what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS)."""

@@ -1,0 +1,82 @@
+"""`shopsync status`: what an operator checks first, in one place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import func, select
+
+from app.db.models import DeadLetter, OrderState, ReconciliationRun, SyncAlert
+from app.db.session import session_scope
+from app.domain.order_state import CREATED, PARTIALLY_FULFILLED
+from app.routing import QUEUES
+from app.services.netsuite import get_limiter
+
+STUCK_AFTER = timedelta(days=7)
+
+
+def collect(now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    limiter = get_limiter()
+    status: dict[str, Any] = {"at": now.isoformat()}
+    try:
+        client = limiter._redis  # noqa: SLF001 - the same Redis the limiter and the broker use
+        pipe = client.pipeline()
+        for name in QUEUES:
+            pipe.llen(name)
+        status["queues"] = dict(zip(QUEUES, (int(n) for n in pipe.execute()), strict=True))
+        status["netsuite"] = limiter.snapshot()
+    except redis.RedisError as exc:
+        status["queues"] = None
+        status["netsuite"] = None
+        status["redis_error"] = exc.__class__.__name__
+    with session_scope() as session:
+        by_category = dict(
+            session.execute(
+                select(DeadLetter.category, func.count())
+                .where(DeadLetter.status == "open")
+                .group_by(DeadLetter.category)
+            )
+            .tuples()
+            .all()
+        )
+        status["dlq"] = {
+            "open": sum(by_category.values()),
+            "by_category": by_category,
+            "redis_depth": None if status["queues"] is None else status["queues"]["dead_letter"],
+        }
+        stuck = session.scalars(
+            select(OrderState)
+            .where(OrderState.state.in_([CREATED, PARTIALLY_FULFILLED]), OrderState.created_at < now - STUCK_AFTER)
+            .order_by(OrderState.created_at)
+            .limit(20)
+        ).all()
+        status["stuck_orders"] = [
+            {"order_id": o.shopify_order_id, "name": o.order_name, "state": o.state, "since": o.created_at.isoformat()}
+            for o in stuck
+        ]
+        last = session.scalars(
+            select(ReconciliationRun).where(ReconciliationRun.status == "done").order_by(ReconciliationRun.id.desc())
+        ).first()
+        status["last_reconciliation"] = (
+            None
+            if last is None
+            else {
+                "id": last.id,
+                "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+                "skus_compared": last.skus_compared,
+                "diffs_found": last.diffs_found,
+                "corrections_applied": last.corrections_applied,
+                "orders_healed": last.orders_healed,
+                "alert": last.alert,
+            }
+        )
+        status["open_alerts"] = [
+            {"id": a.id, "kind": a.kind, "message": a.message, "at": a.created_at.isoformat()}
+            for a in session.scalars(
+                select(SyncAlert).where(SyncAlert.acknowledged_at.is_(None)).order_by(SyncAlert.id.desc()).limit(10)
+            )
+        ]
+    return status
