@@ -19,10 +19,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     flask_app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body_bytes
 
     from app.metrics import bp as metrics_bp
+    from app.ops import bp as ops_bp
     from app.webhooks import bp as webhooks_bp
 
     flask_app.register_blueprint(webhooks_bp)
     flask_app.register_blueprint(metrics_bp)
+    flask_app.register_blueprint(ops_bp)
 
     @flask_app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):  # noqa: ANN001

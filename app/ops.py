@@ -1,0 +1,121 @@
+"""Ops HTTP API: JSON, `Authorization: Bearer <OPS_TOKEN>` (constant-time check), thin over the services."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from app.db.models import ReconciliationRun
+from app.db.session import session_scope
+from app.services import dlq
+from app.services.status import collect
+
+bp = Blueprint("ops", __name__, url_prefix="/ops")
+
+
+@bp.before_request
+def require_token():  # noqa: ANN201 - a Flask hook
+    expected = current_app.config["SETTINGS"].ops_token.encode()
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    # compare_digest on every request, token or not: the time taken says nothing about the token.
+    valid = hmac.compare_digest(token.strip().encode(), expected) and scheme.lower() == "bearer"
+    if not valid:
+        resp = jsonify({"error": "unauthorized", "message": "Authorization: Bearer <OPS_TOKEN> required"})
+        resp.status_code = 401
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="shopsync-ops"'
+        return resp
+    return None
+
+
+def _actor() -> str:
+    return f"ops-api:{request.remote_addr or '-'}"
+
+
+def _filter(source: dict[str, Any]) -> dlq.DlqFilter:
+    older = source.get("older_than_seconds")
+    ids = source.get("ids") or ()
+    return dlq.DlqFilter(
+        ids=tuple(int(i) for i in ids),
+        category=source.get("category") or None,
+        error_code=source.get("error_code") or None,
+        topic=source.get("topic") or None,
+        older_than=timedelta(seconds=int(older)) if older else None,
+        everything=bool(source.get("all")),
+    )
+
+
+@bp.get("/status")
+def status():  # noqa: ANN201
+    return jsonify(collect())
+
+
+@bp.get("/dlq")
+def dlq_list():  # noqa: ANN201
+    state = request.args.get("status", "open")
+    entries = dlq.list_entries(status=None if state == "all" else state, limit=int(request.args.get("limit", 200)))
+    for key in ("category", "error_code", "topic"):
+        if request.args.get(key):
+            entries = [e for e in entries if e.get(key) == request.args[key]]
+    return jsonify({"count": len(entries), "entries": entries})
+
+
+@bp.get("/dlq/<int:dead_letter_id>")
+def dlq_show(dead_letter_id: int):  # noqa: ANN201
+    entry = dlq.get_entry(dead_letter_id)
+    if entry is None:
+        return jsonify({"error": "not_found", "message": f"no dead letter {dead_letter_id}"}), 404
+    return jsonify(entry)
+
+
+@bp.post("/dlq/<int:dead_letter_id>/requeue")
+def dlq_requeue_one(dead_letter_id: int):  # noqa: ANN201
+    try:
+        message = dlq.requeue(dead_letter_id)
+    except dlq.RequeueError as exc:
+        return jsonify({"error": "not_found", "message": str(exc)}), 404
+    dlq.record_audit("requeue", _actor(), dlq.DlqFilter(ids=(dead_letter_id,)), [dead_letter_id], message)
+    return jsonify({"result": message})
+
+
+@bp.post("/dlq/requeue")
+def dlq_requeue_matching():  # noqa: ANN201
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        return jsonify({"error": "bad_request", "message": "a JSON object of filters"}), 400
+    try:
+        results = dlq.requeue_matching(_filter(body), actor=_actor())
+    except dlq.RequeueError as exc:
+        return jsonify({"error": "bad_request", "message": str(exc)}), 400
+    return jsonify({"requeued": len(results), "results": results})
+
+
+@bp.get("/reconciliations")
+def reconciliations():  # noqa: ANN201
+    with session_scope() as session:
+        runs = session.scalars(select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(30)).all()
+        return jsonify(
+            [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "trigger": r.trigger,
+                    "status": r.status,
+                    "dry_run": r.dry_run,
+                    "started_at": r.started_at.isoformat(),
+                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                    "skus_compared": r.skus_compared,
+                    "diffs_found": r.diffs_found,
+                    "corrections_applied": r.corrections_applied,
+                    "orders_checked": r.orders_checked,
+                    "orders_healed": r.orders_healed,
+                    "mismatches": r.mismatches,
+                    "alert": r.alert,
+                }
+                for r in runs
+            ]
+        )
