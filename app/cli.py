@@ -380,6 +380,31 @@ def status(as_json: bool) -> None:
         click.echo(f"ALERT #{alert['id']} {alert['kind']}: {alert['message']}")
 
 
+@main.command("replay")
+@click.option("--since", "since", required=True, help="how far back: 30m, 12h, 7d")
+@click.option("--topic", help="only this topic, e.g. orders/create")
+@click.option("--dry-run", is_flag=True, help="show what would be sent, send nothing")
+@click.option("--json", "as_json", is_flag=True)
+def replay_events(since: str, topic: str | None, dry_run: bool, as_json: bool) -> None:
+    """Re-publish stored webhook events through the live path (idempotent: nothing happens twice)."""
+    from dataclasses import asdict
+
+    from app.services.replay import replay
+
+    _settings()
+    report = replay(_age(since), topic=topic, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(asdict(report), indent=2))
+        return
+    verb = "would replay" if dry_run else "replayed"
+    click.echo(
+        f"{verb} {report.selected} event(s) received since {report.since}"
+        + (f" ({report.published} published, {report.failed} left for the relay)" if not dry_run else "")
+    )
+    for name, count in sorted(report.by_topic.items()):
+        click.echo(f"  {name}: {count}")
+
+
 @main.command("relay")
 def relay() -> None:
     """Run the outbox relay once (what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS)."""
