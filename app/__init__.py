@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -38,13 +39,25 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @flask_app.get("/readyz")
     def readyz():
-        from app.db.session import get_engine
+        """Ready to take webhooks: PostgreSQL answers and is migrated to the code's head; Redis answers."""
+        from app.db.migrate import head_revision
+        from app.db.session import engine_for
 
+        checks: dict[str, str] = {}
         try:
-            with get_engine().connect() as conn:
-                conn.execute(text("SELECT 1"))
+            with engine_for(settings.sqlalchemy_url).connect() as conn:
+                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            head = head_revision()
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if current == head else f"database at {current}, code at {head}"
         except Exception as exc:  # noqa: BLE001 - readiness reports any failure
-            return jsonify({"status": "unavailable", "database": exc.__class__.__name__}), 503
-        return jsonify({"status": "ok"})
+            checks["database"] = exc.__class__.__name__
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError as exc:
+            checks["redis"] = exc.__class__.__name__
+        ready = all(value == "ok" for value in checks.values()) and "migrations" in checks
+        return jsonify({"status": "ok" if ready else "unavailable", **checks}), 200 if ready else 503
 
     return flask_app

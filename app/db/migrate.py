@@ -41,3 +41,10 @@ def upgrade(sqlalchemy_url: str, revision: str = "head") -> bool:
     created = ensure_database(sqlalchemy_url)
     command.upgrade(alembic_config(sqlalchemy_url), revision)
     return created
+
+
+def head_revision() -> str | None:
+    """The newest migration the code ships (what `db upgrade` would bring a database to)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("postgresql+psycopg://unused/unused")).get_current_head()
