@@ -16,6 +16,7 @@ TASK_OUTBOX_RELAY = "shopsync.outbox_relay"
 TASK_DEAD_LETTER = "shopsync.dead_letter"
 TASK_INVENTORY_PUSH = "shopsync.inventory_push"
 TASK_RECONCILE = "shopsync.reconcile"
+TASK_REQUEUE_DEAD_LETTER = "shopsync.requeue_dead_letter"
 TASK_CHECK_SUBSCRIPTIONS = "shopsync.check_subscriptions"
 
 TOPIC_QUEUES = {
@@ -34,6 +35,8 @@ TASK_ROUTES = {
     TASK_DEAD_LETTER: {"queue": "dead_letter"},
     TASK_INVENTORY_PUSH: {"queue": "inventory"},
     TASK_RECONCILE: {"queue": "reconcile"},
+    # Flower's "apply task" is the operator's requeue button: a small task any online bulk worker runs.
+    TASK_REQUEUE_DEAD_LETTER: {"queue": "reconcile"},
     TASK_CHECK_SUBSCRIPTIONS: {"queue": "reconcile"},
 }
 

@@ -32,3 +32,51 @@ def _status(url: str, auth) -> int:
         return requests.get(url, auth=auth, timeout=5).status_code
     except requests.RequestException:
         return 0
+
+
+def test_an_operator_requeues_a_dead_letter_from_flower(fresh: E2E):
+    """Flower has no retry button: its authenticated task API runs shopsync.requeue_dead_letter instead."""
+    import json
+
+    from sqlalchemy import select
+
+    from app.db.models import DeadLetter, DlqAudit
+    from app.db.session import session_scope
+    from tests.conftest import load_fixture
+    from tests.helpers import shopify_headers
+
+    payload = load_fixture("orders_create.json")
+    payload["line_items"][0]["sku"] = "FLOWER-FIX-ME"
+    body = json.dumps(payload).encode()
+    assert fresh.post(body, shopify_headers(body)).status_code == 200
+
+    def dead_letter():
+        with session_scope() as s:
+            return s.scalars(select(DeadLetter)).first()
+
+    entry = wait_until(dead_letter, 20, what="the dead letter")
+    requests.post(f"{fresh.sim}/_sim/items", json=[{"itemid": "FLOWER-FIX-ME"}], timeout=10).raise_for_status()
+    wait_until(lambda: _status(f"{fresh.flower}/api/workers", AUTH) == 200, 30, what="flower")
+    assert (
+        requests.post(
+            f"{fresh.flower}/api/task/async-apply/shopsync.requeue_dead_letter", json={"args": [entry.id]}, timeout=10
+        ).status_code
+        == 401
+    )
+    resp = requests.post(
+        f"{fresh.flower}/api/task/async-apply/shopsync.requeue_dead_letter",
+        json={"args": [entry.id]},
+        auth=AUTH,
+        timeout=10,
+    )
+    assert resp.status_code == 200, resp.text
+
+    def landed():
+        orders = requests.get(f"{fresh.sim}/_sim/records/salesOrder", timeout=10).json()
+        return [o for o in orders if o.get("externalId") == "shopify-order-450789469"]
+
+    assert len(wait_until(landed, 30, what="the requeued order in NetSuite")) == 1
+    with session_scope() as s:
+        assert s.get(DeadLetter, entry.id).status == "requeued"
+        [audit] = s.scalars(select(DlqAudit)).all()
+    assert audit.actor == "flower" and audit.dead_letter_ids == [entry.id]
