@@ -7,13 +7,24 @@ from datetime import timedelta
 from celery.schedules import crontab, schedule
 
 from app.config import Settings
-from app.routing import TASK_CHECK_SUBSCRIPTIONS, TASK_INVENTORY_PUSH, TASK_OUTBOX_RELAY, TASK_RECONCILE
+from app.routing import (
+    TASK_CHECK_CREDENTIALS,
+    TASK_CHECK_SUBSCRIPTIONS,
+    TASK_INVENTORY_PUSH,
+    TASK_OUTBOX_RELAY,
+    TASK_RECONCILE,
+)
 
 
 def build_schedule(settings: Settings) -> dict:
     relay_every = settings.outbox_relay_interval_seconds
     push_every = settings.inventory_push_every_minutes
     return {
+        "credentials-check": {
+            "task": TASK_CHECK_CREDENTIALS,
+            "schedule": crontab(minute="*/15"),
+            "options": {"queue": "reconcile", "expires": 600},
+        },
         "nightly-reconciliation": {
             "task": TASK_RECONCILE,
             "schedule": crontab(hour=settings.reconcile_hour_utc, minute=0),

@@ -13,6 +13,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from app.routing import QUEUES
+from app.services.credentials import last_result
 from app.services.netsuite import get_limiter
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,17 @@ class FleetCollector(Collector):
         dlq = GaugeMetricFamily("shopsync_dlq_depth", "Dead-lettered tasks waiting in the dead_letter queue")
         dlq.add_metric([], depths.get("dead_letter", 0))
         yield dlq
+        checked = last_result(limiter._redis)  # noqa: SLF001
+        if checked:
+            creds = GaugeMetricFamily(
+                "shopsync_credentials_ok", "1 if the last credentials check authenticated", labels=["system"]
+            )
+            for system in ("netsuite", "shopify"):
+                creds.add_metric([system], 1.0 if checked.get(system) == "green" else 0.0)
+            yield creds
+            age = GaugeMetricFamily("shopsync_credentials_checked_timestamp", "When credentials were last checked")
+            age.add_metric([], float(checked["checked_at"]))
+            yield age
 
 
 def _queue_depths(client: redis.Redis) -> dict[str, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.celery import celery_app
-from app.routing import TASK_CHECK_SUBSCRIPTIONS, TASK_OUTBOX_RELAY
+from app.routing import TASK_CHECK_CREDENTIALS, TASK_CHECK_SUBSCRIPTIONS, TASK_OUTBOX_RELAY
 from app.services.outbox import relay_pending
 from app.services.subscriptions import check_subscriptions
 from tasks.base import ShopsyncTask
@@ -18,3 +18,12 @@ def outbox_relay(self: ShopsyncTask) -> int:
 def check_webhook_subscriptions(self: ShopsyncTask) -> dict:
     # No retries: the next hourly run is the retry, and a repair must not be attempted twice at once.
     return check_subscriptions().as_dict()
+
+
+@celery_app.task(name=TASK_CHECK_CREDENTIALS, base=ShopsyncTask, bind=True, max_retries=0)
+def check_credentials(self: ShopsyncTask) -> dict:
+    from app.services.credentials import check_credentials as run_check
+    from app.services.netsuite import get_netsuite
+    from app.services.shopify import get_shopify
+
+    return run_check(get_netsuite(), get_shopify())
