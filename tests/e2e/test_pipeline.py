@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -151,3 +152,41 @@ def test_worker_killed_mid_netsuite_call_still_lands_exactly_once(fresh: E2E):
     fresh.sim_config(latency_ms=0)
     wait_until(lambda: event_statuses() == ["done"], 45, what="event done after the kill")
     assert_exactly_one_order(fresh)
+
+
+def test_netsuite_400_dead_letters_with_its_code_then_requeue_lands_once(fresh: E2E):
+    """A guest order names the default customer, which NetSuite does not have yet: 400 INVALID_KEY_OR_REF."""
+    payload = load_fixture("orders_create.json")
+    payload["customer"] = None
+    body = json.dumps(payload).encode()
+    assert fresh.post(body, shopify_headers(body)).status_code == 200
+    wait_until(lambda: event_statuses() == ["dead"], 20, what="event dead")
+    with session_scope() as s:
+        [entry] = s.scalars(select(DeadLetter)).all()
+    assert entry.error_code == "INVALID_KEY_OR_REF" and entry.category == "data"
+    assert entry.error_message.startswith("NetSuite 400 INVALID_KEY_OR_REF: ") and "entity" in entry.error_message
+    assert sales_orders(fresh) == []
+
+    # The operator fixes the data: the default customer now exists in NetSuite.
+    from netsuite_client import NetSuiteClient, TokenAuth
+    from tests.conftest import TEST_ENV
+
+    operator = NetSuiteClient(
+        base_url=f"{fresh.sim}/services/rest",
+        auth=TokenAuth(
+            account_id=TEST_ENV["NETSUITE_ACCOUNT_ID"],
+            consumer_key=TEST_ENV["NETSUITE_CONSUMER_KEY"],
+            consumer_secret=TEST_ENV["NETSUITE_CONSUMER_SECRET"],
+            token_id=TEST_ENV["NETSUITE_TOKEN_ID"],
+            token_secret=TEST_ENV["NETSUITE_TOKEN_SECRET"],
+        ),
+    )
+    operator.upsert("customer", "shopify-customer-guest", {"isPerson": True, "firstName": "Guest", "lastName": "Web"})
+    env = {**os.environ, "REDIS_URL": f"redis://127.0.0.1:{fresh.redis_port}/0"}
+    assert "requeued" in shopsync("dlq", "requeue", str(entry.id), env=env).stdout
+    wait_until(lambda: event_statuses() == ["done"], 20, what="requeued event done")
+    [order] = sales_orders(fresh)
+    puts = fresh.sim_stats()["calls_by_operation"]["PUT salesOrder"]
+    assert "already requeued" in shopsync("dlq", "requeue", str(entry.id), env=env).stdout
+    time.sleep(2)
+    assert sales_orders(fresh) == [order] and fresh.sim_stats()["calls_by_operation"]["PUT salesOrder"] == puts
