@@ -13,6 +13,7 @@ from app.routing import (
     TASK_INVENTORY_PUSH,
     TASK_OUTBOX_RELAY,
     TASK_RECONCILE,
+    TASK_SCHEDULED_CHECKS,
 )
 
 
@@ -20,6 +21,11 @@ def build_schedule(settings: Settings) -> dict:
     relay_every = settings.outbox_relay_interval_seconds
     push_every = settings.inventory_push_every_minutes
     return {
+        "scheduled-checks": {
+            "task": TASK_SCHEDULED_CHECKS,
+            "schedule": crontab(minute=41),
+            "options": {"queue": "reconcile", "expires": 3000},
+        },
         "credentials-check": {
             "task": TASK_CHECK_CREDENTIALS,
             "schedule": crontab(minute="*/15"),

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import redis
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.db.session import session_scope
 from app.routing import QUEUES
+from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
 from app.services.netsuite import get_limiter
 
@@ -55,6 +59,21 @@ class FleetCollector(Collector):
         dlq = GaugeMetricFamily("shopsync_dlq_depth", "Dead-lettered tasks waiting in the dead_letter queue")
         dlq.add_metric([], depths.get("dead_letter", 0))
         yield dlq
+        try:
+            with session_scope() as session:
+                now = datetime.now(UTC)
+                stuck, give_ups = stuck_orders(session, now), len(governance_give_ups(session, now))
+        except SQLAlchemyError as exc:
+            log.warning("metrics: PostgreSQL unavailable (%s)", exc.__class__.__name__)
+        else:
+            gauge = GaugeMetricFamily("shopsync_stuck_orders", "Orders over 7 days in created/partially_fulfilled")
+            gauge.add_metric([], stuck)
+            yield gauge
+            gauge = GaugeMetricFamily(
+                "shopsync_netsuite_governance_give_ups", "Records that gave up on governance in 24 h, never succeeded"
+            )
+            gauge.add_metric([], give_ups)
+            yield gauge
         checked = last_result(limiter._redis)  # noqa: SLF001
         if checked:
             creds = GaugeMetricFamily(

@@ -18,6 +18,7 @@ TASK_INVENTORY_PUSH = "shopsync.inventory_push"
 TASK_RECONCILE = "shopsync.reconcile"
 TASK_REQUEUE_DEAD_LETTER = "shopsync.requeue_dead_letter"
 TASK_CHECK_CREDENTIALS = "shopsync.check_credentials"
+TASK_SCHEDULED_CHECKS = "shopsync.scheduled_checks"
 TASK_CHECK_SUBSCRIPTIONS = "shopsync.check_subscriptions"
 
 TOPIC_QUEUES = {
@@ -39,6 +40,7 @@ TASK_ROUTES = {
     # Flower's "apply task" is the operator's requeue button: a small task any online bulk worker runs.
     TASK_REQUEUE_DEAD_LETTER: {"queue": "reconcile"},
     TASK_CHECK_CREDENTIALS: {"queue": "reconcile"},
+    TASK_SCHEDULED_CHECKS: {"queue": "reconcile"},
     TASK_CHECK_SUBSCRIPTIONS: {"queue": "reconcile"},
 }
 

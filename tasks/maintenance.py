@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.celery import celery_app
-from app.routing import TASK_CHECK_CREDENTIALS, TASK_CHECK_SUBSCRIPTIONS, TASK_OUTBOX_RELAY
+from app.routing import TASK_CHECK_CREDENTIALS, TASK_CHECK_SUBSCRIPTIONS, TASK_OUTBOX_RELAY, TASK_SCHEDULED_CHECKS
 from app.services.outbox import relay_pending
 from app.services.subscriptions import check_subscriptions
 from tasks.base import ShopsyncTask
@@ -27,3 +27,12 @@ def check_credentials(self: ShopsyncTask) -> dict:
     from app.services.shopify import get_shopify
 
     return run_check(get_netsuite(), get_shopify())
+
+
+@celery_app.task(name=TASK_SCHEDULED_CHECKS, base=ShopsyncTask, bind=True, max_retries=0)
+def scheduled_checks(self: ShopsyncTask) -> dict:
+    from app.db.session import session_scope
+    from app.services.checks import run_checks
+
+    with session_scope() as session:
+        return run_checks(session)

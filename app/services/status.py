@@ -12,6 +12,7 @@ from app.db.models import DeadLetter, OrderState, ReconciliationRun, SyncAlert
 from app.db.session import session_scope
 from app.domain.order_state import CREATED, PARTIALLY_FULFILLED
 from app.routing import QUEUES
+from app.services.checks import governance_give_ups
 from app.services.netsuite import get_limiter
 
 STUCK_AFTER = timedelta(days=7)
@@ -57,6 +58,7 @@ def collect(now: datetime | None = None) -> dict[str, Any]:
             {"order_id": o.shopify_order_id, "name": o.order_name, "state": o.state, "since": o.created_at.isoformat()}
             for o in stuck
         ]
+        status["governance_give_ups_24h"] = governance_give_ups(session, now)
         last = session.scalars(
             select(ReconciliationRun).where(ReconciliationRun.status == "done").order_by(ReconciliationRun.id.desc())
         ).first()
