@@ -6,16 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db.session import session_scope
 from app.routing import QUEUES
+from app.services import counters
 from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
 from app.services.netsuite import get_limiter
@@ -74,6 +76,7 @@ class FleetCollector(Collector):
             )
             gauge.add_metric([], give_ups)
             yield gauge
+        yield from _counters(limiter._redis)  # noqa: SLF001
         checked = last_result(limiter._redis)  # noqa: SLF001
         if checked:
             creds = GaugeMetricFamily(
@@ -85,6 +88,30 @@ class FleetCollector(Collector):
             age = GaugeMetricFamily("shopsync_credentials_checked_timestamp", "When credentials were last checked")
             age.add_metric([], float(checked["checked_at"]))
             yield age
+
+
+def _counters(client: redis.Redis) -> Iterator[Any]:
+    outcomes = CounterMetricFamily(
+        "shopsync_task_outcomes", "Task runs by task and outcome", labels=["task", "outcome"]
+    )
+    for field, value in sorted(client.hgetall(counters.TASK_OUTCOMES).items()):
+        task, _, outcome = field.decode().partition("|")
+        outcomes.add_metric([task, outcome], int(value))
+    yield outcomes
+    calls = CounterMetricFamily(
+        "shopsync_netsuite_calls", "NetSuite HTTP attempts", labels=["operation", "status", "error_code"]
+    )
+    for field, value in sorted(client.hgetall(counters.NETSUITE_CALLS).items()):
+        operation, status, code = (field.decode().split("|") + ["", ""])[:3]
+        calls.add_metric([operation, status, code], int(value))
+    yield calls
+    raw = {k.decode(): v for k, v in client.hgetall(counters.NETSUITE_LATENCY).items()}
+    if raw:
+        buckets = [(str(b), int(raw.get(f"le={b}", 0))) for b in counters.LATENCY_BUCKETS]
+        buckets.append(("+Inf", int(raw.get("count", 0))))
+        histogram = HistogramMetricFamily("shopsync_netsuite_call_seconds", "NetSuite call latency")
+        histogram.add_metric([], buckets, sum_value=float(raw.get("sum", 0)))
+        yield histogram
 
 
 def _queue_depths(client: redis.Redis) -> dict[str, int]:

@@ -12,6 +12,7 @@ from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 
 from app.config import get_settings
+from app.services import counters
 from app.services.dlq import FailedTask, record_dead_letter
 from app.services.failures import classify
 from app.services.netsuite import netsuite_lane
@@ -72,7 +73,9 @@ class ShopsyncTask(Task):
         try:
             # Work from a bulk queue (backfill, reconcile, inventory) takes NetSuite slots from that lane's share.
             with netsuite_lane(queue if queue in settings.netsuite_lane_shares else None):
-                return self.run(*args, **kwargs)
+                result = self.run(*args, **kwargs)
+            counters.task_outcome(self.name, "success")
+            return result
         except (Retry, Ignore, Reject):
             raise
         except SlotUnavailable as exc:
@@ -87,6 +90,7 @@ class ShopsyncTask(Task):
                 exc,
             )
             self.signature_from_request(self.request, countdown=countdown).apply_async()
+            counters.task_outcome(self.name, "slot_wait")
             raise Ignore() from exc
         except Exception as exc:
             verdict = classify(exc)
@@ -102,9 +106,11 @@ class ShopsyncTask(Task):
                     countdown,
                     exc,
                 )
+                counters.task_outcome(self.name, "retry")
                 raise self.retry(exc=exc, countdown=countdown) from exc
             category = "transient" if verdict.retryable and verdict.category != "governance" else verdict.category
             self._dead_letter(args, kwargs, exc, category, verdict.code)
+            counters.task_outcome(self.name, f"dead_letter:{category}")
             raise
         finally:
             self._forget(key)

@@ -13,6 +13,7 @@ import requests
 
 from app.config import Settings, get_settings
 from app.db.session import intake_engine_for
+from app.services import counters
 from netsuite_client import CallRecord, NetSuiteClient, OAuth2ClientCredentials, TokenAuth, default_token_url
 from netsuite_client.limiter import LIVE, LimiterConfig, RedisSlotLimiter
 
@@ -31,6 +32,7 @@ VALUES (%(operation)s, %(method)s, %(record_type)s, %(external_id)s, %(internal_
 def record_call(call: CallRecord) -> None:
     """One row per HTTP attempt, autocommitted on its own, so it survives the caller's rollback; one
     driver-level INSERT (no ORM session, no BEGIN/COMMIT round trips) because it runs for every call."""
+    counters.netsuite_call(call.operation, call.http_status, call.error_code, call.duration_ms / 1000)
     with intake_engine_for(get_settings().sqlalchemy_url).connect() as conn:
         conn.exec_driver_sql(
             INSERT_CALL,

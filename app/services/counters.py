@@ -1,0 +1,45 @@
+"""Fleet-wide counters kept in Redis (every worker process on every host adds to the same numbers; /metrics reads
+them at scrape time). A lost Redis resets them, which Prometheus treats as a counter reset."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import redis
+
+from app.config import get_settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "shopsync:metrics"
+TASK_OUTCOMES = f"{PREFIX}:task_outcomes"  # field "task|outcome"
+NETSUITE_CALLS = f"{PREFIX}:netsuite_calls"  # field "operation|status|error_code"
+NETSUITE_LATENCY = f"{PREFIX}:netsuite_latency"  # fields "le=<bound>", "count", "sum"
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(get_settings().redis_url, socket_connect_timeout=2, socket_timeout=2)
+
+
+def task_outcome(task: str, outcome: str) -> None:
+    try:
+        _redis().hincrby(TASK_OUTCOMES, f"{task}|{outcome}", 1)
+    except redis.RedisError:
+        pass  # a metric must never fail the work it describes
+
+
+def netsuite_call(operation: str, status: int | None, error_code: str | None, seconds: float) -> None:
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.hincrby(NETSUITE_CALLS, f"{operation}|{status if status is not None else 'none'}|{error_code or ''}", 1)
+        for bound in LATENCY_BUCKETS:
+            if seconds <= bound:
+                pipe.hincrby(NETSUITE_LATENCY, f"le={bound}", 1)
+        pipe.hincrby(NETSUITE_LATENCY, "count", 1)
+        pipe.hincrbyfloat(NETSUITE_LATENCY, "sum", seconds)
+        pipe.execute()
+    except redis.RedisError:
+        pass

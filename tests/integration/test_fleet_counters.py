@@ -1,0 +1,39 @@
+"""Task outcomes and NetSuite calls counted fleet-wide (Redis) and exported on /metrics."""
+
+from __future__ import annotations
+
+import json
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from app import create_app
+from tasks.events import process_event
+from tests.conftest import fixture_bytes, load_fixture
+from tests.integration.test_services import store_event
+
+
+def test_outcomes_calls_and_latency_reach_metrics(sim, redis_db):
+    good = store_event(fixture_bytes("orders_create.json"), webhook_id="count-ok")
+    process_event.apply(args=[good], task_id="count-ok")
+    bad_payload = load_fixture("orders_create.json")
+    bad_payload["id"] += 1
+    bad_payload["line_items"][0]["sku"] = "NOPE"
+    bad = store_event(json.dumps(bad_payload).encode(), webhook_id="count-bad")
+    process_event.apply(args=[bad], task_id="count-bad")
+
+    text = create_app().test_client().get("/metrics").get_data(as_text=True)
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
+    assert samples[("shopsync_task_outcomes_total", (("outcome", "success"), ("task", "shopsync.process_event")))] == 1
+    assert (
+        samples[("shopsync_task_outcomes_total", (("outcome", "dead_letter:data"), ("task", "shopsync.process_event")))]
+        == 1
+    )
+    puts = samples[("shopsync_netsuite_calls_total", (("error_code", ""), ("operation", "upsert"), ("status", "204")))]
+    assert puts == 2  # the customer and the sales order
+    count = samples[("shopsync_netsuite_call_seconds_count", ())]
+    assert count >= 3  # the two upserts and the SKU look-ups
+    assert samples[("shopsync_netsuite_call_seconds_bucket", (("le", "+Inf"),))] == count
