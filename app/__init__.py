@@ -8,12 +8,12 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Settings, get_settings
-from app.logging_setup import configure_logging
+from app.logging_setup import configure_logging, correlation_id
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     flask_app = Flask(__name__)
     flask_app.config["SETTINGS"] = settings
     # Werkzeug enforces this while streaming too, so a chunked body without Content-Length is capped as well.
@@ -26,6 +26,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     flask_app.register_blueprint(webhooks_bp)
     flask_app.register_blueprint(metrics_bp)
     flask_app.register_blueprint(ops_bp)
+
+    @flask_app.before_request
+    def _fresh_correlation() -> None:
+        # gthread reuses threads: a request must not log under the previous request's delivery id.
+        correlation_id.set(None)
 
     @flask_app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):  # noqa: ANN001

@@ -69,7 +69,7 @@ celery_app = create_celery()
 @signals.setup_logging.connect
 def _setup_logging(**_kwargs) -> None:
     # Connecting this signal stops Celery from installing its own handlers: ours masks personal data.
-    configure_logging(get_settings().log_level)
+    configure_logging(get_settings().log_level, get_settings().log_format)
 
 
 @signals.worker_process_init.connect

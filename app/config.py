@@ -113,6 +113,7 @@ class Settings:
     outbox_republish_after_seconds: float = 900.0
     item_map_max_age_seconds: int = 86400
     log_level: str = "INFO"
+    log_format: str = "json"
     # Public URL of our POST /webhooks/shopify; None: the subscription health check is off.
     webhook_callback_url: str | None = None
 
@@ -188,6 +189,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError("NETSUITE_LANE_SHARES: the live lane has no share (it may use the whole budget)")
         lane_shares[lane] = share
     read_timeout = number("NETSUITE_TIMEOUT_READ", 30.0)
+    log_format = get("LOG_FORMAT", "json").lower()
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, got {log_format!r}")
     from app.domain.reconciliation import parse_bundles
 
     try:
@@ -265,6 +269,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbox_republish_after_seconds=number("OUTBOX_REPUBLISH_AFTER_SECONDS", 900.0),
         item_map_max_age_seconds=integer("ITEM_MAP_MAX_AGE_SECONDS", 86400),
         log_level=get("LOG_LEVEL", "INFO").upper(),
+        log_format=log_format,
         webhook_callback_url=callback_url or None,
     )
 

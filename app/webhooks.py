@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.db.models import EventStatus
 from app.db.session import intake_engine_for
+from app.logging_setup import correlation_id
 from app.publish import publish_event, queue_for_topic
 from schemas.shopify import envelope_resource_id
 from shopify_client.webhooks import verify
@@ -90,6 +91,7 @@ def receive_shopify_webhook():
 
     topic = request.headers["X-Shopify-Topic"].strip()
     webhook_id = request.headers["X-Shopify-Webhook-Id"].strip()
+    correlation_id.set(webhook_id[:64])  # every later log line of this request carries the delivery's id
     handled = queue_for_topic(topic) is not None
     row = {
         "webhook_id": webhook_id[:255],

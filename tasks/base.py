@@ -12,6 +12,7 @@ from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 
 from app.config import get_settings
+from app.logging_setup import correlated
 from app.services import counters
 from app.services.dlq import FailedTask, record_dead_letter
 from app.services.failures import classify
@@ -72,7 +73,8 @@ class ShopsyncTask(Task):
         queue = delivery.get("routing_key")
         try:
             # Work from a bulk queue (backfill, reconcile, inventory) takes NetSuite slots from that lane's share.
-            with netsuite_lane(queue if queue in settings.netsuite_lane_shares else None):
+            # A clean correlation per task: a worker thread must not carry the previous task's delivery id.
+            with correlated(None), netsuite_lane(queue if queue in settings.netsuite_lane_shares else None):
                 result = self.run(*args, **kwargs)
             counters.task_outcome(self.name, "success")
             return result

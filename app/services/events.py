@@ -11,6 +11,7 @@ from app.config import get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.domain.errors import PermanentError, RetryLater
+from app.logging_setup import correlation_id
 from app.services.documents import handle_fulfillment, handle_refund
 from app.services.drift import record_drift
 from app.services.netsuite import get_netsuite
@@ -33,6 +34,15 @@ class EventNotFound(PermanentError):
 
 
 def process_event(event_id: int) -> str:
+    # The delivery's id is the correlation while this event is processed, and only then, whoever calls this.
+    token = correlation_id.set(correlation_id.get())
+    try:
+        return _process_event(event_id)
+    finally:
+        correlation_id.reset(token)
+
+
+def _process_event(event_id: int) -> str:
     settings = get_settings()
     with session_scope() as session:
         event = session.execute(
@@ -49,6 +59,8 @@ def process_event(event_id: int) -> str:
             return f"already {event.status}"
         event.status = EventStatus.PROCESSING
         event.attempts += 1
+        # The webhook id follows the event into every log line and NetSuite call of this processing.
+        correlation_id.set(event.webhook_id[:64])
 
         record_drift(session, event)
         if event.topic in ORDER_TOPICS:

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.models import ItemMap
+from app.logging_setup import correlation_id
 from netsuite_client import NetSuiteClient, suiteql_in
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def resolve_items(session: Session, client: NetSuiteClient, skus: list[str], sku
     missing = [sku for sku in skus if sku not in known]
     if missing:
         query = f"SELECT id, {sku_field} AS sku FROM item WHERE {sku_field} IN {suiteql_in(missing)} ORDER BY id"
-        found = {row["sku"]: str(row["id"]) for row in client.suiteql(query) if row.get("sku") in missing}
+        rows = client.suiteql(query, correlation_id=correlation_id.get())
+        found = {row["sku"]: str(row["id"]) for row in rows if row.get("sku") in missing}
         _store(session, found.items())
         known.update(found)
     return known

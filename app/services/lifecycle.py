@@ -26,6 +26,7 @@ from app.domain.lifecycle import (
     Line,
     OrderView,
 )
+from app.logging_setup import correlation_id
 from app.services.items import resolve_items
 from netsuite_client import NetSuiteClient
 from netsuite_client.errors import NotFoundError
@@ -324,7 +325,9 @@ def carry_out(
     document: tuple[str, int] | None = None,
 ) -> Decision:
     """Decide against our view, issue the NetSuite commands, then persist view, documents and transition."""
-    correlation = f"event-{event_id}" if event_id is not None else f"order-{state.shopify_order_id}"
+    correlation = correlation_id.get() or (
+        f"event-{event_id}" if event_id is not None else f"order-{state.shopify_order_id}"
+    )
     decision = decide(before)
     if decision.duplicate or decision.ignored:
         record_transition(session, before.order_id, event_id, before.state, before.state, topic, decision.note)

@@ -19,6 +19,7 @@ from app.domain import order_state
 from app.domain.errors import SchemaError
 from app.domain.lifecycle import CancelEvent, apply_cancel, derive_state, view_from_order
 from app.domain.mapping import MappingConfig, map_order, money_mismatch, order_skus
+from app.logging_setup import correlation_id
 from app.services.items import resolve_items
 from app.services.lifecycle import carry_out, load_view, record_transition, save_view
 from app.services.payloads import payload_of
@@ -87,7 +88,7 @@ def sync_order_payload(
 ) -> OrderOutcome:
     """Upsert the customer and the sales order for an order payload (a webhook's, or one read from Shopify)."""
     order_id = order["id"]
-    correlation = f"event-{event_id}" if event_id is not None else f"order-{order_id}"
+    correlation = correlation_id.get() or (f"event-{event_id}" if event_id is not None else f"order-{order_id}")
     lock_order(session, order_id)
     state, previous = load_view(session, order_id)
 
