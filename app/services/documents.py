@@ -98,32 +98,26 @@ def ensure_order(
     order = _load(OrderSchema, payload, f"order {order_id} read from Shopify")
     sync_order_payload(session, order, client, settings, topic="shopify/order-read", event_id=event_id)
     state, view = load_view(session, order_id)
-    for f in sorted(payload.get("fulfillments") or [], key=lambda x: (x.get("created_at") or "", x["id"])):
-        ev = fulfillment_event(_load(FulfillmentSchema, {**f, "order_id": order_id}, f"fulfillment {f.get('id')}"))
+    # Shopify's documents for the order, each through the same decision as its own webhook, in Shopify's order.
+    documents = [
+        ("fulfillment", FulfillmentSchema, fulfillment_event, apply_fulfillment, lambda e: e.fulfillment_id, f)
+        for f in sorted(payload.get("fulfillments") or [], key=lambda x: (x.get("created_at") or "", x["id"]))
+    ] + [
+        ("refund", RefundSchema, refund_event, apply_refund, lambda e: e.refund_id, r)
+        for r in sorted(payload.get("refunds") or [], key=lambda x: (x.get("created_at") or "", x["id"]))
+    ]
+    for kind, schema, to_event, apply, shopify_id, raw in documents:
+        ev = to_event(_load(schema, {**raw, "order_id": order_id}, f"{kind} {raw.get('id')}"))
         carry_out(
             session,
             client,
             settings,
             state,
             view,
-            lambda v, ev=ev: apply_fulfillment(v, ev),
+            lambda v, ev=ev, apply=apply: apply(v, ev),
             topic="shopify/order-read",
             event_id=event_id,
-            document=("fulfillment", ev.fulfillment_id),
-        )
-        state, view = load_view(session, order_id)
-    for r in sorted(payload.get("refunds") or [], key=lambda x: (x.get("created_at") or "", x["id"])):
-        ev = refund_event(_load(RefundSchema, {**r, "order_id": order_id}, f"refund {r.get('id')}"))
-        carry_out(
-            session,
-            client,
-            settings,
-            state,
-            view,
-            lambda v, ev=ev: apply_refund(v, ev),
-            topic="shopify/order-read",
-            event_id=event_id,
-            document=("refund", ev.refund_id),
+            document=(kind, shopify_id(ev)),
         )
         state, view = load_view(session, order_id)
     if order.get("cancelled_at"):
