@@ -21,6 +21,7 @@ from app.services import counters
 from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
 from app.services.netsuite import get_limiter
+from app.services.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class FleetCollector(Collector):
         try:
             limiter = get_limiter()
             snap = limiter.snapshot()
-            depths = _queue_depths(limiter._redis)  # noqa: SLF001 - same connection, same Redis
+            depths = _queue_depths(get_redis())
         except redis.RedisError as exc:
             log.warning("metrics: Redis unavailable (%s)", exc.__class__.__name__)
             up.add_metric([], 0)
@@ -76,8 +77,8 @@ class FleetCollector(Collector):
             )
             gauge.add_metric([], give_ups)
             yield gauge
-        yield from _counters(limiter._redis)  # noqa: SLF001
-        checked = last_result(limiter._redis)  # noqa: SLF001
+        yield from _counters(get_redis())
+        checked = last_result(get_redis())
         if checked:
             creds = GaugeMetricFamily(
                 "shopsync_credentials_ok", "1 if the last credentials check authenticated", labels=["system"]

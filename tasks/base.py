@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import random
-from functools import lru_cache
 
 import redis
 from celery import Task
@@ -17,14 +16,10 @@ from app.services import counters
 from app.services.dlq import FailedTask, record_dead_letter
 from app.services.failures import classify
 from app.services.netsuite import netsuite_lane
+from app.services.redis_client import get_redis
 from netsuite_client.limiter import SlotUnavailable
 
 log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(get_settings().redis_url, socket_connect_timeout=3, socket_timeout=10)
 
 
 class WorkerLost(Exception):
@@ -58,7 +53,7 @@ class ShopsyncTask(Task):
         # the redelivered copy is what notices, and after WORKER_LOST_MAX starts it goes to the DLQ.
         starts = None
         try:
-            pipe = _redis().pipeline()
+            pipe = get_redis().pipeline()
             pipe.incr(key)
             pipe.expire(key, 7 * 86400)
             starts = pipe.execute()[0]
@@ -122,7 +117,7 @@ class ShopsyncTask(Task):
 
     def _forget(self, key: str) -> None:
         try:
-            _redis().delete(key)
+            get_redis().delete(key)
         except redis.RedisError:
             pass  # the key expires by itself
 

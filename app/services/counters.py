@@ -4,11 +4,10 @@ them at scrape time). A lost Redis resets them, which Prometheus treats as a cou
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import redis
 
-from app.config import get_settings
+from app.services.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -19,21 +18,16 @@ NETSUITE_LATENCY = f"{PREFIX}:netsuite_latency"  # fields "le=<bound>", "count",
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-@lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(get_settings().redis_url, socket_connect_timeout=2, socket_timeout=2)
-
-
 def task_outcome(task: str, outcome: str) -> None:
     try:
-        _redis().hincrby(TASK_OUTCOMES, f"{task}|{outcome}", 1)
+        get_redis().hincrby(TASK_OUTCOMES, f"{task}|{outcome}", 1)
     except redis.RedisError:
         pass  # a metric must never fail the work it describes
 
 
 def netsuite_call(operation: str, status: int | None, error_code: str | None, seconds: float) -> None:
     try:
-        pipe = _redis().pipeline(transaction=False)
+        pipe = get_redis().pipeline(transaction=False)
         pipe.hincrby(NETSUITE_CALLS, f"{operation}|{status if status is not None else 'none'}|{error_code or ''}", 1)
         for bound in LATENCY_BUCKETS:
             if seconds <= bound:

@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from app.config import get_settings
+from app.services.redis_client import get_redis
 from netsuite_client.errors import AuthError, NetSuiteError
 from shopify_client.errors import ShopifyAuthError, ShopifyError
 
@@ -45,7 +45,7 @@ def check_credentials(netsuite: Any, shopify: Any, client: redis.Redis | None = 
     for system, result in results.items():
         if result != "green":
             log.error("credentials check: %s is %s", system, result)
-    client = client or redis.Redis.from_url(get_settings().redis_url, socket_connect_timeout=3, socket_timeout=10)
+    client = client or get_redis()
     client.set(KEY, json.dumps({"checked_at": time.time(), **results}))
     return results
 

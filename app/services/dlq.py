@@ -14,11 +14,11 @@ import redis
 from sqlalchemy import select, update
 
 from app.celery import celery_app
-from app.config import get_settings
 from app.db.models import DeadLetter, DlqAudit, EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.logging_setup import mask_pii
 from app.routing import TASK_DEAD_LETTER
+from app.services.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -136,13 +136,9 @@ def mirror_to_redis(dead_letter_id: int) -> bool:
     return True
 
 
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(get_settings().redis_url, socket_connect_timeout=3, socket_timeout=10)
-
-
 def remove_from_redis(dead_letter_id: int, client: redis.Redis | None = None) -> int:
     """Remove the entry's message from the Redis dead_letter list (kombu stores one JSON message per item)."""
-    client = client or _redis()
+    client = client or get_redis()
     wanted = dlq_task_id(dead_letter_id)
     removed = 0
     for raw in client.lrange(DLQ_QUEUE, 0, -1):
@@ -156,7 +152,7 @@ def remove_from_redis(dead_letter_id: int, client: redis.Redis | None = None) ->
 
 
 def redis_depth(client: redis.Redis | None = None) -> int:
-    return int((client or _redis()).llen(DLQ_QUEUE))
+    return int((client or get_redis()).llen(DLQ_QUEUE))
 
 
 def list_entries(*, status: str | None = "open", limit: int = 200) -> list[dict[str, Any]]:
@@ -300,7 +296,7 @@ def purge(selection: DlqFilter, *, actor: str, confirm: bool) -> list[int]:
         session.execute(
             update(DeadLetter).where(DeadLetter.id.in_(ids), DeadLetter.status == "open").values(status="purged")
         )
-    client = _redis()
+    client = get_redis()
     for dead_letter_id in ids:
         remove_from_redis(dead_letter_id, client)
     record_audit("purge", actor, selection, ids, f"purged {len(ids)} dead letter(s)")

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 
-import redis
 import requests
 
 from app.config import Settings, get_settings
 from app.db.session import intake_engine_for
 from app.services import counters
+from app.services.redis_client import get_redis
 from netsuite_client import CallRecord, NetSuiteClient, OAuth2ClientCredentials, TokenAuth, default_token_url
 from netsuite_client.limiter import LIVE, LimiterConfig, RedisSlotLimiter
 
@@ -89,8 +89,7 @@ def get_limiter() -> RedisSlotLimiter:
         max_wait_s={LIVE: s.netsuite_slot_wait_seconds},
         default_bulk_wait_s=s.netsuite_bulk_slot_wait_seconds,
     )
-    client = redis.Redis.from_url(s.redis_url, socket_connect_timeout=3, socket_timeout=10)
-    return RedisSlotLimiter(client, config)
+    return RedisSlotLimiter(get_redis(), config)
 
 
 def netsuite_auth(s: Settings) -> requests.auth.AuthBase:

@@ -12,6 +12,7 @@ from app.config import get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.publish import publish_event, queue_for_topic
+from app.services.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def relay_pending(now: datetime | None = None, redis_client: redis.Redis | None 
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(seconds=s.outbox_relay_after_seconds)
     stale = now - timedelta(seconds=s.outbox_republish_after_seconds)
-    client = redis_client or redis.Redis.from_url(s.redis_url, socket_connect_timeout=3, socket_timeout=10)
+    client = redis_client or get_redis()
     depths: dict[str, int] = {}
     due: list[tuple[int, str]] = []
     with session_scope() as session:

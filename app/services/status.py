@@ -14,6 +14,7 @@ from app.domain.order_state import CREATED, PARTIALLY_FULFILLED
 from app.routing import QUEUES
 from app.services.checks import governance_give_ups
 from app.services.netsuite import get_limiter
+from app.services.redis_client import get_redis
 
 STUCK_AFTER = timedelta(days=7)
 
@@ -23,7 +24,7 @@ def collect(now: datetime | None = None) -> dict[str, Any]:
     limiter = get_limiter()
     status: dict[str, Any] = {"at": now.isoformat()}
     try:
-        client = limiter._redis  # noqa: SLF001 - the same Redis the limiter and the broker use
+        client = get_redis()
         pipe = client.pipeline()
         for name in QUEUES:
             pipe.llen(name)
