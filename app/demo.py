@@ -25,6 +25,7 @@ import redis
 import requests
 
 from app.config import environ_copy
+from app.db.models import truncate_all_sql
 from app.devstack import ROOT, Stack, free_port, wait_for_http
 from shopify_client.webhooks import sign
 
@@ -136,13 +137,7 @@ def _deliveries(orders: list[dict], duplicate_share: float, rng: random.Random) 
 
 def _reset_state(database_url: str) -> None:
     with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, "
-            "netsuite_item_map, customer_sync, order_lines, order_documents, inventory_restocks, schema_drift, "
-            "shopify_inventory_items, sync_watermarks, inventory_pushes, reconciliation_diffs, reconciliation_runs, "
-            "sync_alerts, dlq_audit "
-            "RESTART IDENTITY CASCADE"
-        )
+        conn.execute(truncate_all_sql())
     redis.Redis.from_url(DEMO_REDIS).flushdb()
 
 

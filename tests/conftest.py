@@ -81,21 +81,15 @@ def database() -> str:
     return get_settings().sqlalchemy_url
 
 
-TABLES = (
-    "webhook_events, order_state, order_transitions, netsuite_call_log, dead_letters, netsuite_item_map, "
-    "customer_sync, order_lines, order_documents, inventory_restocks, schema_drift, shopify_inventory_items, "
-    "sync_watermarks, inventory_pushes, reconciliation_diffs, reconciliation_runs, sync_alerts, dlq_audit"
-)
-
-
 @pytest.fixture
 def clean_db(database: str) -> str:
     from sqlalchemy import text
 
+    from app.db.models import truncate_all_sql
     from app.db.session import get_engine
 
     with get_engine().begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        conn.execute(text(truncate_all_sql()))
     return database
 
 

@@ -339,3 +339,8 @@ class DlqAudit(Base):
     dead_letter_ids: Mapped[list] = mapped_column(JSONB)
     outcome: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def truncate_all_sql() -> str:
+    """Empty every table the models define (demo and test resets): derived, so a new table is never missed."""
+    return f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE"

@@ -16,8 +16,9 @@ import pytest
 import requests
 from sqlalchemy import text
 
+from app.db.models import truncate_all_sql
 from app.devstack import Stack, free_port, wait_for_http
-from tests.conftest import FIXTURE_SKUS, SHOP, TABLES, TEST_ENV
+from tests.conftest import FIXTURE_SKUS, SHOP, TEST_ENV
 
 FLOWER_AUTH = "ops:flower-test-password"
 
@@ -153,7 +154,7 @@ def fresh(e2e: E2E, database: str) -> E2E:
     )
     client.flushdb()
     with get_engine().begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        conn.execute(text(truncate_all_sql()))
     requests.post(f"{e2e.sim}/_sim/reset", json={"items": True}, timeout=10).raise_for_status()
     requests.post(f"{e2e.shopify}/_sim/reset", json={}, timeout=10).raise_for_status()
     requests.post(f"{e2e.sim}/_sim/config", json={"latency_ms": 0, "latency_jitter_ms": 0}, timeout=10)
