@@ -8,7 +8,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError as PayloadInvalid
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -28,7 +27,7 @@ from app.domain.lifecycle import (
 )
 from app.services.lifecycle import carry_out, load_view
 from app.services.orders import lock_order, sync_order_payload
-from app.services.payloads import payload_of
+from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
 from schemas.shopify import FulfillmentSchema, OrderSchema, RefundSchema
 
@@ -42,11 +41,7 @@ class OrderNotInShopify(PermanentError):
 
 
 def _load(schema_cls, payload: dict[str, Any], what: str) -> dict[str, Any]:
-    try:
-        return schema_cls().load(payload)
-    except PayloadInvalid as exc:
-        fields = ", ".join(sorted(str(k) for k in exc.messages)) if isinstance(exc.messages, dict) else ""
-        raise SchemaError(f"{what} failed validation on: {fields} ({exc.messages})") from exc
+    return load_payload(schema_cls(), payload, what)
 
 
 def fulfillment_event(f: dict[str, Any]) -> FulfillmentEvent:

@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from marshmallow import ValidationError as PayloadInvalid
 from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -16,13 +15,12 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db.models import CustomerSync, OrderLine, OrderState, WebhookEvent
 from app.domain import order_state
-from app.domain.errors import SchemaError
 from app.domain.lifecycle import CancelEvent, apply_cancel, derive_state, view_from_order
 from app.domain.mapping import MappingConfig, map_order, money_mismatch, order_skus
 from app.logging_setup import correlation_id
 from app.services.items import resolve_items
 from app.services.lifecycle import carry_out, load_view, record_transition, save_view
-from app.services.payloads import payload_of
+from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
 from netsuite_client.errors import ValidationError as NetSuiteValidationError
 from schemas.shopify import order_schema_for
@@ -38,12 +36,7 @@ class OrderOutcome:
 
 
 def load_order(event: WebhookEvent) -> dict[str, Any]:
-    try:
-        payload = payload_of(event)
-        return order_schema_for(event.api_version).load(payload)
-    except PayloadInvalid as exc:
-        fields = ", ".join(sorted(str(k) for k in exc.messages)) if isinstance(exc.messages, dict) else ""
-        raise SchemaError(f"{event.topic} payload failed validation on: {fields} ({exc.messages})") from exc
+    return load_payload(order_schema_for(event.api_version), payload_of(event), f"{event.topic} payload")
 
 
 def mapping_config(settings: Settings) -> MappingConfig:
