@@ -22,10 +22,12 @@ if not FIXTURES.is_dir():
 
 SIM_PORT = free_port()
 SHOPIFY_SIM_PORT = free_port()
-TEST_DB = "shopsync_test"
+# Overridable so two test runs on one machine (two checkouts, two developers) don't reset each other's state.
+TEST_DB = os.environ.get("SHOPSYNC_TEST_DB", "shopsync_test")
+TEST_REDIS_DB = os.environ.get("SHOPSYNC_TEST_REDIS_DB", "15")
 TEST_ENV = {
     "DATABASE_URL": f"postgresql://root@127.0.0.1:5432/{TEST_DB}",
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "REDIS_URL": f"redis://127.0.0.1:6379/{TEST_REDIS_DB}",
     "SHOPIFY_SHOP": "test-store.myshopify.com",
     "SHOPIFY_WEBHOOK_SECRETS": "test-secret-new,test-secret-old",
     "SHOPIFY_ADMIN_TOKEN": "shpat_test",
