@@ -80,3 +80,71 @@ def test_an_operator_requeues_a_dead_letter_from_flower(fresh: E2E):
         assert s.get(DeadLetter, entry.id).status == "requeued"
         [audit] = s.scalars(select(DlqAudit)).all()
     assert audit.actor == "flower" and audit.dead_letter_ids == [entry.id]
+
+
+def test_dlq_depth_is_the_same_in_the_cli_the_ops_api_metrics_and_flower(fresh: E2E):
+    """Three dead letters while the normal workers are online: every surface an operator looks at says 3."""
+    import json
+    import os
+    import re
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.conftest import TEST_ENV, load_fixture
+    from tests.e2e.test_pipeline import shopsync
+    from tests.helpers import shopify_headers
+
+    for n in range(3):
+        payload = load_fixture("orders_create.json")
+        payload["id"] = 990000 + n
+        payload["line_items"][0]["sku"] = f"DEPTH-UNKNOWN-{n}"
+        body = json.dumps(payload).encode()
+        assert fresh.post(body, shopify_headers(body, webhook_id=f"depth-{n}")).status_code == 200
+
+    redis_client = __import__("redis").Redis(port=fresh.redis_port)
+    wait_until(lambda: redis_client.llen("dead_letter") == 3, 30, what="three dead letters")
+
+    # The workers are online in Flower, and none of them consumes dead_letter.
+    def online_workers() -> dict:
+        resp = requests.get(f"{fresh.flower}/api/workers", auth=AUTH, params={"refresh": "true"}, timeout=10)
+        found = resp.json() if resp.status_code == 200 else {}
+        return found if sum(1 for n in found if n.startswith(("orders@", "fulfillment@", "bulk@"))) == 3 else {}
+
+    workers = wait_until(online_workers, 30, interval=1, what="workers online in flower")
+    consumed = {q["name"] for w in workers.values() for q in w.get("active_queues") or []}
+    assert "dead_letter" not in consumed and "orders" in consumed
+
+    env = {**os.environ, "REDIS_URL": f"redis://127.0.0.1:{fresh.redis_port}/0"}
+    listing = shopsync("dlq", "list", "--json", env=env)
+    assert listing.returncode == 0, listing.stderr
+    cli_depth = len(json.loads(listing.stdout))
+
+    bearer = {"Authorization": f"Bearer {TEST_ENV['OPS_TOKEN']}"}
+    api_depth = requests.get(f"{fresh.web}/ops/dlq", headers=bearer, timeout=10).json()["count"]
+    status_dlq = requests.get(f"{fresh.web}/ops/status", headers=bearer, timeout=10).json()["dlq"]
+
+    metrics = requests.get(f"{fresh.web}/metrics", timeout=10).text
+    [metric_depth] = [
+        s.value
+        for family in text_string_to_metric_families(metrics)
+        for s in family.samples
+        if s.name == "shopsync_dlq_depth"
+    ]
+
+    queues = requests.get(f"{fresh.flower}/api/queues/length", auth=AUTH, timeout=10).json()["active_queues"]
+    flower_depth = {q["name"]: q["messages"] for q in queues}["dead_letter"]
+    broker_page = requests.get(f"{fresh.flower}/broker", auth=AUTH, timeout=10)
+    assert broker_page.status_code == 200
+    row = re.search(r"<td>\s*dead_letter\s*</td>\s*<td[^>]*>\s*(\d+)\s*</td>", broker_page.text)
+    assert row, "dead_letter row missing from Flower's Broker page"
+
+    surfaces = {
+        "cli": cli_depth,
+        "ops_api": api_depth,
+        "ops_status_open": status_dlq["open"],
+        "ops_status_redis": status_dlq["redis_depth"],
+        "metrics": metric_depth,
+        "flower_api": flower_depth,
+        "flower_broker_page": int(row.group(1)),
+    }
+    assert surfaces == dict.fromkeys(surfaces, 3)
