@@ -2,7 +2,16 @@
 
 gthread workers: each request waits on PostgreSQL and Redis, so threads keep the cores busy while a
 request waits, and 3 processes x 8 threads covers Shopify's bursts on a 2-core machine.
+
+Prometheus multiprocess mode: the intake counters (app.webhook_metrics) live in each worker process, so each
+process writes them to a file in PROMETHEUS_MULTIPROC_DIR and /metrics sums the files. The directory must be set
+before prometheus_client is first imported, which is why it is chosen here, in the master, before the app loads:
+the operator's value if given (it must be a directory private to this gunicorn), else a fresh temporary one.
 """
+
+import glob
+import os
+import tempfile
 
 worker_class = "gthread"
 workers = 3
@@ -12,3 +21,19 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = None
 errorlog = "-"
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shopsync-prometheus-")
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+def on_starting(server: object) -> None:
+    # Counters restart with the server: files left by an earlier run in a reused directory would be summed in.
+    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server: object, worker: object) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -1,5 +1,6 @@
-"""Prometheus /metrics. Fleet-wide gauges (NetSuite budget, slots, queue and DLQ depths) are read from Redis at
-scrape time, so every gunicorn process reports the same truth without multiprocess bookkeeping."""
+"""Prometheus /metrics. Fleet-wide figures (NetSuite budget, slots, queue and DLQ depths, task and call counters,
+Shopify throttle points) are read from Redis, and reconciliation results from PostgreSQL, at scrape time, so every
+gunicorn process reports the same truth. The intake's own counters are per process (app.webhook_metrics)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.db.models import ReconciliationRun
 from app.db.session import session_scope
 from app.routing import QUEUES
 from app.services import counters
@@ -22,6 +25,7 @@ from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
 from app.services.netsuite import get_limiter
 from app.services.redis_client import get_redis
+from app.webhook_metrics import IntakeCollector
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ class FleetCollector(Collector):
             with session_scope() as session:
                 now = datetime.now(UTC)
                 stuck, give_ups = stuck_orders(session, now), len(governance_give_ups(session, now))
+                reconciliation = list(_reconciliation(session))  # read inside the transaction, yielded after
         except SQLAlchemyError as exc:
             log.warning("metrics: PostgreSQL unavailable (%s)", exc.__class__.__name__)
         else:
@@ -77,7 +82,9 @@ class FleetCollector(Collector):
             )
             gauge.add_metric([], give_ups)
             yield gauge
+            yield from reconciliation
         yield from _counters(get_redis())
+        yield from _shopify(get_redis())
         checked = last_result(get_redis())
         if checked:
             creds = GaugeMetricFamily(
@@ -86,6 +93,15 @@ class FleetCollector(Collector):
             for system in ("netsuite", "shopify"):
                 creds.add_metric([system], 1.0 if checked.get(system) == "green" else 0.0)
             yield creds
+            missing = GaugeMetricFamily(
+                "shopsync_credentials_missing_permission",
+                "1 per permission or scope the last credentials check found missing",
+                labels=["system", "permission"],
+            )
+            for system, names in sorted((checked.get("missing") or {}).items()):
+                for name in names:
+                    missing.add_metric([system, name], 1.0)
+            yield missing
             age = GaugeMetricFamily("shopsync_credentials_checked_timestamp", "When credentials were last checked")
             age.add_metric([], float(checked["checked_at"]))
             yield age
@@ -115,6 +131,75 @@ def _counters(client: redis.Redis) -> Iterator[Any]:
         yield histogram
 
 
+def _shopify(client: redis.Redis) -> Iterator[Any]:
+    calls = CounterMetricFamily(
+        "shopsync_shopify_calls", "Shopify Admin API attempts", labels=["operation", "outcome", "error_code"]
+    )
+    for field, value in sorted(client.hgetall(counters.SHOPIFY_CALLS).items()):
+        operation, outcome, code = (field.decode().split("|") + ["", ""])[:3]
+        calls.add_metric([operation, outcome, code], int(value))
+    yield calls
+    cost = {k.decode(): float(v) for k, v in client.hgetall(counters.SHOPIFY_COST).items()}
+    points = CounterMetricFamily(
+        "shopsync_shopify_query_cost_points", "GraphQL query cost points, as requested and as charged", labels=["kind"]
+    )
+    for kind in ("requested", "actual"):
+        points.add_metric([kind], cost.get(kind, 0.0))
+    yield points
+    bucket = {k.decode(): float(v) for k, v in client.hgetall(counters.SHOPIFY_THROTTLE).items()}
+    if bucket:
+        for name, key, doc in (
+            ("available_points", "available", "Points left in Shopify's cost bucket at the last answer"),
+            ("maximum_points", "maximum", "Size of Shopify's cost bucket"),
+            ("restore_rate", "restore_rate", "Points per second Shopify restores"),
+            ("observed_timestamp", "at", "When a Shopify answer last reported the bucket"),
+        ):
+            gauge = GaugeMetricFamily(f"shopsync_shopify_throttle_{name}", doc)
+            gauge.add_metric([], bucket[key])
+            yield gauge
+
+
+def _reconciliation(session: Any) -> Iterator[Any]:
+    """Totals over every applied run (counters) and the last finished run of each kind (gauges)."""
+    done = (ReconciliationRun.status == "done", ReconciliationRun.dry_run.is_(False))
+    totals = session.execute(
+        select(
+            func.coalesce(func.sum(ReconciliationRun.diffs_found), 0),
+            func.coalesce(func.sum(ReconciliationRun.corrections_applied), 0),
+            func.coalesce(func.sum(ReconciliationRun.mismatches), 0),
+            func.coalesce(func.sum(ReconciliationRun.orders_healed), 0),
+            func.count(),
+        ).where(*done)
+    ).one()
+    for (name, doc), value in zip(
+        (
+            ("shopsync_reconciliation_diffs", "Inventory differences found by reconciliation runs"),
+            ("shopsync_reconciliation_corrections", "Inventory corrections applied by reconciliation runs"),
+            ("shopsync_reconciliation_order_mismatches", "Orders found missing or different in NetSuite"),
+            ("shopsync_reconciliation_orders_healed", "Orders re-synced by reconciliation runs"),
+            ("shopsync_reconciliation_runs", "Reconciliation runs finished (not dry runs)"),
+        ),
+        totals,
+        strict=True,
+    ):
+        counter = CounterMetricFamily(name, doc)
+        counter.add_metric([], int(value))
+        yield counter
+    latest = select(func.max(ReconciliationRun.id)).where(*done).group_by(ReconciliationRun.kind)
+    runs = session.scalars(select(ReconciliationRun).where(ReconciliationRun.id.in_(latest))).all()
+    for name, doc, value_of in (
+        ("diffs", "Differences the last run of each kind found", lambda r: r.diffs_found),
+        ("corrections", "Corrections the last run of each kind applied", lambda r: r.corrections_applied),
+        ("order_mismatches", "Order mismatches the last run of each kind found", lambda r: r.mismatches),
+        ("alert", "1 if the last run of each kind raised an alert", lambda r: 1 if r.alert else 0),
+        ("finished_timestamp", "When the last run of each kind finished", lambda r: (r.finished_at or r.started_at).timestamp()),
+    ):
+        gauge = GaugeMetricFamily(f"shopsync_reconciliation_last_{name}", doc, labels=["kind"])
+        for run in sorted(runs, key=lambda r: r.kind):
+            gauge.add_metric([run.kind], float(value_of(run)))
+        yield gauge
+
+
 def _queue_depths(client: redis.Redis) -> dict[str, int]:
     pipe = client.pipeline()
     for name in QUEUES:
@@ -123,6 +208,7 @@ def _queue_depths(client: redis.Redis) -> dict[str, int]:
 
 
 REGISTRY = CollectorRegistry()
+REGISTRY.register(IntakeCollector())
 REGISTRY.register(FleetCollector())
 
 

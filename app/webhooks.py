@@ -9,11 +9,13 @@ from datetime import datetime
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.db.models import EventStatus
 from app.db.session import intake_engine_for
 from app.logging_setup import correlation_id
 from app.publish import publish_event, queue_for_topic
+from app.webhook_metrics import DUPLICATE, RECEIVED, REJECTED, STORED
 from schemas.shopify import envelope_resource_id
 from shopify_client.webhooks import verify
 
@@ -42,6 +44,7 @@ REQUIRED_HEADERS = (
 
 
 def _reject(status: int, reason: str, message: str, **extra: str):
+    REJECTED.labels(reason).inc()
     # The log names the reason and the delivery; never the body, never the signature.
     log.warning(
         "webhook rejected status=%s reason=%s webhook_id=%s topic=%s",
@@ -64,12 +67,15 @@ def _parse_time(value: str | None) -> datetime | None:
 
 @bp.post("/webhooks/shopify")
 def receive_shopify_webhook():
+    RECEIVED.inc()
     settings = current_app.config["SETTINGS"]
     limit = settings.webhook_max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _reject(413, "body_too_large", f"body exceeds {limit} bytes")
-    # get_data honours MAX_CONTENT_LENGTH for chunked bodies too (raises 413 through the error handler).
-    body = request.get_data(cache=False)
+    try:
+        body = request.get_data(cache=False)  # honours MAX_CONTENT_LENGTH for chunked bodies too
+    except RequestEntityTooLarge:
+        return _reject(413, "body_too_large", f"body exceeds {limit} bytes")
     if len(body) > limit:
         return _reject(413, "body_too_large", f"body exceeds {limit} bytes")
 
@@ -110,11 +116,14 @@ def receive_shopify_webhook():
             event_id = conn.exec_driver_sql(INSERT_EVENT, row).scalar()
     except (OperationalError, PoolTimeout, DBAPIError) as exc:
         log.error("webhook not stored, database unavailable: %s", exc.__class__.__name__)
+        REJECTED.labels("unavailable").inc()
         return jsonify({"error": "unavailable", "message": "database unavailable, retry later"}), 503
 
     if event_id is None:
+        DUPLICATE.inc()
         log.info("duplicate delivery webhook_id=%s topic=%s", webhook_id[:100], topic)
         return jsonify({"status": "duplicate"}), 200
+    STORED.labels("accepted" if handled else "ignored").inc()
     if not handled:
         log.info("ignored topic %s event=%s", topic, event_id)
         return jsonify({"status": "ignored", "event": event_id}), 200

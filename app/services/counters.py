@@ -4,6 +4,8 @@ them at scrape time). A lost Redis resets them, which Prometheus treats as a cou
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 import redis
 
@@ -34,6 +36,39 @@ def netsuite_call(operation: str, status: int | None, error_code: str | None, se
                 pipe.hincrby(NETSUITE_LATENCY, f"le={bound}", 1)
         pipe.hincrby(NETSUITE_LATENCY, "count", 1)
         pipe.hincrbyfloat(NETSUITE_LATENCY, "sum", seconds)
+        pipe.execute()
+    except redis.RedisError:
+        pass
+
+
+SHOPIFY_CALLS = f"{PREFIX}:shopify_calls"  # field "operation|outcome|error_code"
+SHOPIFY_COST = f"{PREFIX}:shopify_cost"  # fields "requested", "actual"
+SHOPIFY_THROTTLE = f"{PREFIX}:shopify_throttle"  # the bucket as Shopify last reported it, to any process
+
+
+def shopify_call(record: Any, throttle: Any | None) -> None:
+    """One Shopify Admin API attempt (shopify_client's ShopifyCallRecord) and the bucket it left behind.
+
+    The bucket belongs to the app and store, not to a process: the latest report from any process is the truth.
+    """
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        field = f"{record.operation}|{record.outcome}|{record.error_code or ''}"
+        pipe.hincrby(SHOPIFY_CALLS, field, 1)
+        if record.cost_requested is not None:
+            pipe.hincrbyfloat(SHOPIFY_COST, "requested", record.cost_requested)
+        if record.cost_actual is not None:
+            pipe.hincrbyfloat(SHOPIFY_COST, "actual", record.cost_actual)
+        if throttle is not None:
+            pipe.hset(
+                SHOPIFY_THROTTLE,
+                mapping={
+                    "available": throttle.currently_available,
+                    "maximum": throttle.maximum_available,
+                    "restore_rate": throttle.restore_rate,
+                    "at": time.time(),
+                },
+            )
         pipe.execute()
     except redis.RedisError:
         pass

@@ -13,7 +13,14 @@ def get_shopify() -> Any:
     from shopify_client.client import ShopifyAdminClient
 
     s = get_settings()
-    return ShopifyAdminClient(url=s.shopify_admin_url, access_token=s.shopify_admin_token)
+    return ShopifyAdminClient(url=s.shopify_admin_url, access_token=s.shopify_admin_token, on_call=_observe)
+
+
+def _observe(record: Any) -> None:
+    """Every Shopify attempt feeds the fleet counters (calls, query cost, throttle points) behind /metrics."""
+    from app.services import counters
+
+    counters.shopify_call(record, get_shopify().throttle_status)
 
 
 def fetch_order(order_id: int) -> dict[str, Any] | None:

@@ -106,6 +106,8 @@ def e2e(database: str):
         "SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{shopify_port}/admin/api/2026-04/graphql.json",
         "FLOWER_PORT": str(flower_port),
         "FLOWER_BASIC_AUTH": FLOWER_AUTH,
+        # The web's per-process metric files, where the tests can see them (gunicorn_conf empties it at start).
+        "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "prometheus"),
     }
     stack = Stack(env=env, run_dir=run_dir)
     ctx = E2E(
