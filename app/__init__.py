@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Werkzeug enforces this while streaming too, so a chunked body without Content-Length is capped as well.
     flask_app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_body_bytes
 
+    from app.console import bp as console_bp
     from app.metrics import bp as metrics_bp
     from app.ops import bp as ops_bp
     from app.webhooks import bp as webhooks_bp
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     flask_app.register_blueprint(webhooks_bp)
     flask_app.register_blueprint(metrics_bp)
     flask_app.register_blueprint(ops_bp)
+    flask_app.register_blueprint(console_bp)  # the page only; its data comes from /ops with the token
 
     @flask_app.before_request
     def _fresh_correlation() -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hmac
+import io
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from app.db.models import ReconciliationRun
 from app.db.session import session_scope
 from app.services import dlq
+from app.services.reports import drift_plot
 from app.services.status import collect
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
@@ -119,3 +121,18 @@ def reconciliations():  # noqa: ANN201
                 for r in runs
             ]
         )
+
+
+@bp.get("/reconciliations/drift.svg")
+def reconciliations_drift_svg() -> Response:
+    """The drift plot of `shopsync reconcile --plot`, drawn in memory: diffs and corrections of the last runs."""
+    last = min(max(request.args.get("last", 30, type=int), 1), 365)
+    buffer = io.BytesIO()
+    with session_scope() as session:
+        drift_plot(session, buffer, last=last, fmt="svg")
+    resp = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    # Opened on its own the SVG is a document: it may style itself, never run or fetch anything.
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    return resp

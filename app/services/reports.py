@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,12 +11,17 @@ from sqlalchemy.orm import Session
 from app.db.models import ReconciliationRun
 
 
-def drift_plot(session: Session, path: str | Path, *, last: int = 30) -> Path:
-    """Write an SVG or PNG (by the file's extension) of diffs found and corrections applied per run."""
-    import matplotlib
+def drift_plot(
+    session: Session, target: str | Path | BinaryIO, *, last: int = 30, fmt: str | None = None
+) -> Path | BinaryIO:
+    """Draw diffs found and corrections applied per run, as SVG or PNG.
 
-    matplotlib.use("Agg")  # no display: a file, on a server
-    import matplotlib.pyplot as plt
+    `target` is a path (the format follows its extension unless `fmt` says otherwise) or a binary file object
+    (SVG unless `fmt` says otherwise), e.g. a BytesIO a web endpoint answers with. Returns the path or the file.
+    """
+    # A bare Figure, not pyplot: no global figure registry, no backend switch, so the ops API can draw it from
+    # several threads of one gunicorn worker at once.
+    from matplotlib.figure import Figure
 
     runs = list(
         reversed(
@@ -28,7 +34,8 @@ def drift_plot(session: Session, path: str | Path, *, last: int = 30) -> Path:
         )
     )
     labels = [f"#{r.id} {r.run_date:%m-%d}" for r in runs]
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
+    fig = Figure(figsize=(8, 3.2), dpi=100)
+    ax = fig.subplots()
     ax.plot(labels, [r.diffs_found for r in runs], marker="o", label="diffs found")
     ax.plot(labels, [r.corrections_applied for r in runs], marker="s", label="corrections applied")
     for index, run in enumerate(runs):
@@ -48,7 +55,9 @@ def drift_plot(session: Session, path: str | Path, *, last: int = 30) -> Path:
     ax.legend(loc="best", fontsize=8)
     ax.margins(y=0.15)
     fig.tight_layout()
-    target = Path(path)
-    fig.savefig(target)
-    plt.close(fig)
+    if isinstance(target, str | Path):
+        path = Path(target)
+        fig.savefig(path, format=fmt)
+        return path
+    fig.savefig(target, format=fmt or "svg")
     return target

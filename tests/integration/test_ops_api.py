@@ -37,6 +37,7 @@ def test_without_the_token_every_ops_endpoint_is_401(api, headers):
         ("post", "/ops/dlq/1/requeue"),
         ("post", "/ops/dlq/requeue"),
         ("get", "/ops/reconciliations"),
+        ("get", "/ops/reconciliations/drift.svg"),
     ]:
         resp = getattr(api, method)(path, headers=headers)
         assert resp.status_code == 401, (method, path)
