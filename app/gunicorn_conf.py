@@ -26,6 +26,10 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shopsync-prometheus-")
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
+# Imported now, after the directory is set, never inside a hook: gunicorn runs child_exit from its SIGCHLD
+# handler, and an import started there can interrupt another import of the same package (seen at shutdown).
+from prometheus_client import multiprocess  # noqa: E402
+
 
 def on_starting(server: object) -> None:
     # Counters restart with the server: files left by an earlier run in a reused directory would be summed in.
@@ -34,6 +38,4 @@ def on_starting(server: object) -> None:
 
 
 def child_exit(server: object, worker: object) -> None:
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
