@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Metric
+from prometheus_client import CollectorRegistry, Counter, Metric, disable_created_metrics
 from prometheus_client.registry import Collector
+
+# `_created` samples exist only in single-process mode: without them /metrics has the same series either way.
+disable_created_metrics()
 
 # Registered here, not on the default registry: /metrics decides how to read them (files or memory).
 LOCAL = CollectorRegistry(auto_describe=True)
