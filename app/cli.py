@@ -103,7 +103,7 @@ def simulate_shopify(
 
 @main.group()
 def dlq() -> None:
-    """Dead-letter queue: list, show, requeue."""
+    """Dead-letter queue: list, show, requeue, purge, rebuild, audit."""
 
 
 @dlq.command("list")
@@ -232,6 +232,23 @@ def dlq_purge(dead_letter_id, category, error_code, topic, older_than, everythin
     except svc.RequeueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"purged {len(ids)} dead letter(s): {', '.join(map(str, ids)) or '-'}")
+
+
+@dlq.command("rebuild")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def dlq_rebuild(as_json: bool) -> None:
+    """Make the Redis dead_letter queue match PostgreSQL's open entries (after a Redis loss, for instance)."""
+    from app.services import dlq as svc
+
+    _settings()
+    result = svc.rebuild_redis_mirror()
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(
+        f"dead_letter queue rebuilt: {len(result['added'])} put back, {len(result['removed'])} stale removed; "
+        f"depth {svc.redis_depth()}"
+    )
 
 
 @dlq.command("audit")

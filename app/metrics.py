@@ -192,12 +192,16 @@ def _reconciliation(session: Any) -> Iterator[Any]:
         ("corrections", "Corrections the last run of each kind applied", lambda r: r.corrections_applied),
         ("order_mismatches", "Order mismatches the last run of each kind found", lambda r: r.mismatches),
         ("alert", "1 if the last run of each kind raised an alert", lambda r: 1 if r.alert else 0),
-        ("finished_timestamp", "When the last run of each kind finished", lambda r: (r.finished_at or r.started_at).timestamp()),
+        ("finished_timestamp", "When the last run of each kind finished", lambda r: _finished(r).timestamp()),
     ):
         gauge = GaugeMetricFamily(f"shopsync_reconciliation_last_{name}", doc, labels=["kind"])
         for run in sorted(runs, key=lambda r: r.kind):
             gauge.add_metric([run.kind], float(value_of(run)))
         yield gauge
+
+
+def _finished(run: ReconciliationRun) -> datetime:
+    return run.finished_at or run.started_at
 
 
 def _queue_depths(client: redis.Redis) -> dict[str, int]:

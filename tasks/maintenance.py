@@ -33,6 +33,10 @@ def check_credentials(self: ShopsyncTask) -> dict:
 def scheduled_checks(self: ShopsyncTask) -> dict:
     from app.db.session import session_scope
     from app.services.checks import run_checks
+    from app.services.dlq import rebuild_redis_mirror
 
     with session_scope() as session:
-        return run_checks(session)
+        result = run_checks(session)
+    # Hourly self-healing of the DLQ's Redis mirror: after a Redis loss, Flower and the depth metric catch up.
+    result["dlq_mirror"] = rebuild_redis_mirror()
+    return result

@@ -130,7 +130,7 @@ def mirror_to_redis(dead_letter_id: int) -> bool:
             task_id=dlq_task_id(dead_letter_id),
             retry=False,
         )
-    except Exception as exc:  # noqa: BLE001 - PostgreSQL holds the entry; `dlq rebuild` restores Redis
+    except Exception as exc:  # noqa: BLE001 - PostgreSQL holds the entry; rebuild_redis_mirror restores it
         log.warning("dead letter %s not mirrored to Redis (%s)", dead_letter_id, exc.__class__.__name__)
         return False
     return True
@@ -149,6 +149,47 @@ def remove_from_redis(dead_letter_id: int, client: redis.Redis | None = None) ->
         if headers.get("id") == wanted:
             removed += client.lrem(DLQ_QUEUE, 1, raw)
     return removed
+
+
+def _mirrored_ids(client: redis.Redis) -> dict[int, list[bytes]]:
+    """The dead-letter ids whose message is on the Redis list, each with its raw message(s)."""
+    found: dict[int, list[bytes]] = {}
+    for raw in client.lrange(DLQ_QUEUE, 0, -1):
+        try:
+            task_id = (json.loads(raw).get("headers") or {}).get("id") or ""
+        except ValueError:
+            continue
+        prefix, _, number = task_id.partition("-")
+        if prefix == "dlq" and number.isdigit():
+            found.setdefault(int(number), []).append(raw)
+    return found
+
+
+def rebuild_redis_mirror(client: redis.Redis | None = None) -> dict[str, list[int]]:
+    """Make the Redis `dead_letter` list hold exactly one message per open entry in PostgreSQL.
+
+    PostgreSQL is the record; the list is what Flower and the depth metric show. After a Redis loss (or a
+    mirror that failed while Redis was down) this puts back what is missing, and it drops messages of entries
+    that are no longer open or appear twice. Safe to run at any time, as often as wanted.
+    """
+    client = client or get_redis()
+    with session_scope() as session:
+        open_ids = set(session.scalars(select(DeadLetter.id).where(DeadLetter.status == "open")))
+    mirrored = _mirrored_ids(client)
+    added = sorted(open_ids - set(mirrored))
+    for dead_letter_id in added:
+        if not mirror_to_redis(dead_letter_id):
+            raise redis.ConnectionError(f"could not mirror dead letter {dead_letter_id}")
+    removed = []
+    for dead_letter_id, raws in sorted(mirrored.items()):
+        extra = raws if dead_letter_id not in open_ids else raws[1:]
+        for raw in extra:
+            client.lrem(DLQ_QUEUE, 1, raw)
+        if extra:
+            removed.append(dead_letter_id)
+    if added or removed:
+        log.warning("dead-letter mirror rebuilt: added %s, removed %s", added, removed)
+    return {"added": added, "removed": removed}
 
 
 def redis_depth(client: redis.Redis | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from click.testing import CliRunner
@@ -70,3 +71,38 @@ def test_single_requeue_is_audited_and_older_than_filters_by_age(clean_db, redis
     with session_scope() as s:
         [audit] = s.scalars(select(DlqAudit).where(DlqAudit.dead_letter_ids == [entry])).all()
     assert audit.action == "requeue" and audit.selection == {"ids": [entry]}
+
+
+def test_rebuild_restores_the_redis_queue_from_postgresql_after_a_redis_loss(clean_db, redis_db):
+    first = dead(UnknownSku(["A"]), "data", "UNKNOWN_SKU")
+    second = dead(UnknownSku(["B"]), "data", "UNKNOWN_SKU")
+    third = dead(ServerError("boom", status=503), "transient", "UNEXPECTED_ERROR")
+    message_of_first = dlq._mirrored_ids(redis_db)[first][0]
+    redis_db.flushdb()  # Redis lost its data: PostgreSQL still has every entry
+    assert dlq.redis_depth(redis_db) == 0
+
+    result = CliRunner().invoke(main, ["dlq", "rebuild", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"added": [first, second, third], "removed": []}
+    assert sorted(dlq._mirrored_ids(redis_db)) == [first, second, third]
+
+    # A stale message (its entry requeued meanwhile) and a duplicate both go; a second run changes nothing.
+    dlq.requeue(second)
+    redis_db.rpush("dead_letter", message_of_first)
+    redis_db.lpush("dead_letter", redis_db.lrange("orders", 0, 0)[0])  # not a dead-letter message: left alone
+    redis_db.rpush("dead_letter", json.dumps({"headers": {"id": f"dlq-{second}"}}))
+    assert dlq.rebuild_redis_mirror(redis_db) == {"added": [], "removed": [first, second]}
+    assert sorted(dlq._mirrored_ids(redis_db)) == [first, third] and dlq.redis_depth(redis_db) == 3
+    assert dlq.rebuild_redis_mirror(redis_db) == {"added": [], "removed": []}
+    shown = CliRunner().invoke(main, ["dlq", "rebuild"])
+    assert "0 put back, 0 stale removed; depth 3" in shown.output
+
+
+def test_the_hourly_scheduled_checks_heal_the_redis_mirror(clean_db, redis_db):
+    from tasks.maintenance import scheduled_checks
+
+    entry = dead(UnknownSku(["A"]), "data", "UNKNOWN_SKU")
+    redis_db.flushdb()
+    result = scheduled_checks.apply().get()
+    assert result["dlq_mirror"] == {"added": [entry], "removed": []}
+    assert dlq.redis_depth(redis_db) == 1
