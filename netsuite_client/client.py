@@ -748,6 +748,44 @@ class NetSuiteClient:
             lane=lane,
         )
 
+    def list_ids(
+        self,
+        record_type: str,
+        *,
+        limit: int = SUITEQL_MAX_PAGE_SIZE,
+        offset: int = 0,
+        correlation_id: str | None = None,
+        lane: str = "live",
+    ) -> list[str]:
+        """Internal ids of one page of a record type's instances (`GET record/v1/<type>?limit=&offset=`).
+
+        Needs the View level of the record type's permission and nothing more, which makes `limit=1` the
+        cheapest read that proves the role holds it (a role without it gets 403 INSUFFICIENT_PERMISSION).
+        """
+        _check_identifier("record type", record_type)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= SUITEQL_MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be an int between 1 and {SUITEQL_MAX_PAGE_SIZE}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError("offset must be a non-negative int")
+
+        def parse(response: requests.Response) -> tuple[list[str], None]:
+            doc = _json_body(response)
+            items = doc.get("items") if isinstance(doc, dict) else None
+            if not isinstance(items, list):
+                raise NetSuiteError("collection response has no items", status=200, code="INVALID_RESPONSE")
+            return [str(item["id"]) for item in items if isinstance(item, dict) and item.get("id") is not None], None
+
+        return self._call(
+            operation="list",
+            method="GET",
+            path=f"record/v1/{record_type}",
+            params={"limit": str(limit), "offset": str(offset)},
+            parse=parse,
+            record_type=record_type,
+            correlation_id=correlation_id,
+            lane=lane,
+        )
+
     def patch(
         self,
         record_type: str,

@@ -1,9 +1,10 @@
 """Shopify: webhook HMAC verify/sign, and the Admin GraphQL client (cost-aware throttle, typed errors, orders,
-inventory levels and keyed quantity pushes, bulk queries, webhook subscriptions).
+inventory levels and keyed quantity pushes, bulk queries, webhook subscriptions, granted access scopes).
 
 A reusable library: it imports nothing from the application.
 """
 
+from shopify_client.access import ACCESS_SCOPES_QUERY, granted_scopes, missing_scopes
 from shopify_client.bulk import BulkResult, ShopifyBulkTimeout, iter_jsonl, run_bulk_query
 from shopify_client.client import ShopifyAdminClient, ShopifyCallRecord, ThrottleStatus
 from shopify_client.errors import (
@@ -45,6 +46,7 @@ from shopify_client.subscriptions import (
 from shopify_client.webhooks import sign, verify
 
 __all__ = [
+    "ACCESS_SCOPES_QUERY",
     "BulkResult",
     "Level",
     "Location",
@@ -68,6 +70,7 @@ __all__ = [
     "error_from_response",
     "get_order",
     "gid",
+    "granted_scopes",
     "idempotency_key",
     "is_retryable",
     "iter_inventory_items",
@@ -78,6 +81,7 @@ __all__ = [
     "iter_orders_updated_between",
     "legacy_id",
     "list_subscriptions",
+    "missing_scopes",
     "read_levels",
     "run_bulk_query",
     "set_available",

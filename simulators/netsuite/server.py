@@ -13,6 +13,11 @@ stats, records, configuration and fault injection for tests and demos:
   lognormal, see `Settings`), `concurrency_limit`, `held_slots`, `verify_auth`, `suiteql_lag_ms`, `error_rate`
   (0..1, on every /services/rest call), `error_status`, `seed` (int or null: re-seeds the random draws),
   `oauth2_token_ttl_s`, `async_job_delay_ms`. Settings survive `/_sim/reset`.
+- `GET|POST /_sim/role`: the integration role's permissions (`permissions.py`), each at Full by default.
+  `{"revoke": ["LIST_CUSTJOB", "Items (Lists)", ...]}` takes permissions away (ids, names or labels as in
+  docs/PERMISSIONS.md), `{"levels": {"Customers (Lists)": "VIEW"}}` sets levels (NONE, VIEW, CREATE, EDIT, FULL),
+  `{"restore": true}` gives everything back (applied first). Requests the role may not make answer
+  `403 INSUFFICIENT_PERMISSION` naming the permission. `/_sim/reset` restores the full role.
 - `GET|POST|DELETE /_sim/faults`. A fault fires on requests whose operation (`"PUT salesOrder"`,
   `"POST suiteql"`, `"GET async/job"`, `"POST oauth2/token"`, as in `calls_by_operation`) matches `match` (shell
   wildcards; none = every /services/rest call, never the token endpoint). The first fault that fires wins:
@@ -65,6 +70,7 @@ from simulators.netsuite.async_jobs import (
     tasks_view,
 )
 from simulators.netsuite.oauth2 import TOKEN_OPERATION, TOKEN_PATH, OAuth2Error, OAuth2Registry
+from simulators.netsuite.permissions import Role
 from simulators.netsuite.state import (
     LATENCY_DISTRIBUTIONS,
     RECORD_TYPES,
@@ -385,6 +391,8 @@ class SimulatorApp:
             seed_quantity=config.seed_quantity,
         )
         self.oauth2 = OAuth2Registry(config.oauth2_clients)
+        # The role behind every accepted token (permissions.py): every permission at Full until told otherwise.
+        self.role = Role()
         self.jobs = AsyncJobs()
         self.auth_failures: list[str] = []
 
@@ -665,12 +673,14 @@ class SimulatorApp:
         method = request.method
         if route.kind == "collection":
             self._require_method(request, "GET", "POST")
+            self._authorize(route, request)
             if method == "GET":
                 return self._list(request, record_type, base)
             record = self.state.create(record_type, self._json_body(request))
             return _no_content(self._record_url(base, record))
         if route.kind == "instance":
             self._require_method(request, "GET", "PUT", "PATCH", "DELETE")
+            self._authorize(route, request)
             if method == "GET":
                 record = self.state.get(record_type, route.key)
                 return _json_response(200, self._render(record, base, request))
@@ -692,6 +702,7 @@ class SimulatorApp:
             return _no_content(self._record_url(base, record))
         if route.kind in ("sublist", "line"):
             self._require_method(request, "GET")
+            self._authorize(route, request)
             record = self.state.get(record_type, route.key)
             if not is_transaction(record_type):
                 raise ApiError(404, "INVALID_URL", f"Record type '{record_type}' has no item sublist.")
@@ -700,9 +711,26 @@ class SimulatorApp:
         target = canonical_type(route.target)
         if target is None:
             raise ApiError(404, "INVALID_RCRD_TYPE", f"Record type '{route.target}' does not exist.")
+        self.role.check_transform(record_type, target)
         body = self._json_body(request, required=False)
         record = self.state.transform(record_type, route.key, target, body)
         return _no_content(self._record_url(base, record))
+
+    def _authorize(self, route: Route, request: Request) -> None:
+        """The role's permission check of a record request (permissions.py); a 403 before anything happens."""
+        record_type = route.record_type
+        if record_type is None:
+            return
+        method = "GET" if route.kind in ("sublist", "line") else request.method
+        exists = None
+        if method == "PUT" and route.kind == "instance":
+            try:
+                self.state.get(record_type, route.key)
+            except ApiError:
+                exists = False
+            else:
+                exists = True
+        self.role.check_record(method, record_type, exists=exists)
 
     @staticmethod
     def _require_method(request: Request, *allowed: str) -> None:
@@ -839,6 +867,7 @@ class SimulatorApp:
         query = self._json_body(request).get("q")
         if not isinstance(query, str) or not query.strip():
             raise ApiError(400, "USER_ERROR", 'The request body must be {"q": "<SuiteQL query>"}.')
+        self.role.check_suiteql(query)
         columns, rows = self.state.suiteql(query)
         page = rows[offset : offset + limit]
         items = []
@@ -890,9 +919,21 @@ class SimulatorApp:
             body = self._sim_body(request, default={})
             self.state.reset(items=bool(body.get("items", False)))
             self.jobs.reset()
+            self.role.restore()
             with self.state.lock:
                 self.auth_failures.clear()
             return _sim_json(200, {"ok": True})
+        if path == "/role" and method == "GET":
+            return _sim_json(200, {"permissions": self.role.view()})
+        if path == "/role" and method == "POST":
+            body = self._sim_body(request)
+            unknown = sorted(set(body) - {"revoke", "levels", "restore"})
+            if unknown:
+                raise ValueError(f"unknown role fields {unknown}; known: levels, restore, revoke")
+            if body.get("restore", False) is True:
+                self.role.restore()
+            self.role.change(revoke=body.get("revoke"), levels=body.get("levels"))
+            return _sim_json(200, {"permissions": self.role.view()})
         if path == "/items" and method == "GET":
             items = self.state.list_records("inventoryItem")
             return _sim_json(200, [_item_entry(r) for r in items])

@@ -41,12 +41,12 @@ TRANSACTION_TYPES: dict[str, tuple[str, str]] = {
     "customerRefund": ("CustRfnd", "CRF"),
     "returnAuthorization": ("RtnAuth", "RMA"),
 }
-RECORD_TYPES: tuple[str, ...] = (*TRANSACTION_TYPES, "customer", "inventoryItem", "location")
+RECORD_TYPES: tuple[str, ...] = (*TRANSACTION_TYPES, "customer", "inventoryItem", "location", "currency")
 # NetSuite matches record type names in the URL case-insensitively (`salesorder` works like `salesOrder`).
 _CANONICAL_TYPES = {name.lower(): name for name in RECORD_TYPES}
 
 # Catalog data that a reset keeps (see State.reset).
-CATALOG_TYPES = ("inventoryItem", "location")
+CATALOG_TYPES = ("inventoryItem", "location", "currency")
 
 # Types whose creation needs a customer, as in NetSuite's "Please enter value(s) for: Customer".
 _ENTITY_REQUIRED = ("salesOrder", "cashSale", "invoice", "creditMemo", "cashRefund", "returnAuthorization")
@@ -521,7 +521,7 @@ class State:
         with self.lock:
             # Settle the mirror first, so no lagged write of a forgotten record surfaces later.
             self._apply_visible_writes(everything=True)
-            keep = ("location",) if items else CATALOG_TYPES
+            keep = ("location", "currency") if items else CATALOG_TYPES
             for record_type in RECORD_TYPES:
                 if record_type in keep:
                     continue

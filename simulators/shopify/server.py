@@ -21,7 +21,9 @@ bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the si
   `latency_ms`, `max_query_cost`, `location_names` ({location id: name}), `mutation_latency_ms` (how long an
   inventory mutation holds its idempotency key before applying: makes IDEMPOTENCY_CONCURRENT_REQUEST testable),
   `bulk_operation_latency_ms` (the least time a bulk operation stays RUNNING: makes "already in progress"
-  testable).
+  testable), `access_scopes` (the scopes granted to the app, `["read_orders", ...]`: what
+  `currentAppInstallation.accessScopes` lists; the root fields they do not cover answer ACCESS_DENIED, see
+  `access.py`; default: read_orders, read_inventory, write_inventory, read_locations).
 - Bulk operations (`bulk.py`): `bulkOperationRunQuery` / `currentBulkOperation`; a completed operation's JSONL is
   served at `GET /_sim/bulk/<id>.jsonl` (no auth; real Shopify gives a signed cloud-storage URL).
 - Inventory: `GET|POST /_sim/inventory/locations` `[{"id"?, "name", "active"?}]` answers `{"ids"}`;
@@ -89,6 +91,13 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from simulators.shopify.access import (
+    DEFAULT_ACCESS_SCOPES,
+    app_installation,
+    check_scopes,
+    field_allowed,
+    guard_root,
+)
 from simulators.shopify.bulk import BulkOperations
 from simulators.shopify.cost import SINGLE_QUERY_MAX_COST, LeakyBucket, actual_cost, requested_cost
 from simulators.shopify.graphql_api import RequestContext, ShopContext, load_schema, root_value
@@ -140,6 +149,9 @@ class SimulatorConfig:
     mutation_latency_ms: int = 0
     # the least time a bulk operation stays RUNNING (makes "already in progress" testable)
     bulk_operation_latency_ms: int = 0
+    # The access scopes granted to the app (currentAppInstallation.accessScopes); root fields that need another
+    # one answer ACCESS_DENIED (access.py). Default: what the service needs.
+    access_scopes: list[str] = field(default_factory=lambda: list(DEFAULT_ACCESS_SCOPES))
 
 
 @dataclass
@@ -268,6 +280,7 @@ class SimulatorApp:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = copy.deepcopy(config)
         _check_config(vars(self.config))
+        self.config.access_scopes = check_scopes(self.config.access_scopes)
         self.schema: GraphQLSchema = load_schema()
         self.store = OrderStore(self.config.seed_orders)
         self.bucket = LeakyBucket(self.config.bucket_size, self.config.restore_rate)
@@ -457,14 +470,18 @@ class SimulatorApp:
             return self._throttled(requested)
         if not self.bucket.try_take(requested):
             return self._throttled(requested)
+        scopes = list(self.config.access_scopes)
         if operation.operation == OperationType.MUTATION:
+            # A field the scopes do not cover is refused, not executed.
+            executed = [name for name in _root_field_names(document, operation) if field_allowed(name, scopes)]
             with self.stats.lock:
-                self.stats.mutations_by_name.update(_root_field_names(document, operation))
+                self.stats.mutations_by_name.update(executed)
         context = RequestContext()
+        root = {**self._query_root(), **self._bulk_root(base_url), "currentAppInstallation": app_installation(scopes)}
         result = execute_sync(
             self.schema,
             document,
-            root_value={**self._query_root(), **self._bulk_root(base_url)},
+            root_value=guard_root(root, scopes),
             context_value=context,
             variable_values=variables or {},
             operation_name=operation_name,
@@ -705,6 +722,8 @@ class SimulatorApp:
             raise ValueError(f"unknown settings {sorted(unknown)}; one of {sorted(CONFIGURABLE)}")
         if "location_names" in changes:
             changes = {**changes, "location_names": {int(k): str(v) for k, v in changes["location_names"].items()}}
+        if "access_scopes" in changes:
+            changes = {**changes, "access_scopes": check_scopes(changes["access_scopes"])}
         for name, value in changes.items():
             setattr(self.config, name, value)
         if "bucket_size" in changes or "restore_rate" in changes:
@@ -722,6 +741,7 @@ class SimulatorApp:
             "location_names": {str(k): v for k, v in self.config.location_names.items()},
             "mutation_latency_ms": self.config.mutation_latency_ms,
             "bulk_operation_latency_ms": self.config.bulk_operation_latency_ms,
+            "access_scopes": list(self.config.access_scopes),
         }
 
     def stats_view(self) -> dict[str, Any]:
@@ -789,6 +809,7 @@ CONFIGURABLE = frozenset(
         "location_names",
         "mutation_latency_ms",
         "bulk_operation_latency_ms",
+        "access_scopes",
     }
 )
 
@@ -805,6 +826,8 @@ def _check_config(values: dict[str, Any]) -> None:
             raise ValueError(f"{name} must be a number >= 0")
     if "location_names" in values and not isinstance(values["location_names"], dict):
         raise ValueError("location_names must be an object {location id: name}")
+    if "access_scopes" in values:
+        check_scopes(values["access_scopes"])
 
 
 def _constant_time_equal(given: str, expected: str) -> bool:
@@ -889,6 +912,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-query-cost", type=int, default=defaults.max_query_cost)
     parser.add_argument("--latency-ms", type=int, default=defaults.latency_ms)
     parser.add_argument(
+        "--access-scopes",
+        default=",".join(defaults.access_scopes),
+        help="comma-separated access scopes granted to the app (currentAppInstallation.accessScopes)",
+    )
+    parser.add_argument(
         "--orders-file",
         action="append",
         default=[],
@@ -908,6 +936,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_query_cost=args.max_query_cost,
         latency_ms=args.latency_ms,
         seed_orders=seed,
+        access_scopes=[scope for scope in args.access_scopes.split(",") if scope.strip()],
     )
     serve(config, host=args.host, port=args.port, quiet=args.quiet)
     return 0
