@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -390,11 +390,49 @@ def status(as_json: bool) -> None:
             else "none yet"
         )
     )
+    creds = report.get("credentials")
+    click.echo(
+        "credentials: "
+        + (
+            f"netsuite {creds['netsuite']}; shopify {creds['shopify']} (checked "
+            f"{datetime.fromtimestamp(creds['checked_at'], UTC):%Y-%m-%d %H:%M} UTC)"
+            if creds
+            else "not checked yet (beat runs the check every 15 minutes; `shopsync credentials check` now)"
+        )
+    )
     click.echo(f"stuck orders (over 7 days in created/partially_fulfilled): {len(report['stuck_orders'])}")
     if report["stuck_orders"]:
         click.echo(_table(report["stuck_orders"], ["order_id", "name", "state", "since"]))
     for alert in report["open_alerts"]:
         click.echo(f"ALERT #{alert['id']} {alert['kind']}: {alert['message']}")
+
+
+@main.group()
+def credentials() -> None:
+    """NetSuite and Shopify credentials and permissions."""
+
+
+@credentials.command("check")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def credentials_check(as_json: bool) -> None:
+    """Authenticate to NetSuite and Shopify now and name any missing permission (what beat runs every 15 min).
+
+    Exits 1 if either system is not green.
+    """
+    from app.services.credentials import check_credentials, last_result
+    from app.services.netsuite import get_netsuite
+    from app.services.redis_client import get_redis
+    from app.services.shopify import get_shopify
+
+    _settings()
+    results = check_credentials(get_netsuite(), get_shopify())
+    if as_json:
+        click.echo(json.dumps(last_result(get_redis())))
+    else:
+        for system, result in results.items():
+            click.echo(f"{system}: {result}")
+    if any(result != "green" for result in results.values()):
+        sys.exit(1)
 
 
 @main.command("replay")

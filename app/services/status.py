@@ -13,6 +13,7 @@ from app.db.session import session_scope
 from app.domain.order_state import CREATED, PARTIALLY_FULFILLED
 from app.routing import QUEUES
 from app.services.checks import governance_give_ups
+from app.services.credentials import last_result
 from app.services.netsuite import get_limiter
 from app.services.redis_client import get_redis
 
@@ -30,9 +31,11 @@ def collect(now: datetime | None = None) -> dict[str, Any]:
             pipe.llen(name)
         status["queues"] = dict(zip(QUEUES, (int(n) for n in pipe.execute()), strict=True))
         status["netsuite"] = limiter.snapshot()
+        status["credentials"] = last_result(client)
     except redis.RedisError as exc:
         status["queues"] = None
         status["netsuite"] = None
+        status["credentials"] = None
         status["redis_error"] = exc.__class__.__name__
     with session_scope() as session:
         by_category = dict(

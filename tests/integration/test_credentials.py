@@ -180,3 +180,25 @@ def test_netsuite_down_is_unknown_not_red(netsuite_role, shopify_server, redis_d
     # It stopped at the first failure rather than sending every probe into an outage.
     stats = requests.get(f"{netsuite_role}/_sim/stats", timeout=5).json()
     assert stats["calls_by_operation"] == {"POST suiteql": 1}
+
+
+def test_cli_check_names_the_missing_permission_and_status_and_metrics_show_it(netsuite_role, shopify_server, redis_db):
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    requests.post(f"{netsuite_role}/_sim/role", json={"revoke": ["Customers (Lists)"]}, timeout=5).raise_for_status()
+    runner = CliRunner()
+    result = runner.invoke(main, ["credentials", "check"])
+    assert result.exit_code == 1
+    assert "netsuite: red: missing permission(s): Customers (Lists)" in result.output
+    assert "shopify: green" in result.output
+    shown = runner.invoke(main, ["status"])
+    assert "credentials: netsuite red: missing permission(s): Customers (Lists); shopify green" in shown.output
+    text = create_app().test_client().get("/metrics").get_data(as_text=True)
+    assert 'shopsync_credentials_missing_permission{permission="Customers (Lists)",system="netsuite"} 1.0' in text
+
+    requests.post(f"{netsuite_role}/_sim/role", json={"restore": True}, timeout=5).raise_for_status()
+    fixed = runner.invoke(main, ["credentials", "check", "--json"])
+    assert fixed.exit_code == 0
+    assert json.loads(fixed.output)["missing"] == {"netsuite": [], "shopify": []}
