@@ -25,6 +25,7 @@ from app.db.session import session_scope
 from app.routing import QUEUES
 from tests.conftest import TEST_ENV, load_fixture
 from tests.e2e.conftest import E2E, wait_until
+from tests.e2e.test_pipeline import shopsync
 from tests.helpers import shopify_headers
 
 CHROMIUM = "/usr/bin/chromium"
@@ -131,6 +132,9 @@ def test_an_operator_requeues_a_dead_letter_from_the_console(fresh: E2E, browser
     assert entry.error_code == "UNKNOWN_SKU" and entry.status == "open"
     run_id = _reconciliation_runs()
     requests.post(f"{fresh.sim}/_sim/items", json=[{"itemid": "CONSOLE-FIX-ME"}], timeout=10).raise_for_status()
+    # The NetSuite role loses a permission (given back before the requeue needs it).
+    requests.post(f"{fresh.sim}/_sim/role", json={"revoke": ["Customers (Lists)"]}, timeout=10).raise_for_status()
+    assert shopsync("credentials", "check", env=dict(fresh.stack.env)).returncode == 1
 
     wait = _open_and_connect(browser, fresh.web, TEST_ENV["OPS_TOKEN"])
 
@@ -152,6 +156,9 @@ def test_an_operator_requeues_a_dead_letter_from_the_console(fresh: E2E, browser
     assert set(depths) == set(QUEUES) and all(v.isdigit() for v in depths.values())
     assert depths["dead_letter"] == "1"
     assert "of 12 slots" in browser.find_element(By.ID, "netsuite").text
+    credentials = browser.find_element(By.ID, "credentials").text
+    assert "red: missing permission(s): Customers (Lists)" in credentials and "green" in credentials
+    requests.post(f"{fresh.sim}/_sim/role", json={"restore": True}, timeout=10).raise_for_status()
 
     # The last reconciliation, its alert shown as text (never markup), and the drift plot drawn by the ops API.
     wait.until(ec.text_to_be_present_in_element((By.ID, "recon"), f"#{run_id} inventory"))

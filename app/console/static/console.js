@@ -95,7 +95,7 @@
 
   function clearData() {
     for (const id of ["dlq", "queues", "stuck"]) $(id).tBodies[0].replaceChildren();
-    for (const id of ["netsuite", "recon", "alerts", "known-categories"]) $(id).replaceChildren();
+    for (const id of ["netsuite", "credentials", "recon", "alerts", "known-categories"]) $(id).replaceChildren();
     for (const id of ["dlq-count", "stuck-count", "alerts-count", "updated"]) $(id).textContent = "";
     $("drift").removeAttribute("src");
     if (driftUrl) URL.revokeObjectURL(driftUrl);
@@ -274,6 +274,19 @@
             ["governance give-ups (24 h)", giveUps.length ? giveUps.join(", ") : "none", giveUps.length ? "alert" : ""],
           ]
         : [["budget", "unknown: Redis unavailable", "alert"]],
+    );
+
+    // The last credentials check (every 15 min): green, or red naming the missing permission(s).
+    const creds = status.credentials;
+    definitions(
+      $("credentials"),
+      creds
+        ? [
+            ["NetSuite", creds.netsuite, creds.netsuite === "green" ? "" : "alert"],
+            ["Shopify", creds.shopify, creds.shopify === "green" ? "" : "alert"],
+            ["checked", when(new Date(creds.checked_at * 1000).toISOString())],
+          ]
+        : [["checked", "not yet (beat runs it every 15 minutes)"]],
     );
 
     const stuck = status.stuck_orders || [];
