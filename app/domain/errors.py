@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def _restore(cls: type[BaseException], args: tuple, state: dict[str, Any]) -> BaseException:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
 
 class PermanentError(Exception):
     """Retrying cannot help: the event goes to the DLQ with this reason."""
@@ -15,6 +24,11 @@ class PermanentError(Exception):
             self.code = code
         if category is not None:
             self.category = category
+
+    def __reduce__(self) -> tuple:
+        # Pickle (Celery, multiprocessing, copy) rebuilds an exception as cls(*args); subclasses whose constructor
+        # takes other arguments (a SKU list, a transition) would come back garbled or not at all. Keep it as is.
+        return (_restore, (self.__class__, self.args, dict(self.__dict__)))
 
 
 class UnknownSku(PermanentError):

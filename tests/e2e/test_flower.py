@@ -138,6 +138,14 @@ def test_dlq_depth_is_the_same_in_the_cli_the_ops_api_metrics_and_flower(fresh: 
     row = re.search(r"<td>\s*dead_letter\s*</td>\s*<td[^>]*>\s*(\d+)\s*</td>", broker_page.text)
     assert row, "dead_letter row missing from Flower's Broker page"
 
+    # The dead-lettered runs themselves are in Flower's task list, failed, with the reason.
+    def failed_in_flower() -> list[str]:
+        resp = requests.get(f"{fresh.flower}/api/tasks", auth=AUTH, params={"state": "FAILURE"}, timeout=10)
+        found = [t.get("exception") or "" for t in resp.json().values()] if resp.status_code == 200 else []
+        return [e for e in found if "DEPTH-UNKNOWN-" in e]
+
+    assert len(wait_until(lambda: len(failed_in_flower()) == 3 and failed_in_flower(), 20, what="failed tasks")) == 3
+
     surfaces = {
         "cli": cli_depth,
         "ops_api": api_depth,
