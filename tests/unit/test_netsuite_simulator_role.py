@@ -3,15 +3,17 @@ the permission, on records and SuiteQL tables, before anything is changed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
 from netsuite_client import AuthError, NetSuiteClient, TokenAuth
 from simulators.netsuite.permissions import PERMISSIONS, suiteql_tables
-from simulators.netsuite.server import SimulatorConfig, start_in_thread
+from tests.unit import test_netsuite_simulator as base
 from tests.unit.test_netsuite_simulator import CONFIG, Sim, make_customer, order_body
+
+# The simulator module's own fixtures: one server for the module, reset before each test.
+server = base.server
+sim = base.sim
 
 FORBIDDEN_TYPE = "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.4"
 
@@ -29,21 +31,6 @@ def forbidden(ui_path: str) -> dict:
             }
         ],
     }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd, base = start_in_thread(SimulatorConfig())
-    yield base
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def sim(server: str) -> Sim:
-    sim = Sim(server)
-    sim.control("POST", "reset", {"items": True})
-    return sim
 
 
 def revoke(sim: Sim, *permissions: str) -> None:

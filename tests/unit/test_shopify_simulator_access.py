@@ -18,17 +18,15 @@ from shopify_client import (
     set_available,
 )
 from simulators.shopify.access import DEFAULT_ACCESS_SCOPES
-from simulators.shopify.server import SimulatorConfig, create_app, main, start_in_thread
+from simulators.shopify.server import SimulatorConfig, create_app, main
+from tests.unit import test_shopify_simulator_inventory as inventory_tests
 from tests.unit.test_shopify_simulator_inventory import LOC_A, TOKEN, Sim, q
 
 SCOPES_QUERY = "{ currentAppInstallation { id accessScopes { handle description } } }"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    srv, base_url = start_in_thread(SimulatorConfig(bucket_size=50_000, restore_rate=50_000))
-    yield base_url
-    srv.shutdown()
+# The inventory tests' server fixture: a big, fast bucket, one server for the module.
+server = inventory_tests.server
 
 
 @pytest.fixture
