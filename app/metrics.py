@@ -19,12 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db.models import ReconciliationRun
 from app.db.session import session_scope
-from app.routing import QUEUES
 from app.services import counters
 from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
 from app.services.netsuite import get_limiter
 from app.services.redis_client import get_redis
+from app.services.status import queue_depths
 from app.webhook_metrics import IntakeCollector
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class FleetCollector(Collector):
         try:
             limiter = get_limiter()
             snap = limiter.snapshot()
-            depths = _queue_depths(get_redis())
+            depths = queue_depths(get_redis())
         except redis.RedisError as exc:
             log.warning("metrics: Redis unavailable (%s)", exc.__class__.__name__)
             up.add_metric([], 0)
@@ -107,21 +107,26 @@ class FleetCollector(Collector):
             yield age
 
 
+def _hash_counter(client: redis.Redis, key: str, name: str, doc: str, labels: list[str]) -> CounterMetricFamily:
+    """A counter family from one of app.services.counters' Redis hashes: field = label values joined by "|"."""
+    family = CounterMetricFamily(name, doc, labels=labels)
+    for field, value in sorted(client.hgetall(key).items()):
+        values = field.decode().split("|", len(labels) - 1)
+        family.add_metric(values + [""] * (len(labels) - len(values)), int(value))
+    return family
+
+
 def _counters(client: redis.Redis) -> Iterator[Any]:
-    outcomes = CounterMetricFamily(
-        "shopsync_task_outcomes", "Task runs by task and outcome", labels=["task", "outcome"]
+    yield _hash_counter(
+        client, counters.TASK_OUTCOMES, "shopsync_task_outcomes", "Task runs by task and outcome", ["task", "outcome"]
     )
-    for field, value in sorted(client.hgetall(counters.TASK_OUTCOMES).items()):
-        task, _, outcome = field.decode().partition("|")
-        outcomes.add_metric([task, outcome], int(value))
-    yield outcomes
-    calls = CounterMetricFamily(
-        "shopsync_netsuite_calls", "NetSuite HTTP attempts", labels=["operation", "status", "error_code"]
+    yield _hash_counter(
+        client,
+        counters.NETSUITE_CALLS,
+        "shopsync_netsuite_calls",
+        "NetSuite HTTP attempts",
+        ["operation", "status", "error_code"],
     )
-    for field, value in sorted(client.hgetall(counters.NETSUITE_CALLS).items()):
-        operation, status, code = (field.decode().split("|") + ["", ""])[:3]
-        calls.add_metric([operation, status, code], int(value))
-    yield calls
     raw = {k.decode(): v for k, v in client.hgetall(counters.NETSUITE_LATENCY).items()}
     if raw:
         buckets = [(str(b), int(raw.get(f"le={b}", 0))) for b in counters.LATENCY_BUCKETS]
@@ -132,13 +137,13 @@ def _counters(client: redis.Redis) -> Iterator[Any]:
 
 
 def _shopify(client: redis.Redis) -> Iterator[Any]:
-    calls = CounterMetricFamily(
-        "shopsync_shopify_calls", "Shopify Admin API attempts", labels=["operation", "outcome", "error_code"]
+    yield _hash_counter(
+        client,
+        counters.SHOPIFY_CALLS,
+        "shopsync_shopify_calls",
+        "Shopify Admin API attempts",
+        ["operation", "outcome", "error_code"],
     )
-    for field, value in sorted(client.hgetall(counters.SHOPIFY_CALLS).items()):
-        operation, outcome, code = (field.decode().split("|") + ["", ""])[:3]
-        calls.add_metric([operation, outcome, code], int(value))
-    yield calls
     cost = {k.decode(): float(v) for k, v in client.hgetall(counters.SHOPIFY_COST).items()}
     points = CounterMetricFamily(
         "shopsync_shopify_query_cost_points", "GraphQL query cost points, as requested and as charged", labels=["kind"]
@@ -202,13 +207,6 @@ def _reconciliation(session: Any) -> Iterator[Any]:
 
 def _finished(run: ReconciliationRun) -> datetime:
     return run.finished_at or run.started_at
-
-
-def _queue_depths(client: redis.Redis) -> dict[str, int]:
-    pipe = client.pipeline()
-    for name in QUEUES:
-        pipe.llen(name)
-    return dict(zip(QUEUES, (int(n) for n in pipe.execute()), strict=True))
 
 
 REGISTRY = CollectorRegistry()

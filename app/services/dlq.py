@@ -36,8 +36,11 @@ class FailedTask:
     first_failed_at: datetime | None = None
 
 
+DLQ_TASK_PREFIX = "dlq-"
+
+
 def dlq_task_id(dead_letter_id: int) -> str:
-    return f"dlq-{dead_letter_id}"
+    return f"{DLQ_TASK_PREFIX}{dead_letter_id}"
 
 
 def _event_id_of(task: FailedTask) -> int | None:
@@ -137,18 +140,9 @@ def mirror_to_redis(dead_letter_id: int) -> bool:
 
 
 def remove_from_redis(dead_letter_id: int, client: redis.Redis | None = None) -> int:
-    """Remove the entry's message from the Redis dead_letter list (kombu stores one JSON message per item)."""
+    """Remove the entry's message(s) from the Redis dead_letter list (kombu stores one JSON message per item)."""
     client = client or get_redis()
-    wanted = dlq_task_id(dead_letter_id)
-    removed = 0
-    for raw in client.lrange(DLQ_QUEUE, 0, -1):
-        try:
-            headers = json.loads(raw).get("headers") or {}
-        except ValueError:
-            continue
-        if headers.get("id") == wanted:
-            removed += client.lrem(DLQ_QUEUE, 1, raw)
-    return removed
+    return sum(client.lrem(DLQ_QUEUE, 1, raw) for raw in _mirrored_ids(client).get(dead_letter_id, []))
 
 
 def _mirrored_ids(client: redis.Redis) -> dict[int, list[bytes]]:
@@ -159,8 +153,8 @@ def _mirrored_ids(client: redis.Redis) -> dict[int, list[bytes]]:
             task_id = (json.loads(raw).get("headers") or {}).get("id") or ""
         except ValueError:
             continue
-        prefix, _, number = task_id.partition("-")
-        if prefix == "dlq" and number.isdigit():
+        number = task_id.removeprefix(DLQ_TASK_PREFIX)
+        if task_id.startswith(DLQ_TASK_PREFIX) and number.isdigit():
             found.setdefault(int(number), []).append(raw)
     return found
 

@@ -20,16 +20,21 @@ from app.services.redis_client import get_redis
 STUCK_AFTER = timedelta(days=7)
 
 
+def queue_depths(client: redis.Redis) -> dict[str, int]:
+    """Messages waiting in each Celery queue (dead_letter included), in one round trip."""
+    pipe = client.pipeline()
+    for name in QUEUES:
+        pipe.llen(name)
+    return dict(zip(QUEUES, (int(n) for n in pipe.execute()), strict=True))
+
+
 def collect(now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     limiter = get_limiter()
     status: dict[str, Any] = {"at": now.isoformat()}
     try:
         client = get_redis()
-        pipe = client.pipeline()
-        for name in QUEUES:
-            pipe.llen(name)
-        status["queues"] = dict(zip(QUEUES, (int(n) for n in pipe.execute()), strict=True))
+        status["queues"] = queue_depths(client)
         status["netsuite"] = limiter.snapshot()
         status["credentials"] = last_result(client)
     except redis.RedisError as exc:
