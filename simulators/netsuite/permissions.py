@@ -28,7 +28,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from simulators.netsuite.state import ApiError
+from simulators.netsuite.state import ApiError, is_transaction
 
 LEVELS: dict[str, int] = {"NONE": 0, "VIEW": 1, "CREATE": 2, "EDIT": 3, "FULL": 4}
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
@@ -211,7 +211,7 @@ class Role:
             return
         if method == "GET":
             self.require(permission, VIEW)
-            if record_type not in ("customer", "inventoryItem", "location", "currency"):
+            if is_transaction(record_type):
                 self.require(FIND_TRANSACTION, VIEW)
         elif method == "POST":
             self.require(permission, CREATE)

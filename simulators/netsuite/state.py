@@ -521,7 +521,7 @@ class State:
         with self.lock:
             # Settle the mirror first, so no lagged write of a forgotten record surfaces later.
             self._apply_visible_writes(everything=True)
-            keep = ("location", "currency") if items else CATALOG_TYPES
+            keep = tuple(t for t in CATALOG_TYPES if t != "inventoryItem") if items else CATALOG_TYPES
             for record_type in RECORD_TYPES:
                 if record_type in keep:
                     continue
