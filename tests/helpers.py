@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from shopify_client.webhooks import sign
 from tests.conftest import SECRET, SHOP
 
@@ -28,3 +30,20 @@ def shopify_headers(
     }
     headers.update(overrides)
     return headers
+
+
+MetricSamples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def metric_samples(text: str) -> MetricSamples:
+    """Every sample of a /metrics page (parsed by prometheus_client), keyed by name and its sorted labels."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def sample(samples: MetricSamples, name: str, **labels: str) -> float:
+    """One sample's value, 0.0 when the page does not have it."""
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)

@@ -88,11 +88,11 @@ def test_dlq_depth_is_the_same_in_the_cli_the_ops_api_metrics_and_flower(fresh: 
     import os
     import re
 
-    from prometheus_client.parser import text_string_to_metric_families
+    import redis
 
     from tests.conftest import TEST_ENV, load_fixture
     from tests.e2e.test_pipeline import shopsync
-    from tests.helpers import shopify_headers
+    from tests.helpers import metric_samples, shopify_headers
 
     for n in range(3):
         payload = load_fixture("orders_create.json")
@@ -101,7 +101,7 @@ def test_dlq_depth_is_the_same_in_the_cli_the_ops_api_metrics_and_flower(fresh: 
         body = json.dumps(payload).encode()
         assert fresh.post(body, shopify_headers(body, webhook_id=f"depth-{n}")).status_code == 200
 
-    redis_client = __import__("redis").Redis(port=fresh.redis_port)
+    redis_client = redis.Redis(port=fresh.redis_port)
     wait_until(lambda: redis_client.llen("dead_letter") == 3, 30, what="three dead letters")
 
     # The workers are online in Flower, and none of them consumes dead_letter.
@@ -123,13 +123,7 @@ def test_dlq_depth_is_the_same_in_the_cli_the_ops_api_metrics_and_flower(fresh: 
     api_depth = requests.get(f"{fresh.web}/ops/dlq", headers=bearer, timeout=10).json()["count"]
     status_dlq = requests.get(f"{fresh.web}/ops/status", headers=bearer, timeout=10).json()["dlq"]
 
-    metrics = requests.get(f"{fresh.web}/metrics", timeout=10).text
-    [metric_depth] = [
-        s.value
-        for family in text_string_to_metric_families(metrics)
-        for s in family.samples
-        if s.name == "shopsync_dlq_depth"
-    ]
+    metric_depth = metric_samples(requests.get(f"{fresh.web}/metrics", timeout=10).text)[("shopsync_dlq_depth", ())]
 
     queues = requests.get(f"{fresh.flower}/api/queues/length", auth=AUTH, timeout=10).json()["active_queues"]
     flower_depth = {q["name"]: q["messages"] for q in queues}["dead_letter"]

@@ -6,20 +6,13 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import E2E
-from tests.helpers import shopify_headers
+from tests.helpers import MetricSamples, metric_samples, sample, shopify_headers
 
 
-def intake_counters(e2e: E2E) -> dict[tuple[str, tuple], float]:
-    text = requests.get(f"{e2e.web}/metrics", timeout=10).text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name.startswith("shopsync_webhooks_")
-    }
+def intake_counters(e2e: E2E) -> MetricSamples:
+    return metric_samples(requests.get(f"{e2e.web}/metrics", timeout=10).text)
 
 
 def test_webhook_counters_add_up_across_gunicorn_processes(e2e: E2E):
@@ -43,8 +36,7 @@ def test_webhook_counters_add_up_across_gunicorn_processes(e2e: E2E):
     after = intake_counters(e2e)
 
     def delta(name: str, **labels: str) -> float:
-        key = (name, tuple(sorted(labels.items())))
-        return after.get(key, 0.0) - before.get(key, 0.0)
+        return sample(after, name, **labels) - sample(before, name, **labels)
 
     assert delta("shopsync_webhooks_received_total") == 48
     assert delta("shopsync_webhooks_stored_total", outcome="ignored") == 30

@@ -6,27 +6,17 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from app import create_app
 from app.db.models import ReconciliationRun
 from app.db.session import session_scope
 from app.services.credentials import KEY as CREDENTIALS_KEY
 from tests.conftest import fixture_bytes
-from tests.helpers import shopify_headers
+from tests.helpers import MetricSamples, metric_samples, shopify_headers
+from tests.helpers import sample as value
 
 
-def scrape(client) -> dict[tuple[str, tuple], float]:
-    text = client.get("/metrics").get_data(as_text=True)
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(samples: dict, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+def scrape(client) -> MetricSamples:
+    return metric_samples(client.get("/metrics").get_data(as_text=True))
 
 
 def test_intake_counts_received_duplicates_and_rejections_by_reason(clean_db, redis_db):
