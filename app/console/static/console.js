@@ -188,8 +188,7 @@
     const params = new URLSearchParams({ status: "open", limit: String(LIST_LIMIT), ...appliedFilter });
     const data = await json(`dlq?${params}`);
     const rows = data.entries.map(deadLetterRow);
-    $("dlq").tBodies[0].replaceChildren(...rows);
-    $("dlq-empty").hidden = rows.length > 0;
+    tableRows($("dlq").tBodies[0], rows, "dlq-empty");
     const filtered = Object.keys(appliedFilter).length > 0;
     let count = filtered ? `${data.count} matching ${describe(appliedFilter)}` : `${data.count}`;
     if (!filtered && data.count >= LIST_LIMIT) count += ` (newest ${LIST_LIMIT} shown)`;
