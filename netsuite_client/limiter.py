@@ -302,13 +302,6 @@ class RedisSlotLimiter:
             log.error("%d NetSuite slot lease(s) expired while their calls ran", len(expired))
         return len(tokens) - len(missing)
 
-    def after_fork(self) -> None:
-        """A forked child inherits no heartbeat thread and holds no slots of its own."""
-        with self._held_lock:
-            self._held.clear()
-        self._heartbeat = None
-        self._stop = threading.Event()
-
     def close(self) -> None:
         self._stop.set()
 
