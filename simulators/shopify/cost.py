@@ -363,9 +363,3 @@ class LeakyBucket:
                 "currentlyAvailable": int(self._available),
                 "restoreRate": self.restore_rate,
             }
-
-    def seconds_until(self, points: int) -> float:
-        with self._lock:
-            self._refill()
-            missing = points - self._available
-            return max(missing, 0.0) / self.restore_rate if self.restore_rate > 0 else float("inf")
