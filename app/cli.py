@@ -1,4 +1,4 @@
-"""`shopsync` command line: database, simulators, demo, dead letters, maintenance."""
+"""`shopsync` command line: database, dead letters, maintenance."""
 
 from __future__ import annotations
 
@@ -50,55 +50,6 @@ def db_upgrade(revision: str) -> None:
     settings = _settings()
     created = upgrade(settings.sqlalchemy_url, revision)
     click.echo(("created database; " if created else "") + f"schema at {revision}")
-
-
-@main.group()
-def simulate() -> None:
-    """Run a local simulator of an external API."""
-
-
-@simulate.command("netsuite")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8090, show_default=True, type=int)
-@click.option("--latency-ms", default=0, show_default=True, type=int)
-@click.option("--latency-jitter-ms", default=0, show_default=True, type=int)
-@click.option("--concurrency-limit", default=15, show_default=True, type=int)
-@click.option("--account-id", default="1234567_SB1", show_default=True)
-def simulate_netsuite(
-    host: str, port: int, latency_ms: int, latency_jitter_ms: int, concurrency_limit: int, account_id: str
-) -> None:
-    """NetSuite REST web services simulator (TBA verified, concurrency cap, SuiteQL)."""
-    from simulators.netsuite.server import SimulatorConfig, serve
-
-    config = SimulatorConfig(
-        account_id=account_id,
-        concurrency_limit=concurrency_limit,
-        latency_ms=latency_ms,
-        latency_jitter_ms=latency_jitter_ms,
-    )
-    click.echo(f"NetSuite simulator on http://{host}:{port}/services/rest (account {account_id})")
-    serve(config, host=host, port=port)
-
-
-@simulate.command("shopify")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8091, show_default=True, type=int)
-@click.option("--shop", default="demo-store.myshopify.com", show_default=True)
-@click.option("--access-token", default="shpat_sim_token", show_default=True)
-@click.option("--bucket-size", default=1000, show_default=True, type=int)
-@click.option("--restore-rate", default=100.0, show_default=True, type=float)
-@click.option("--latency-ms", default=0, show_default=True, type=int)
-def simulate_shopify(
-    host: str, port: int, shop: str, access_token: str, bucket_size: int, restore_rate: float, latency_ms: int
-) -> None:
-    """Shopify Admin GraphQL simulator (orders, cost-based throttle) and webhook sender."""
-    from simulators.shopify.server import SimulatorConfig, serve
-
-    config = SimulatorConfig(
-        shop=shop, access_token=access_token, bucket_size=bucket_size, restore_rate=restore_rate, latency_ms=latency_ms
-    )
-    click.echo(f"Shopify simulator on http://{host}:{port}/admin/api/<version>/graphql.json ({shop})")
-    serve(config, host=host, port=port)
 
 
 @main.group()
@@ -547,17 +498,6 @@ def subscriptions_check(no_repair: bool, as_json: bool) -> None:
             )
     if report.configured and not report.healthy:
         sys.exit(1)
-
-
-@main.command("demo")
-@click.option("--orders", default=200, show_default=True, help="distinct orders to send")
-@click.option("--duplicates", default=0.1, show_default=True, help="share of deliveries sent twice")
-@click.option("--timeout", default=180, show_default=True, help="seconds to wait for everything to land")
-def demo(orders: int, duplicates: float, timeout: int) -> None:
-    """Run the whole service against the simulators, send a burst of signed webhooks, report, stop."""
-    from app.demo import run_demo
-
-    sys.exit(run_demo(orders=orders, duplicate_share=duplicates, timeout=timeout))
 
 
 if __name__ == "__main__":

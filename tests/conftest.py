@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.devstack import free_port
+from devtools.devstack import free_port
 
 # The real Shopify payloads live in shared/, beside the repository (as on developers' machines and in CI).
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "shopify"

@@ -33,7 +33,7 @@ import psycopg
 import redis
 
 from app.config import environ_copy
-from app.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
+from devtools.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
 from shopify_client.webhooks import sign
 
 HERE = Path(__file__).resolve().parent

@@ -28,7 +28,6 @@ import psycopg
 import requests
 
 from app.config import environ_copy
-from app.devstack import Stack, free_port, wait_for_http
 from bench.netsuite_throughput.run import (
     BENCH_DSN,
     BENCH_ENV,
@@ -42,6 +41,7 @@ from bench.netsuite_throughput.run import (
     shopsync,
     wait_for_no_other_benchmarks,
 )
+from devtools.devstack import Stack, free_port, wait_for_http
 
 OWN_PACKAGES = ("app", "netsuite_client", "shopify_client", "schemas", "tasks")
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(rebuild_database(env))
         reset_state()
-        stack.start("netsuite", f"exec shopsync simulate netsuite --port {sim_port} --concurrency-limit {SIM_CAP}")
+        stack.start("netsuite", f"exec shopsync-dev simulate netsuite --port {sim_port} --concurrency-limit {SIM_CAP}")
         wait_for_http(f"{sim}/_sim/stats", timeout=30)
         requests.post(
             f"{sim}/_sim/items", json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG], timeout=10

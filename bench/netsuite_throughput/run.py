@@ -4,7 +4,7 @@ intake, PostgreSQL and Redis on this machine. It prints figures; it is not a tes
     .venv/bin/python -m bench.netsuite_throughput.run [--orders 2000] [--warmup 300] [--workers 3]
         [--concurrency 6] [--held-slots 0,3]
 
-For each `--held-slots` value, a fresh stack from the Procfile: the simulator (`shopsync simulate netsuite`, cap
+For each `--held-slots` value, a fresh stack from the Procfile: the simulator (`shopsync-dev simulate netsuite`, cap
 15, 150 ms +/- 50 ms uniform latency, then `held_slots` set through /_sim/config: slots permanently taken by a
 simulated other integration), `web` (gunicorn intake) and `--workers` x `worker_orders` (WORKER_ID=i,
 WORKER_CONCURRENCY=--concurrency; 3 x 6 = 18 processes against a budget of NETSUITE_CONCURRENCY=12). LOG_LEVEL is
@@ -48,7 +48,7 @@ import redis
 import requests
 
 from app.config import environ_copy
-from app.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
+from devtools.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
 from netsuite_client.limiter import LimiterConfig, RedisSlotLimiter
 from shopify_client.webhooks import sign
 
@@ -732,7 +732,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
     try:
         stack.start(
             "netsuite",
-            f"exec shopsync simulate netsuite --port {sim_port} --concurrency-limit {SIM_CAP}"
+            f"exec shopsync-dev simulate netsuite --port {sim_port} --concurrency-limit {SIM_CAP}"
             f" --latency-ms {LATENCY_MS} --latency-jitter-ms {JITTER_MS}",
         )
         wait_for_http(f"{sim}/_sim/stats", timeout=30)

@@ -23,7 +23,7 @@ import psycopg
 import redis
 import requests
 
-from app.devstack import ROOT, Stack, free_port, wait_for_http
+from devtools.devstack import ROOT, Stack, free_port, wait_for_http
 
 DB = "shopsync_bench_reconcile"
 REDIS_DB = 12
@@ -67,8 +67,8 @@ def main() -> int:
     stack = Stack(env=env, run_dir=run_dir)
     ns, sh = f"http://127.0.0.1:{ns_port}", f"http://127.0.0.1:{sh_port}"
     try:
-        stack.start("netsuite", f"exec shopsync simulate netsuite --port {ns_port}")
-        stack.start("shopify", f"exec shopsync simulate shopify --port {sh_port} --access-token shpat_bench")
+        stack.start("netsuite", f"exec shopsync-dev simulate netsuite --port {ns_port}")
+        stack.start("shopify", f"exec shopsync-dev simulate shopify --port {sh_port} --access-token shpat_bench")
         wait_for_http(f"{ns}/_sim/stats")
         wait_for_http(f"{sh}/_sim/stats")
         print(

@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import text
 
 from app.db.models import truncate_all_sql
-from app.devstack import Stack, free_port, wait_for_http
+from devtools.devstack import Stack, free_port, wait_for_http
 from tests.conftest import FIXTURE_SKUS, SHOP, TEST_ENV
 
 FLOWER_AUTH = "ops:flower-test-password"
@@ -121,11 +121,11 @@ def e2e(database: str):
     )
     try:
         ctx.start_redis()
-        stack.start("netsuite", f"exec shopsync simulate netsuite --port {sim_port}")
+        stack.start("netsuite", f"exec shopsync-dev simulate netsuite --port {sim_port}")
         wait_for_http(f"{ctx.sim}/_sim/stats")
         stack.start(
             "shopify",
-            f"exec shopsync simulate shopify --port {shopify_port} --shop {SHOP} "
+            f"exec shopsync-dev simulate shopify --port {shopify_port} --shop {SHOP} "
             f"--access-token {TEST_ENV['SHOPIFY_ADMIN_TOKEN']}",
         )
         wait_for_http(f"{ctx.shopify}/_sim/stats")

@@ -1,4 +1,4 @@
-"""`shopsync demo`: the whole service, end to end, against the NetSuite simulator.
+"""`shopsync-dev demo`: the whole service, end to end, against the NetSuite simulator.
 
 Migrates a demo database, starts the simulator, gunicorn, the workers and beat from the Procfile, sends a
 burst of signed webhooks for generated orders (with duplicate deliveries), waits for them to land, prints what
@@ -26,7 +26,7 @@ import requests
 
 from app.config import environ_copy
 from app.db.models import truncate_all_sql
-from app.devstack import ROOT, Stack, free_port, wait_for_http
+from devtools.devstack import ROOT, Stack, free_port, wait_for_http
 from shopify_client.webhooks import sign
 
 SHOP = "demo-store.myshopify.com"
@@ -187,7 +187,7 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
         click.echo("2/5 starting the NetSuite simulator, web, workers and beat ...")
         stack.start(
             "netsuite",
-            f"exec shopsync simulate netsuite --port {sim_port} --latency-ms 60 --latency-jitter-ms 40",
+            f"exec shopsync-dev simulate netsuite --port {sim_port} --latency-ms 60 --latency-jitter-ms 40",
         )
         wait_for_http(f"{sim}/_sim/stats")
         requests.post(f"{sim}/_sim/items", json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG], timeout=10)
