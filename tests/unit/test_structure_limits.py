@@ -23,7 +23,6 @@ KNOWN_LONG_MODULES = {
 }
 KNOWN_LONG_FUNCTIONS = {
     "app/config.py load_settings": 150,
-    "app/demo.py run_demo": 135,
     "app/domain/mapping.py map_order": 90,
     "app/services/lifecycle.py create_credit": 90,
     "app/services/orders.py sync_order_payload": 100,
