@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 QUEUES = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill", "dead_letter")
 
 # Process groups: which queues each kind of worker consumes (Procfile lines worker_<group>).
@@ -21,15 +23,27 @@ TASK_CHECK_CREDENTIALS = "shopsync.check_credentials"
 TASK_SCHEDULED_CHECKS = "shopsync.scheduled_checks"
 TASK_CHECK_SUBSCRIPTIONS = "shopsync.check_subscriptions"
 
-TOPIC_QUEUES = {
-    "orders/create": "orders",
-    "orders/updated": "orders",
-    "orders/cancelled": "orders",
-    "fulfillments/create": "fulfillments",
-    "fulfillments/update": "fulfillments",
-    "refunds/create": "refunds",
-    "inventory_levels/update": "inventory",
+
+@dataclass(frozen=True)
+class Topic:
+    queue: str
+    # The name of its use case in app.services.events.HANDLERS (a test holds the two together).
+    handler: str
+
+
+# The one topic table: every topic the service subscribes to, the queue it is published on, who handles it.
+TOPICS = {
+    "orders/create": Topic("orders", "order"),
+    "orders/updated": Topic("orders", "order"),
+    "orders/cancelled": Topic("orders", "order"),
+    "fulfillments/create": Topic("fulfillments", "fulfillment"),
+    "fulfillments/update": Topic("fulfillments", "fulfillment"),
+    "refunds/create": Topic("refunds", "refund"),
+    # Shopify's own inventory changes: NetSuite is the truth for stock, so these are recorded (and counted for
+    # drift), never written to NetSuite; the push-back flow corrects Shopify from NetSuite.
+    "inventory_levels/update": Topic("inventory", "record"),
 }
+TOPIC_QUEUES = {topic: spec.queue for topic, spec in TOPICS.items()}
 
 # Static routes; process_event is routed per topic at publish time (TOPIC_QUEUES).
 TASK_ROUTES = {

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.domain.errors import PermanentError, RetryLater
 from app.logging_setup import correlation_id
+from app.routing import TOPICS
 from app.services.documents import handle_fulfillment, handle_refund
 from app.services.drift import record_drift
 from app.services.netsuite import get_netsuite
@@ -20,12 +23,31 @@ from app.services.shopify import fetch_order
 
 log = logging.getLogger(__name__)
 
-ORDER_TOPICS = {"orders/create", "orders/updated", "orders/cancelled"}
-FULFILLMENT_TOPICS = {"fulfillments/create", "fulfillments/update"}
-REFUND_TOPICS = {"refunds/create"}
-# Shopify's own inventory changes: NetSuite is the truth for stock, so these are recorded (and counted for
-# drift), never written to NetSuite; the push-back flow corrects Shopify from NetSuite.
-RECORDED_ONLY_TOPICS = {"inventory_levels/update"}
+
+def _order(session: Session, event: WebhookEvent, settings: Settings) -> str:
+    outcome = sync_order(session, event, get_netsuite(), settings)
+    return f"{outcome.action} order {outcome.order_id}"
+
+
+def _fulfillment(session: Session, event: WebhookEvent, settings: Settings) -> str:
+    return handle_fulfillment(session, event, get_netsuite(), settings, fetch_order)
+
+
+def _refund(session: Session, event: WebhookEvent, settings: Settings) -> str:
+    return handle_refund(session, event, get_netsuite(), settings, fetch_order)
+
+
+def _record(session: Session, event: WebhookEvent, settings: Settings) -> str:
+    return f"recorded {event.topic}"
+
+
+# The use cases app.routing.TOPICS names.
+HANDLERS: dict[str, Callable[[Session, WebhookEvent, Settings], str]] = {
+    "order": _order,
+    "fulfillment": _fulfillment,
+    "refund": _refund,
+    "record": _record,
+}
 
 
 class EventNotFound(PermanentError):
@@ -63,17 +85,10 @@ def _process_event(event_id: int) -> str:
         correlation_id.set(event.webhook_id[:64])
 
         record_drift(session, event)
-        if event.topic in ORDER_TOPICS:
-            outcome = sync_order(session, event, get_netsuite(), settings)
-            result = f"{outcome.action} order {outcome.order_id}"
-        elif event.topic in FULFILLMENT_TOPICS:
-            result = handle_fulfillment(session, event, get_netsuite(), settings, fetch_order)
-        elif event.topic in REFUND_TOPICS:
-            result = handle_refund(session, event, get_netsuite(), settings, fetch_order)
-        elif event.topic in RECORDED_ONLY_TOPICS:
-            result = f"recorded {event.topic}"
-        else:
+        topic = TOPICS.get(event.topic)
+        if topic is None:
             raise PermanentError(f"no handler for topic {event.topic}", code="UNHANDLED_TOPIC", category="bug")
+        result = HANDLERS[topic.handler](session, event, settings)
 
         event.status = EventStatus.DONE
         event.processed_at = datetime.now(UTC)

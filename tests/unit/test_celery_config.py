@@ -19,3 +19,12 @@ def test_countdowns_and_time_limits_stay_far_below_the_visibility_timeout():
     settings = load_settings({**BASE, "TASK_RETRY_BACKOFF_MAX": "900"})
     visibility = celery_config(settings)["broker_transport_options"]["visibility_timeout"]
     assert visibility >= 2 * (TASK_TIME_LIMIT + settings.task_retry_backoff_max)
+
+
+def test_every_topic_has_a_queue_and_a_handler_and_every_handler_a_topic():
+    from app.routing import TOPICS
+    from app.services.events import HANDLERS
+
+    assert {spec.handler for spec in TOPICS.values()} == set(HANDLERS)
+    assert {spec.queue for spec in TOPICS.values()} <= set(QUEUES) - {"dead_letter"}
+    assert TOPIC_QUEUES == {topic: spec.queue for topic, spec in TOPICS.items()}
