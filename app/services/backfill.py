@@ -103,12 +103,15 @@ def store_order_event(order: dict[str, Any], settings: Settings) -> int | None:
 
 
 def publish_order_event(event_id: int, queue: str = BACKFILL_QUEUE) -> bool:
-    from app.celery import celery_app
+    from app.publish import try_send
 
-    try:
-        celery_app.send_task(TASK_PROCESS_EVENT, args=[event_id], queue=queue, retry=False)
-    except Exception as exc:  # noqa: BLE001 - any broker failure leaves the row for the outbox relay
-        log.warning("backfill publish failed for event %s (%s); the outbox relay will re-publish it", event_id, exc)
+    if not try_send(
+        TASK_PROCESS_EVENT,
+        queue=queue,
+        args=[event_id],
+        what=f"backfill event {event_id}",
+        fallback="the outbox relay will re-publish it",
+    ):
         return False
     # Marked published so the relay, which only sees the orders queue's depth, does not also send a copy while
     # this one waits behind a long backfill queue (until OUTBOX_REPUBLISH_AFTER_SECONDS).

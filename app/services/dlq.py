@@ -13,10 +13,10 @@ from typing import Any
 import redis
 from sqlalchemy import select, update
 
-from app.celery import celery_app
 from app.db.models import DeadLetter, DlqAudit, EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.logging_setup import mask_pii
+from app.publish import send, try_send
 from app.routing import TASK_DEAD_LETTER
 from app.services.redis_client import get_redis
 
@@ -124,19 +124,15 @@ def mirror_to_redis(dead_letter_id: int) -> bool:
     with session_scope() as session:
         row = session.get(DeadLetter, dead_letter_id)
         facts = _entry_facts(row)
-    try:
-        celery_app.send_task(
-            TASK_DEAD_LETTER,
-            args=[dead_letter_id],
-            kwargs={"facts": facts},
-            queue=DLQ_QUEUE,
-            task_id=dlq_task_id(dead_letter_id),
-            retry=False,
-        )
-    except Exception as exc:  # noqa: BLE001 - PostgreSQL holds the entry; rebuild_redis_mirror restores it
-        log.warning("dead letter %s not mirrored to Redis (%s)", dead_letter_id, exc.__class__.__name__)
-        return False
-    return True
+    return try_send(
+        TASK_DEAD_LETTER,
+        queue=DLQ_QUEUE,
+        args=[dead_letter_id],
+        kwargs={"facts": facts},
+        task_id=dlq_task_id(dead_letter_id),
+        what=f"dead letter {dead_letter_id} mirror",
+        fallback="PostgreSQL holds the entry; shopsync dlq rebuild restores the mirror",
+    )
 
 
 def remove_from_redis(dead_letter_id: int, client: redis.Redis | None = None) -> int:
@@ -238,7 +234,7 @@ def requeue(dead_letter_id: int) -> str:
                 .values(status=EventStatus.RECEIVED)
             )
         # Publish inside the transaction: if the broker refuses, the row stays open and nothing is half-done.
-        celery_app.send_task(row.task_name, args=row.args, kwargs=row.kwargs, queue=row.queue, retry=False)
+        send(row.task_name, args=row.args, kwargs=row.kwargs, queue=row.queue)
         row.status = "requeued"
         row.requeued_at = datetime.now(UTC)
         row.requeue_count += 1
