@@ -157,9 +157,7 @@ def dlq_requeue(dead_letter_id, category, error_code, topic, older_than, everyth
     selection = _selection(dead_letter_id, category, error_code, topic, older_than, everything)
     try:
         if dead_letter_id is not None and selection.describe().keys() == {"ids"}:
-            message = svc.requeue(dead_letter_id)
-            svc.record_audit("requeue", _actor(), selection, [dead_letter_id], message)
-            click.echo(message)
+            click.echo(svc.requeue_one(dead_letter_id, _actor()))
             return
         results = svc.requeue_matching(selection, actor=_actor())
     except svc.RequeueError as exc:

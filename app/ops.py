@@ -77,10 +77,9 @@ def dlq_show(dead_letter_id: int):  # noqa: ANN201
 @bp.post("/dlq/<int:dead_letter_id>/requeue")
 def dlq_requeue_one(dead_letter_id: int):  # noqa: ANN201
     try:
-        message = dlq.requeue(dead_letter_id)
+        message = dlq.requeue_one(dead_letter_id, _actor())
     except dlq.RequeueError as exc:
         return jsonify({"error": "not_found", "message": str(exc)}), 404
-    dlq.record_audit("requeue", _actor(), dlq.DlqFilter(ids=(dead_letter_id,)), [dead_letter_id], message)
     return jsonify({"result": message})
 
 

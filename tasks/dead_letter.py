@@ -26,6 +26,4 @@ def requeue_dead_letter(self, dead_letter_id: int, actor: str = "flower") -> str
     authenticated API: POST /api/task/async-apply/shopsync.requeue_dead_letter {"args": [<id>]}."""
     from app.services import dlq
 
-    message = dlq.requeue(int(dead_letter_id))
-    dlq.record_audit("requeue", actor, dlq.DlqFilter(ids=(int(dead_letter_id),)), [int(dead_letter_id)], message)
-    return message
+    return dlq.requeue_one(int(dead_letter_id), actor)

@@ -305,6 +305,13 @@ def record_audit(action: str, actor: str, selection: DlqFilter, ids: list[int], 
         )
 
 
+def requeue_one(dead_letter_id: int, actor: str) -> str:
+    """Requeue one entry (idempotent: a second call sends nothing) and audit who did it, whatever the door."""
+    message = requeue(dead_letter_id)
+    record_audit("requeue", actor, DlqFilter(ids=(dead_letter_id,)), [dead_letter_id], message)
+    return message
+
+
 def requeue_matching(selection: DlqFilter, *, actor: str) -> list[str]:
     """Requeue every open dead letter the filter selects (each idempotent), and audit the whole action."""
     ids = matching_ids(selection)
