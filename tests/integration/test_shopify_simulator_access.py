@@ -19,8 +19,8 @@ from shopify_client import (
 )
 from simulators.shopify.access import DEFAULT_ACCESS_SCOPES
 from simulators.shopify.server import SimulatorConfig, create_app, main
-from tests.unit import test_shopify_simulator_inventory as inventory_tests
-from tests.unit.test_shopify_simulator_inventory import LOC_A, TOKEN, Sim, q
+from tests.integration import test_shopify_simulator_inventory as inventory_tests
+from tests.integration.test_shopify_simulator_inventory import LOC_A, TOKEN, Sim, q
 
 SCOPES_QUERY = "{ currentAppInstallation { id accessScopes { handle description } } }"
 

@@ -14,8 +14,8 @@ from netsuite_client import (
     ValidationError,
     is_retryable,
 )
-from tests.unit.test_netsuite_client import FakeNetSuite, Reply, local_session, ns_error
-from tests.unit.test_netsuite_client import make_auth as make_tba_auth
+from tests.integration.test_netsuite_client import FakeNetSuite, Reply, local_session, ns_error
+from tests.integration.test_netsuite_client import make_auth as make_tba_auth
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from netsuite_client import (
     TransportError,
     default_token_url,
 )
-from tests.unit.test_netsuite_client import FakeNetSuite, Reply, local_session, ns_error
+from tests.integration.test_netsuite_client import FakeNetSuite, Reply, local_session, ns_error
 
 CLIENT_ID = "client-id-5e1f0c2a"
 CERT_ID = "cert-kid-0042"

@@ -8,8 +8,8 @@ import requests
 
 from netsuite_client import AuthError, NetSuiteClient, TokenAuth
 from simulators.netsuite.permissions import PERMISSIONS, suiteql_tables
-from tests.unit import test_netsuite_simulator as base
-from tests.unit.test_netsuite_simulator import CONFIG, Sim, make_customer, order_body
+from tests.integration import test_netsuite_simulator as base
+from tests.integration.test_netsuite_simulator import CONFIG, Sim, make_customer, order_body
 
 # The simulator module's own fixtures: one server for the module, reset before each test.
 server = base.server

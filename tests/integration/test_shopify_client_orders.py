@@ -21,7 +21,7 @@ from shopify_client.orders import (
     orders_search_query,
 )
 from tests.conftest import load_fixture
-from tests.unit.test_shopify_client import FakeClock, FakeShopify, Reply, make_client
+from tests.integration.test_shopify_client import FakeClock, FakeShopify, Reply, make_client
 
 BIG = 2**53 + 1  # the first integer a float cannot hold
 ORDER_GID = "gid://shopify/Order/450789469"
