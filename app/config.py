@@ -279,11 +279,6 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-def env_value(name: str, default: str = "") -> str:
-    """Read a non-service variable (PORT, CI) for the CLI; kept here so no other module touches os.environ."""
-    return os.environ.get(name, default)
-
-
 def environ_copy() -> dict[str, str]:
     """The environment as a dict, for launching child processes (demo, tests) with overrides."""
     return dict(os.environ)

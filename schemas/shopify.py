@@ -168,18 +168,3 @@ class RefundSchema(_Lenient):
     refund_line_items = fields.List(fields.Nested(RefundLineItemSchema), load_default=list)
     transactions = fields.List(fields.Nested(TransactionSchema), load_default=list)
     order_adjustments = fields.List(fields.Dict(), load_default=list)
-
-
-SCHEMAS: dict[str, type[Schema]] = {
-    "orders/create": OrderSchema,
-    "orders/updated": OrderSchema,
-    "orders/cancelled": OrderSchema,
-    "fulfillments/create": FulfillmentSchema,
-    "fulfillments/update": FulfillmentSchema,
-    "refunds/create": RefundSchema,
-}
-
-
-def schema_for(topic: str, api_version: str) -> Schema:
-    """The schema for a topic's payload at a delivery's X-Shopify-API-Version (one shape per topic so far)."""
-    return SCHEMAS[topic]()
