@@ -32,7 +32,7 @@ def try_send(task_name: str, *, queue: str, what: str, fallback: str, **options:
     try:
         send(task_name, queue=queue, **options)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the caller's fallback covers it
-        log.warning("%s not published (%s); %s", what, exc.__class__.__name__, fallback)
+        log.warning("publish failed for %s (%s); %s", what, exc.__class__.__name__, fallback)
         return False
     return True
 
@@ -45,6 +45,11 @@ def publish_event(event_id: int, topic: str) -> bool:
     queue = queue_for_topic(topic)
     if queue is None:
         raise ValueError(f"topic {topic!r} has no queue")
+    return publish_event_to(event_id, queue)
+
+
+def publish_event_to(event_id: int, queue: str) -> bool:
+    """Send process_event(event_id) to a named queue (backfill, healing). False (logged) if the broker refused."""
     return try_send(
         TASK_PROCESS_EVENT,
         queue=queue,

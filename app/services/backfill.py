@@ -20,7 +20,6 @@ from sqlalchemy.dialects.postgresql import insert
 from app.config import Settings, get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
-from app.routing import TASK_PROCESS_EVENT
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +102,9 @@ def store_order_event(order: dict[str, Any], settings: Settings) -> int | None:
 
 
 def publish_order_event(event_id: int, queue: str = BACKFILL_QUEUE) -> bool:
-    from app.publish import try_send
+    from app.publish import publish_event_to
 
-    if not try_send(
-        TASK_PROCESS_EVENT,
-        queue=queue,
-        args=[event_id],
-        what=f"backfill event {event_id}",
-        fallback="the outbox relay will re-publish it",
-    ):
+    if not publish_event_to(event_id, queue):
         return False
     # Marked published so the relay, which only sees the orders queue's depth, does not also send a copy while
     # this one waits behind a long backfill queue (until OUTBOX_REPUBLISH_AFTER_SECONDS).
