@@ -36,14 +36,16 @@ def _module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
-def _imported(tree: ast.AST, module: str) -> list[tuple[int, str]]:
+def _imported(tree: ast.AST, package: str) -> list[tuple[int, str]]:
+    """(line, module) of every import; relative ones resolved against the file's own package."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = module.split(".")[: -node.level] if node.level else []
+                parts = package.split(".")
+                base = parts[: len(parts) - node.level + 1]
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""
@@ -75,9 +77,10 @@ def violations(files: list[Path] | None = None, root: Path = ROOT) -> dict[str, 
     for path in files if files is not None else _files():
         rel = path.relative_to(root).as_posix()
         module = _module_name(path, root)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
         top = module.split(".")[0]
         tree = ast.parse(path.read_text(), filename=rel)
-        for line, target in _imported(tree, module):
+        for line, target in _imported(tree, package):
             target_top = target.split(".")[0]
             if target_top in FORBIDDEN.get(top, set()):
                 found.setdefault(f"{rel}: {top} imports {target_top}", f"{rel}:{line} imports {target}")
@@ -114,6 +117,17 @@ def test_a_client_importing_app_lazily_is_caught(tmp_path: Path) -> None:
         "netsuite_client/_rule_probe.py: netsuite_client imports app": "netsuite_client/_rule_probe.py:2 imports "
         "app.config"
     }
+
+
+def test_relative_imports_resolve_against_the_files_package() -> None:
+    tree = ast.parse("from .client import X\nfrom ..app import config\n")
+    assert _imported(tree, "netsuite_client") == [
+        (1, "netsuite_client.client"),
+        (1, "netsuite_client.client.X"),
+        (2, "app"),
+        (2, "app.config"),
+    ]
+    assert _imported(ast.parse("from . import limiter\n"), "netsuite_client")[0] == (1, "netsuite_client")
 
 
 def test_an_environment_read_outside_config_is_caught() -> None:
