@@ -222,9 +222,9 @@ def items() -> None:
 @items.command("refresh")
 def items_refresh() -> None:
     """Reload the whole SKU -> NetSuite item map from SuiteQL."""
+    from app.adapters.netsuite import get_netsuite
     from app.db.session import session_scope
     from app.services.items import refresh_item_map
-    from app.services.netsuite import get_netsuite
 
     settings = _settings()
     with session_scope() as session:
@@ -241,16 +241,19 @@ def inventory() -> None:
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def inventory_sync(as_json: bool) -> None:
     """Run one push cycle now (what beat runs every INVENTORY_PUSH_EVERY_MINUTES) and print what it pushed."""
+    from app.adapters.netsuite import get_netsuite
+    from app.adapters.shopify import get_shopify
     from app.db.session import session_scope
     from app.services.inventory import push_inventory
-    from app.services.netsuite import get_netsuite
-    from app.services.shopify import get_shopify
 
     settings = _settings()
     with session_scope() as session:
         report = push_inventory(session, get_netsuite(), get_shopify(), settings)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    if report.skipped:
+        click.echo(f"skipped: {report.skipped}")
         return
     click.echo(
         f"read {report.changes_read} NetSuite change(s) since {report.since}; pushed {report.pushed} quantity(ies) "
@@ -270,10 +273,10 @@ def inventory_sync(as_json: bool) -> None:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="also write drift over runs (.svg/.png)")
 def reconcile(dry_run: bool, as_json: bool, plot_path: str | None) -> None:
     """Run one inventory reconciliation now (what beat runs nightly) and print its report."""
+    from app.adapters.netsuite import get_netsuite
+    from app.adapters.shopify import get_shopify
     from app.db.session import session_scope
-    from app.services.netsuite import get_netsuite
     from app.services.reconcile import reconcile_inventory
-    from app.services.shopify import get_shopify
 
     settings = _settings()
     with session_scope() as session:
@@ -368,10 +371,10 @@ def credentials_check(as_json: bool) -> None:
 
     Exits 1 if either system is not green.
     """
+    from app.adapters.netsuite import get_netsuite
+    from app.adapters.redis_client import get_redis
+    from app.adapters.shopify import get_shopify
     from app.services.credentials import check_credentials, last_result
-    from app.services.netsuite import get_netsuite
-    from app.services.redis_client import get_redis
-    from app.services.shopify import get_shopify
 
     _settings()
     results = check_credentials(get_netsuite(), get_shopify())

@@ -17,13 +17,13 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.adapters import counters
+from app.adapters.netsuite import get_limiter
+from app.adapters.redis_client import get_redis
 from app.db.models import ReconciliationRun
 from app.db.session import session_scope
-from app.services import counters
 from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
-from app.services.netsuite import get_limiter
-from app.services.redis_client import get_redis
 from app.services.status import queue_depths
 from app.webhook_metrics import IntakeCollector
 
@@ -108,7 +108,7 @@ class FleetCollector(Collector):
 
 
 def _hash_counter(client: redis.Redis, key: str, name: str, doc: str, labels: list[str]) -> CounterMetricFamily:
-    """A counter family from one of app.services.counters' Redis hashes: field = label values joined by "|"."""
+    """A counter family from one of app.adapters.counters' Redis hashes: field = label values joined by "|"."""
     family = CounterMetricFamily(name, doc, labels=labels)
     for field, value in sorted(client.hgetall(key).items()):
         values = field.decode().split("|", len(labels) - 1)

@@ -10,13 +10,13 @@ import redis
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 
+from app.adapters import counters
+from app.adapters.failures import classify
+from app.adapters.netsuite import netsuite_lane
+from app.adapters.redis_client import get_redis
 from app.config import get_settings
 from app.logging_setup import correlated
-from app.services import counters
 from app.services.dlq import FailedTask, record_dead_letter
-from app.services.failures import classify
-from app.services.netsuite import netsuite_lane
-from app.services.redis_client import get_redis
 from netsuite_client.limiter import SlotUnavailable
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ def check_webhook_subscriptions(self: ShopsyncTask) -> dict:
 
 @celery_app.task(name=TASK_CHECK_CREDENTIALS, base=ShopsyncTask, bind=True, max_retries=0)
 def check_credentials(self: ShopsyncTask) -> dict:
+    from app.adapters.netsuite import get_netsuite
+    from app.adapters.shopify import get_shopify
     from app.services.credentials import check_credentials as run_check
-    from app.services.netsuite import get_netsuite
-    from app.services.shopify import get_shopify
 
     return run_check(get_netsuite(), get_shopify())
 

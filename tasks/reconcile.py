@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from app.adapters.netsuite import get_netsuite
+from app.adapters.shopify import get_shopify
 from app.celery import celery_app
 from app.config import get_settings
 from app.db.session import session_scope
 from app.routing import TASK_RECONCILE
-from app.services.netsuite import get_netsuite
 from app.services.reconcile import reconcile_inventory
-from app.services.shopify import get_shopify
 from tasks.base import ShopsyncTask
 
 

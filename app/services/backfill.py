@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.config import Settings, get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
+from shopify_client.client import ShopifyAdminClient
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def backfill_orders(
     since: dt.datetime,
     until: dt.datetime | None,
     *,
-    shopify: Any = None,
+    shopify: ShopifyAdminClient | None = None,
     settings: Settings | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BackfillReport:
@@ -131,7 +132,7 @@ def backfill_orders(
 
     settings = settings or get_settings()
     if shopify is None:
-        from app.services.shopify import get_shopify
+        from app.adapters.shopify import get_shopify
 
         shopify = get_shopify()
     since = _utc(since)

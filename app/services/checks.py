@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db.models import NetSuiteCallLog, OrderState
-from app.domain.order_state import CREATED, PARTIALLY_FULFILLED
+from app.domain.state_machine import CREATED, PARTIALLY_FULFILLED
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,11 @@ from typing import Any
 
 import redis
 
-from app.services.redis_client import get_redis
+from app.adapters.redis_client import get_redis
+from netsuite_client import NetSuiteClient
 from netsuite_client.errors import AuthError, NetSuiteError
 from shopify_client.access import granted_scopes, missing_scopes
+from shopify_client.client import ShopifyAdminClient
 from shopify_client.errors import ShopifyAuthError, ShopifyError
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ class NetSuiteProbe:
     query: str | None = None
     record_type: str | None = None
 
-    def run(self, client: Any) -> None:
+    def run(self, client: NetSuiteClient) -> None:
         if self.query is not None:
             list(client.suiteql(self.query, page_size=1, lane=LANE))
         else:
@@ -85,7 +87,7 @@ def _is_permission_error(exc: AuthError) -> bool:
     )
 
 
-def _netsuite(client: Any) -> tuple[str, list[str]]:
+def _netsuite(client: NetSuiteClient) -> tuple[str, list[str]]:
     missing: list[str] = []
     stopped: str | None = None
     for probe in NETSUITE_PROBES:
@@ -109,7 +111,7 @@ def _netsuite(client: Any) -> tuple[str, list[str]]:
     return "green", []
 
 
-def _shopify(client: Any) -> tuple[str, list[str]]:
+def _shopify(client: ShopifyAdminClient) -> tuple[str, list[str]]:
     try:
         granted = granted_scopes(client)
     except ShopifyAuthError as exc:
@@ -122,7 +124,9 @@ def _shopify(client: Any) -> tuple[str, list[str]]:
     return "green", []
 
 
-def check_credentials(netsuite: Any, shopify: Any, client: redis.Redis | None = None) -> dict[str, str]:
+def check_credentials(
+    netsuite: NetSuiteClient, shopify: ShopifyAdminClient, client: redis.Redis | None = None
+) -> dict[str, str]:
     """{"netsuite": result, "shopify": result}; stored in Redis under KEY with `checked_at` and `missing`
     ({"netsuite": [permission names], "shopify": [scope handles]}, empty lists when nothing is missing)."""
     netsuite_result, netsuite_missing = _netsuite(netsuite)

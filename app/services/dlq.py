@@ -13,12 +13,12 @@ from typing import Any
 import redis
 from sqlalchemy import select, update
 
+from app.adapters.redis_client import get_redis
 from app.db.models import DeadLetter, DlqAudit, EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.logging_setup import mask_pii
 from app.publish import send, try_send
 from app.routing import TASK_DEAD_LETTER
-from app.services.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 

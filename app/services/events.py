@@ -9,23 +9,22 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.adapters.netsuite import get_netsuite
+from app.adapters.shopify import fetch_order
 from app.config import Settings, get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.domain.errors import PermanentError, RetryLater
 from app.logging_setup import correlation_id
 from app.routing import TOPICS
-from app.services.documents import handle_fulfillment, handle_refund
 from app.services.drift import record_drift
-from app.services.netsuite import get_netsuite
-from app.services.orders import sync_order
-from app.services.shopify import fetch_order
+from app.services.order_lifecycle import handle_fulfillment, handle_order, handle_refund
 
 log = logging.getLogger(__name__)
 
 
 def _order(session: Session, event: WebhookEvent, settings: Settings) -> str:
-    outcome = sync_order(session, event, get_netsuite(), settings)
+    outcome = handle_order(session, event, get_netsuite(), settings)
     return f"{outcome.action} order {outcome.order_id}"
 
 

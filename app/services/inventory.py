@@ -17,9 +17,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import locks
 from app.db.models import InventoryPush, ShopifyInventoryItem, SyncWatermark
 from app.domain.inventory import NetSuiteLevel, Target, plan_push, push_key
 from netsuite_client import NetSuiteClient, suiteql_literal
+from shopify_client.client import ShopifyAdminClient
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,11 @@ class PushReport:
     unmapped_skus: list[str] = field(default_factory=list)
     unmapped_locations: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    skipped: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        if self.skipped:
+            return {"skipped": self.skipped}
         return {
             "cycle": self.cycle,
             "since": self.since,
@@ -91,7 +96,9 @@ def netsuite_changes(client: NetSuiteClient, settings: Settings, since: str) -> 
         )
 
 
-def inventory_item_map(session: Session, shopify: Any, skus: set[str], *, refresh: bool = False) -> dict[str, int]:
+def inventory_item_map(
+    session: Session, shopify: ShopifyAdminClient, skus: set[str], *, refresh: bool = False
+) -> dict[str, int]:
     """SKU -> Shopify inventory item, from PostgreSQL; refreshed from Shopify when SKUs are missing."""
     from shopify_client.inventory import iter_inventory_items
 
@@ -128,7 +135,7 @@ class SetOutcome:
 
 
 def set_targets(
-    shopify: Any,
+    shopify: ShopifyAdminClient,
     targets: list[Target],
     operation: str,
     *,
@@ -191,9 +198,16 @@ def set_targets(
     return outcome
 
 
-def push_inventory(session: Session, netsuite: NetSuiteClient, shopify: Any, settings: Settings) -> PushReport:
+def push_inventory(
+    session: Session, netsuite: NetSuiteClient, shopify: ShopifyAdminClient, settings: Settings
+) -> PushReport:
     """One push cycle: read NetSuite changes since the watermark, set Shopify's available quantities with
-    compare-and-swap and idempotency keys, and advance the watermark only after every push landed."""
+    compare-and-swap and idempotency keys, and advance the watermark only after every push landed.
+
+    One cycle at a time: the advisory lock keeps two beats (or a slow cycle and the next, or a manual run) from
+    overlapping; a cycle that finds it taken is skipped, and the next one picks up from the same watermark."""
+    if not locks.try_transaction_lock(session, locks.INVENTORY_PUSH):
+        return PushReport(cycle="", since="", until=None, skipped="another inventory push is running")
     since = read_watermark(session)
     levels = list(netsuite_changes(netsuite, settings, since))
     report = PushReport(cycle=f"push:{since}", since=since, until=None, changes_read=len(levels))

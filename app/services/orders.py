@@ -8,18 +8,16 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, func, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db.models import CustomerSync, OrderLine, OrderState, WebhookEvent
-from app.domain import order_state
-from app.domain.lifecycle import CancelEvent, apply_cancel, derive_state, view_from_order
-from app.domain.mapping import MappingConfig, map_order, money_mismatch, order_skus
+from app.db import repositories
+from app.db.locks import lock_order
+from app.db.models import OrderState, WebhookEvent
+from app.domain.mapping import MappingConfig, OrderBodies, map_order, money_mismatch, order_skus
+from app.domain.state_machine import CREATED, OrderView, derive_state, is_stale, view_from_order
 from app.logging_setup import correlation_id
 from app.services.items import resolve_items
-from app.services.lifecycle import carry_out, load_view, record_transition, save_view
 from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
 from netsuite_client.errors import ValidationError as NetSuiteValidationError
@@ -47,29 +45,6 @@ def mapping_config(settings: Settings) -> MappingConfig:
     )
 
 
-def sync_order(session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings) -> OrderOutcome:
-    order = load_order(event)
-    outcome = sync_order_payload(session, order, client, settings, topic=event.topic, event_id=event.id)
-    if event.topic == "orders/cancelled" or order.get("cancelled_at"):
-        state, view = load_view(session, order["id"])
-        carry_out(
-            session,
-            client,
-            settings,
-            state,
-            view,
-            lambda v: apply_cancel(v, CancelEvent(order["id"], order.get("cancel_reason"))),
-            topic=event.topic,
-            event_id=event.id,
-        )
-    return outcome
-
-
-def lock_order(session: Session, order_id: int) -> None:
-    # Every event for one order waits here for the previous one: two workers never interleave one order.
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": order_id % (2**63)})
-
-
 def sync_order_payload(
     session: Session,
     order: dict[str, Any],
@@ -83,14 +58,10 @@ def sync_order_payload(
     order_id = order["id"]
     correlation = correlation_id.get() or (f"event-{event_id}" if event_id is not None else f"order-{order_id}")
     lock_order(session, order_id)
-    state, previous = load_view(session, order_id)
+    state, previous = repositories.load_view(session, order_id)
 
-    if (
-        state
-        and state.netsuite_internal_id
-        and order_state.is_stale(state.last_applied_updated_at, order["updated_at"])
-    ):
-        record_transition(
+    if state and state.netsuite_internal_id and is_stale(state.last_applied_updated_at, order["updated_at"]):
+        repositories.record_transition(
             session,
             order_id,
             event_id,
@@ -106,7 +77,32 @@ def sync_order_payload(
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
     )
     bodies = map_order(order, item_ids, mapping_config(settings), netsuite_lines=known_lines)
+    customer_id, sales_order_id = _upsert_customer_and_order(session, client, order, bodies, correlation)
 
+    previous_state = state.state if state else None
+    if state is None:
+        state = repositories.new_order_state(session, order_id, CREATED)
+    _record_applied(state, order, bodies, sales_order_id, customer_id, event_id)
+    # Line numbers change when unkeyed lines are replaced: forget them, they are read again when needed.
+    view = _view_after_sync(order, previous, known_lines)
+    repositories.save_view(session, state, view)
+    repositories.drop_removed_lines(session, order_id, [line.line_id for line in view.lines])
+    repositories.record_transition(
+        session,
+        order_id,
+        event_id,
+        previous_state,
+        view.state,
+        topic,
+        f"salesOrder {bodies.order_external_id} upserted (internal id {sales_order_id})",
+    )
+    return OrderOutcome(order_id, "synced", sales_order_id)
+
+
+def _upsert_customer_and_order(
+    session: Session, client: NetSuiteClient, order: dict[str, Any], bodies: OrderBodies, correlation: str
+) -> tuple[str | None, str | None]:
+    """The customer (unless NetSuite already has this body from us), then the sales order. Returns their ids."""
     customer_id = None
     customer = order.get("customer")
     skipped_customer = False
@@ -126,23 +122,27 @@ def sync_order_payload(
         )
 
     try:
-        sales_order_id = upsert_order()
+        return customer_id, upsert_order()
     except NetSuiteValidationError as exc:
         if not (skipped_customer and exc.code == "INVALID_KEY_OR_REF"):
             raise
-        # Our record of the customer is stale (deleted or merged in NetSuite): send it again, then the order.
-        log.warning("order %s: cached customer %s rejected by NetSuite; re-sending it", order_id, customer["id"])
-        session.execute(delete(CustomerSync).where(CustomerSync.shopify_customer_id == customer["id"]))
-        customer_id, _ = ensure_customer(
-            session, client, customer["id"], bodies.customer_external_id, bodies.customer_body, correlation
-        )
-        sales_order_id = upsert_order()
+    # Our record of the customer is stale (deleted or merged in NetSuite): send it again, then the order.
+    log.warning("order %s: cached customer %s rejected by NetSuite; re-sending it", order["id"], customer["id"])
+    repositories.forget_customer(session, customer["id"])
+    customer_id, _ = ensure_customer(
+        session, client, customer["id"], bodies.customer_external_id, bodies.customer_body, correlation
+    )
+    return customer_id, upsert_order()
 
-    previous_state = state.state if state else None
-    if state is None:
-        state = OrderState(shopify_order_id=order_id, state=order_state.CREATED, version=0)
-        session.add(state)
-        session.flush()
+
+def _record_applied(
+    state: OrderState,
+    order: dict[str, Any],
+    bodies: OrderBodies,
+    sales_order_id: str | None,
+    customer_id: str | None,
+    event_id: int | None,
+) -> None:
     state.order_name = order["name"]
     state.netsuite_internal_id = sales_order_id or state.netsuite_internal_id
     state.netsuite_customer_id = customer_id or state.netsuite_customer_id
@@ -151,31 +151,15 @@ def sync_order_payload(
     state.last_applied_updated_at = order["updated_at"]
     mismatch = money_mismatch(order)
     if mismatch:
-        log.warning("money mismatch recorded on order %s: %s", order_id, mismatch)
+        log.warning("money mismatch recorded on order %s: %s", order["id"], mismatch)
     state.money_mismatch = mismatch
     state.last_event_id = event_id
-    # Line numbers change when unkeyed lines are replaced: forget them, they are read again when needed.
+
+
+def _view_after_sync(order: dict[str, Any], previous: OrderView | None, known_lines: dict[int, int]) -> OrderView:
     view = view_from_order(order, previous)
     view = replace(view, lines=tuple(replace(line, netsuite_line=known_lines.get(line.line_id)) for line in view.lines))
-    view = replace(view, state=derive_state(view))
-    save_view(session, state, view)
-    _drop_removed_lines(session, order_id, [line.line_id for line in view.lines])
-    record_transition(
-        session,
-        order_id,
-        event_id,
-        previous_state,
-        view.state,
-        topic,
-        f"salesOrder {bodies.order_external_id} upserted (internal id {sales_order_id})",
-    )
-    return OrderOutcome(order_id, "synced", sales_order_id)
-
-
-def _drop_removed_lines(session: Session, order_id: int, keep: list[int]) -> None:
-    session.execute(
-        delete(OrderLine).where(OrderLine.shopify_order_id == order_id, OrderLine.shopify_line_id.not_in(keep))
-    )
+    return replace(view, state=derive_state(view))
 
 
 def _body_hash(body: dict[str, Any]) -> str:
@@ -195,27 +179,9 @@ def ensure_customer(
     Repeat customers are most of a store's orders: skipping them is what keeps an order at one NetSuite call.
     """
     digest = _body_hash(body)
-    known = session.get(CustomerSync, shopify_customer_id)
+    known = repositories.known_customer(session, shopify_customer_id)
     if known is not None and known.body_hash == digest and known.external_id == external_id:
         return known.netsuite_internal_id, True
     internal_id = client.upsert("customer", external_id, body, correlation_id=correlation)
-    stmt = insert(CustomerSync).values(
-        shopify_customer_id=shopify_customer_id,
-        external_id=external_id,
-        netsuite_internal_id=internal_id,
-        body_hash=digest,
-    )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["shopify_customer_id"],
-            set_={
-                "external_id": stmt.excluded.external_id,
-                "netsuite_internal_id": func.coalesce(
-                    stmt.excluded.netsuite_internal_id, CustomerSync.netsuite_internal_id
-                ),
-                "body_hash": stmt.excluded.body_hash,
-                "synced_at": func.now(),
-            },
-        )
-    )
+    repositories.save_customer(session, shopify_customer_id, external_id, internal_id, digest)
     return internal_id, False

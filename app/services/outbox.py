@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import redis
 from sqlalchemy import or_, select, update
 
+from app.adapters.redis_client import get_redis
 from app.config import get_settings
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.publish import publish_event, queue_for_topic
-from app.services.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 

@@ -11,16 +11,18 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import locks
 from app.db.models import OrderLine, OrderState, ReconciliationDiff, ReconciliationRun, SyncAlert
 from app.db.session import get_engine
 from app.domain.inventory import Target
 from app.domain.reconciliation import CORRECT, bundle_levels, diff_inventory, spike, tolerance_by_class
 from app.services.inventory import inventory_item_map, set_targets
 from netsuite_client import NetSuiteClient
+from shopify_client.client import ShopifyAdminClient
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ def sales_velocity(session: Session, days: int = 30) -> dict[str, float]:
 def reconcile_inventory(
     session: Session,
     netsuite: NetSuiteClient,
-    shopify: Any,
+    shopify: ShopifyAdminClient,
     settings: Settings,
     *,
     dry_run: bool = False,
@@ -104,16 +106,11 @@ def reconcile_inventory(
     # One reconciliation at a time, whoever started it (two beats by mistake, a manual run during the nightly).
     # The lock lives on a connection of its own: the run commits as it goes, which hands the session's
     # connection back to the pool, and a session-level lock must be released where it was taken.
-    with get_engine().connect() as lock:
-        if not lock.execute(text("SELECT pg_try_advisory_lock(7345200)")).scalar():
+    with get_engine().connect() as conn, locks.held_on_connection(conn, locks.RECONCILIATION) as taken:
+        if not taken:
             report.skipped = "another reconciliation is running"
             return report
-        try:
-            return _reconcile_locked(
-                session, netsuite, shopify, settings, report, started, run_date, dry_run, scheduled
-            )
-        finally:
-            lock.execute(text("SELECT pg_advisory_unlock(7345200)"))
+        return _reconcile_locked(session, netsuite, shopify, settings, report, started, run_date, dry_run, scheduled)
 
 
 def _claim_run(session: Session, started: datetime, dry_run: bool, scheduled: bool) -> int | None:
@@ -148,7 +145,7 @@ def _claim_run(session: Session, started: datetime, dry_run: bool, scheduled: bo
 def _reconcile_locked(
     session: Session,
     netsuite: NetSuiteClient,
-    shopify: Any,
+    shopify: ShopifyAdminClient,
     settings: Settings,
     report: ReconcileReport,
     started: datetime,
@@ -295,7 +292,7 @@ class OrdersCheckReport:
 def check_orders(
     session: Session,
     netsuite: NetSuiteClient,
-    shopify: Any,
+    shopify: ShopifyAdminClient,
     settings: Settings,
     *,
     days: int = 7,

@@ -8,14 +8,14 @@ from typing import Any
 import redis
 from sqlalchemy import func, select
 
+from app.adapters.netsuite import get_limiter
+from app.adapters.redis_client import get_redis
 from app.db.models import DeadLetter, OrderState, ReconciliationRun, SyncAlert
 from app.db.session import session_scope
-from app.domain.order_state import CREATED, PARTIALLY_FULFILLED
+from app.domain.state_machine import CREATED, PARTIALLY_FULFILLED
 from app.routing import QUEUES
 from app.services.checks import governance_give_ups
 from app.services.credentials import last_result
-from app.services.netsuite import get_limiter
-from app.services.redis_client import get_redis
 
 STUCK_AFTER = timedelta(days=7)
 

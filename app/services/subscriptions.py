@@ -19,6 +19,7 @@ from app.db.models import SyncAlert, WebhookEvent
 from app.db.session import session_scope
 from app.routing import TOPIC_QUEUES
 from app.services.backfill import BackfillReport, backfill_orders
+from shopify_client.client import ShopifyAdminClient
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _alert(message: str) -> None:
 
 
 def check_subscriptions(
-    *, shopify: Any = None, settings: Settings | None = None, repair: bool = True
+    *, shopify: ShopifyAdminClient | None = None, settings: Settings | None = None, repair: bool = True
 ) -> SubscriptionReport:
     """Compare Shopify's subscriptions with TOPIC_QUEUES and WEBHOOK_CALLBACK_URL; repair and backfill if asked."""
     from shopify_client.errors import ShopifyError
@@ -87,7 +88,7 @@ def check_subscriptions(
     if not uri:
         return SubscriptionReport(configured=False)
     if shopify is None:
-        from app.services.shopify import get_shopify
+        from app.adapters.shopify import get_shopify
 
         shopify = get_shopify()
     report = SubscriptionReport(configured=True, expected_uri=uri)

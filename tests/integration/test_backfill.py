@@ -184,7 +184,7 @@ def test_subscription_check_does_nothing_without_a_callback_url(shopify):
 def test_cli_backfill_and_subscription_check(shopify, monkeypatch):
     from click.testing import CliRunner
 
-    import app.services.shopify as shopify_service
+    import app.adapters.shopify as shopify_service
     from app.cli import main
 
     base, client = shopify

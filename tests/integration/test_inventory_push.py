@@ -9,11 +9,12 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from app.adapters.netsuite import get_netsuite
 from app.config import get_settings
+from app.db import locks
 from app.db.models import InventoryPush, SyncWatermark
 from app.db.session import session_scope
 from app.services.inventory import push_inventory
-from app.services.netsuite import get_netsuite
 from shopify_client.client import ShopifyAdminClient
 
 SKUS = ["SKU-A", "SKU-B", "SKU-C"]
@@ -148,3 +149,17 @@ def test_unmapped_skus_and_locations_are_reported_not_guessed(stores):
     report = push(shopify)
     assert "NETSUITE-ONLY" in report.unmapped_skus
     assert all(t.sku != "NETSUITE-ONLY" for t in report.targets)
+
+
+def test_a_cycle_that_finds_another_running_is_skipped_and_the_next_picks_up(stores):
+    sim, shopify_base, shopify = stores
+    set_netsuite(sim, [("SKU-A", "1", 4)])
+    with session_scope() as holder:
+        # Another cycle (a slow one, a second beat, a manual `shopsync inventory sync`) holds the lock.
+        assert locks.try_transaction_lock(holder, locks.INVENTORY_PUSH)
+        skipped = push(shopify)
+        assert skipped.as_dict() == {"skipped": "another inventory push is running"}
+        assert requests.get(f"{shopify_base}/_sim/stats", timeout=5).json()["inventory_changes"] == 0
+    report = push(shopify)  # the holder's transaction ended, and with it the lock
+    assert report.skipped is None and report.pushed >= 1
+    assert shopify_levels(shopify_base)[("SKU-A", SHOPIFY_EAST)] == 4

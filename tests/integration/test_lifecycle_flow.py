@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.db.models import OrderState
 from app.db.session import session_scope
-from app.domain.lifecycle import InvalidTransition
+from app.domain.state_machine import InvalidTransition
 from app.services import events
 from tests import story
 from tests.conftest import fixture_bytes, load_fixture

@@ -137,7 +137,7 @@ def test_bulk_lanes_keep_to_their_share_and_yield_to_waiting_live_work(redis_db)
 
 
 def test_work_from_a_bulk_queue_takes_slots_from_its_lane(redis_db):
-    from app.services.netsuite import LaneAwareLimiter, netsuite_lane
+    from app.adapters.netsuite import LaneAwareLimiter, netsuite_lane
 
     limiter = LaneAwareLimiter(make(redis_db, lane_shares={"backfill": 0.25}))
     with netsuite_lane("backfill"), limiter.slot() as slot:

@@ -1,5 +1,5 @@
 from app import create_app
-from app.services.netsuite import get_limiter
+from app.adapters.netsuite import get_limiter
 
 
 def test_metrics_export_budget_slots_queue_and_dlq_depth(redis_db):

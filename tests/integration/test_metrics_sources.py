@@ -48,7 +48,7 @@ def test_intake_counts_received_duplicates_and_rejections_by_reason(clean_db, re
 
 
 def test_shopify_cost_bucket_and_calls_as_the_service_client_saw_them(shopify_server, redis_db):
-    from app.services.shopify import get_shopify
+    from app.adapters.shopify import get_shopify
 
     shopify = get_shopify()
     shopify.execute("query MetricsProbe { shop { name } }", operation_name="MetricsProbe")

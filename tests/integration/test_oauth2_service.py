@@ -8,8 +8,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from app.adapters.netsuite import netsuite_auth
 from app.config import get_settings
-from app.services.netsuite import netsuite_auth
 from netsuite_client import NetSuiteClient, OAuth2ClientCredentials
 
 

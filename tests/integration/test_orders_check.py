@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import requests
 
+from app.adapters.netsuite import get_netsuite
 from app.config import get_settings
 from app.db.session import session_scope
 from app.services import events
-from app.services.netsuite import get_netsuite
 from app.services.reconcile import check_orders
 from shopify_client.client import ShopifyAdminClient
 from tests import story

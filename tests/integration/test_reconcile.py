@@ -10,9 +10,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from app.adapters.netsuite import get_netsuite
 from app.db.models import ReconciliationDiff, ReconciliationRun, SyncAlert
 from app.db.session import session_scope
-from app.services.netsuite import get_netsuite
 from app.services.reconcile import reconcile_inventory
 from tests.integration.test_inventory_push import (  # noqa: F401 - fixtures
     LOCATIONS,

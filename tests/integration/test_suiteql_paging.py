@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from app.services.netsuite import get_netsuite
+from app.adapters.netsuite import get_netsuite
 from netsuite_client import suiteql_in
 
 

@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from app.domain.errors import PermanentError, SchemaError, UnknownSku
-from app.domain.lifecycle import InvalidTransition
+from app.domain.state_machine import InvalidTransition
 from app.services.events import EventNotFound
 
 

@@ -1,8 +1,8 @@
 import logging
 
+from app.adapters.failures import classify
 from app.domain.errors import UnknownSku
 from app.logging_setup import PiiMaskingFilter, mask_pii
-from app.services.failures import classify
 from netsuite_client.errors import AuthError, ConcurrencyLimitError, ServerError, ValidationError
 from tasks.base import retry_countdown
 

@@ -24,8 +24,6 @@ KNOWN_LONG_MODULES = {
 KNOWN_LONG_FUNCTIONS = {
     "app/config.py load_settings": 150,
     "app/domain/mapping.py map_order": 90,
-    "app/services/lifecycle.py create_credit": 90,
-    "app/services/orders.py sync_order_payload": 100,
     "app/services/reconcile.py _reconcile_locked": 134,
     "netsuite_client/client.py _call": 135,
     "shopify_client/client.py execute": 110,

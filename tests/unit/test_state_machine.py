@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.errors import SchemaError
-from app.domain.lifecycle import (
+from app.domain.state_machine import (
     CancelEvent,
     CloseOpenLines,
     CreateCredit,

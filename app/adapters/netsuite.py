@@ -10,10 +10,10 @@ from functools import lru_cache
 
 import requests
 
+from app.adapters import counters
+from app.adapters.redis_client import get_redis
 from app.config import Settings, get_settings
 from app.db.session import intake_engine_for
-from app.services import counters
-from app.services.redis_client import get_redis
 from netsuite_client import CallRecord, NetSuiteClient, OAuth2ClientCredentials, TokenAuth, default_token_url
 from netsuite_client.limiter import LIVE, LimiterConfig, RedisSlotLimiter
 

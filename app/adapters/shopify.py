@@ -1,30 +1,27 @@
-"""The process's Shopify Admin API client, wired to settings."""
+"""The process's Shopify Admin API client, wired to settings and to the fleet counters."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
 
+from app.adapters import counters
 from app.config import get_settings
+from shopify_client.client import ShopifyAdminClient, ShopifyCallRecord
+from shopify_client.orders import get_order
 
 
 @lru_cache(maxsize=1)
-def get_shopify() -> Any:
-    from shopify_client.client import ShopifyAdminClient
-
+def get_shopify() -> ShopifyAdminClient:
     s = get_settings()
     return ShopifyAdminClient(url=s.shopify_admin_url, access_token=s.shopify_admin_token, on_call=_observe)
 
 
-def _observe(record: Any) -> None:
+def _observe(record: ShopifyCallRecord) -> None:
     """Every Shopify attempt feeds the fleet counters (calls, query cost, throttle points) behind /metrics."""
-    from app.services import counters
-
     counters.shopify_call(record, get_shopify().throttle_status)
 
 
 def fetch_order(order_id: int) -> dict[str, Any] | None:
     """The order as Shopify has it now (REST shape, with its fulfillments and refunds), or None if it is gone."""
-    from shopify_client.orders import get_order
-
     return get_order(get_shopify(), order_id)

@@ -1,4 +1,4 @@
-"""The order lifecycle: per-line quantities, the state they imply, the legal transitions, and the NetSuite
+"""The order state machine: per-line quantities, the state they imply, the legal transitions, and the NetSuite
 commands each Shopify event yields. Pure: plain dataclasses in, plain dataclasses out, no I/O.
 
 Every event is evaluated against the state we persisted (never against a NetSuite read). The state follows the
@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 
 from app.domain.errors import PermanentError, SchemaError
 from app.domain.keys import fulfillment_external_id, refund_external_id
-from app.domain.order_state import (
-    CANCELLED,
-    CREATED,
-    FULFILLED,
-    PARTIALLY_FULFILLED,
-    PARTIALLY_REFUNDED,
-    REFUNDED,
-)
 
 ZERO = Decimal("0.00")
+
+CREATED = "created"
+PARTIALLY_FULFILLED = "partially_fulfilled"
+FULFILLED = "fulfilled"
+PARTIALLY_REFUNDED = "partially_refunded"
+REFUNDED = "refunded"
+CANCELLED = "cancelled"
+
+STATES = (CREATED, PARTIALLY_FULFILLED, FULFILLED, PARTIALLY_REFUNDED, REFUNDED, CANCELLED)
 
 # The one table of legal moves. The state is derived from quantities and money with this precedence:
 # cancelled > refunded > partially_refunded > fulfilled > partially_fulfilled > created, so an event that
@@ -332,3 +334,8 @@ def view_from_order(order: Mapping, previous: OrderView | None = None) -> OrderV
         )
     base = previous or OrderView(order_id=order["id"], state=CREATED, lines=(), total=ZERO)
     return replace(base, lines=tuple(lines), total=order["total_price"])
+
+
+def is_stale(last_applied: datetime | None, incoming: datetime) -> bool:
+    """An order payload older than (or as old as) the one already applied must not roll NetSuite back."""
+    return last_applied is not None and incoming <= last_applied

@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from app.services.redis_client import get_redis
+from app.adapters.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 

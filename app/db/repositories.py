@@ -1,0 +1,187 @@
+"""Loading and saving the order as we know it: the state row, its lines, its documents, its transitions, and the
+customers NetSuite already has from us. The SQL of the order use cases lives here; they speak in domain values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app.db.models import CustomerSync, InventoryRestock, OrderDocument, OrderLine, OrderState, OrderTransition
+from app.domain.state_machine import ZERO, Line, OrderView
+
+
+def load_view(session: Session, order_id: int) -> tuple[OrderState | None, OrderView | None]:
+    """The order's state row (locked for this transaction) and our view of it; (None, None) if never synced."""
+    state = session.execute(
+        select(OrderState).where(OrderState.shopify_order_id == order_id).with_for_update()
+    ).scalar_one_or_none()
+    if state is None or state.netsuite_internal_id is None:
+        return state, None
+    rows = session.scalars(
+        select(OrderLine).where(OrderLine.shopify_order_id == order_id).order_by(OrderLine.position)
+    ).all()
+    docs = session.execute(
+        select(OrderDocument.kind, OrderDocument.shopify_id).where(OrderDocument.shopify_order_id == order_id)
+    ).all()
+    view = OrderView(
+        order_id=order_id,
+        state=state.state,
+        lines=tuple(
+            Line(
+                line_id=r.shopify_line_id,
+                sku=r.sku,
+                ordered=r.ordered,
+                price=r.price,
+                fulfilled=r.fulfilled,
+                refunded=r.refunded,
+                restocked=r.restocked,
+                netsuite_line=r.netsuite_line,
+            )
+            for r in rows
+        ),
+        total=state.total_price or ZERO,
+        refunded_amount=state.refunded_amount or ZERO,
+        cancelled=bool(state.cancelled),
+        fulfillments=frozenset(sid for kind, sid in docs if kind == "fulfillment"),
+        refunds=frozenset(sid for kind, sid in docs if kind == "refund"),
+    )
+    return state, view
+
+
+def new_order_state(session: Session, order_id: int, state: str) -> OrderState:
+    row = OrderState(shopify_order_id=order_id, state=state, version=0)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def save_view(session: Session, state: OrderState, view: OrderView) -> None:
+    state.state = view.state
+    state.total_price = view.total
+    state.refunded_amount = view.refunded_amount
+    state.cancelled = view.cancelled
+    state.version = (state.version or 0) + 1
+    rows = [
+        {
+            "shopify_order_id": view.order_id,
+            "shopify_line_id": line.line_id,
+            "position": position,
+            "sku": line.sku,
+            "ordered": line.ordered,
+            "price": line.price,
+            "fulfilled": line.fulfilled,
+            "refunded": line.refunded,
+            "restocked": line.restocked,
+            "netsuite_line": line.netsuite_line,
+        }
+        for position, line in enumerate(view.lines)
+    ]
+    if not rows:
+        return
+    stmt = insert(OrderLine).values(rows)  # one statement for every line of the order
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["shopify_order_id", "shopify_line_id"],
+            set_={k: stmt.excluded[k] for k in rows[0] if k not in ("shopify_order_id", "shopify_line_id")},
+        )
+    )
+
+
+def drop_removed_lines(session: Session, order_id: int, keep: list[int]) -> None:
+    """Lines an order edit removed in Shopify are gone from the order."""
+    session.execute(
+        delete(OrderLine).where(OrderLine.shopify_order_id == order_id, OrderLine.shopify_line_id.not_in(keep))
+    )
+
+
+def record_transition(
+    session: Session, order_id: int, event_id: int | None, before: str | None, after: str, topic: str, note: str
+) -> None:
+    session.add(
+        OrderTransition(
+            shopify_order_id=order_id,
+            webhook_event_id=event_id,
+            from_state=before,
+            to_state=after,
+            topic=topic,
+            note=note[:4000],
+        )
+    )
+
+
+def record_document(
+    session: Session,
+    order_id: int,
+    kind: str,
+    shopify_id: int,
+    *,
+    external_id: str,
+    netsuite_type: str,
+    netsuite_internal_id: str | None,
+    amount: Decimal | None,
+) -> None:
+    """The NetSuite document a Shopify fulfillment or refund became (once: a replay keeps the first row)."""
+    session.execute(
+        insert(OrderDocument)
+        .values(
+            shopify_order_id=order_id,
+            kind=kind,
+            shopify_id=shopify_id,
+            external_id=external_id,
+            netsuite_type=netsuite_type,
+            netsuite_internal_id=netsuite_internal_id,
+            amount=amount,
+        )
+        .on_conflict_do_nothing(constraint="uq_order_documents_kind_shopify_id")
+    )
+
+
+def record_restocks(
+    session: Session, order_id: int, refund_id: int, restocks: Iterable[tuple[str, int | None, int]]
+) -> None:
+    for sku, location_id, quantity in restocks:
+        session.add(
+            InventoryRestock(
+                shopify_order_id=order_id,
+                shopify_refund_id=refund_id,
+                sku=sku,
+                shopify_location_id=location_id,
+                quantity=quantity,
+            )
+        )
+
+
+def known_customer(session: Session, shopify_customer_id: int) -> CustomerSync | None:
+    return session.get(CustomerSync, shopify_customer_id)
+
+
+def forget_customer(session: Session, shopify_customer_id: int) -> None:
+    session.execute(delete(CustomerSync).where(CustomerSync.shopify_customer_id == shopify_customer_id))
+
+
+def save_customer(
+    session: Session, shopify_customer_id: int, external_id: str, internal_id: str | None, body_hash: str
+) -> None:
+    stmt = insert(CustomerSync).values(
+        shopify_customer_id=shopify_customer_id,
+        external_id=external_id,
+        netsuite_internal_id=internal_id,
+        body_hash=body_hash,
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["shopify_customer_id"],
+            set_={
+                "external_id": stmt.excluded.external_id,
+                "netsuite_internal_id": func.coalesce(
+                    stmt.excluded.netsuite_internal_id, CustomerSync.netsuite_internal_id
+                ),
+                "body_hash": stmt.excluded.body_hash,
+                "synced_at": func.now(),
+            },
+        )
+    )

@@ -1,0 +1,40 @@
+"""Shopify fulfillment and refund payloads (as our schemas loaded them) turned into the state machine's events.
+Pure: a payload in, a domain event out."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.domain.errors import SchemaError
+from app.domain.state_machine import REFUND_KINDS, FulfillmentEvent, FulfillmentLine, RefundEvent, RefundLine
+
+
+def fulfillment_event(f: dict[str, Any]) -> FulfillmentEvent:
+    numbers = tuple(f.get("tracking_numbers") or ([f["tracking_number"]] if f.get("tracking_number") else []))
+    return FulfillmentEvent(
+        fulfillment_id=f["id"],
+        order_id=f["order_id"],
+        status=(f.get("status") or "").lower(),
+        location_id=f.get("location_id"),
+        lines=tuple(FulfillmentLine(li["id"], li["quantity"]) for li in f["line_items"]),
+        tracking_company=f.get("tracking_company"),
+        tracking_numbers=numbers,
+    )
+
+
+def refund_event(r: dict[str, Any], topic: str = "refunds/create") -> RefundEvent:
+    amount = Decimal("0.00")
+    for t in r.get("transactions") or []:
+        kind = (t.get("kind") or "").lower()
+        if kind not in REFUND_KINDS:
+            raise SchemaError(f"{topic}: unknown transaction kind {kind!r} (field transactions.kind)")
+        if kind == "refund" and (t.get("status") or "success").lower() == "success":
+            amount += t["amount"]
+    lines = []
+    for rl in r.get("refund_line_items") or []:
+        restock_type = (rl.get("restock_type") or ("return" if r.get("restock") else "no_restock")).lower()
+        lines.append(
+            RefundLine(rl["line_item_id"], rl["quantity"], restock_type, rl.get("location_id"), rl.get("subtotal"))
+        )
+    return RefundEvent(r["id"], r["order_id"], tuple(lines), amount, r.get("note"))
