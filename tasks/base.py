@@ -17,7 +17,6 @@ from app.adapters.redis_client import get_redis
 from app.config import get_settings
 from app.logging_setup import correlated
 from app.services.dlq import FailedTask, record_dead_letter
-from netsuite_client.limiter import SlotUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +74,10 @@ class ShopsyncTask(Task):
             return result
         except (Retry, Ignore, Reject):
             raise
-        except SlotUnavailable as exc:
-            # The fleet's NetSuite budget is busy: nothing failed and nothing was sent. Give the worker process
-            # back and come again shortly, without spending one of the task's retries.
-            countdown = random.uniform(0.5, 3.0)
-            log.info(
-                "task %s[%s] waiting for a NetSuite slot, again in %.1fs: %s",
-                self.name,
-                self.request.id,
-                countdown,
-                exc,
-            )
-            self.signature_from_request(self.request, countdown=countdown).apply_async()
-            counters.task_outcome(self.name, "slot_wait")
-            raise Ignore() from exc
         except Exception as exc:
             verdict = classify(exc)
+            if verdict.reschedule:
+                self._reschedule(exc)
             if verdict.retryable and self.request.retries < self.max_retries:
                 self.on_retryable_failure(args, kwargs, exc)
                 countdown = retry_countdown(self.request.retries, settings.task_retry_backoff_max)
@@ -111,6 +98,16 @@ class ShopsyncTask(Task):
             raise
         finally:
             self._forget(key)
+
+    def _reschedule(self, exc: BaseException) -> None:
+        """Give the worker process back and come again shortly, without spending one of the task's retries."""
+        countdown = random.uniform(0.5, 3.0)
+        log.info(
+            "task %s[%s] waiting for a NetSuite slot, again in %.1fs: %s", self.name, self.request.id, countdown, exc
+        )
+        self.signature_from_request(self.request, countdown=countdown).apply_async()
+        counters.task_outcome(self.name, "slot_wait")
+        raise Ignore() from exc
 
     def on_retryable_failure(self, args: tuple, kwargs: dict, exc: BaseException) -> None:
         """Hook for tasks that record the last error somewhere visible while they wait to retry."""

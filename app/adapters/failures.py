@@ -20,13 +20,16 @@ class Verdict:
     retryable: bool
     category: str  # data | schema | transient | governance | auth | bug
     code: str | None
+    # Nothing failed and nothing was sent (the fleet's NetSuite budget had no free slot): run again shortly,
+    # without spending one of the task's retries.
+    reschedule: bool = False
 
 
 def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, PermanentError):
         return Verdict(False, exc.category, exc.code)
     if isinstance(exc, SlotUnavailable):
-        return Verdict(True, "governance", "SLOT_UNAVAILABLE")
+        return Verdict(True, "governance", "SLOT_UNAVAILABLE", reschedule=True)
     if isinstance(exc, RetryLater):
         return Verdict(True, "transient", exc.code)
     if isinstance(exc, ConcurrencyLimitError):

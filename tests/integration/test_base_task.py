@@ -34,3 +34,25 @@ def test_counter_is_cleared_when_the_task_finishes(sim, redis_db):
     assert redis_db.get("shopsync:task-starts:tid-ok:0") is None
     with session_scope() as s:
         assert s.scalars(select(DeadLetter)).all() == []
+
+
+def test_a_busy_netsuite_budget_reschedules_without_spending_a_retry(sim, redis_db, monkeypatch):
+    from app.adapters.counters import TASK_OUTCOMES
+    from app.services import events
+    from netsuite_client.limiter import SlotUnavailable
+
+    def busy(session, event, settings):  # noqa: ANN001, ANN202
+        raise SlotUnavailable("live", 5.0, "no slot within 5s")
+
+    monkeypatch.setitem(events.HANDLERS, "order", busy)
+    event_id = store_event(fixture_bytes("orders_create.json"))
+    queued_before = redis_db.llen("orders")
+    result = process_event.apply(args=[event_id], task_id="tid-busy")
+    assert result.state == "IGNORED"  # not a failure, not a retry
+    # The same task, again, on its queue; nothing dead-lettered, the event still waiting for it.
+    assert redis_db.llen("orders") == queued_before + 1
+    assert redis_db.hget(TASK_OUTCOMES, f"{process_event.name}|slot_wait") == b"1"
+    assert redis_db.hget(TASK_OUTCOMES, f"{process_event.name}|retry") is None
+    with session_scope() as s:
+        assert s.scalars(select(DeadLetter)).all() == []
+        assert s.get(WebhookEvent, event_id).status != "dead"

@@ -4,6 +4,7 @@ from app.adapters.failures import classify
 from app.domain.errors import UnknownSku
 from app.logging_setup import PiiMaskingFilter, mask_pii
 from netsuite_client.errors import AuthError, ConcurrencyLimitError, ServerError, ValidationError
+from netsuite_client.limiter import SlotUnavailable
 from tasks.base import retry_countdown
 
 
@@ -36,6 +37,15 @@ def test_failures_are_classified_for_the_dlq():
     assert classify(AuthError("no", status=401, code="INVALID_LOGIN")).category == "auth"
     assert classify(ValidationError("bad", status=400, code="INVALID_KEY_OR_REF")).retryable is False
     assert classify(KeyError("x")).category == "bug"
+
+
+def test_a_busy_netsuite_budget_reschedules_and_nothing_else_does():
+    verdict = classify(SlotUnavailable("live", 5.0, "no slot within 5s"))
+    assert verdict.reschedule and verdict.retryable and verdict.code == "SLOT_UNAVAILABLE"
+    # A 429 means a call was sent and refused: a real retry (counted), not a free reschedule.
+    assert not classify(ConcurrencyLimitError("busy", status=429, code="CONCURRENCY_LIMIT_EXCEEDED")).reschedule
+    assert not classify(ServerError("boom", status=503)).reschedule
+    assert not classify(UnknownSku(["X"])).reschedule
 
 
 def test_masking_keeps_dates_and_ids_but_not_international_phones():
