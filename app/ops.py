@@ -8,12 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import select
 
-from app.db.models import ReconciliationRun
 from app.db.session import session_scope
 from app.services import dlq
-from app.services.reports import drift_plot
+from app.services.reports import drift_plot, recent_runs
 from app.services.status import collect
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
@@ -98,28 +96,7 @@ def dlq_requeue_matching():  # noqa: ANN201
 @bp.get("/reconciliations")
 def reconciliations():  # noqa: ANN201
     with session_scope() as session:
-        runs = session.scalars(select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(30)).all()
-        return jsonify(
-            [
-                {
-                    "id": r.id,
-                    "kind": r.kind,
-                    "trigger": r.trigger,
-                    "status": r.status,
-                    "dry_run": r.dry_run,
-                    "started_at": r.started_at.isoformat(),
-                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                    "skus_compared": r.skus_compared,
-                    "diffs_found": r.diffs_found,
-                    "corrections_applied": r.corrections_applied,
-                    "orders_checked": r.orders_checked,
-                    "orders_healed": r.orders_healed,
-                    "mismatches": r.mismatches,
-                    "alert": r.alert,
-                }
-                for r in runs
-            ]
-        )
+        return jsonify(recent_runs(session, limit=30))
 
 
 @bp.get("/reconciliations/drift.svg")

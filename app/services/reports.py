@@ -1,9 +1,9 @@
-"""Reconciliation reports people look at: drift over the last runs as a picture."""
+"""Reconciliation reports people look at: the last runs, and drift over them as a picture."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,3 +61,27 @@ def drift_plot(
         return path
     fig.savefig(target, format=fmt or "svg")
     return target
+
+
+def recent_runs(session: Session, *, limit: int = 30) -> list[dict[str, Any]]:
+    """The last reconciliation runs of every kind, newest first, as the ops API and console show them."""
+    runs = session.scalars(select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(limit)).all()
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "trigger": r.trigger,
+            "status": r.status,
+            "dry_run": r.dry_run,
+            "started_at": r.started_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "skus_compared": r.skus_compared,
+            "diffs_found": r.diffs_found,
+            "corrections_applied": r.corrections_applied,
+            "orders_checked": r.orders_checked,
+            "orders_healed": r.orders_healed,
+            "mismatches": r.mismatches,
+            "alert": r.alert,
+        }
+        for r in runs
+    ]
