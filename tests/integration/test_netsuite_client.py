@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-import netsuite_client.client as client_module
+import netsuite_client.suiteql as suiteql_module
 from netsuite_client import (
     AuthError,
     CallRecord,
@@ -697,7 +697,7 @@ def test_suiteql_follows_has_more_across_three_pages(fake, make_client, records)
 
 
 def test_suiteql_refuses_to_offset_past_the_row_ceiling(fake, make_client, monkeypatch):
-    monkeypatch.setattr(client_module, "SUITEQL_MAX_ROWS", 4)
+    monkeypatch.setattr(suiteql_module, "SUITEQL_MAX_ROWS", 4)
     fake.script(suiteql_page([{"id": "1"}, {"id": "2"}], True, 0), suiteql_page([{"id": "3"}, {"id": "4"}], True, 2))
 
     seen = []
