@@ -20,6 +20,26 @@ FORBIDDEN = {
 }
 # module -> modules it must never import (the celery app and the schedule are wired from outside both)
 FORBIDDEN_MODULES = {"app.celery": {"beat_schedule"}, "beat_schedule": {"app.celery"}}
+# Layers inside app (docs/ARCHITECTURE.md): module prefix -> module prefixes it must never import. The domain is
+# pure (no app wiring, no database, no HTTP, no broker); repositories and adapters sit below the use cases.
+FORBIDDEN_LAYERS = {
+    "app.domain": {
+        "app.services",
+        "app.adapters",
+        "app.db",
+        "app.config",
+        "app.celery",
+        "sqlalchemy",
+        "requests",
+        "redis",
+        "celery",
+        "flask",
+        "netsuite_client",
+        "shopify_client",
+    },
+    "app.db": {"app.services", "app.adapters", "app.celery", "app.publish"},
+    "app.adapters": {"app.services", "app.celery", "app.publish"},
+}
 ENVIRONMENT_READER = "app/config.py"
 ENVIRONMENT_CHECKED = ("app", "tasks", "netsuite_client", "shopify_client", "schemas")
 # Violations when the rules were written (issue 10), each to be removed when its fix lands; nothing is added.
@@ -54,6 +74,10 @@ def _imported(tree: ast.AST, package: str) -> list[tuple[int, str]]:
     return found
 
 
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
 def _reads_environment(tree: ast.AST) -> list[int]:
     lines = []
     for node in ast.walk(tree):
@@ -85,8 +109,14 @@ def violations(files: list[Path] | None = None, root: Path = ROOT) -> dict[str, 
             if target_top in FORBIDDEN.get(top, set()):
                 found.setdefault(f"{rel}: {top} imports {target_top}", f"{rel}:{line} imports {target}")
             for banned in FORBIDDEN_MODULES.get(module, set()):
-                if target == banned or target.startswith(banned + "."):
+                if _within(target, banned):
                     found.setdefault(f"{rel}: {module} imports {banned}", f"{rel}:{line} imports {target}")
+            for layer, banned_prefixes in FORBIDDEN_LAYERS.items():
+                if not _within(module, layer):
+                    continue
+                for banned in banned_prefixes:
+                    if _within(target, banned):
+                        found.setdefault(f"{rel}: {layer} imports {banned}", f"{rel}:{line} imports {target}")
         if top in ENVIRONMENT_CHECKED and rel != ENVIRONMENT_READER:
             for line in _reads_environment(tree):
                 found.setdefault(f"{rel}: os.environ outside {ENVIRONMENT_READER}", f"{rel}:{line}")
@@ -133,3 +163,21 @@ def test_relative_imports_resolve_against_the_files_package() -> None:
 def test_an_environment_read_outside_config_is_caught() -> None:
     tree = ast.parse("import os\nx = os.environ.get('A')\nfrom os import getenv\n")
     assert sorted(_reads_environment(tree)) == [2, 3]
+
+
+def test_a_domain_module_reaching_for_the_database_is_caught(tmp_path: Path) -> None:
+    bad = tmp_path / "app" / "domain" / "_rule_probe.py"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("from app.db.repositories import load_view\nimport sqlalchemy\n")
+    found = violations([bad], root=tmp_path)
+    assert found == {
+        "app/domain/_rule_probe.py: app.domain imports app.db": (
+            "app/domain/_rule_probe.py:1 imports app.db.repositories"
+        ),
+        "app/domain/_rule_probe.py: app.domain imports sqlalchemy": "app/domain/_rule_probe.py:2 imports sqlalchemy",
+    }
+    # The same import from a use case is allowed: services load state through the repositories.
+    fine = tmp_path / "app" / "services" / "_rule_probe.py"
+    fine.parent.mkdir(parents=True)
+    fine.write_text("from app.db.repositories import load_view\n")
+    assert violations([fine], root=tmp_path) == {}
