@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -68,30 +68,52 @@ def handle_order(session: Session, event: WebhookEvent, client: NetSuiteClient, 
     return outcome
 
 
+@dataclass(frozen=True)
+class _DocumentKind:
+    """A Shopify document of an order (fulfillment or refund): its schema, its domain event, its decision."""
+
+    name: str
+    topic: str  # its webhook topic, named in errors when the document was read along with its order
+    schema: type
+    to_event: Callable[[dict[str, Any], str], Any]
+    apply: Callable[[OrderView, Any, str], Decision]
+    shopify_id: Callable[[Any], int]
+
+
+FULFILLMENT = _DocumentKind(
+    "fulfillment",
+    "fulfillments/create",
+    FulfillmentSchema,
+    lambda payload, topic: fulfillment_event(payload),
+    apply_fulfillment,
+    lambda ev: ev.fulfillment_id,
+)
+REFUND = _DocumentKind("refund", "refunds/create", RefundSchema, refund_event, apply_refund, lambda ev: ev.refund_id)
+
+
 def handle_fulfillment(
     session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings, fetch_order: OrderFetcher
 ) -> str:
-    ev = fulfillment_event(_load(FulfillmentSchema, payload_of(event), event.topic))
-    lock_order(session, ev.order_id)
-    state, view = ensure_order(session, ev.order_id, client, settings, fetch_order, event.id)
-    decision = carry_out(
-        session,
-        client,
-        settings,
-        state,
-        view,
-        lambda v: apply_fulfillment(v, ev, event.topic),
-        topic=event.topic,
-        event_id=event.id,
-        document=("fulfillment", ev.fulfillment_id),
-    )
-    return f"fulfillment {ev.fulfillment_id}: {decision.note} -> {decision.view.state}"
+    return _handle_document(FULFILLMENT, session, event, client, settings, fetch_order)
 
 
 def handle_refund(
     session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings, fetch_order: OrderFetcher
 ) -> str:
-    ev = refund_event(_load(RefundSchema, payload_of(event), event.topic), event.topic)
+    return _handle_document(REFUND, session, event, client, settings, fetch_order)
+
+
+def _handle_document(
+    kind: _DocumentKind,
+    session: Session,
+    event: WebhookEvent,
+    client: NetSuiteClient,
+    settings: Settings,
+    fetch_order: OrderFetcher,
+) -> str:
+    """A fulfillment or refund webhook applied to its order: serialized per order, and the order read from
+    Shopify first if we never synced it."""
+    ev = kind.to_event(_load(kind.schema, payload_of(event), event.topic), event.topic)
     lock_order(session, ev.order_id)
     state, view = ensure_order(session, ev.order_id, client, settings, fetch_order, event.id)
     decision = carry_out(
@@ -100,12 +122,12 @@ def handle_refund(
         settings,
         state,
         view,
-        lambda v: apply_refund(v, ev, event.topic),
+        lambda v: kind.apply(v, ev, event.topic),
         topic=event.topic,
         event_id=event.id,
-        document=("refund", ev.refund_id),
+        document=(kind.name, kind.shopify_id(ev)),
     )
-    return f"refund {ev.refund_id}: {decision.note} -> {decision.view.state}"
+    return f"{kind.name} {kind.shopify_id(ev)}: {decision.note} -> {decision.view.state}"
 
 
 def _load(schema_cls: type, payload: dict[str, Any], what: str) -> dict[str, Any]:
@@ -155,24 +177,23 @@ def ensure_order(
     state, view = repositories.load_view(session, order_id)
     # Shopify's documents for the order, each through the same decision as its own webhook, in Shopify's order.
     documents = [
-        ("fulfillment", FulfillmentSchema, fulfillment_event, apply_fulfillment, lambda e: e.fulfillment_id, f)
-        for f in sorted(payload.get("fulfillments") or [], key=lambda x: (x.get("created_at") or "", x["id"]))
-    ] + [
-        ("refund", RefundSchema, refund_event, apply_refund, lambda e: e.refund_id, r)
-        for r in sorted(payload.get("refunds") or [], key=lambda x: (x.get("created_at") or "", x["id"]))
+        (kind, raw)
+        for kind, key in ((FULFILLMENT, "fulfillments"), (REFUND, "refunds"))
+        for raw in sorted(payload.get(key) or [], key=lambda x: (x.get("created_at") or "", x["id"]))
     ]
-    for kind, schema, to_event, apply, shopify_id, raw in documents:
-        ev = to_event(_load(schema, {**raw, "order_id": order_id}, f"{kind} {raw.get('id')}"))
+    for kind, raw in documents:
+        loaded = _load(kind.schema, {**raw, "order_id": order_id}, f"{kind.name} {raw.get('id')}")
+        ev = kind.to_event(loaded, kind.topic)
         carry_out(
             session,
             client,
             settings,
             state,
             view,
-            lambda v, ev=ev, apply=apply: apply(v, ev),
+            lambda v, ev=ev, kind=kind: kind.apply(v, ev, kind.topic),
             topic="shopify/order-read",
             event_id=event_id,
-            document=(kind, shopify_id(ev)),
+            document=(kind.name, kind.shopify_id(ev)),
         )
         state, view = repositories.load_view(session, order_id)
     if order.get("cancelled_at"):
