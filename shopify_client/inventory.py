@@ -27,11 +27,12 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from .bulk import iter_jsonl, run_bulk_query
 from .errors import ShopifyError, ShopifyGraphQLError, ShopifyUserError, UserErrorDetail, user_error_from_payload
-from .orders import MAX_PAGE_SIZE, MAX_QUERY_COST, gid, legacy_id
+from .graphql import MAX_PAGE_SIZE, MAX_QUERY_COST, GraphQLExecutor, end_cursor, paged
+from .ids import gid, legacy_id
 
 __all__ = [
     "BULK_LEVELS_QUERY",
@@ -39,6 +40,8 @@ __all__ = [
     "INVENTORY_ITEM_LEVELS_QUERY",
     "INVENTORY_LEVELS_QUERY",
     "LOCATIONS_QUERY",
+    "MAX_PAGE_SIZE",
+    "MAX_QUERY_COST",
     "MAX_SET_QUANTITIES",
     "SET_AVAILABLE_MUTATION",
     "AppliedChange",
@@ -61,20 +64,6 @@ __all__ = [
 logger = logging.getLogger("shopify_client.inventory")
 
 T = TypeVar("T")
-
-
-class GraphQLExecutor(Protocol):
-    """What these functions need of a client (ShopifyAdminClient, or a fake in tests)."""
-
-    def execute(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        *,
-        operation_name: str | None = None,
-        expected_cost: float | None = None,
-        correlation_id: str | None = None,
-    ) -> dict[str, Any]: ...
 
 
 # --- values ---------------------------------------------------------------------------------------------
@@ -385,7 +374,7 @@ def _levels(
         locations = sum(1 for _ in iter_locations(client, include_inactive=True))
         levels_per_item = max(1, min(locations, LEVELS_PER_ITEM))
     nested_first = levels_per_item
-    for item in _paged(
+    for item in paged(
         client,
         INVENTORY_LEVELS_QUERY,
         "InventoryLevels",
@@ -403,7 +392,7 @@ def _levels(
         yield from _item_levels(connection, item_id, sku, wanted)
         page_info = connection.get("pageInfo") if isinstance(connection, Mapping) else None
         if isinstance(page_info, Mapping) and page_info.get("hasNextPage"):
-            for level in _paged(
+            for level in paged(
                 client,
                 INVENTORY_ITEM_LEVELS_QUERY,
                 "InventoryItemLevels",
@@ -411,7 +400,7 @@ def _levels(
                 first=NESTED_LEVELS_PAGE,
                 variables={"id": item_gid},
                 cost=item_levels_page_cost,
-                after=_cursor(page_info, "inventoryLevels"),
+                after=end_cursor(page_info, "inventoryLevels"),
             ):
                 yield from _item_levels({"nodes": [level]}, item_id, sku, wanted)
 
@@ -453,7 +442,7 @@ def iter_inventory_items(
     SKUs are not unique in Shopify (nor required): the caller decides what a duplicate or a missing one means.
     """
     first = _page_size(page_size)
-    for node in _paged(
+    for node in paged(
         client,
         INVENTORY_ITEMS_QUERY,
         "InventoryItems",
@@ -474,7 +463,7 @@ def iter_locations(
 ) -> Iterator[Location]:
     """Every location of the shop (active ones only unless `include_inactive`)."""
     first = _page_size(page_size)
-    for node in _paged(
+    for node in paged(
         client,
         LOCATIONS_QUERY,
         "Locations",
@@ -845,62 +834,6 @@ def _predates(created_at: str | None, started: dt.datetime) -> bool:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def _paged(
-    client: GraphQLExecutor,
-    query: str,
-    operation: str,
-    *,
-    root: str | tuple[str, ...],
-    first: int,
-    variables: Mapping[str, Any],
-    cost: Callable[[int], int],
-    after: str | None = None,
-) -> Iterator[Mapping[str, Any]]:
-    """The nodes of a connection at `root` (a path of fields), page by page.
-
-    A page Shopify refuses as too expensive (MAX_COST_EXCEEDED: its rules may differ from ours) is asked
-    again at half the size from the same cursor.
-    """
-    path = (root,) if isinstance(root, str) else root
-    while True:
-        try:
-            data = client.execute(
-                query,
-                {**variables, "first": first, "after": after},
-                operation_name=operation,
-                expected_cost=min(cost(first), MAX_QUERY_COST),
-            )
-        except ShopifyGraphQLError as exc:
-            if exc.code == "MAX_COST_EXCEEDED" and first > 1:
-                first = max(1, first // 2)
-                continue
-            raise
-        connection: Any = data
-        for name in path:
-            connection = connection.get(name) if isinstance(connection, Mapping) else None
-            if connection is None and name != path[-1]:
-                return  # the parent vanished meanwhile (an item deleted while its levels were paged)
-        if not isinstance(connection, Mapping):
-            raise ShopifyError(f"{operation} returned no {'.'.join(path)} connection", code="INVALID_RESPONSE")
-        for node in connection.get("nodes") or ():
-            if isinstance(node, Mapping):
-                yield node
-        page_info = connection.get("pageInfo")
-        if not isinstance(page_info, Mapping) or not page_info.get("hasNextPage"):
-            return
-        cursor = _cursor(page_info, ".".join(path))
-        if cursor == after:
-            raise ShopifyError(f"{operation} paging did not advance past {after!r}", code="INVALID_RESPONSE")
-        after = cursor
-
-
-def _cursor(page_info: Mapping[str, Any], what: str) -> str:
-    cursor = page_info.get("endCursor")
-    if not isinstance(cursor, str) or not cursor:
-        raise ShopifyError(f"{what} says hasNextPage but gives no endCursor", code="INVALID_RESPONSE")
-    return cursor
 
 
 def _quantities(raw: Any) -> dict[str, int]:
