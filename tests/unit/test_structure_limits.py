@@ -18,7 +18,6 @@ MIGRATIONS = Path("app") / "db" / "migrations"
 # when its split lands, and none may grow meanwhile. Nothing is added here: a new long one fails the test.
 KNOWN_LONG_MODULES = {
     "netsuite_client/client.py": 1349,
-    "shopify_client/inventory.py": 938,
 }
 KNOWN_LONG_FUNCTIONS = {
     "app/config.py load_settings": 150,
@@ -28,7 +27,6 @@ KNOWN_LONG_FUNCTIONS = {
     "app/services/reconcile.py _reconcile_locked": 134,
     "netsuite_client/client.py _call": 135,
     "shopify_client/client.py execute": 110,
-    "shopify_client/inventory.py set_available": 136,
 }
 
 
