@@ -26,7 +26,6 @@ KNOWN_LONG_FUNCTIONS = {
     "app/services/orders.py sync_order_payload": 100,
     "app/services/reconcile.py _reconcile_locked": 134,
     "netsuite_client/client.py _call": 135,
-    "shopify_client/client.py execute": 110,
 }
 
 
