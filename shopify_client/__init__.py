@@ -20,6 +20,7 @@ from shopify_client.errors import (
     is_retryable,
     user_error_from_payload,
 )
+from shopify_client.ids import gid, legacy_id
 from shopify_client.inventory import (
     Level,
     Location,
@@ -34,7 +35,7 @@ from shopify_client.inventory import (
     read_levels,
     set_available,
 )
-from shopify_client.orders import get_order, gid, iter_orders_updated_between, legacy_id
+from shopify_client.orders import get_order, iter_orders_updated_between
 from shopify_client.subscriptions import (
     Subscription,
     create_subscription,

@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
@@ -34,6 +34,7 @@ from .errors import (
     ShopifyTransportError,
     user_error_from_payload,
 )
+from .graphql import GraphQLExecutor
 
 __all__ = [
     "BULK_NODE_QUERY",
@@ -79,18 +80,6 @@ MAX_START_ATTEMPTS = 5
 _IN_PROGRESS = "already in progress"
 
 
-class BulkExecutor(Protocol):
-    def execute(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        *,
-        operation_name: str | None = None,
-        expected_cost: float | None = None,
-        correlation_id: str | None = None,
-    ) -> dict[str, Any]: ...
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class BulkResult:
     """A COMPLETED bulk query. `url` is None when it matched nothing (Shopify writes no file then)."""
@@ -117,7 +106,7 @@ class ShopifyBulkTimeout(ShopifyError):
 
 
 def run_bulk_query(
-    client: BulkExecutor,
+    client: GraphQLExecutor,
     query: str,
     *,
     poll_interval: float = 1.0,
@@ -263,13 +252,13 @@ class _Waiter:
         return True
 
 
-def _current(client: BulkExecutor) -> Mapping[str, Any] | None:
+def _current(client: GraphQLExecutor) -> Mapping[str, Any] | None:
     data = client.execute(CURRENT_BULK_OPERATION_QUERY, operation_name="CurrentBulkOperation")
     current = data.get("currentBulkOperation") if isinstance(data, Mapping) else None
     return current if isinstance(current, Mapping) else None
 
 
-def _by_id(client: BulkExecutor, operation_id: str) -> Mapping[str, Any]:
+def _by_id(client: GraphQLExecutor, operation_id: str) -> Mapping[str, Any]:
     data = client.execute(BULK_NODE_QUERY, {"id": operation_id}, operation_name="BulkOperationById")
     node = data.get("node") if isinstance(data, Mapping) else None
     if not isinstance(node, Mapping) or node.get("id") != operation_id:
@@ -277,7 +266,7 @@ def _by_id(client: BulkExecutor, operation_id: str) -> Mapping[str, Any]:
     return node
 
 
-def _wait_for_other(client: BulkExecutor, waiter: _Waiter) -> None:
+def _wait_for_other(client: GraphQLExecutor, waiter: _Waiter) -> None:
     """Poll until the app's current bulk query is no longer running (or there is none)."""
     while True:
         current = _current(client)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
-import functools
 import json
 import logging
 import random
@@ -31,6 +30,7 @@ import backoff
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from .document_info import DocumentInfo, document_info
 from .errors import (
     DEFAULT_THROTTLE_WAIT,
     ShopifyError,
@@ -289,99 +289,101 @@ class ShopifyAdminClient:
         """
         if not isinstance(query, str) or not query.strip():
             raise ValueError("query must be a non-empty GraphQL document")
-        info = _document_info(query, operation_name)
+        info = document_info(query, operation_name)
         operation = operation_name or info.name or "anonymous"
-        payload: dict[str, Any] = {"query": query}
-        if variables is not None:
-            payload["variables"] = dict(variables)
-        if operation_name is not None:
-            payload["operationName"] = operation_name
-        body = json.dumps(payload, separators=(",", ":"), default=_json_default).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": self._user_agent,
-            "X-Shopify-Access-Token": self._token.reveal(),
-        }
+        body = _request_body(query, variables, operation_name)
+        headers = self._headers()
         corr = correlation_id or uuid.uuid4().hex
         ids = _loggable_ids(variables)
 
-        ceilings = backoff.expo(factor=self._backoff_base, max_value=self._backoff_max)
-        next(ceilings)  # the generator's first value is the priming None
-        failures = 0
-        throttles = 0
+        retries = _Retries(self._backoff_base, self._backoff_max)
         attempt = 0
         while True:
             throttle_wait = self._await_capacity(operation, expected_cost)
             attempt += 1
-            requested = actual = available = None
-            status_code: int | None = None
-            request_id: str | None = None
-            doc: Any = None
-            started = time.monotonic()
-            try:
-                response = self._session().post(
-                    self.url,
-                    data=body,
-                    headers=headers,
-                    timeout=self._timeout,
-                    # A redirect would carry the token header to wherever it points.
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                # Not chained: the requests exception holds the prepared request, token header included. Its
-                # message (type, host, reason) is carried in ours.
-                err: ShopifyError | None = _transport_error(exc)
-            else:
-                status_code = response.status_code
-                text = response.text or ""
-                try:
-                    doc = json.loads(text) if text.strip() else None
-                except ValueError:
-                    doc = _NotJSON()
-                requested, actual, available = self._observe(operation, doc)
-                err = error_from_parts(status_code, doc, response.headers, text=text, reason=response.reason)
-                request_id = response.headers.get("X-Request-Id") or None
-            duration_ms = round((time.monotonic() - started) * 1000)
-
+            sent = self._send(operation, body, headers)
             seen = {
                 "operation": operation,
                 "attempt": attempt,
-                "http_status": status_code,
-                "cost_requested": requested,
-                "cost_actual": actual,
-                "available": available,
-                "duration_ms": duration_ms,
+                "http_status": sent.status_code,
+                "cost_requested": sent.requested,
+                "cost_actual": sent.actual,
+                "available": sent.available,
+                "duration_ms": sent.duration_ms,
                 "correlation_id": corr,
-                "request_id": request_id,
+                "request_id": sent.request_id,
                 "throttle_wait": round(throttle_wait, 3),
                 "ids": ids,
             }
+            err = sent.error
             if err is None:
                 self._emit(ShopifyCallRecord(**seen, error_code=None, outcome="ok", final=True))
-                return doc["data"]
+                return sent.doc["data"]
             self._redact(err)
-
-            wait: float | None = None
-            if isinstance(err, ShopifyThrottled):
-                throttles += 1
-                base = err.retry_after if err.retry_after is not None else DEFAULT_THROTTLE_WAIT
-                candidate = base + self._rng.uniform(0.0, self._throttle_jitter)
-                if throttles <= self._max_throttle_retries and candidate <= self._max_throttle_wait:
-                    wait = candidate
-            elif err.retryable and (info.repeatable or not err.ambiguous):
-                failures += 1
-                if failures < self._max_tries:
-                    candidate = backoff.full_jitter(next(ceilings))
-                    if err.retry_after is not None:
-                        candidate = max(candidate, err.retry_after)
-                    if candidate <= self._max_throttle_wait:
-                        wait = candidate
+            wait = self._retry_wait(err, info, retries)
             if wait is None:
                 self._emit(ShopifyCallRecord(**seen, error_code=err.code, outcome="failed", final=True))
                 raise err
             self._emit(ShopifyCallRecord(**seen, error_code=err.code, outcome="retry", final=False, wait=wait))
             self._sleep(wait)
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": self._user_agent,
+            "X-Shopify-Access-Token": self._token.reveal(),
+        }
+
+    def _send(self, operation: str, body: bytes, headers: Mapping[str, str]) -> _Sent:
+        """One HTTP attempt: what came back (or the transport failure), and what the answer says of the bucket."""
+        sent = _Sent()
+        started = time.monotonic()
+        try:
+            response = self._session().post(
+                self.url,
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                # A redirect would carry the token header to wherever it points.
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            # Not chained: the requests exception holds the prepared request, token header included. Its
+            # message (type, host, reason) is carried in ours.
+            sent.error = _transport_error(exc)
+        else:
+            sent.status_code = response.status_code
+            text = response.text or ""
+            try:
+                sent.doc = json.loads(text) if text.strip() else None
+            except ValueError:
+                sent.doc = _NotJSON()
+            sent.requested, sent.actual, sent.available = self._observe(operation, sent.doc)
+            sent.error = error_from_parts(
+                sent.status_code, sent.doc, response.headers, text=text, reason=response.reason
+            )
+            sent.request_id = response.headers.get("X-Request-Id") or None
+        sent.duration_ms = round((time.monotonic() - started) * 1000)
+        return sent
+
+    def _retry_wait(self, err: ShopifyError, info: DocumentInfo, retries: _Retries) -> float | None:
+        """How long to wait before sending again after `err`; None when it is not to be sent again."""
+        if isinstance(err, ShopifyThrottled):
+            retries.throttles += 1
+            base = err.retry_after if err.retry_after is not None else DEFAULT_THROTTLE_WAIT
+            candidate = base + self._rng.uniform(0.0, self._throttle_jitter)
+            if retries.throttles <= self._max_throttle_retries and candidate <= self._max_throttle_wait:
+                return candidate
+        elif err.retryable and (info.repeatable or not err.ambiguous):
+            retries.failures += 1
+            if retries.failures < self._max_tries:
+                candidate = backoff.full_jitter(next(retries.ceilings))
+                if err.retry_after is not None:
+                    candidate = max(candidate, err.retry_after)
+                if candidate <= self._max_throttle_wait:
+                    return candidate
+        return None
 
     # -- records --
 
@@ -419,92 +421,43 @@ class ShopifyAdminClient:
                 logger.exception("shopify_client on_call hook failed (corr=%s)", record.correlation_id)
 
 
-# --- documents ------------------------------------------------------------------------------------------
+# --- attempts -------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _DocumentInfo:
-    name: str | None
-    repeatable: bool
+@dataclasses.dataclass(slots=True)
+class _Sent:
+    """One attempt's outcome: `error` None means `doc` holds the answer's data."""
+
+    error: ShopifyError | None = None
+    doc: Any = None
+    status_code: int | None = None
+    request_id: str | None = None
+    requested: float | None = None
+    actual: float | None = None
+    available: float | None = None
+    duration_ms: int = 0
 
 
-_OPERATION_KEYWORDS = frozenset({"query", "mutation", "subscription"})
+class _Retries:
+    """What one logical call has spent of its retries: backoff ceilings, failures and throttled answers."""
+
+    def __init__(self, backoff_base: float, backoff_max: float) -> None:
+        self.ceilings = backoff.expo(factor=backoff_base, max_value=backoff_max)
+        next(self.ceilings)  # the generator's first value is the priming None
+        self.failures = 0
+        self.throttles = 0
 
 
-@functools.lru_cache(maxsize=256)
-def _document_info(query: str, operation_name: str | None) -> _DocumentInfo:
-    """The operation's name and whether it is safe to send twice (a query, or a mutation under @idempotent)."""
-    top_level, directives = _scan(query)
-    operations: list[tuple[str, str | None]] = []
-    i = 0
-    while i < len(top_level):
-        word = top_level[i]
-        if word == "fragment":
-            i += 4  # fragment Name on Type
-            continue
-        if word in _OPERATION_KEYWORDS:
-            following = top_level[i + 1] if i + 1 < len(top_level) else None
-            if following is not None and following not in _OPERATION_KEYWORDS and following != "fragment":
-                operations.append((word, following))
-                i += 2
-                continue
-            operations.append((word, None))
-        i += 1
-    if not operations:
-        operations = [("query", None)]  # the `{ ... }` shorthand
-    chosen = [op for op in operations if operation_name is None or op[1] == operation_name]
-    # When the name matches nothing, judge by the whole document so a mutation is never taken for a query.
-    considered = chosen or operations
-    mutation = any(kind == "mutation" for kind, _ in considered)
-    name = chosen[0][1] if len(chosen) == 1 else operation_name
-    return _DocumentInfo(name=name, repeatable=not mutation or "idempotent" in directives)
+def _request_body(query: str, variables: Mapping[str, Any] | None, operation_name: str | None) -> bytes:
+    payload: dict[str, Any] = {"query": query}
+    if variables is not None:
+        payload["variables"] = dict(variables)
+    if operation_name is not None:
+        payload["operationName"] = operation_name
+    return json.dumps(payload, separators=(",", ":"), default=_json_default).encode("utf-8")
 
 
-def _scan(query: str) -> tuple[list[str], set[str]]:
-    """Names at the document's top level (outside any braces/parentheses) and every directive used.
-
-    A small lexer rather than a regex so that strings, comments and nested field names can't be mistaken for
-    operation keywords.
-    """
-    top: list[str] = []
-    directives: set[str] = set()
-    depth = 0
-    i = 0
-    n = len(query)
-    while i < n:
-        ch = query[i]
-        if ch == "#":
-            end = query.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif ch == '"':
-            if query.startswith('"""', i):
-                end = query.find('"""', i + 3)
-                i = n if end < 0 else end + 3
-            else:
-                i += 1
-                while i < n and query[i] != '"':
-                    i += 2 if query[i] == "\\" else 1
-                i += 1
-        elif ch in "{([":
-            depth += 1
-            i += 1
-        elif ch in "})]":
-            depth = max(0, depth - 1)
-            i += 1
-        elif ch == "@" or ch == "$" or ch.isalpha() or ch == "_":
-            start = i + 1 if ch in "@$" else i
-            j = start
-            while j < n and (query[j].isalnum() or query[j] == "_"):
-                j += 1
-            word = query[start:j]
-            if ch == "@":
-                directives.add(word)
-            elif ch != "$" and depth == 0:
-                top.append(word)
-            i = max(j, i + 1)
-        else:
-            i += 1
-    return top, directives
+# --- logging and encoding -------------------------------------------------------------------------------
 
 
 def _loggable_ids(variables: Mapping[str, Any] | None) -> tuple[str, ...]:

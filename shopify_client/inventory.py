@@ -1,45 +1,93 @@
 """Inventory over Admin GraphQL (API version 2026-04): read levels, push `available` quantities.
 
-Reads are cursor-paged generators so that a shop with hundreds of thousands of (item, location) levels is
-streamed in constant memory. Every document is sized with Shopify's cost rules (1 per object, 2 + `first` x
-node per connection, `first` x item per list, 1 for a list without a size argument; a mutation 10; the
-ceiling for one query 1000) and the cost functions below mirror them for these exact documents; a unit test
-checks them against the simulator's implementation of the rules.
+The API of the package's inventory side, by job:
 
-Writes use `inventorySetQuantities`, which from 2026-04 needs two things the server enforces:
+- reads (here): levels, inventory items, locations, by cursor paging (`iter_levels`...) or one bulk query
+  (`iter_levels_bulk`), and the `available` of given (item, location) pairs (`read_levels`). Reads are
+  generators so that a shop with hundreds of thousands of (item, location) levels is streamed in constant
+  memory;
+- `inventory_set`: the keyed `inventorySetQuantities` write (`set_available`, `idempotency_key`, `batched`);
+- `inventory_documents`: the documents, their sizes and costs (Shopify's cost rules, mirrored and checked by a
+  test against the simulator's implementation);
+- `inventory_values`: the values they take and return (`Level`, `QuantityChange`, `SetResult`...).
 
-- `@idempotent(key:)`: the same key returns the original result instead of applying the change again. That is
-  what makes the mutation safe to resend after a timeout or a 5xx, and the client does resend it (it checks
-  the document for the directive). The key must therefore name the logical operation, never the HTTP attempt:
-  see `idempotency_key`.
-- `changeFromQuantity` on every quantity, explicitly: an int makes the write a compare-and-swap (Shopify
-  refuses it with CHANGE_FROM_QUANTITY_STALE when the level has moved since it was read), null opts out.
+Everything is importable from here, as it always was.
 """
 
 from __future__ import annotations
 
 import collections
-import dataclasses
-import datetime as dt
-import decimal
-import json
-import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from .bulk import iter_jsonl, run_bulk_query
-from .errors import ShopifyError, ShopifyGraphQLError, ShopifyUserError, UserErrorDetail, user_error_from_payload
-from .orders import MAX_PAGE_SIZE, MAX_QUERY_COST, gid, legacy_id
+from .errors import ShopifyError
+from .graphql import MAX_PAGE_SIZE, MAX_QUERY_COST, GraphQLExecutor, end_cursor, paged
+from .ids import gid, legacy_id
+from .inventory_documents import (
+    BULK_LEVELS_QUERY,
+    INVENTORY_ITEM_LEVELS_QUERY,
+    INVENTORY_ITEMS_QUERY,
+    INVENTORY_LEVELS_QUERY,
+    LEVEL_FIELDS,
+    LEVELS_PER_ITEM,
+    LIST_PAGE_BUDGET,
+    LOCATIONS_QUERY,
+    MAX_SET_QUANTITIES,
+    NESTED_LEVELS_PAGE,
+    READ_LEVELS_BATCH,
+    SET_AVAILABLE_COST,
+    SET_AVAILABLE_MUTATION,
+    item_levels_page_cost,
+    items_page_cost,
+    level_node_cost,
+    levels_page_cost,
+    levels_page_size,
+    locations_page_cost,
+    read_levels_cost,
+    read_levels_document,
+)
+from .inventory_set import (
+    CONCURRENT_RETRIES,
+    CONCURRENT_WAIT,
+    CONCURRENT_WAIT_MAX,
+    KEY_NAMESPACE,
+    REPLAY_CLOCK_SKEW,
+    batched,
+    idempotency_key,
+    set_available,
+)
+from .inventory_values import (
+    AppliedChange,
+    Level,
+    Location,
+    QuantityChange,
+    SetResult,
+    positive_int,
+    quantities_by_name,
+)
 
 __all__ = [
     "BULK_LEVELS_QUERY",
+    "CONCURRENT_RETRIES",
+    "CONCURRENT_WAIT",
+    "CONCURRENT_WAIT_MAX",
     "INVENTORY_ITEMS_QUERY",
     "INVENTORY_ITEM_LEVELS_QUERY",
     "INVENTORY_LEVELS_QUERY",
+    "KEY_NAMESPACE",
+    "LEVEL_FIELDS",
+    "LEVELS_PER_ITEM",
+    "LIST_PAGE_BUDGET",
     "LOCATIONS_QUERY",
+    "MAX_PAGE_SIZE",
+    "MAX_QUERY_COST",
     "MAX_SET_QUANTITIES",
+    "NESTED_LEVELS_PAGE",
+    "READ_LEVELS_BATCH",
+    "REPLAY_CLOCK_SKEW",
+    "SET_AVAILABLE_COST",
     "SET_AVAILABLE_MUTATION",
     "AppliedChange",
     "Level",
@@ -48,299 +96,21 @@ __all__ = [
     "SetResult",
     "batched",
     "idempotency_key",
+    "item_levels_page_cost",
+    "items_page_cost",
     "iter_inventory_items",
     "iter_levels",
     "iter_levels_bulk",
     "iter_locations",
+    "level_node_cost",
+    "levels_page_cost",
     "levels_page_size",
+    "locations_page_cost",
     "read_levels",
+    "read_levels_cost",
     "read_levels_document",
     "set_available",
 ]
-
-logger = logging.getLogger("shopify_client.inventory")
-
-T = TypeVar("T")
-
-
-class GraphQLExecutor(Protocol):
-    """What these functions need of a client (ShopifyAdminClient, or a fake in tests)."""
-
-    def execute(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        *,
-        operation_name: str | None = None,
-        expected_cost: float | None = None,
-        correlation_id: str | None = None,
-    ) -> dict[str, Any]: ...
-
-
-# --- values ---------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Level:
-    """One inventory item at one location. `on_hand` is None when Shopify did not report it."""
-
-    inventory_item_id: int
-    sku: str | None
-    location_id: int
-    available: int
-    on_hand: int | None
-    updated_at: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Location:
-    id: int
-    name: str
-    is_active: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class QuantityChange:
-    """Set `available` of one item at one location to `quantity`.
-
-    `change_from_quantity` is the quantity the caller last read: Shopify applies the write only if the level
-    still holds it. None opts out of that check (the write then wins over whatever happened meanwhile).
-    """
-
-    inventory_item_id: int
-    location_id: int
-    quantity: int
-    change_from_quantity: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class AppliedChange:
-    """One entry of the adjustment group Shopify reports (a set of `available` also moves `on_hand`)."""
-
-    inventory_item_id: int | None
-    location_id: int | None
-    name: str
-    delta: int
-    quantity_after_change: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class SetResult:
-    """What Shopify answered to one `inventorySetQuantities`.
-
-    - `applied`: Shopify accepted the batch (no user errors, or an adjustment group next to them).
-    - `replayed`: the answer is known to be the stored result of an earlier request under the same key (the
-      adjustment group predates this call). Informational only: safety comes from the key, and a replay that
-      cannot be told apart from a fresh answer (one within seconds, or one without an adjustment group)
-      reports False.
-    - `changes`: the adjustments Shopify made (empty when the levels already held the targets).
-    - `stale`: the quantities refused with CHANGE_FROM_QUANTITY_STALE. Re-read them (`read_levels`) and send
-      again under a NEW key: the old key is bound to the old variables, so reusing it with fresh
-      `changeFromQuantity` values is IDEMPOTENCY_KEY_PARAMETER_MISMATCH, and reusing it with the same values
-      returns this same stale answer for as long as Shopify keeps the key.
-    - `user_errors`: every user error Shopify returned (the stale ones included).
-
-    When `applied` is False nothing of the batch landed: `remaining` is then the whole batch, otherwise only
-    the stale quantities.
-    """
-
-    applied: bool
-    replayed: bool
-    changes: list[AppliedChange]
-    stale: list[QuantityChange]
-    user_errors: tuple[UserErrorDetail, ...]
-    requested: tuple[QuantityChange, ...] = ()
-    adjustment_group_id: str | None = None
-    created_at: str | None = None
-
-    @property
-    def remaining(self) -> list[QuantityChange]:
-        return list(self.stale) if self.applied else list(self.requested)
-
-
-# --- documents ------------------------------------------------------------------------------------------
-
-# Most levels nested per item in the list read: a shop rarely stocks an item at more than a handful of
-# locations, and an item with more has the rest paged on its own (INVENTORY_ITEM_LEVELS_QUERY).
-LEVELS_PER_ITEM = 10
-NESTED_LEVELS_PAGE = MAX_PAGE_SIZE
-# Shopify starts a query only when the bucket holds its whole requested cost, so list pages stay well under
-# the ceiling: a worker then waits less for a bucket that other workers are draining too. The actual cost,
-# charged by what comes back, is the same whatever the page size.
-LIST_PAGE_BUDGET = 800
-# Shopify's limit on the quantities of one inventorySetQuantities (and any connection's `first`).
-MAX_SET_QUANTITIES = 250
-READ_LEVELS_BATCH = 250
-# The bounded wait for an earlier request under the same key to finish (IDEMPOTENCY_CONCURRENT_REQUEST).
-CONCURRENT_RETRIES = 5
-CONCURRENT_WAIT = 1.0
-CONCURRENT_WAIT_MAX = 8.0
-# An adjustment group created this long before the call started cannot be the call's own doing.
-REPLAY_CLOCK_SKEW = dt.timedelta(seconds=30)
-
-LEVEL_FIELDS = """
-fragment LevelFields on InventoryLevel {
-  updatedAt
-  location { id }
-  quantities(names: ["available", "on_hand"]) { name quantity }
-}
-"""
-
-INVENTORY_LEVELS_QUERY = (
-    """
-query InventoryLevels($first: Int!, $after: String, $levelsFirst: Int!) {
-  inventoryItems(first: $first, after: $after) {
-    nodes {
-      id
-      sku
-      inventoryLevels(first: $levelsFirst) {
-        nodes { ...LevelFields }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-    + LEVEL_FIELDS
-)
-
-INVENTORY_ITEM_LEVELS_QUERY = (
-    """
-query InventoryItemLevels($id: ID!, $first: Int!, $after: String) {
-  inventoryItem(id: $id) {
-    inventoryLevels(first: $first, after: $after) {
-      nodes { ...LevelFields }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-"""
-    + LEVEL_FIELDS
-)
-
-INVENTORY_ITEMS_QUERY = """
-query InventoryItems($first: Int!, $after: String) {
-  inventoryItems(first: $first, after: $after) {
-    nodes { id sku }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-
-LOCATIONS_QUERY = """
-query Locations($first: Int!, $after: String, $includeInactive: Boolean!) {
-  locations(first: $first, after: $after, includeInactive: $includeInactive) {
-    nodes { id name isActive }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-
-# The input travels as one variable so that the document never changes and the server compares exactly the
-# variables this module builds, deterministically, from the QuantityChanges.
-SET_AVAILABLE_MUTATION = """
-mutation InventorySetAvailable($input: InventorySetQuantitiesInput!, $key: String!) {
-  inventorySetQuantities(input: $input) @idempotent(key: $key) {
-    inventoryAdjustmentGroup {
-      id
-      createdAt
-      reason
-      referenceDocumentUri
-      changes { name delta quantityAfterChange item { id } location { id } }
-    }
-    userErrors { code field message }
-  }
-}
-"""
-
-
-# Requested costs, by Shopify's rules (see the module docstring).
-def level_node_cost() -> int:
-    """A level 1, its location 1, its quantities (a list without a size argument) 1."""
-    return 3
-
-
-def levels_page_cost(first: int, levels_first: int) -> int:
-    """Items 2 + n x (item 1 + levels 2 + m x level)."""
-    return 2 + first * (1 + 2 + levels_first * level_node_cost())
-
-
-def item_levels_page_cost(first: int) -> int:
-    """The item 1 + its levels 2 + n x level."""
-    return 1 + 2 + first * level_node_cost()
-
-
-def items_page_cost(first: int) -> int:
-    return 2 + first
-
-
-def locations_page_cost(first: int) -> int:
-    return 2 + first
-
-
-def read_levels_cost(items: int, pairs: int) -> int:
-    """Per item 1, per (item, location) its level 1 and the level's quantities 1."""
-    return items + 2 * pairs
-
-
-SET_AVAILABLE_COST = 10
-
-
-# --- ids and keys ---------------------------------------------------------------------------------------
-
-# Fixed forever: a new namespace changes every key, so a push retried across the change would look new to
-# Shopify and apply twice.
-KEY_NAMESPACE = uuid.UUID("8f3c6f0a-4d7e-5b2a-9c61-2f0d7e3a9b15")
-
-
-def idempotency_key(*parts: Any) -> str:
-    """A key for `@idempotent` derived from the logical operation, e.g. `("reconcile", run_date, sku, location,
-    target)`: the same parts always give the same key (a retried push is a no-op), different parts a
-    different one (a different push is never mistaken for a retry).
-
-    Parts are str, int, bool, None, Decimal, date/datetime, UUID, or tuples/lists of those; they are encoded
-    with their types and boundaries (`("a|b",)` and `("a", "b")` differ, so do `1` and `"1"`). Floats are
-    refused: their text is an accident of arithmetic, and a key must not change with it.
-    """
-    if not parts:
-        raise ValueError("idempotency_key needs at least one part")
-    canonical = json.dumps([_key_part(p) for p in parts], separators=(",", ":"), ensure_ascii=False)
-    return str(uuid.uuid5(KEY_NAMESPACE, canonical))
-
-
-def _key_part(value: Any) -> Any:
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, decimal.Decimal):
-        if not value.is_finite():
-            raise ValueError(f"idempotency key part must be finite: {value!s}")
-        return {"decimal": format(value.normalize(), "f")}
-    if isinstance(value, dt.datetime):
-        return {"datetime": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"date": value.isoformat()}
-    if isinstance(value, uuid.UUID):
-        return {"uuid": str(value)}
-    if isinstance(value, tuple | list):
-        return [_key_part(v) for v in value]
-    raise TypeError(f"cannot derive an idempotency key from {type(value).__name__}")
-
-
-def batched(items: Iterable[T], size: int = MAX_SET_QUANTITIES) -> Iterator[list[T]]:
-    """`items` in lists of at most `size`, in order (each a batch for one `set_available`)."""
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError("size must be a positive int")
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # --- reads ----------------------------------------------------------------------------------------------
@@ -367,14 +137,8 @@ def iter_levels(
     first = _page_size(page_size)
     if levels_per_item is not None:
         levels_per_item = _page_size(levels_per_item)
-    wanted = None if location_ids is None else frozenset(_positive_int(i, "location id") for i in location_ids)
+    wanted = None if location_ids is None else frozenset(positive_int(i, "location id") for i in location_ids)
     return _levels(client, first, levels_per_item, wanted)
-
-
-def levels_page_size(page_size: int, levels_per_item: int) -> int:
-    """Items a levels page holds: `page_size`, or fewer to stay within LIST_PAGE_BUDGET."""
-    affordable = (LIST_PAGE_BUDGET - 2) // (levels_page_cost(1, levels_per_item) - 2)
-    return max(1, min(page_size, affordable))
 
 
 def _levels(
@@ -385,7 +149,7 @@ def _levels(
         locations = sum(1 for _ in iter_locations(client, include_inactive=True))
         levels_per_item = max(1, min(locations, LEVELS_PER_ITEM))
     nested_first = levels_per_item
-    for item in _paged(
+    for item in paged(
         client,
         INVENTORY_LEVELS_QUERY,
         "InventoryLevels",
@@ -403,7 +167,7 @@ def _levels(
         yield from _item_levels(connection, item_id, sku, wanted)
         page_info = connection.get("pageInfo") if isinstance(connection, Mapping) else None
         if isinstance(page_info, Mapping) and page_info.get("hasNextPage"):
-            for level in _paged(
+            for level in paged(
                 client,
                 INVENTORY_ITEM_LEVELS_QUERY,
                 "InventoryItemLevels",
@@ -411,7 +175,7 @@ def _levels(
                 first=NESTED_LEVELS_PAGE,
                 variables={"id": item_gid},
                 cost=item_levels_page_cost,
-                after=_cursor(page_info, "inventoryLevels"),
+                after=end_cursor(page_info, "inventoryLevels"),
             ):
                 yield from _item_levels({"nodes": [level]}, item_id, sku, wanted)
 
@@ -428,7 +192,7 @@ def _item_levels(connection: Any, item_id: int, sku: Any, wanted: frozenset[int]
         location_id = legacy_id(location_gid)
         if wanted is not None and location_id not in wanted:
             continue
-        quantities = _quantities(node.get("quantities"))
+        quantities = quantities_by_name(node.get("quantities"))
         available = quantities.get("available")
         if available is None:
             raise ShopifyError(
@@ -453,7 +217,7 @@ def iter_inventory_items(
     SKUs are not unique in Shopify (nor required): the caller decides what a duplicate or a missing one means.
     """
     first = _page_size(page_size)
-    for node in _paged(
+    for node in paged(
         client,
         INVENTORY_ITEMS_QUERY,
         "InventoryItems",
@@ -474,7 +238,7 @@ def iter_locations(
 ) -> Iterator[Location]:
     """Every location of the shop (active ones only unless `include_inactive`)."""
     first = _page_size(page_size)
-    for node in _paged(
+    for node in paged(
         client,
         LOCATIONS_QUERY,
         "Locations",
@@ -489,28 +253,6 @@ def iter_locations(
         yield Location(id=legacy_id(raw), name=str(node.get("name") or ""), is_active=bool(node.get("isActive")))
 
 
-# The bulk form of the levels read: no paging arguments (a bulk query pages itself), the same fields.
-BULK_LEVELS_QUERY = """
-{
-  inventoryItems {
-    edges {
-      node {
-        id
-        sku
-        inventoryLevels {
-          edges {
-            node {
-              location { id }
-              quantities(names: ["available", "on_hand"]) { name quantity }
-              updatedAt
-            }
-          }
-        }
-      }
-    }
-  }
-}
-"""
 # Parents remembered besides the current one, for a child that does not follow its parent directly.
 BULK_RECENT_PARENTS = 1024
 
@@ -536,7 +278,7 @@ def iter_levels_bulk(
 
     Errors are those of `run_bulk_query` and `iter_jsonl`; nothing is yielded before the operation completed.
     """
-    wanted = None if location_ids is None else frozenset(_positive_int(i, "location id") for i in location_ids)
+    wanted = None if location_ids is None else frozenset(positive_int(i, "location id") for i in location_ids)
     result = run_bulk_query(
         client, BULK_LEVELS_QUERY, poll_interval=poll_interval, timeout=timeout, sleep=sleep, session=session
     )
@@ -569,27 +311,6 @@ def iter_levels_bulk(
         yield from _item_levels({"nodes": [line]}, item_id, sku, wanted)
 
 
-_AVAILABLE_SELECTION = '{ quantities(names: ["available"]) { name quantity } }'
-
-
-def read_levels_document(count_per_item: Sequence[int]) -> str:
-    """The document reading `available` for items (aliases i0, i1, ...) at locations (l0, l1, ... per item).
-
-    The shape depends only on how many locations each item has, never on the ids (those are variables), so
-    Shopify sees a handful of distinct documents rather than one per call.
-    """
-    variables: list[str] = []
-    fields: list[str] = []
-    for i, count in enumerate(count_per_item):
-        variables.append(f"$i{i}: ID!")
-        levels = []
-        for j in range(count):
-            variables.append(f"$i{i}l{j}: ID!")
-            levels.append(f"l{j}: inventoryLevel(locationId: $i{i}l{j}) {_AVAILABLE_SELECTION}")
-        fields.append(f"  i{i}: inventoryItem(id: $i{i}) {{\n    " + "\n    ".join(levels) + "\n  }")
-    return f"query InventoryLevelsAt({', '.join(variables)}) {{\n" + "\n".join(fields) + "\n}\n"
-
-
 def read_levels(client: GraphQLExecutor, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """Current `available` of each (inventory item id, location id), e.g. to re-read after a stale error.
 
@@ -600,7 +321,7 @@ def read_levels(client: GraphQLExecutor, pairs: Sequence[tuple[int, int]]) -> di
     for pair in pairs:
         if not isinstance(pair, tuple) or len(pair) != 2:
             raise ValueError(f"expected (inventory item id, location id), got {pair!r}")
-        unique[(_positive_int(pair[0], "inventory item id"), _positive_int(pair[1], "location id"))] = None
+        unique[(positive_int(pair[0], "inventory item id"), positive_int(pair[1], "location id"))] = None
     result: dict[tuple[int, int], int] = {}
     for batch in batched(unique, READ_LEVELS_BATCH):
         by_item: dict[int, list[int]] = {}
@@ -626,313 +347,16 @@ def read_levels(client: GraphQLExecutor, pairs: Sequence[tuple[int, int]]) -> di
                 level = item.get(f"l{j}")
                 if not isinstance(level, Mapping):
                     continue
-                available = _quantities(level.get("quantities")).get("available")
+                available = quantities_by_name(level.get("quantities")).get("available")
                 if available is not None:
                     result[(item_id, location_id)] = available
     return result
 
 
-# --- writes ---------------------------------------------------------------------------------------------
-
-
-def set_available(
-    client: GraphQLExecutor,
-    quantities: Sequence[QuantityChange],
-    *,
-    reason: str = "correction",
-    reference_document_uri: str | None = None,
-    idempotency_key: str,
-    correlation_id: str | None = None,
-    concurrent_retries: int = CONCURRENT_RETRIES,
-    sleep: Callable[[float], None] = time.sleep,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-) -> SetResult:
-    """Set `available` for up to MAX_SET_QUANTITIES (item, location) pairs in one keyed mutation.
-
-    Batching is the caller's job (`batched`), because the key belongs to the batch: the same batch must be
-    sent under the same key on every retry, and only the caller knows what a batch is.
-
-    Transport failures and 5xx are retried inside the client with the same key (the document carries
-    `@idempotent`, so a resend cannot apply twice). IDEMPOTENCY_CONCURRENT_REQUEST (the same key still being
-    processed) is waited out here and sent again with the same key, `concurrent_retries` times, then raised as
-    a retryable ShopifyUserError. CHANGE_FROM_QUANTITY_STALE comes back in `SetResult.stale`.
-    IDEMPOTENCY_KEY_PARAMETER_MISMATCH raises ShopifyUserError: the caller derived one key for two different
-    batches, a bug no retry fixes. Any other user error raises a non-retryable ShopifyUserError.
-    """
-    changes = tuple(quantities)
-    if not changes:
-        raise ValueError("quantities must not be empty")
-    if len(changes) > MAX_SET_QUANTITIES:
-        raise ValueError(
-            f"at most {MAX_SET_QUANTITIES} quantities per inventorySetQuantities (got {len(changes)}): "
-            "split them with batched() and give each batch its own key"
-        )
-    if not isinstance(idempotency_key, str) or not idempotency_key.strip() or len(idempotency_key) > 255:
-        raise ValueError("idempotency_key must be a non-empty string of at most 255 characters")
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValueError("reason must be a non-empty string")
-    if reference_document_uri is not None and not isinstance(reference_document_uri, str):
-        raise ValueError("reference_document_uri must be a string or None")
-    if isinstance(concurrent_retries, bool) or not isinstance(concurrent_retries, int) or concurrent_retries < 0:
-        raise ValueError("concurrent_retries must be a non-negative int")
-    seen: set[tuple[int, int]] = set()
-    rows: list[dict[str, Any]] = []
-    for change in changes:
-        if not isinstance(change, QuantityChange):
-            raise TypeError(f"expected QuantityChange, got {type(change).__name__}")
-        pair = (
-            _positive_int(change.inventory_item_id, "inventory item id"),
-            _positive_int(change.location_id, "location id"),
-        )
-        if pair in seen:
-            raise ValueError(f"inventory item {pair[0]} at location {pair[1]} appears twice in one batch")
-        seen.add(pair)
-        rows.append(
-            {
-                "inventoryItemId": gid("InventoryItem", pair[0]),
-                "locationId": gid("Location", pair[1]),
-                "quantity": _int(change.quantity, "quantity"),
-                # Always present: from 2026-04 Shopify refuses an input that leaves it out; null opts out of
-                # the compare-and-swap.
-                "changeFromQuantity": None
-                if change.change_from_quantity is None
-                else _int(change.change_from_quantity, "change_from_quantity"),
-            }
-        )
-    variables = {
-        "input": {
-            "name": "available",
-            "reason": reason,
-            "referenceDocumentUri": reference_document_uri,
-            "quantities": rows,
-        },
-        "key": idempotency_key,
-    }
-
-    started = now()
-    attempt = 0
-    while True:
-        try:
-            data = client.execute(
-                SET_AVAILABLE_MUTATION,
-                variables,
-                operation_name="InventorySetAvailable",
-                expected_cost=SET_AVAILABLE_COST,
-                correlation_id=correlation_id,
-            )
-        except ShopifyGraphQLError as exc:
-            # Idempotency refusals may come as top-level errors rather than userErrors; they mean the same.
-            if exc.code not in (_CONCURRENT, _MISMATCH):
-                raise
-            details: tuple[UserErrorDetail, ...] = (UserErrorDetail(code=exc.code, field=None, message=exc.message),)
-            payload: Mapping[str, Any] | None = None
-        else:
-            payload = data.get("inventorySetQuantities") if isinstance(data, Mapping) else None
-            if not isinstance(payload, Mapping):
-                raise ShopifyError("inventorySetQuantities returned no payload", code="INVALID_RESPONSE")
-            refused = user_error_from_payload(payload, operation="inventorySetQuantities")
-            details = refused.user_errors if refused is not None else ()
-        codes = {d.code for d in details}
-        if _MISMATCH in codes:
-            raise ShopifyUserError(
-                f"inventorySetQuantities refused key {idempotency_key}: it was first used with other variables "
-                "(IDEMPOTENCY_KEY_PARAMETER_MISMATCH); the key must be derived from everything the batch sets",
-                status=200,
-                user_errors=[d for d in details if d.code == _MISMATCH] + [d for d in details if d.code != _MISMATCH],
-            )
-        if _CONCURRENT in codes:
-            if attempt < concurrent_retries:
-                wait = min(CONCURRENT_WAIT_MAX, CONCURRENT_WAIT * 2**attempt)
-                attempt += 1
-                logger.info(
-                    "inventorySetQuantities key %s still in progress elsewhere; asking again in %.1fs (%d/%d)",
-                    idempotency_key,
-                    wait,
-                    attempt,
-                    concurrent_retries,
-                )
-                sleep(wait)
-                continue
-            raise ShopifyUserError(
-                f"inventorySetQuantities key {idempotency_key} still in progress after {attempt} waits "
-                "(IDEMPOTENCY_CONCURRENT_REQUEST); send it again later with the same key",
-                status=200,
-                user_errors=details,
-            )
-        assert payload is not None  # every path without a payload raised or retried above
-        others = [d for d in details if d.code != _STALE]
-        if others:
-            raise ShopifyUserError(
-                "inventorySetQuantities refused: "
-                + "; ".join(
-                    f"{d.code or 'ERROR'} at {'.'.join(d.field) if d.field else '-'}: {d.message}" for d in others
-                ),
-                status=200,
-                user_errors=details,
-            )
-        return _set_result(payload, changes, details, started)
-
-
-_STALE = "CHANGE_FROM_QUANTITY_STALE"
-_MISMATCH = "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
-_CONCURRENT = "IDEMPOTENCY_CONCURRENT_REQUEST"
-
-
-def _set_result(
-    payload: Mapping[str, Any],
-    changes: tuple[QuantityChange, ...],
-    details: tuple[UserErrorDetail, ...],
-    started: dt.datetime,
-) -> SetResult:
-    group = payload.get("inventoryAdjustmentGroup")
-    group = group if isinstance(group, Mapping) else None
-    stale_indexes: set[int] = set()
-    for detail in details:
-        index = _quantity_index(detail.field)
-        if index is None or not 0 <= index < len(changes):
-            # A stale error that does not say which quantity: any compare-and-swap in the batch may be it.
-            stale_indexes.update(i for i, c in enumerate(changes) if c.change_from_quantity is not None)
-        else:
-            stale_indexes.add(index)
-    applied_changes = []
-    if group is not None:
-        for raw in group.get("changes") or ():
-            if not isinstance(raw, Mapping):
-                continue
-            applied_changes.append(
-                AppliedChange(
-                    inventory_item_id=_gid_of(raw.get("item")),
-                    location_id=_gid_of(raw.get("location")),
-                    name=str(raw.get("name") or ""),
-                    delta=_int(raw.get("delta"), "delta"),
-                    quantity_after_change=_optional_int(raw.get("quantityAfterChange")),
-                )
-            )
-    created_at = group.get("createdAt") if group is not None else None
-    created_at = created_at if isinstance(created_at, str) else None
-    return SetResult(
-        applied=not details or group is not None,
-        replayed=_predates(created_at, started),
-        changes=applied_changes,
-        stale=[changes[i] for i in sorted(stale_indexes)],
-        user_errors=details,
-        requested=changes,
-        adjustment_group_id=group.get("id") if group is not None and isinstance(group.get("id"), str) else None,
-        created_at=created_at,
-    )
-
-
-def _quantity_index(field: tuple[str, ...] | None) -> int | None:
-    """The index in `["input", "quantities", "3", "changeFromQuantity"]`."""
-    if not field:
-        return None
-    for name, following in zip(field, field[1:], strict=False):
-        if name == "quantities" and following.isdigit():
-            return int(following)
-    return None
-
-
-def _predates(created_at: str | None, started: dt.datetime) -> bool:
-    if created_at is None:
-        return False
-    try:
-        created = dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if created.tzinfo is None:
-        return False
-    return created < started - REPLAY_CLOCK_SKEW
-
-
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def _paged(
-    client: GraphQLExecutor,
-    query: str,
-    operation: str,
-    *,
-    root: str | tuple[str, ...],
-    first: int,
-    variables: Mapping[str, Any],
-    cost: Callable[[int], int],
-    after: str | None = None,
-) -> Iterator[Mapping[str, Any]]:
-    """The nodes of a connection at `root` (a path of fields), page by page.
-
-    A page Shopify refuses as too expensive (MAX_COST_EXCEEDED: its rules may differ from ours) is asked
-    again at half the size from the same cursor.
-    """
-    path = (root,) if isinstance(root, str) else root
-    while True:
-        try:
-            data = client.execute(
-                query,
-                {**variables, "first": first, "after": after},
-                operation_name=operation,
-                expected_cost=min(cost(first), MAX_QUERY_COST),
-            )
-        except ShopifyGraphQLError as exc:
-            if exc.code == "MAX_COST_EXCEEDED" and first > 1:
-                first = max(1, first // 2)
-                continue
-            raise
-        connection: Any = data
-        for name in path:
-            connection = connection.get(name) if isinstance(connection, Mapping) else None
-            if connection is None and name != path[-1]:
-                return  # the parent vanished meanwhile (an item deleted while its levels were paged)
-        if not isinstance(connection, Mapping):
-            raise ShopifyError(f"{operation} returned no {'.'.join(path)} connection", code="INVALID_RESPONSE")
-        for node in connection.get("nodes") or ():
-            if isinstance(node, Mapping):
-                yield node
-        page_info = connection.get("pageInfo")
-        if not isinstance(page_info, Mapping) or not page_info.get("hasNextPage"):
-            return
-        cursor = _cursor(page_info, ".".join(path))
-        if cursor == after:
-            raise ShopifyError(f"{operation} paging did not advance past {after!r}", code="INVALID_RESPONSE")
-        after = cursor
-
-
-def _cursor(page_info: Mapping[str, Any], what: str) -> str:
-    cursor = page_info.get("endCursor")
-    if not isinstance(cursor, str) or not cursor:
-        raise ShopifyError(f"{what} says hasNextPage but gives no endCursor", code="INVALID_RESPONSE")
-    return cursor
-
-
-def _quantities(raw: Any) -> dict[str, int]:
-    result: dict[str, int] = {}
-    for entry in raw or ():
-        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
-            result[entry["name"]] = _int(entry.get("quantity"), f"{entry['name']} quantity")
-    return result
-
-
-def _gid_of(node: Any) -> int | None:
-    raw = node.get("id") if isinstance(node, Mapping) else None
-    return legacy_id(raw) if isinstance(raw, str) else None
 
 
 def _page_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be an int between 1 and {MAX_PAGE_SIZE}")
     return value
-
-
-def _positive_int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"invalid {what}: {value!r}")
-    return value
-
-
-def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"invalid {what}: {value!r}")
-    return value
-
-
-def _optional_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

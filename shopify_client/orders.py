@@ -1,8 +1,5 @@
-"""Order reads over Admin GraphQL, converted to the REST shape the rest of the service already consumes.
-
-Webhooks deliver orders in the REST resource shape (`orders/create`); reconciliation and backfill read them
-over GraphQL. Converting here, once, lets every consumer keep one shape: ids as Python ints (they exceed 2**53,
-so never through float), money as decimal strings, enums lower-cased as REST spells them.
+"""Order reads over Admin GraphQL, each order returned whole in the REST shape the rest of the service consumes
+(the conversion is `order_shape.convert_order`).
 
 Shopify prices a query before running it: 1 per object, 2 + `first` x (node) per connection, `first` x (item)
 per list, and refuses anything above 1000 (MAX_COST_EXCEEDED). Lists nested in lists multiply, so one
@@ -23,12 +20,13 @@ the simulator's implementation of Shopify's rules.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any
 
-from .errors import ShopifyError, ShopifyGraphQLError
+from .errors import ShopifyError
+from .graphql import MAX_PAGE_SIZE, MAX_QUERY_COST, GraphQLExecutor, has_next_page, paged
+from .ids import gid, legacy_id
+from .order_shape import convert_order
 
 __all__ = [
     "GET_ORDER_QUERY",
@@ -49,24 +47,8 @@ __all__ = [
 ]
 
 
-class GraphQLExecutor(Protocol):
-    """What these functions need of a client (ShopifyAdminClient, or a fake in tests)."""
-
-    def execute(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        *,
-        operation_name: str | None = None,
-        expected_cost: float | None = None,
-    ) -> dict[str, Any]: ...
-
-
 # --- documents ------------------------------------------------------------------------------------------
 
-MAX_QUERY_COST = 1000
-# Shopify caps `first` at 250.
-MAX_PAGE_SIZE = 250
 SHIPPING_LINES_FIRST = 5
 TRACKING_INFO_FIRST = 10
 
@@ -283,53 +265,6 @@ _CONNECTION_QUERIES = {
 }
 
 
-# --- ids ------------------------------------------------------------------------------------------------
-
-_GID = re.compile(r"^gid://shopify/([A-Za-z][A-Za-z0-9]*)/([0-9]+)(?:\?.*)?$")
-_KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-
-
-def gid(kind: str, id: int | str) -> str:
-    """`gid("Order", 450789469)` -> `"gid://shopify/Order/450789469"`."""
-    if not isinstance(kind, str) or not _KIND.match(kind):
-        raise ValueError(f"invalid Shopify resource kind: {kind!r}")
-    return f"gid://shopify/{kind}/{_int_id(id, what=f'{kind} id')}"
-
-
-def legacy_id(gid: str) -> int:
-    """The numeric id inside a Shopify global id: `"gid://shopify/LineItem/466157049"` -> 466157049."""
-    match = _GID.match(gid) if isinstance(gid, str) else None
-    if match is None:
-        raise ValueError(f"not a Shopify global id: {gid!r}")
-    return int(match.group(2))
-
-
-def _int_id(value: Any, *, what: str = "id") -> int:
-    # Ids arrive as strings (UnsignedInt64, gids) and must never pass through float on the way to int.
-    if isinstance(value, bool):
-        raise ValueError(f"invalid {what}: {value!r}")
-    if isinstance(value, int):
-        result = value
-    elif isinstance(value, str) and value.isdigit() and value.isascii():
-        result = int(value)
-    else:
-        raise ValueError(f"invalid {what}: {value!r}")
-    if result <= 0:
-        raise ValueError(f"invalid {what}: {value!r}")
-    return result
-
-
-def _id_of(node: Mapping[str, Any] | None) -> int | None:
-    """The legacy id of a node that has `legacyResourceId` and/or a gid `id`."""
-    if not isinstance(node, Mapping):
-        return None
-    legacy = node.get("legacyResourceId")
-    if legacy is not None:
-        return _int_id(legacy, what="legacyResourceId")
-    raw = node.get("id")
-    return legacy_id(raw) if raw is not None else None
-
-
 # --- reads ----------------------------------------------------------------------------------------------
 
 
@@ -391,36 +326,18 @@ def iter_orders_updated_between(
 
 
 def _orders_pages(client: GraphQLExecutor, search: str, page_size: int) -> Iterator[dict[str, Any]]:
-    after: str | None = None
-    while True:
-        variables = {"first": page_size, "after": after, "query": search, "lineItemsFirst": LIST_LINE_ITEMS}
-        try:
-            data = client.execute(
-                ORDERS_UPDATED_QUERY,
-                variables,
-                operation_name="OrdersUpdatedBetween",
-                expected_cost=orders_page_cost(page_size, LIST_LINE_ITEMS),
-            )
-        except ShopifyGraphQLError as exc:
-            if exc.code == "MAX_COST_EXCEEDED" and page_size > 1:
-                page_size = max(1, page_size // 2)
-                continue
-            raise
-        connection = data.get("orders") if isinstance(data, Mapping) else None
-        if not isinstance(connection, Mapping):
-            raise ShopifyError("orders query returned no connection", code="INVALID_RESPONSE")
-        for node in connection.get("nodes") or ():
-            order = _assemble(client, node)
-            if order is not None:
-                yield order
-        page_info = connection.get("pageInfo") or {}
-        if not page_info.get("hasNextPage"):
-            return
-        cursor = page_info.get("endCursor")
-        if not cursor or cursor == after:
-            # Asking again with the same cursor would loop on the same page forever.
-            raise ShopifyError("orders page says hasNextPage but gives no new endCursor", code="INVALID_RESPONSE")
-        after = cursor
+    for node in paged(
+        client,
+        ORDERS_UPDATED_QUERY,
+        "OrdersUpdatedBetween",
+        root="orders",
+        first=page_size,
+        variables={"query": search, "lineItemsFirst": LIST_LINE_ITEMS},
+        cost=lambda n: orders_page_cost(n, LIST_LINE_ITEMS),
+    ):
+        order = _assemble(client, node)
+        if order is not None:
+            yield order
 
 
 def _assemble(client: GraphQLExecutor, node: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -491,7 +408,7 @@ def _read_nested(
             return None
         items = [i for i in order.get(field) or () if isinstance(i, Mapping)]
         list_cut = len(items) >= first
-        lines_cut = any(_has_next(item.get(name)) for item in items for name in inner)
+        lines_cut = any(has_next_page(item.get(name)) for item in items for name in inner)
         if not list_cut and not lines_cut:
             return items
         if list_cut:
@@ -522,16 +439,12 @@ def _largest_fitting(cost: Callable[[int], int]) -> int:
     return low
 
 
-def _has_next(connection: Any) -> bool:
-    return isinstance(connection, Mapping) and bool((connection.get("pageInfo") or {}).get("hasNextPage"))
-
-
 def _complete_connections(client: GraphQLExecutor, node: Mapping[str, Any]) -> dict[str, Any] | None:
     """The order node with every page of its line items and shipping lines; None if it vanished meanwhile."""
     node = dict(node)
     for field, (query, operation, page_cost) in _CONNECTION_QUERIES.items():
         connection = node.get(field)
-        if not _has_next(connection):
+        if not has_next_page(connection):
             continue
         nodes = list(connection.get("nodes") or ())
         page_info = connection.get("pageInfo") or {}
@@ -555,242 +468,6 @@ def _complete_connections(client: GraphQLExecutor, node: Mapping[str, Any]) -> d
                 raise ShopifyError(f"{field} paging did not advance past {cursor!r}", code="INVALID_RESPONSE")
         node[field] = {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": page_info.get("endCursor")}}
     return node
-
-
-# --- conversion -----------------------------------------------------------------------------------------
-
-_FULFILLMENT_STATUS = {
-    "FULFILLED": "fulfilled",
-    "PARTIALLY_FULFILLED": "partial",
-    "RESTOCKED": "restocked",
-}
-
-
-def convert_order(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A GraphQL Order (as selected by ORDER_FIELDS, connections complete) in the REST/webhook shape."""
-    order_id = _id_of(node)
-    if order_id is None:
-        raise ValueError("order node has neither legacyResourceId nor id")
-    lines = [_line_item(li) for li in _nodes(node.get("lineItems"))]
-    lines_by_id = {line["id"]: line for line in lines}
-    return {
-        "id": order_id,
-        "admin_graphql_api_id": node.get("id") or gid("Order", order_id),
-        "name": node.get("name"),
-        "email": node.get("email"),
-        "phone": node.get("phone"),
-        "currency": node.get("currencyCode"),
-        "financial_status": _lower(node.get("displayFinancialStatus")),
-        # REST knows only these three values and null: every state in which nothing has shipped yet (unfulfilled,
-        # on hold, scheduled, in progress...) is null there.
-        "fulfillment_status": _FULFILLMENT_STATUS.get(str(node.get("displayFulfillmentStatus") or "").upper()),
-        "created_at": node.get("createdAt"),
-        "updated_at": node.get("updatedAt"),
-        "cancelled_at": node.get("cancelledAt"),
-        "cancel_reason": _lower(node.get("cancelReason")),
-        "total_price": _money(node.get("totalPriceSet")),
-        "subtotal_price": _money(node.get("subtotalPriceSet")),
-        "total_tax": _money(node.get("totalTaxSet")),
-        "total_discounts": _money(node.get("totalDiscountsSet")),
-        "total_shipping_price_set": _money_set(node.get("totalShippingPriceSet")),
-        "line_items": lines,
-        "shipping_lines": [_shipping_line(sl) for sl in _nodes(node.get("shippingLines"))],
-        "tax_lines": [_tax_line(tl) for tl in node.get("taxLines") or ()],
-        "billing_address": _address(node.get("billingAddress")),
-        "shipping_address": _address(node.get("shippingAddress")),
-        "customer": _customer(node.get("customer")),
-        "fulfillments": [_fulfillment(f, order_id) for f in node.get("fulfillments") or ()],
-        "refunds": [_refund(r, order_id, lines_by_id) for r in node.get("refunds") or ()],
-    }
-
-
-def _line_item(node: Mapping[str, Any]) -> dict[str, Any]:
-    variant = node.get("variant")
-    return {
-        "id": legacy_id(node["id"]),
-        "admin_graphql_api_id": node["id"],
-        "variant_id": _id_of(variant),
-        "sku": node.get("sku"),
-        "name": node.get("name"),
-        "title": node.get("title"),
-        "quantity": node.get("quantity"),
-        "current_quantity": node.get("currentQuantity"),
-        "price": _money(node.get("originalUnitPriceSet")),
-        "total_discount": _money(node.get("totalDiscountSet")),
-    }
-
-
-def _shipping_line(node: Mapping[str, Any]) -> dict[str, Any]:
-    return {"title": node.get("title"), "code": node.get("code"), "price": _money(node.get("originalPriceSet"))}
-
-
-def _tax_line(node: Mapping[str, Any]) -> dict[str, Any]:
-    return {"title": node.get("title"), "rate": node.get("rate"), "price": _money(node.get("priceSet"))}
-
-
-_ADDRESS_KEYS = (
-    ("first_name", "firstName"),
-    ("last_name", "lastName"),
-    ("name", "name"),
-    ("company", "company"),
-    ("address1", "address1"),
-    ("address2", "address2"),
-    ("city", "city"),
-    ("province", "province"),
-    ("province_code", "provinceCode"),
-    ("zip", "zip"),
-    ("country", "country"),
-    ("country_code", "countryCodeV2"),
-    ("phone", "phone"),
-)
-
-
-def _address(node: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not isinstance(node, Mapping):
-        return None
-    return {rest: node.get(graphql) for rest, graphql in _ADDRESS_KEYS}
-
-
-def _customer(node: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not isinstance(node, Mapping):
-        return None
-    return {
-        "id": _id_of(node),
-        "admin_graphql_api_id": node.get("id"),
-        "email": node.get("email"),
-        "first_name": node.get("firstName"),
-        "last_name": node.get("lastName"),
-        "phone": node.get("phone"),
-    }
-
-
-def _fulfillment(node: Mapping[str, Any], order_id: int) -> dict[str, Any]:
-    tracking = [t for t in node.get("trackingInfo") or () if isinstance(t, Mapping)]
-    numbers = [t["number"] for t in tracking if t.get("number")]
-    urls = [t["url"] for t in tracking if t.get("url")]
-    company = next((t["company"] for t in tracking if t.get("company")), None)
-    return {
-        "id": _id_of(node),
-        "admin_graphql_api_id": node.get("id"),
-        "order_id": order_id,
-        "status": _lower(node.get("status")),
-        "location_id": _id_of(node.get("location")),
-        "tracking_company": company,
-        "tracking_number": numbers[0] if numbers else None,
-        "tracking_numbers": numbers,
-        "tracking_url": urls[0] if urls else None,
-        "tracking_urls": urls,
-        "created_at": node.get("createdAt"),
-        "updated_at": node.get("updatedAt"),
-        "line_items": [
-            {
-                # REST lists the ORDER's line items here, with the quantity this fulfillment ships.
-                "id": legacy_id(fli["lineItem"]["id"]),
-                "quantity": fli.get("quantity"),
-                "sku": fli["lineItem"].get("sku"),
-            }
-            for fli in _nodes(node.get("fulfillmentLineItems"))
-        ],
-    }
-
-
-def _refund(node: Mapping[str, Any], order_id: int, order_lines: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
-    lines = []
-    for rli in _nodes(node.get("refundLineItems")):
-        item = rli.get("lineItem") or {}
-        line_item_id = legacy_id(item["id"])
-        # The refund document asks only for the line's id; the order's own copy of the line has the rest.
-        own = order_lines.get(line_item_id) or _line_item(item)
-        lines.append(
-            {
-                "id": legacy_id(rli["id"]),
-                "quantity": rli.get("quantity"),
-                "line_item_id": line_item_id,
-                "location_id": _id_of(rli.get("location")),
-                "restock_type": _lower(rli.get("restockType")),
-                "line_item": {
-                    "id": line_item_id,
-                    "variant_id": own["variant_id"],
-                    "sku": own["sku"] if own["sku"] is not None else item.get("sku"),
-                    "title": own["title"],
-                    "name": own["name"],
-                    "price": own["price"],
-                    "quantity": own["quantity"],
-                },
-                "subtotal": _money(rli.get("subtotalSet")),
-                "total_tax": _money(rli.get("totalTaxSet")),
-            }
-        )
-    transactions = []
-    for tx in _nodes(node.get("transactions")):
-        amount_set = tx.get("amountSet") or {}
-        transactions.append(
-            {
-                "id": legacy_id(tx["id"]) if tx.get("id") else None,
-                "order_id": order_id,
-                "amount": _money(amount_set),
-                "currency": (amount_set.get("shopMoney") or {}).get("currencyCode"),
-                "kind": _lower(tx.get("kind")),
-                "status": _lower(tx.get("status")),
-                "gateway": tx.get("gateway"),
-                "created_at": tx.get("createdAt"),
-            }
-        )
-    return {
-        "id": _id_of(node),
-        "admin_graphql_api_id": node.get("id"),
-        "order_id": order_id,
-        "created_at": node.get("createdAt"),
-        "note": node.get("note"),
-        "restock": any(bool(r.get("restocked")) for r in _nodes(node.get("refundLineItems"))),
-        "refund_line_items": lines,
-        "transactions": transactions,
-    }
-
-
-def _nodes(connection: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(connection, Mapping):
-        return []
-    return [n for n in connection.get("nodes") or () if isinstance(n, Mapping)]
-
-
-def _lower(value: Any) -> str | None:
-    return value.lower() if isinstance(value, str) else None
-
-
-def _money(bag: Any) -> str | None:
-    """The shop-currency amount of a MoneyBag as a decimal string with at least two places.
-
-    Shopify's Decimal scalar drops trailing zeros ("199.0") where REST writes "199.00"; padding keeps the two
-    shapes comparable as text without ever rounding a digit away.
-    """
-    if not isinstance(bag, Mapping):
-        return None
-    money = bag.get("shopMoney")
-    amount = money.get("amount") if isinstance(money, Mapping) else None
-    if amount is None:
-        return None
-    if isinstance(amount, bool) or not isinstance(amount, str | int | float | decimal.Decimal):
-        raise ValueError(f"invalid money amount: {amount!r}")
-    try:
-        value = decimal.Decimal(str(amount))
-    except decimal.InvalidOperation:
-        raise ValueError(f"invalid money amount: {amount!r}") from None
-    if not value.is_finite():
-        raise ValueError(f"invalid money amount: {amount!r}")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        value = value.quantize(decimal.Decimal("0.01"))
-    return format(value, "f")
-
-
-def _money_set(bag: Any) -> dict[str, Any] | None:
-    """A MoneyBag in REST's `*_set` shape (shop money only: the service books in the shop's currency)."""
-    amount = _money(bag)
-    if amount is None:
-        return None
-    currency = (bag.get("shopMoney") or {}).get("currencyCode")
-    return {"shop_money": {"amount": amount, "currency_code": currency}}
 
 
 def _utc(value: dt.datetime, name: str) -> dt.datetime:

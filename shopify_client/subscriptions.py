@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import ShopifyError, user_error_from_payload
-from .inventory import GraphQLExecutor, _paged
-from .orders import gid, legacy_id
+from .graphql import GraphQLExecutor, paged
+from .ids import gid, legacy_id
 
 __all__ = [
     "SUBSCRIPTIONS_QUERY",
@@ -167,7 +167,7 @@ def list_subscriptions(client: GraphQLExecutor, *, topics: Iterable[str] | None 
     variables: dict[str, Any] = {"topics": None if topics is None else [topic_to_enum(t) for t in topics]}
     return [
         _subscription(node)
-        for node in _paged(
+        for node in paged(
             client,
             SUBSCRIPTIONS_QUERY,
             "WebhookSubscriptions",
