@@ -4,6 +4,7 @@ server, run it in the foreground until interrupted, or start it on a daemon thre
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -38,16 +39,11 @@ def serve_forever(server: BaseWSGIServer, banner: str) -> None:
 
 
 def start_in_thread(app: WsgiApp, host: str, port: int, *, name: str) -> BaseWSGIServer:
-    """Serve `app` quietly on a daemon thread named `name`; stop it with `stop(server)`."""
+    """Serve `app` quietly on a daemon thread named `name`; stop it with `server.shutdown()`, release the port with
+    `server.server_close()`."""
     server = make_wsgi_server(app, host, port, quiet=True)
     threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
     return server
-
-
-def stop(server: BaseWSGIServer) -> None:
-    """Stop a server started by `start_in_thread` and release its port."""
-    server.shutdown()
-    server.server_close()
 
 
 def drop_connection(request: Request) -> Response:
@@ -58,3 +54,13 @@ def drop_connection(request: Request) -> Response:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
     return Response(status=500)
+
+
+def json_response(
+    status: int, body: Any, headers: dict[str, str] | None = None, *, content_type: str = "application/json"
+) -> Response:
+    """A JSON answer with the given status and extra headers."""
+    response = Response(json.dumps(body), status=status, content_type=content_type)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response

@@ -18,6 +18,7 @@ from simulators.netsuite.state import (
     canonical_type,
     is_transaction,
 )
+from simulators.wsgi import json_response
 
 if TYPE_CHECKING:
     from simulators.netsuite.server import SimulatorApp
@@ -27,7 +28,7 @@ SIM_PREFIX = "/_sim"
 
 def sim_json(status: int, body: Any) -> Response:
     """A plain JSON answer (the control API and the token endpoint; NetSuite's own media type is for records)."""
-    return Response(json.dumps(body), status=status, content_type="application/json")
+    return json_response(status, body)
 
 
 class SimControl:
