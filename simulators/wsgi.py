@@ -64,3 +64,17 @@ def json_response(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def json_body(request: Request, default: Any = None, kinds: tuple[type, ...] = (dict,)) -> Any:
+    """The request's JSON body, which must be one of `kinds` (dict: an object, list: a list); an empty body is
+    `default`, or a ValueError when there is none. For control endpoints, whose errors answer 400."""
+    data = request.get_data(cache=True)
+    if not data.strip():
+        if default is None:
+            raise ValueError("a JSON body is required")
+        return default
+    body = json.loads(data)
+    if not isinstance(body, kinds):
+        raise ValueError(f"the body must be a JSON {' or '.join('object' if k is dict else 'list' for k in kinds)}")
+    return body

@@ -18,7 +18,7 @@ from simulators.netsuite.state import (
     canonical_type,
     is_transaction,
 )
-from simulators.wsgi import json_response
+from simulators.wsgi import json_body, json_response
 
 if TYPE_CHECKING:
     from simulators.netsuite.server import SimulatorApp
@@ -57,7 +57,7 @@ class SimControl:
         if path == "/oauth2/clients" and method == "GET":
             return sim_json(200, app.oauth2.clients())
         if path == "/oauth2/clients" and method == "POST":
-            body = _body(request)
+            body = json_body(request)
             app.oauth2.register(body.get("client_id"), body.get("certificate_id"), body.get("public_key_pem"))
             return sim_json(200, app.oauth2.clients())
         if path.startswith("/records/") and method == "GET":
@@ -66,7 +66,7 @@ class SimControl:
                 return sim_json(404, {"error": f"unknown record type; one of {list(RECORD_TYPES)}"})
             return sim_json(200, [_dump(r) for r in app.state.list_records(record_type)])
         if path == "/reset" and method == "POST":
-            body = _body(request, default={})
+            body = json_body(request, default={})
             app.state.reset(items=bool(body.get("items", False)))
             app.jobs.reset()
             app.role.restore()
@@ -76,7 +76,7 @@ class SimControl:
         if path == "/role" and method == "GET":
             return sim_json(200, {"permissions": app.role.view()})
         if path == "/role" and method == "POST":
-            body = _body(request)
+            body = json_body(request)
             unknown = sorted(set(body) - {"revoke", "levels", "restore"})
             if unknown:
                 raise ValueError(f"unknown role fields {unknown}; known: levels, restore, revoke")
@@ -92,31 +92,19 @@ class SimControl:
         if path == "/inventory" and method == "POST":
             return sim_json(200, app.state.set_inventory(_list_body(request)))
         if path == "/inventory/seed" and method == "POST":
-            return sim_json(200, app.state.seed_inventory(_body(request, default={})))
+            return sim_json(200, app.state.seed_inventory(json_body(request, default={})))
         if path == "/config" and method == "GET":
             return sim_json(200, vars(app.state.settings()))
         if path == "/config" and method == "POST":
-            return sim_json(200, vars(app.state.update_settings(check_settings(_body(request)))))
+            return sim_json(200, vars(app.state.update_settings(check_settings(json_body(request)))))
         if path == "/faults" and method == "GET":
             return sim_json(200, {"faults": app.state.faults()})
         if path == "/faults" and method == "POST":
-            return sim_json(200, {"faults": app.state.add_fault(_fault_from(_body(request), now=app.clock.time()))})
+            return sim_json(200, {"faults": app.state.add_fault(_fault_from(json_body(request), now=app.clock.time()))})
         if path == "/faults" and method == "DELETE":
             app.state.clear_faults()
             return sim_json(200, {"faults": []})
         return sim_json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-
-
-def _body(request: Request, default: Any = None) -> Any:
-    data = request.get_data(cache=True)
-    if not data.strip():
-        if default is None:
-            raise ValueError("a JSON body is required")
-        return default
-    body = json.loads(data)
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    return body
 
 
 def _list_body(request: Request) -> list[dict[str, Any]]:

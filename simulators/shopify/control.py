@@ -4,7 +4,6 @@ The endpoints are listed in `server.py`'s docstring; this module routes them ove
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,7 @@ from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
 from simulators.shopify.store import StoreError
-from simulators.wsgi import json_response
+from simulators.wsgi import json_body, json_response
 
 if TYPE_CHECKING:
     from simulators.shopify.server import SimulatorApp
@@ -89,11 +88,11 @@ class SimControl:
         if path == "/config" and method == "GET":
             return _json(200, app.config_view())
         if path == "/config" and method == "POST":
-            app.configure(_body(request))
+            app.configure(json_body(request))
             return _json(200, app.config_view())
         if path == "/faults":
             if method == "POST":
-                fault = _fault_from(_body(request))
+                fault = _fault_from(json_body(request))
                 with app.lock:
                     app.faults.append(fault)
             elif method == "DELETE":
@@ -106,11 +105,11 @@ class SimControl:
         if path == "/orders" and method == "GET":
             return _json(200, app.store.all_orders())
         if path == "/orders" and method == "POST":
-            return _json(200, {"ids": app.store.upsert(_body(request, kinds=(dict, list)))})
+            return _json(200, {"ids": app.store.upsert(json_body(request, kinds=(dict, list)))})
         if path.startswith("/orders/"):
             return self._order(request, path[len("/orders/") :].split("/"))
         if path == "/webhooks/deliver" and method == "POST":
-            return _json(200, app.deliver(_body(request)).as_json())
+            return _json(200, app.deliver(json_body(request)).as_json())
         if path == "/webhooks" and method == "GET":
             with app.lock:
                 return _json(200, list(app.webhook_log))
@@ -143,11 +142,11 @@ class SimControl:
         if len(parts) == 2 and method == "POST":
             action = parts[1]
             if action == "fulfillments":
-                return _json(200, {"fulfillment": app.store.add_fulfillment(order_id, _body(request))})
+                return _json(200, {"fulfillment": app.store.add_fulfillment(order_id, json_body(request))})
             if action == "refunds":
-                return _json(200, {"refund": app.store.add_refund(order_id, _body(request))})
+                return _json(200, {"refund": app.store.add_refund(order_id, json_body(request))})
             if action == "cancel":
-                return _json(200, {"order": app.store.cancel(order_id, _body(request, default={}))})
+                return _json(200, {"order": app.store.cancel(order_id, json_body(request, default={}))})
         return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
 
     def _inventory(self, request: Request, what: str) -> Response:
@@ -159,11 +158,11 @@ class SimControl:
                 [{"id": loc.id, "name": loc.name, "active": loc.active} for loc in app.inventory.sorted_locations()],
             )
         if what == "locations" and method == "POST":
-            return _json(200, {"ids": app.inventory.add_locations(_body(request, kinds=(dict, list)))})
+            return _json(200, {"ids": app.inventory.add_locations(json_body(request, kinds=(dict, list)))})
         if what == "items" and method == "POST":
-            return _json(200, {"ids": app.inventory.add_items(_body(request, kinds=(dict, list)))})
+            return _json(200, {"ids": app.inventory.add_items(json_body(request, kinds=(dict, list)))})
         if what == "levels" and method == "POST":
-            return _json(200, {"levels": app.inventory.set_levels(_body(request, kinds=(dict, list)))})
+            return _json(200, {"levels": app.inventory.set_levels(json_body(request, kinds=(dict, list)))})
         if what == "levels" and method == "GET":
             args = request.args
             item_id = args.get("inventory_item_id")
@@ -177,7 +176,7 @@ class SimControl:
                 ),
             )
         if what == "seed" and method == "POST":
-            return _json(200, app.inventory.seed(_body(request)))
+            return _json(200, app.inventory.seed(json_body(request)))
         return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
 
     def _subscriptions(self, request: Request, rest: str) -> Response:
@@ -196,7 +195,7 @@ class SimControl:
         if len(parts) == 2 and method == "POST" and parts[1] in ("fail", "succeed"):
             failures = 0
             if parts[1] == "fail":
-                failures = _body(request, default={}).get("count", 1)
+                failures = json_body(request, default={}).get("count", 1)
                 if not _is_count(failures):
                     raise ValueError("count must be a positive integer")
             outcome = app.subscriptions.record_deliveries(subscription_id, failures)
@@ -204,15 +203,3 @@ class SimControl:
                 return _json(404, {"error": f"no webhook subscription {subscription_id}"})
             return _json(200, outcome)
         return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-
-
-def _body(request: Request, default: Any = None, kinds: tuple[type, ...] = (dict,)) -> Any:
-    data = request.get_data(cache=True)
-    if not data.strip():
-        if default is None:
-            raise ValueError("a JSON body is required")
-        return default
-    body = json.loads(data)
-    if not isinstance(body, kinds):
-        raise ValueError(f"the body must be a JSON {' or '.join('object' if k is dict else 'list' for k in kinds)}")
-    return body
