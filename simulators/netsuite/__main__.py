@@ -2,7 +2,7 @@
 
 import sys
 
-from simulators.netsuite.server import main
+from simulators.netsuite.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

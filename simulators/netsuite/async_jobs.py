@@ -45,10 +45,11 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from simulators.clock import REAL_CLOCK, Clock
 
 IDEMPOTENCY_HEADER = "X-NetSuite-Idempotency-Key"
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
@@ -70,7 +71,7 @@ class Job:
     id: str
     idempotency_key: str
     operation: str
-    created: float = field(default_factory=time.time)
+    created: float  # epoch seconds, from the simulator's clock
     progress: str = "pending"
     completed: float | None = None
     result: JobResult | None = None
@@ -79,7 +80,8 @@ class Job:
 class AsyncJobs:
     """The account's jobs and the idempotency keys that created them."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = REAL_CLOCK) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._by_key: dict[str, str] = {}
@@ -93,7 +95,7 @@ class AsyncJobs:
             earlier = self._by_key.get(key)
             if earlier is not None:
                 return self._jobs[earlier], False
-            job = Job(id=str(self._next_id), idempotency_key=key, operation=operation)
+            job = Job(str(self._next_id), key, operation, created=self._clock.time())
             self._next_id += 1
             self._jobs[job.id] = job
             self._by_key[key] = job.id
@@ -115,7 +117,7 @@ class AsyncJobs:
     def finish(self, job: Job, result: JobResult) -> None:
         with self._lock:
             job.result = result
-            job.completed = time.time()
+            job.completed = self._clock.time()
             job.progress = "succeeded" if result.status < 400 else "failed"
 
     def reset(self) -> None:

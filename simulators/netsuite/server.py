@@ -31,33 +31,32 @@ stats, records, configuration and fault injection for tests and demos:
   Faults are forgotten by `/_sim/reset`.
 """
 
+# The /_sim routes are answered by control.py; the command line (`python -m simulators.netsuite`) is cli.py.
+
 from __future__ import annotations
 
-import argparse
 import base64
-import contextlib
 import hashlib
 import hmac
 import io
 import json
 import secrets
-import socket
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
+from simulators import wsgi
+from simulators.clock import REAL_CLOCK, Clock
 from simulators.netsuite.async_jobs import (
     IDEMPOTENCY_HEADER,
     UUID_PATTERN,
@@ -69,11 +68,10 @@ from simulators.netsuite.async_jobs import (
     task_view,
     tasks_view,
 )
+from simulators.netsuite.control import SIM_PREFIX, SimControl, check_settings, sim_json
 from simulators.netsuite.oauth2 import TOKEN_OPERATION, TOKEN_PATH, OAuth2Error, OAuth2Registry
 from simulators.netsuite.permissions import Role
 from simulators.netsuite.state import (
-    LATENCY_DISTRIBUTIONS,
-    RECORD_TYPES,
     SUITEQL_ROW_CEILING,
     ApiError,
     Fault,
@@ -86,7 +84,6 @@ from simulators.netsuite.state import (
 )
 
 REST_PREFIX = "/services/rest"
-SIM_PREFIX = "/_sim"
 TIMESTAMP_WINDOW_S = 300
 SUITEQL_MAX_LIMIT = 1000
 
@@ -125,6 +122,9 @@ class SimulatorConfig:
     error_rate: float = 0.0
     seed: int | None = None
     async_job_delay_ms: int = 0
+    # Where simulated time comes from (token expiry, 429 bursts, async job delay and timestamps, SuiteQL lag);
+    # tests pass a clock.ManualClock to step through it. Request latency stays a real wait.
+    clock: Clock = REAL_CLOCK
 
 
 # Token-Based Authentication
@@ -266,10 +266,6 @@ def _no_content(location: str | None = None) -> Response:
     return response
 
 
-def _sim_json(status: int, body: Any) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
-
-
 def _suiteql_value(value: Any) -> str:
     # SuiteQL answers every value as a string, numbers included.
     if isinstance(value, float):
@@ -365,6 +361,7 @@ class SimulatorApp:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
+        self.clock = config.clock
         self.realm = netsuite_realm(config.account_id)
         self.credentials = TbaCredentials(
             config.consumer_key, config.consumer_secret, config.token_id, config.token_secret
@@ -383,27 +380,29 @@ class SimulatorApp:
             async_job_delay_ms=config.async_job_delay_ms,
         )
         # The same checks as /_sim/config, so a bad CLI value fails at start rather than mid-run.
-        _config_changes({k: v for k, v in vars(settings).items() if k != "verify_auth"})
+        check_settings({k: v for k, v in vars(settings).items() if k != "verify_auth"})
         self.state = State(
             settings=settings,
             seed_items=config.seed_items,
             seed_locations=config.seed_locations,
             seed_quantity=config.seed_quantity,
+            clock=self.clock,
         )
         self.oauth2 = OAuth2Registry(config.oauth2_clients)
         # The role behind every accepted token (permissions.py): every permission at Full until told otherwise.
         self.role = Role()
-        self.jobs = AsyncJobs()
+        self.jobs = AsyncJobs(self.clock)
         self.auth_failures: list[str] = []
+        self.control = SimControl(self)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         if request.path == REST_PREFIX or request.path.startswith(REST_PREFIX + "/"):
             response = self._rest(request)
         elif request.path.startswith(SIM_PREFIX + "/"):
-            response = self._sim(request)
+            response = self.control(request)
         else:
-            response = _sim_json(404, {"error": f"no such path {request.path}"})
+            response = sim_json(404, {"error": f"no such path {request.path}"})
         return response(environ, start_response)
 
     # /services/rest
@@ -450,7 +449,7 @@ class SimulatorApp:
         if fault.delay_ms > 0:
             time.sleep(fault.delay_ms / 1000)
         if fault.mode == "drop":
-            return self._drop(request)
+            return wsgi.drop_connection(request)
         if fault.mode == "error":
             return self._fault_response(fault.status)
         if fault.mode == "slow":
@@ -461,7 +460,7 @@ class SimulatorApp:
             time.sleep(fault.slow_ms / 1000)
             return handle()
         handle()  # drop_after
-        return self._drop(request)
+        return wsgi.drop_connection(request)
 
     def _handle(self, route: Route, request: Request) -> Response:
         if route.kind not in JOB_KINDS and "respond-async" in _preferences(request):
@@ -517,15 +516,15 @@ class SimulatorApp:
                 form,
                 # The audience is the URL the client called: a JWT made for another host or path is refused.
                 audience=f"{request.scheme}://{request.host}{request.path}",
-                now=time.time(),
+                now=self.clock.time(),
                 ttl_s=settings.oauth2_token_ttl_s,
             )
         except OAuth2Error as exc:
             self.state.note_auth_rejection()
             self._remember_auth_failure(f"oauth2 token: {exc.reason}")
-            response = _sim_json(400, {"error": exc.error})
+            response = sim_json(400, {"error": exc.error})
         else:
-            response = _sim_json(200, body)
+            response = sim_json(200, body)
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -535,7 +534,7 @@ class SimulatorApp:
             return "no Authorization header"
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer":
-            return self.oauth2.check_bearer(token.strip(), time.time())
+            return self.oauth2.check_bearer(token.strip(), self.clock.time())
         body_params: list[tuple[str, str]] = []
         if request.mimetype == "application/x-www-form-urlencoded":
             # RFC 5849 signs form bodies too; NetSuite's REST API takes JSON, so this is for completeness.
@@ -548,7 +547,7 @@ class SimulatorApp:
             authorization=authorization,
             credentials=self.credentials,
             realm=self.realm,
-            now=int(time.time()),
+            now=int(self.clock.time()),
             body_params=body_params,
             remember_nonce=self.state.remember_nonce,
         )
@@ -577,16 +576,6 @@ class SimulatorApp:
             return _error_response(ApiError(status, "UNEXPECTED_ERROR", detail))
         codes = {400: "USER_ERROR", 403: "INSUFFICIENT_PERMISSION", 404: "NONEXISTENT_ID"}
         return _error_response(ApiError(status, codes.get(status, "USER_ERROR"), "Injected fault."))
-
-    @staticmethod
-    def _drop(request: Request) -> Response:
-        # Shutting the socket makes werkzeug's write fail as a dropped connection, so the client sees the
-        # connection close with no response at all.
-        sock = request.environ.get("werkzeug.socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        return Response(status=500)
 
     def _base_url(self, request: Request) -> str:
         return f"{request.scheme}://{request.host}{REST_PREFIX}"
@@ -629,8 +618,11 @@ class SimulatorApp:
         return response
 
     def _run_job(self, job: Job, route: Route, environ: dict[str, Any]) -> None:
-        # Async jobs run in NetSuite's own queue: they hold no slot of the concurrency cap.
-        self._sleep_ms(self.state.settings().async_job_delay_ms)
+        # Async jobs run in NetSuite's own queue: they hold no slot of the concurrency cap. The queue's delay is
+        # simulated time, so a test can step past it on a manual clock.
+        delay_ms = self.state.settings().async_job_delay_ms
+        if delay_ms > 0:
+            self.clock.sleep(delay_ms / 1000)
         if not self.jobs.start(job):
             return
         response = self._execute(route, Request(environ))
@@ -886,227 +878,8 @@ class SimulatorApp:
         }
         return _json_response(200, body, kind="collection")
 
-    # /_sim
-
-    def _sim(self, request: Request) -> Response:
-        try:
-            return self._sim_dispatch(request)
-        except ApiError as exc:
-            return _sim_json(exc.status, {"error": exc.detail})
-        except (TypeError, ValueError) as exc:
-            return _sim_json(400, {"error": str(exc)})
-
-    def _sim_dispatch(self, request: Request) -> Response:
-        path = request.path[len(SIM_PREFIX) :].rstrip("/")
-        method = request.method
-        if path == "/stats" and method == "GET":
-            stats = self.state.stats()
-            stats["async_jobs"] = self.jobs.counts()
-            stats["recent_auth_failures"] = list(self.auth_failures)
-            return _sim_json(200, stats)
-        if path == "/oauth2/clients" and method == "GET":
-            return _sim_json(200, self.oauth2.clients())
-        if path == "/oauth2/clients" and method == "POST":
-            body = self._sim_body(request)
-            self.oauth2.register(body.get("client_id"), body.get("certificate_id"), body.get("public_key_pem"))
-            return _sim_json(200, self.oauth2.clients())
-        if path.startswith("/records/") and method == "GET":
-            record_type = canonical_type(path[len("/records/") :])
-            if record_type is None:
-                return _sim_json(404, {"error": f"unknown record type; one of {list(RECORD_TYPES)}"})
-            return _sim_json(200, [self._dump(r) for r in self.state.list_records(record_type)])
-        if path == "/reset" and method == "POST":
-            body = self._sim_body(request, default={})
-            self.state.reset(items=bool(body.get("items", False)))
-            self.jobs.reset()
-            self.role.restore()
-            with self.state.lock:
-                self.auth_failures.clear()
-            return _sim_json(200, {"ok": True})
-        if path == "/role" and method == "GET":
-            return _sim_json(200, {"permissions": self.role.view()})
-        if path == "/role" and method == "POST":
-            body = self._sim_body(request)
-            unknown = sorted(set(body) - {"revoke", "levels", "restore"})
-            if unknown:
-                raise ValueError(f"unknown role fields {unknown}; known: levels, restore, revoke")
-            if body.get("restore", False) is True:
-                self.role.restore()
-            self.role.change(revoke=body.get("revoke"), levels=body.get("levels"))
-            return _sim_json(200, {"permissions": self.role.view()})
-        if path == "/items" and method == "GET":
-            items = self.state.list_records("inventoryItem")
-            return _sim_json(200, [_item_entry(r) for r in items])
-        if path == "/items" and method == "POST":
-            return _sim_json(200, self.state.add_items(self._sim_list(request)))
-        if path == "/inventory" and method == "POST":
-            return _sim_json(200, self.state.set_inventory(self._sim_list(request)))
-        if path == "/inventory/seed" and method == "POST":
-            return _sim_json(200, self.state.seed_inventory(self._sim_body(request, default={})))
-        if path == "/config" and method == "GET":
-            return _sim_json(200, vars(self.state.settings()))
-        if path == "/config" and method == "POST":
-            return _sim_json(200, vars(self.state.update_settings(_config_changes(self._sim_body(request)))))
-        if path == "/faults" and method == "GET":
-            return _sim_json(200, {"faults": self.state.faults()})
-        if path == "/faults" and method == "POST":
-            return _sim_json(200, {"faults": self.state.add_fault(_fault_from(self._sim_body(request)))})
-        if path == "/faults" and method == "DELETE":
-            self.state.clear_faults()
-            return _sim_json(200, {"faults": []})
-        return _sim_json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-
-    @staticmethod
-    def _sim_body(request: Request, default: Any = None) -> Any:
-        data = request.get_data(cache=True)
-        if not data.strip():
-            if default is None:
-                raise ValueError("a JSON body is required")
-            return default
-        body = json.loads(data)
-        if not isinstance(body, dict):
-            raise ValueError("the body must be a JSON object")
-        return body
-
-    @staticmethod
-    def _sim_list(request: Request) -> list[dict[str, Any]]:
-        body = json.loads(request.get_data(cache=True) or b"null")
-        if not isinstance(body, list):
-            raise ValueError("the body must be a JSON list")
-        return body
-
-    @staticmethod
-    def _dump(record: Record) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": str(record.id), **record.fields}
-        if is_transaction(record.type):
-            lines = record.lines or []
-            data["item"] = {"items": lines, "totalResults": len(lines)}
-        return data
-
-
-def _item_entry(record: Record) -> dict[str, Any]:
-    entry = {
-        "id": str(record.id),
-        "itemid": record.fields.get("itemId"),
-        "displayname": record.fields.get("displayName"),
-    }
-    if record.fields.get("externalId") is not None:
-        entry["externalid"] = record.fields["externalId"]
-    return entry
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _config_changes(body: dict[str, Any]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for name, value in body.items():
-        if name == "verify_auth":
-            if not isinstance(value, bool):
-                raise ValueError("verify_auth must be a boolean")
-        elif name in (
-            "latency_ms",
-            "latency_jitter_ms",
-            "concurrency_limit",
-            "held_slots",
-            "suiteql_lag_ms",
-            "async_job_delay_ms",
-        ):
-            if not _is_int(value) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer")
-        elif name == "oauth2_token_ttl_s":
-            if not _is_int(value) or value < 1:
-                raise ValueError("oauth2_token_ttl_s must be a positive integer")
-        elif name == "latency_distribution":
-            if value not in LATENCY_DISTRIBUTIONS:
-                raise ValueError(f"latency_distribution must be one of {list(LATENCY_DISTRIBUTIONS)}")
-        elif name == "error_rate":
-            if not _is_number(value) or not 0 <= value <= 1:
-                raise ValueError("error_rate must be a number between 0 and 1")
-            value = float(value)
-        elif name == "error_status":
-            if not _is_int(value) or not 400 <= value <= 599:
-                raise ValueError("error_status must be an HTTP error status (400-599)")
-        elif name == "seed":
-            if value is not None and not _is_int(value):
-                raise ValueError("seed must be an integer or null")
-        else:
-            raise ValueError(f"unknown setting {name!r}")
-        changes[name] = value
-    return changes
-
-
-_FAULT_KEYS = frozenset(
-    {"status", "count", "match", "mode", "delay_ms", "error_rate", "burst_429_s", "slow_ms", "apply_first"}
-)
-
-
-def _fault_from(body: dict[str, Any]) -> Fault:
-    unknown = sorted(set(body) - _FAULT_KEYS)
-    if unknown:
-        # A misspelt key would otherwise turn into a plain 503 fault nobody asked for.
-        raise ValueError(f"unknown fault fields {unknown}; known: {sorted(_FAULT_KEYS)}")
-    kinds = [name for name in ("error_rate", "burst_429_s", "slow_ms") if name in body]
-    if len(kinds) > 1:
-        raise ValueError(f"a fault is one of error_rate, burst_429_s or slow_ms, not {kinds}")
-    kind = kinds[0] if kinds else None
-    fault = Fault(
-        status=body.get("status", 503),
-        # Rate faults and bursts last until cleared (or the window ends) unless given a count.
-        count=body.get("count", None if kind in ("error_rate", "burst_429_s") else 1),
-        match=body.get("match"),
-        mode=body.get("mode", "error"),
-        delay_ms=body.get("delay_ms", 0),
-    )
-    if not _is_int(fault.status) or not 400 <= fault.status <= 599:
-        raise ValueError("status must be an HTTP error status (400-599)")
-    if fault.count is not None and (not _is_int(fault.count) or fault.count < 1):
-        raise ValueError("count must be a positive integer")
-    if fault.match is not None and not isinstance(fault.match, str):
-        raise ValueError('match must be a string like "PUT salesOrder" (shell wildcards allowed)')
-    if fault.mode not in ("error", "drop", "drop_after"):
-        raise ValueError("mode must be error, drop or drop_after")
-    if not _is_int(fault.delay_ms) or fault.delay_ms < 0:
-        raise ValueError("delay_ms must be a non-negative integer")
-    if kind == "error_rate":
-        rate = body["error_rate"]
-        if not _is_number(rate) or not 0 < rate <= 1:
-            raise ValueError("error_rate must be a number in (0, 1]")
-        fault.error_rate = float(rate)
-    elif kind == "burst_429_s":
-        seconds = body["burst_429_s"]
-        if not _is_number(seconds) or seconds <= 0:
-            raise ValueError("burst_429_s must be a positive number of seconds")
-        if body.get("status", 429) != 429 or body.get("mode", "error") != "error":
-            raise ValueError("a burst answers the concurrency 429: leave status and mode out")
-        fault.status = 429
-        fault.burst_until = time.time() + seconds
-    elif kind == "slow_ms":
-        fault.slow_ms = body["slow_ms"]
-        if not _is_int(fault.slow_ms) or fault.slow_ms < 1:
-            raise ValueError("slow_ms must be a positive integer")
-        if "status" in body or "mode" in body:
-            raise ValueError("a slow fault answers normally, late: leave status and mode out")
-        fault.apply_first = body.get("apply_first", True)
-        if not isinstance(fault.apply_first, bool):
-            raise ValueError("apply_first must be a boolean")
-        fault.mode = "slow"
-    elif "apply_first" in body:
-        raise ValueError("apply_first only goes with slow_ms")
-    return fault
-
 
 # running it
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 def create_app(config: SimulatorConfig) -> SimulatorApp:
@@ -1114,124 +887,20 @@ def create_app(config: SimulatorConfig) -> SimulatorApp:
     return SimulatorApp(config)
 
 
-def _make_server(config: SimulatorConfig, host: str, port: int, quiet: bool) -> BaseWSGIServer:
-    # Threaded: one thread per request, so more requests than the cap can be in flight and get rejected.
-    return make_server(
-        host,
-        port,
-        create_app(config),
-        threaded=True,
-        request_handler=_QuietRequestHandler if quiet else None,
+def _banner(config: SimulatorConfig, host: str, port: int) -> str:
+    return (
+        f"NetSuite simulator for account {netsuite_realm(config.account_id)} on "
+        f"http://{host}:{port}{REST_PREFIX} (control: http://{host}:{port}{SIM_PREFIX}/stats)"
     )
 
 
 def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8090, *, quiet: bool = False) -> None:
     """Run the simulator in the foreground until interrupted."""
-    server = _make_server(config, host, port, quiet)
-    print(
-        f"NetSuite simulator for account {netsuite_realm(config.account_id)} on "
-        f"http://{host}:{server.port}{REST_PREFIX} (control: http://{host}:{server.port}{SIM_PREFIX}/stats)",
-        flush=True,
-    )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    server = wsgi.make_wsgi_server(create_app(config), host, port, quiet=quiet)
+    wsgi.serve_forever(server, _banner(config, host, server.port))
 
 
 def start_in_thread(config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1") -> tuple[BaseWSGIServer, str]:
     """Start the simulator on a daemon thread; (server, base URL). Stop it with server.shutdown()."""
-    server = _make_server(config, host, port, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="netsuite-simulator", daemon=True)
-    thread.start()
+    server = wsgi.start_in_thread(create_app(config), host, port, name="netsuite-simulator")
     return server, f"http://{host}:{server.port}{REST_PREFIX}"
-
-
-def load_items_file(path: str) -> list[tuple[str, str]]:
-    """Items from a JSON list of {"itemid", "displayname"} objects or [itemid, displayname] pairs."""
-    entries = json.loads(Path(path).read_text(encoding="utf-8"))
-    items = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            items.append((str(entry["itemid"]), str(entry.get("displayname", entry["itemid"]))))
-        else:
-            itemid, displayname = entry
-            items.append((str(itemid), str(displayname)))
-    return items
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    defaults = SimulatorConfig()
-    parser = argparse.ArgumentParser(prog="python -m simulators.netsuite", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--account-id", default=defaults.account_id)
-    parser.add_argument("--consumer-key", default=defaults.consumer_key)
-    parser.add_argument("--consumer-secret", default=defaults.consumer_secret)
-    parser.add_argument("--token-id", default=defaults.token_id)
-    parser.add_argument("--token-secret", default=defaults.token_secret)
-    parser.add_argument("--concurrency-limit", type=int, default=defaults.concurrency_limit)
-    parser.add_argument("--latency-ms", type=int, default=defaults.latency_ms)
-    parser.add_argument("--latency-jitter-ms", type=int, default=defaults.latency_jitter_ms)
-    parser.add_argument("--items-file", help="JSON list of {itemid, displayname}; replaces the demo items")
-    parser.add_argument("--seed-quantity", type=int, default=defaults.seed_quantity)
-    parser.add_argument("--no-verify-auth", action="store_true", help="accept requests without checking TBA")
-    parser.add_argument("--latency-distribution", choices=LATENCY_DISTRIBUTIONS, default=defaults.latency_distribution)
-    parser.add_argument(
-        "--held-slots",
-        type=int,
-        default=defaults.held_slots,
-        help="concurrency slots permanently taken by a simulated other integration",
-    )
-    parser.add_argument(
-        "--error-rate", type=float, default=defaults.error_rate, help="fraction of REST calls failing with 503"
-    )
-    parser.add_argument(
-        "--suiteql-lag-ms",
-        type=int,
-        default=defaults.suiteql_lag_ms,
-        help="how long a REST write takes to show in SuiteQL",
-    )
-    parser.add_argument("--seed", type=int, default=None, help="seed of the random latency and error draws")
-    parser.add_argument("--oauth2-token-ttl-s", type=int, default=defaults.oauth2_token_ttl_s)
-    parser.add_argument(
-        "--oauth2-client",
-        action="append",
-        default=[],
-        metavar="CLIENT_ID:CERTIFICATE_ID:PEM_FILE",
-        help="register an OAuth 2.0 client certificate (repeatable)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="do not log each request")
-    args = parser.parse_args(argv)
-    config = SimulatorConfig(
-        account_id=args.account_id,
-        consumer_key=args.consumer_key,
-        consumer_secret=args.consumer_secret,
-        token_id=args.token_id,
-        token_secret=args.token_secret,
-        concurrency_limit=args.concurrency_limit,
-        latency_ms=args.latency_ms,
-        latency_jitter_ms=args.latency_jitter_ms,
-        verify_auth=not args.no_verify_auth,
-        seed_quantity=args.seed_quantity,
-        latency_distribution=args.latency_distribution,
-        held_slots=args.held_slots,
-        error_rate=args.error_rate,
-        suiteql_lag_ms=args.suiteql_lag_ms,
-        seed=args.seed,
-        oauth2_token_ttl_s=args.oauth2_token_ttl_s,
-    )
-    for spec in args.oauth2_client:
-        client_id, certificate_id, pem_file = spec.split(":", 2)
-        pem = Path(pem_file).read_text(encoding="utf-8")
-        config.oauth2_clients.setdefault(client_id, {})[certificate_id] = pem
-    if args.items_file:
-        config.seed_items = load_items_file(args.items_file)
-    serve(config, host=args.host, port=args.port, quiet=args.quiet)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

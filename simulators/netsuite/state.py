@@ -21,7 +21,6 @@ import random
 import re
 import sqlite3
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from simulators.clock import REAL_CLOCK, Clock
 
 # canonical type name -> (SuiteQL transaction.type, prefix of the generated tranId)
 TRANSACTION_TYPES: dict[str, tuple[str, str]] = {
@@ -152,7 +153,7 @@ class Fault:
     delay_ms: int = 0
     # Fire on each matching request with this probability (None: on every matching request).
     error_rate: float | None = None
-    # A 429 burst: fire on every matching request until this wall-clock time (epoch seconds).
+    # A 429 burst: fire on every matching request until this time of the simulator clock (epoch seconds).
     burst_until: float | None = None
     slow_ms: int = 0
     # For "slow": True = do the work, then hold the answer (the write lands even if the client gave up);
@@ -315,7 +316,9 @@ class State:
         seed_items: list[tuple[str, str]] | None = None,
         seed_locations: list[str] | None = None,
         seed_quantity: int = 0,
+        clock: Clock = REAL_CLOCK,
     ) -> None:
+        self._clock = clock
         self.lock = threading.RLock()
         self._settings = settings
         self._records: dict[str, dict[int, Record]] = {t: {} for t in RECORD_TYPES}
@@ -488,7 +491,7 @@ class State:
         error rate. `explicit_only` skips faults without a `match` (and the background rate): used for
         the token endpoint, so that a catch-all fault meant for record calls is not spent on it."""
         with self.lock:
-            now = time.time()
+            now = self._clock.time()
             self._faults = [f for f in self._faults if f.burst_until is None or f.burst_until > now]
             for fault in self._faults:
                 if explicit_only and fault.match is None:
@@ -1012,10 +1015,10 @@ class State:
             return
         # Behind a queued write of the same row, even an immediate one must wait its turn, or the older
         # write would overwrite it when it comes due.
-        self._pending_mirror.setdefault(key, []).append((time.monotonic() + self._write_lag_s, sql, params))
+        self._pending_mirror.setdefault(key, []).append((self._clock.monotonic() + self._write_lag_s, sql, params))
 
     def _apply_visible_writes(self, *, everything: bool = False) -> None:
-        now = time.monotonic()
+        now = self._clock.monotonic()
         for key, writes in list(self._pending_mirror.items()):
             due = [index for index, (visible_at, _, _) in enumerate(writes) if everything or visible_at <= now]
             if not due:

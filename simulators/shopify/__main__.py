@@ -2,7 +2,7 @@
 
 import sys
 
-from simulators.shopify.server import main
+from simulators.shopify.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

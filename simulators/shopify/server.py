@@ -50,16 +50,14 @@ bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the si
   "error"?}`; `GET /_sim/webhooks` lists recent deliveries.
 """
 
+# The /_sim routes are answered by control.py; the command line (`python -m simulators.shopify`) is cli.py.
+
 from __future__ import annotations
 
-import argparse
-import contextlib
 import copy
 import hmac
 import json
 import re
-import socket
-import sys
 import threading
 import time
 import traceback
@@ -68,7 +66,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 from graphql import (
@@ -87,10 +84,10 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import get_variable_values
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.utils import send_file
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
+from simulators import wsgi
 from simulators.shopify.access import (
     DEFAULT_ACCESS_SCOPES,
     app_installation,
@@ -99,15 +96,15 @@ from simulators.shopify.access import (
     guard_root,
 )
 from simulators.shopify.bulk import BulkOperations
+from simulators.shopify.control import JSON_CONTENT_TYPE, SIM_PREFIX, Fault, SimControl
 from simulators.shopify.cost import SINGLE_QUERY_MAX_COST, LeakyBucket, actual_cost, requested_cost
 from simulators.shopify.graphql_api import RequestContext, ShopContext, load_schema, root_value
 from simulators.shopify.inventory import IdempotencyRegistry, InventoryStore
 from simulators.shopify.inventory_api import InventoryContext, InventoryViews, inventory_root
-from simulators.shopify.store import OrderStore, StoreError
+from simulators.shopify.store import OrderStore
 from simulators.shopify.subscriptions import SubscriptionStore
 from simulators.shopify.webhooks import DEFAULT_API_VERSION, Delivery, send_webhook
 
-SIM_PREFIX = "/_sim"
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
 API_VERSION_PATTERN = re.compile(r"^(\d{4}-\d{2}|unstable)$")
 INVALID_TOKEN_BODY = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
@@ -154,53 +151,12 @@ class SimulatorConfig:
     access_scopes: list[str] = field(default_factory=lambda: list(DEFAULT_ACCESS_SCOPES))
 
 
-@dataclass
-class Fault:
-    kind: str  # error | drop | throttle
-    remaining: int
-    status: int = 503
-
-    def as_json(self) -> dict[str, Any]:
-        if self.kind == "throttle":
-            return {"throttle_next": self.remaining}
-        if self.kind == "drop":
-            return {"mode": "drop", "count": self.remaining}
-        return {"status": self.status, "count": self.remaining}
-
-
-def _fault_from(body: dict[str, Any]) -> Fault:
-    if "throttle_next" in body:
-        count = body["throttle_next"]
-        if not _is_count(count):
-            raise ValueError("throttle_next must be a positive integer")
-        return Fault("throttle", count)
-    count = body.get("count", 1)
-    if not _is_count(count):
-        raise ValueError("count must be a positive integer")
-    mode = body.get("mode", "error")
-    if mode == "drop":
-        return Fault("drop", count)
-    if mode != "error":
-        raise ValueError("mode must be error or drop")
-    status = body.get("status", 503)
-    if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-        raise ValueError("status must be an HTTP error status (400-599)")
-    return Fault("error", count, status)
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    response = Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    return wsgi.json_response(status, body, headers, content_type=JSON_CONTENT_TYPE)
 
 
 def _format_error(error: GraphQLError, default_code: str) -> dict[str, Any]:
@@ -299,6 +255,7 @@ class SimulatorApp:
             lambda: self.config.mutation_latency_ms / 1000,
         )
         self.bulk = BulkOperations(self.schema, self.inventory, lambda: self.config.bulk_operation_latency_ms / 1000)
+        self.control = SimControl(self)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -306,7 +263,7 @@ class SimulatorApp:
         if match is not None:
             response = self._graphql_endpoint(request, match.group("version"))
         elif request.path.startswith(SIM_PREFIX + "/"):
-            response = self._sim(request)
+            response = self.control(request)
         else:
             response = _json(404, {"errors": "Not Found"})
         return response(environ, start_response)
@@ -339,7 +296,7 @@ class SimulatorApp:
         if fault is not None:
             self.stats.add("faults_fired")
             if fault.kind == "drop":
-                return self._drop(request)
+                return wsgi.drop_connection(request)
             if fault.status == 429:
                 # The REST Admin API's answer to a request-rate limit (API_FACTS); GraphQL itself throttles by cost.
                 headers["Retry-After"] = "2.0"
@@ -546,161 +503,6 @@ class SimulatorApp:
                     return fault
         return None
 
-    @staticmethod
-    def _drop(request: Request) -> Response:
-        # Shutting the socket makes werkzeug's write fail, so the client sees the connection close unanswered.
-        sock = request.environ.get("werkzeug.socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        return Response(status=500)
-
-    # /_sim control API
-
-    def _sim(self, request: Request) -> Response:
-        try:
-            return self._sim_dispatch(request)
-        except StoreError as exc:
-            return _json(exc.status, {"error": exc.message})
-        except (TypeError, ValueError, KeyError) as exc:
-            return _json(400, {"error": str(exc)})
-
-    def _sim_dispatch(self, request: Request) -> Response:
-        path = request.path[len(SIM_PREFIX) :].rstrip("/")
-        method = request.method
-        if path == "/stats" and method == "GET":
-            return _json(200, self.stats_view())
-        if path == "/reset" and method == "POST":
-            self.reset()
-            return _json(200, {"ok": True})
-        if path == "/config" and method == "GET":
-            return _json(200, self.config_view())
-        if path == "/config" and method == "POST":
-            self.configure(self._body(request))
-            return _json(200, self.config_view())
-        if path == "/faults":
-            if method == "POST":
-                fault = _fault_from(self._body(request))
-                with self.lock:
-                    self.faults.append(fault)
-            elif method == "DELETE":
-                with self.lock:
-                    self.faults.clear()
-            elif method != "GET":
-                return _json(405, {"error": "use GET, POST or DELETE"})
-            with self.lock:
-                return _json(200, {"faults": [f.as_json() for f in self.faults]})
-        if path == "/orders" and method == "GET":
-            return _json(200, self.store.all_orders())
-        if path == "/orders" and method == "POST":
-            return _json(200, {"ids": self.store.upsert(self._body(request, kinds=(dict, list)))})
-        if path.startswith("/orders/"):
-            return self._sim_order(request, path[len("/orders/") :].split("/"))
-        if path == "/webhooks/deliver" and method == "POST":
-            return _json(200, self.deliver(self._body(request)).as_json())
-        if path == "/webhooks" and method == "GET":
-            with self.lock:
-                return _json(200, list(self.webhook_log))
-        if path.startswith("/bulk/") and path.endswith(".jsonl") and method == "GET":
-            # No auth here; real Shopify hands out a signed, expiring cloud-storage URL instead.
-            number = path[len("/bulk/") : -len(".jsonl")]
-            file_path = self.bulk.file_path(int(number)) if number.isdigit() else None
-            if file_path is None:
-                return _json(404, {"error": f"no bulk operation result {number!r}"})
-            return send_file(file_path, request.environ, mimetype="application/jsonl")
-        if path.startswith("/inventory/"):
-            return self._sim_inventory(request, path[len("/inventory/") :])
-        if path == "/webhook_subscriptions" or path.startswith("/webhook_subscriptions/"):
-            return self._sim_subscriptions(request, path[len("/webhook_subscriptions") :].strip("/"))
-        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-
-    def _sim_order(self, request: Request, parts: list[str]) -> Response:
-        method = request.method
-        if not parts[0].isdigit():
-            return _json(404, {"error": f"no order {parts[0]!r}"})
-        order_id = int(parts[0])
-        if len(parts) == 1 and method == "GET":
-            order = self.store.get(order_id)
-            return _json(404, {"error": f"no order {order_id}"}) if order is None else _json(200, order)
-        if len(parts) == 1 and method == "DELETE":
-            if not self.store.delete(order_id):
-                return _json(404, {"error": f"no order {order_id}"})
-            return _json(200, {"deleted": order_id})
-        if len(parts) == 2 and method == "POST":
-            action = parts[1]
-            if action == "fulfillments":
-                return _json(200, {"fulfillment": self.store.add_fulfillment(order_id, self._body(request))})
-            if action == "refunds":
-                return _json(200, {"refund": self.store.add_refund(order_id, self._body(request))})
-            if action == "cancel":
-                return _json(200, {"order": self.store.cancel(order_id, self._body(request, default={}))})
-        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-
-    def _sim_inventory(self, request: Request, what: str) -> Response:
-        method = request.method
-        if what == "locations" and method == "GET":
-            return _json(
-                200,
-                [{"id": loc.id, "name": loc.name, "active": loc.active} for loc in self.inventory.sorted_locations()],
-            )
-        if what == "locations" and method == "POST":
-            return _json(200, {"ids": self.inventory.add_locations(self._body(request, kinds=(dict, list)))})
-        if what == "items" and method == "POST":
-            return _json(200, {"ids": self.inventory.add_items(self._body(request, kinds=(dict, list)))})
-        if what == "levels" and method == "POST":
-            return _json(200, {"levels": self.inventory.set_levels(self._body(request, kinds=(dict, list)))})
-        if what == "levels" and method == "GET":
-            args = request.args
-            item_id = args.get("inventory_item_id")
-            location_id = args.get("location_id")
-            return _json(
-                200,
-                self.inventory.levels_view(
-                    sku=args.get("sku"),
-                    item_id=int(item_id) if item_id else None,
-                    location_id=int(location_id) if location_id else None,
-                ),
-            )
-        if what == "seed" and method == "POST":
-            return _json(200, self.inventory.seed(self._body(request)))
-        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-
-    def _sim_subscriptions(self, request: Request, rest: str) -> Response:
-        method = request.method
-        if rest == "" and method == "GET":
-            return _json(200, [s.as_json() for s in self.subscriptions.list()])
-        parts = rest.split("/")
-        if not parts[0].isdigit():
-            return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-        subscription_id = int(parts[0])
-        if len(parts) == 1 and method == "DELETE":
-            if not self.subscriptions.delete(subscription_id):
-                return _json(404, {"error": f"no webhook subscription {subscription_id}"})
-            return _json(200, {"deleted": subscription_id})
-        if len(parts) == 2 and method == "POST" and parts[1] in ("fail", "succeed"):
-            failures = 0
-            if parts[1] == "fail":
-                failures = self._body(request, default={}).get("count", 1)
-                if not _is_count(failures):
-                    raise ValueError("count must be a positive integer")
-            outcome = self.subscriptions.record_deliveries(subscription_id, failures)
-            if outcome is None:
-                return _json(404, {"error": f"no webhook subscription {subscription_id}"})
-            return _json(200, outcome)
-        return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
-
-    @staticmethod
-    def _body(request: Request, default: Any = None, kinds: tuple[type, ...] = (dict,)) -> Any:
-        data = request.get_data(cache=True)
-        if not data.strip():
-            if default is None:
-                raise ValueError("a JSON body is required")
-            return default
-        body = json.loads(data)
-        if not isinstance(body, kinds):
-            raise ValueError(f"the body must be a JSON {' or '.join('object' if k is dict else 'list' for k in kinds)}")
-        return body
-
     # operations shared by the control API and Python callers
 
     def reset(self) -> None:
@@ -834,9 +636,7 @@ def _constant_time_equal(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+# running it
 
 
 def create_app(config: SimulatorConfig) -> SimulatorApp:
@@ -848,99 +648,19 @@ def graphql_url(base_url: str, api_version: str = DEFAULT_API_VERSION) -> str:
     return f"{base_url}/admin/api/{api_version}/graphql.json"
 
 
-def _make_server(config: SimulatorConfig, host: str, port: int, quiet: bool) -> BaseWSGIServer:
-    # Threaded, like Shopify: concurrent clients share (and race for) one bucket.
-    return make_server(
-        host, port, create_app(config), threaded=True, request_handler=_QuietRequestHandler if quiet else None
-    )
-
-
 def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8091, *, quiet: bool = False) -> None:
     """Run the simulator in the foreground until interrupted."""
-    server = _make_server(config, host, port, quiet)
+    server = wsgi.make_wsgi_server(create_app(config), host, port, quiet=quiet)
     base = f"http://{host}:{server.port}"
-    print(
+    banner = (
         f"Shopify simulator for {config.shop} on {graphql_url(base, config.api_version)} "
-        f"(token {config.access_token}; control: {base}{SIM_PREFIX}/stats)",
-        flush=True,
+        f"(token {config.access_token}; control: {base}{SIM_PREFIX}/stats)"
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    wsgi.serve_forever(server, banner)
 
 
 def start_in_thread(config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1") -> tuple[BaseWSGIServer, str]:
     """Start the simulator on a daemon thread; (server, base URL `http://127.0.0.1:<port>`).
     `server.app` is the SimulatorApp; stop it with server.shutdown()."""
-    server = _make_server(config, host, port, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="shopify-simulator", daemon=True)
-    thread.start()
+    server = wsgi.start_in_thread(create_app(config), host, port, name="shopify-simulator")
     return server, f"http://{host}:{server.port}"
-
-
-def load_orders_file(path: str) -> list[dict[str, Any]]:
-    """Orders from a JSON file: one REST order (a webhook payload), a list, or `{"orders": [...]}`."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if isinstance(data, dict) and isinstance(data.get("orders"), list):
-        return data["orders"]
-    if isinstance(data, dict):
-        return [data.get("order", data)]
-    if isinstance(data, list):
-        return data
-    raise ValueError(f"{path}: expected a JSON order or a list of orders")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    defaults = SimulatorConfig()
-    parser = argparse.ArgumentParser(
-        prog="python -m simulators.shopify",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8091)
-    parser.add_argument("--shop", default=defaults.shop)
-    parser.add_argument("--access-token", default=defaults.access_token)
-    parser.add_argument("--api-version", default=defaults.api_version, help="the version printed in the URL")
-    parser.add_argument("--bucket-size", type=int, default=defaults.bucket_size, help="cost bucket, points")
-    parser.add_argument(
-        "--restore-rate", type=float, default=defaults.restore_rate, help="points/s (100 Standard, 1000 Plus)"
-    )
-    parser.add_argument("--max-query-cost", type=int, default=defaults.max_query_cost)
-    parser.add_argument("--latency-ms", type=int, default=defaults.latency_ms)
-    parser.add_argument(
-        "--access-scopes",
-        default=",".join(defaults.access_scopes),
-        help="comma-separated access scopes granted to the app (currentAppInstallation.accessScopes)",
-    )
-    parser.add_argument(
-        "--orders-file",
-        action="append",
-        default=[],
-        help="JSON file of REST orders (one, a list or {orders: [...]}) to seed; repeatable",
-    )
-    parser.add_argument("--quiet", action="store_true", help="do not log each request")
-    args = parser.parse_args(argv)
-    seed: list[dict[str, Any]] = []
-    for path in args.orders_file:
-        seed.extend(load_orders_file(path))
-    config = SimulatorConfig(
-        shop=args.shop,
-        access_token=args.access_token,
-        api_version=args.api_version,
-        bucket_size=args.bucket_size,
-        restore_rate=args.restore_rate,
-        max_query_cost=args.max_query_cost,
-        latency_ms=args.latency_ms,
-        seed_orders=seed,
-        access_scopes=[scope for scope in args.access_scopes.split(",") if scope.strip()],
-    )
-    serve(config, host=args.host, port=args.port, quiet=args.quiet)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

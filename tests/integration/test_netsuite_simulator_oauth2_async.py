@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from requests_oauthlib import OAuth1
 
+from simulators.clock import ManualClock
 from simulators.netsuite.server import SimulatorConfig, start_in_thread
 from simulators.netsuite.state import Settings, State
 
@@ -65,6 +66,10 @@ DEFAULT_SETTINGS = {
     "async_job_delay_ms": 0,
 }
 
+# The module's simulator reads simulated time (token expiry, 429 bursts, async job delays, SuiteQL lag) from this
+# clock: tests step it forward instead of sleeping. Request latency and slow faults stay real waits.
+CLOCK = ManualClock()
+
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -109,7 +114,7 @@ class Sim:
         return self.control("GET", "stats")
 
     def assertion(self, key: Any = RSA_KEY, alg: str = "PS256", kid: str = RSA_KID, **claims: Any) -> str:
-        now = int(time.time())
+        now = int(CLOCK.time())
         payload: dict[str, Any] = {
             "iss": CLIENT_ID,
             "scope": ["rest_webservices"],
@@ -170,7 +175,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 3.0) -> Any:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    config = SimulatorConfig(oauth2_clients={CLIENT_ID: {RSA_KID: public_pem(RSA_KEY)}})
+    config = SimulatorConfig(oauth2_clients={CLIENT_ID: {RSA_KID: public_pem(RSA_KEY)}}, clock=CLOCK)
     httpd, base = start_in_thread(config)
     yield base
     httpd.shutdown()
@@ -179,6 +184,8 @@ def server() -> Iterator[str]:
 
 @pytest.fixture
 def sim(server: str) -> Sim:
+    # Back in step with the real clock, whose times TBA signatures carry.
+    CLOCK.catch_up()
     sim = Sim(server)
     sim.control("POST", "reset", {"items": True})
     sim.control("POST", "config", DEFAULT_SETTINGS)
@@ -230,7 +237,7 @@ def test_scope_forms_are_accepted(sim: Sim, scope: Any) -> None:
     assert sim.request_token(sim.assertion(scope=scope)).status_code == 200
 
 
-NOW = int(time.time())
+NOW = int(CLOCK.time())
 
 
 @pytest.mark.parametrize(
@@ -290,7 +297,7 @@ def test_expired_or_unknown_bearer_is_invalid_login(sim: Sim) -> None:
     headers = bearer(response.json()["access_token"])
     url = sim.url("record/v1/customer/1")
     assert requests.get(url, headers=headers, timeout=5).status_code == 404
-    time.sleep(1.1)
+    CLOCK.advance(1.1)
     for attempt in (headers, bearer("made-up-token")):
         rejected = requests.get(url, headers=attempt, timeout=5)
         assert rejected.status_code == 401
@@ -301,6 +308,13 @@ def test_expired_or_unknown_bearer_is_invalid_login(sim: Sim) -> None:
 
 
 # Async requests
+
+
+def job_thread(location: str) -> threading.Thread:
+    """The simulator thread that runs the job at `location` (job ids are never reused)."""
+    name = f"netsuite-async-{location.rsplit('/', 1)[1]}"
+    (thread,) = [t for t in threading.enumerate() if t.name == name]
+    return thread
 
 
 def poll_job(sim: Sim, location: str) -> dict[str, Any]:
@@ -329,6 +343,7 @@ def test_async_upsert_runs_as_a_job_with_the_synchronous_result(sim: Sim) -> Non
     assert (early.status_code, error_code(early)) == (404, "NONEXISTENT_ID")
     assert sim.control("GET", "records/customer") == []
 
+    CLOCK.advance(0.3)  # the job's delay in NetSuite's queue
     job = poll_job(sim, location)
     assert job["id"] == job_id
     assert job["progress"] == "succeeded"
@@ -411,9 +426,12 @@ def test_reset_drops_jobs_that_have_not_started(sim: Sim) -> None:
     key = str(uuid.uuid4())
     submitted = sim.http.put(sim.url("record/v1/customer/eid:c-late"), json={}, headers=async_headers(key))
     assert submitted.status_code == 202
+    runner = job_thread(submitted.headers["Location"])
     sim.control("POST", "reset")
     assert sim.http.get(submitted.headers["Location"]).status_code == 404
-    time.sleep(0.45)
+    CLOCK.advance(0.45)  # past the job's delay: it would run now
+    runner.join(timeout=3)
+    assert not runner.is_alive()
     assert sim.control("GET", "records/customer") == []
     again = sim.http.put(sim.url("record/v1/customer/eid:c-late"), json={}, headers=async_headers(key))
     assert again.status_code == 202
@@ -451,12 +469,12 @@ def test_background_error_rate_spares_the_token_endpoint(sim: Sim) -> None:
 
 def test_a_429_burst_lasts_its_window(sim: Sim) -> None:
     sim.control("POST", "faults", {"burst_429_s": 0.5, "match": "GET customer"})
-    started = time.monotonic()
     throttled = [sim.http.get(sim.url("record/v1/customer/1")) for _ in range(5)]
-    assert time.monotonic() - started < 0.5
     assert all(r.status_code == 429 and r.json() == CONCURRENCY_BODY for r in throttled)
     assert sim.http.get(sim.url("record/v1/salesOrder/1")).status_code == 404
-    time.sleep(0.6)
+    CLOCK.advance(0.4)
+    assert sim.http.get(sim.url("record/v1/customer/1")).status_code == 429
+    CLOCK.advance(0.2)
     assert sim.http.get(sim.url("record/v1/customer/1")).status_code == 404
     assert sim.control("GET", "faults") == {"faults": []}
 
@@ -493,7 +511,9 @@ def test_suiteql_sees_writes_only_after_the_lag(sim: Sim) -> None:
     assert sim.http.put(url, json={"email": "old@example.com"}).status_code == 204
     assert sim.customer_emails() == {}
     assert sim.http.get(url).json()["email"] == "old@example.com"
-    time.sleep(lag + 0.1)
+    CLOCK.advance(lag - 0.1)
+    assert sim.customer_emails() == {}  # the whole lag, not part of it
+    CLOCK.advance(0.2)
     assert sim.customer_emails() == {"c-lag": "old@example.com"}
 
     assert sim.http.patch(url, json={"email": "new@example.com"}).status_code == 204
@@ -501,12 +521,12 @@ def test_suiteql_sees_writes_only_after_the_lag(sim: Sim) -> None:
     # The update shows its previous version, the new record is not there yet; REST reads are current.
     assert sim.customer_emails() == {"c-lag": "old@example.com"}
     assert sim.http.get(url).json()["email"] == "new@example.com"
-    time.sleep(lag + 0.1)
+    CLOCK.advance(lag + 0.1)
     assert sim.customer_emails() == {"c-lag": "new@example.com", "c-lag-2": "b@example.com"}
 
     assert sim.http.delete(url).status_code == 204
     assert "c-lag" in sim.customer_emails()
-    time.sleep(lag + 0.1)
+    CLOCK.advance(lag + 0.1)
     assert sim.customer_emails() == {"c-lag-2": "b@example.com"}
 
 

@@ -18,7 +18,8 @@ from shopify_client import (
     set_available,
 )
 from simulators.shopify.access import DEFAULT_ACCESS_SCOPES
-from simulators.shopify.server import SimulatorConfig, create_app, main
+from simulators.shopify.cli import main
+from simulators.shopify.server import SimulatorConfig, create_app
 from tests.integration import test_shopify_simulator_inventory as inventory_tests
 from tests.integration.test_shopify_simulator_inventory import LOC_A, TOKEN, Sim, q
 
