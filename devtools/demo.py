@@ -16,7 +16,6 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -28,6 +27,7 @@ from app.config import environ_copy
 from app.db.models import truncate_all_sql
 from devtools.devstack import ROOT, Stack, free_port, wait_for_http
 from shopify_client.webhooks import sign
+from simulators.shopify import order_factory as of
 
 SHOP = "demo-store.myshopify.com"
 DEMO_DB = "shopsync_demo"
@@ -55,71 +55,46 @@ CITIES = [
 ]
 
 
-def generate_order(rng: random.Random, n: int, base_time: datetime) -> dict:
+def generate_order(
+    rng: random.Random, n: int, base_time: datetime, customers: dict[int, of.Customer] | None = None
+) -> dict:
+    """Order n of the demo, a full orders/create body. A customer id seen before (in `customers`) keeps the
+    identity of its first order; the draws are made in the same order whatever the identity, so a seed always
+    gives the same orders, customers and duplicate deliveries."""
+    known = {} if customers is None else customers
     order_id = 5_000_000_000_000 + n * 7919 + rng.randint(0, 7000)
     customer_id = 7_000_000_000_000 + rng.randint(0, 400)
     first, last = rng.choice(FIRST), rng.choice(LAST)
     city, state, zip_code = rng.choice(CITIES)
-    lines = []
-    for sku, title, price in rng.sample(CATALOG, rng.randint(1, 4)):
-        lines.append(
-            {
-                "id": order_id * 10 + len(lines) + 1,
-                "variant_id": 40_000_000_000 + rng.randint(0, 10**6),
-                "product_id": 8_000_000_000 + rng.randint(0, 10**6),
-                "sku": sku,
-                "title": title.split(" - ")[0],
-                "name": title,
-                "quantity": rng.randint(1, 3),
-                "price": price,
-                "fulfillment_status": None,
-            }
-        )
-    subtotal = sum(Decimal(li["price"]) * li["quantity"] for li in lines)
-    shipping = Decimal("0.00") if subtotal >= 75 else Decimal("6.95")
-    tax = (subtotal * Decimal("0.0825")).quantize(Decimal("0.01"))
-    created = base_time - timedelta(minutes=n)
-    address = {
-        "first_name": first,
-        "last_name": last,
-        "name": f"{first} {last}",
-        "address1": f"{rng.randint(10, 999)} Market Street",
-        "city": city,
-        "province_code": state,
-        "zip": zip_code,
-        "country_code": "US",
-        "phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
-    }
-    return {
-        "id": order_id,
-        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
-        "name": f"#{2000 + n}",
-        "order_number": 2000 + n,
-        "email": f"{first.lower()}.{last.lower()}@example.com",
-        "currency": "USD",
-        "financial_status": "paid",
-        "fulfillment_status": None,
-        "created_at": created.isoformat(),
-        "updated_at": created.isoformat(),
-        "cancelled_at": None,
-        "cancel_reason": None,
-        "subtotal_price": f"{subtotal:.2f}",
-        "total_tax": f"{tax:.2f}",
-        "total_discounts": "0.00",
-        "total_price": f"{subtotal + tax + shipping:.2f}",
-        "line_items": lines,
-        "shipping_lines": [{"code": "Standard", "title": "Standard", "price": f"{shipping:.2f}"}],
-        "tax_lines": [{"title": "Sales Tax", "price": f"{tax:.2f}", "rate": 0.0825}],
-        "discount_codes": [],
-        "billing_address": address,
-        "shipping_address": address,
-        "customer": {
-            "id": customer_id,
-            "email": f"{first.lower()}.{last.lower()}@example.com",
-            "first_name": first,
-            "last_name": last,
-        },
-    }
+    lines = of.random_lines(
+        rng,
+        CATALOG,
+        ids=lambda r, _item: (40_000_000_000 + r.randint(0, 10**6), 8_000_000_000 + r.randint(0, 10**6)),
+        quantity=lambda r: r.randint(1, 3),
+    )
+    street = f"{rng.randint(10, 999)} Market Street"
+    phone = f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+    customer = known.setdefault(
+        customer_id,
+        of.Customer(
+            customer_id,
+            first,
+            last,
+            f"{first.lower()}.{last.lower()}@example.com",
+            of.Address(first, last, street, city, state, zip_code, phone=phone),
+        ),
+    )
+    shipping = "0.00" if of.lines_subtotal(lines) >= 75 else "6.95"
+    return of.build_order(
+        order_id=order_id,
+        number=2000 + n,
+        customer=customer,
+        lines=lines,
+        created_at=base_time - timedelta(minutes=n),
+        tax_rate="0.0825",
+        shipping=of.Shipping("Standard", shipping),
+        extras=of.Extras(shop=SHOP),
+    )
 
 
 def _deliveries(orders: list[dict], duplicate_share: float, rng: random.Random) -> list[tuple[str, bytes]]:
@@ -198,7 +173,8 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
         stack.check_alive()
 
         rng = random.Random(20261123)
-        generated = [generate_order(rng, n, datetime.now(UTC)) for n in range(orders)]
+        customers: dict[int, of.Customer] = {}
+        generated = [generate_order(rng, n, datetime.now(UTC), customers) for n in range(orders)]
         deliveries = _deliveries(generated, duplicate_share, rng)
         unique_ids = len({w for w, _ in deliveries})
         click.echo(

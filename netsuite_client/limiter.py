@@ -31,7 +31,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,9 +172,20 @@ class _Slot:
 class RedisSlotLimiter:
     """The fleet-wide NetSuite slot limiter (see the module docstring for the guarantees)."""
 
-    def __init__(self, client: redis.Redis, config: LimiterConfig | None = None) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        config: LimiterConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        # Leases live on Redis's clock (in the scripts); `clock` and `sleep` are only the caller's own waiting
+        # (how long it has polled, the pauses between polls), injectable so tests need not wait in real time.
         self._redis = client
         self.config = config or LimiterConfig()
+        self._clock = clock
+        self._sleep = sleep
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
@@ -204,7 +215,7 @@ class RedisSlotLimiter:
         is_live = lane not in self.config.lane_shares
         share = self.config.lane_shares.get(lane, 1.0)
         deadline_s = self.config.wait_for(lane)
-        started = time.monotonic()
+        started = self._clock()
         sleep = 0.005
         reason = "budget full"
         lease_ms = int(self.config.lease_s * 1000)
@@ -225,13 +236,13 @@ class RedisSlotLimiter:
                 if is_live:
                     self._redis.zrem(self._k_waiting, member)
                 with self._held_lock:
-                    self._held[member] = _Held(lane, time.monotonic())
+                    self._held[member] = _Held(lane, self._clock())
                 self._ensure_heartbeat()
                 return _Slot(member, lane)
             reason = {0: f"budget full ({used}/{budget})", -1: "yielding to live work", -2: "lane share full"}.get(
                 granted, "refused"
             )
-            waited = time.monotonic() - started
+            waited = self._clock() - started
             if waited >= deadline_s:
                 if is_live:
                     self._redis.zrem(self._k_waiting, member)
@@ -241,7 +252,7 @@ class RedisSlotLimiter:
                 self._redis.zadd(self._k_waiting, {member: _redis_ms(self._redis) + 1000})
             # Short polls: a slot freed by one of 12 calls of ~150 ms comes back every ~12 ms at full load, and a
             # longer sleep leaves it idle (measured: up to 50 ms sleeps left a free slot in ~30% of samples).
-            time.sleep(sleep * random.uniform(0.5, 1.5))
+            self._sleep(sleep * random.uniform(0.5, 1.5))
             sleep = min(sleep * 2, 0.01)
 
     def release(self, handle: _Slot) -> int:

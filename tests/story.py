@@ -5,147 +5,67 @@ from __future__ import annotations
 
 import copy
 
+from simulators.shopify import order_factory as of
+
 ORDER_ID = 7_100_000_000_000_001
 CUSTOMER_ID = 7_200_000_000_000_001
 LINE_A, LINE_B, LINE_C = 7_300_000_000_000_001, 7_300_000_000_000_002, 7_300_000_000_000_003
 F1_ID, F2_ID, R1_ID = 7_400_000_000_000_001, 7_400_000_000_000_002, 7_500_000_000_000_001
 WAREHOUSE_EAST, WAREHOUSE_WEST = 1001, 1002
 
-ORDER = {
-    "id": ORDER_ID,
-    "admin_graphql_api_id": f"gid://shopify/Order/{ORDER_ID}",
-    "name": "#7001",
-    "order_number": 7001,
-    "email": "ada.story@example.com",
-    "currency": "USD",
-    "financial_status": "paid",
-    "fulfillment_status": None,
-    "created_at": "2026-11-20T10:00:00-05:00",
-    "updated_at": "2026-11-20T10:00:00-05:00",
-    "cancelled_at": None,
-    "cancel_reason": None,
-    "subtotal_price": "100.00",
-    "total_tax": "8.00",
-    "total_discounts": "0.00",
-    "total_price": "108.00",
-    "line_items": [
-        {
-            "id": LINE_A,
-            "sku": "SKU-A",
-            "name": "Item A",
-            "title": "Item A",
-            "quantity": 1,
-            "price": "50.00",
-            "variant_id": 1,
-            "product_id": 1,
-            "fulfillment_status": None,
-        },
-        {
-            "id": LINE_B,
-            "sku": "SKU-B",
-            "name": "Item B",
-            "title": "Item B",
-            "quantity": 1,
-            "price": "30.00",
-            "variant_id": 2,
-            "product_id": 2,
-            "fulfillment_status": None,
-        },
-        {
-            "id": LINE_C,
-            "sku": "SKU-C",
-            "name": "Item C",
-            "title": "Item C",
-            "quantity": 1,
-            "price": "20.00",
-            "variant_id": 3,
-            "product_id": 3,
-            "fulfillment_status": None,
-        },
-    ],
-    "shipping_lines": [{"code": "Free", "title": "Free", "price": "0.00"}],
-    "tax_lines": [{"title": "Sales tax", "price": "8.00", "rate": 0.08}],
-    "discount_codes": [],
-    "billing_address": {
-        "first_name": "Ada",
-        "last_name": "Story",
-        "address1": "1 Main St",
-        "city": "Portland",
-        "province_code": "OR",
-        "zip": "97205",
-        "country_code": "US",
-    },
-    "shipping_address": {
-        "first_name": "Ada",
-        "last_name": "Story",
-        "address1": "1 Main St",
-        "city": "Portland",
-        "province_code": "OR",
-        "zip": "97205",
-        "country_code": "US",
-    },
-    "customer": {"id": CUSTOMER_ID, "email": "ada.story@example.com", "first_name": "Ada", "last_name": "Story"},
-}
+STORY_CUSTOMER = of.Customer(
+    id=CUSTOMER_ID,
+    first_name="Ada",
+    last_name="Story",
+    email="ada.story@example.com",
+    address=of.Address("Ada", "Story", "1 Main St", "Portland", "OR", "97205"),
+)
 
-F1 = {
-    "id": F1_ID,
-    "order_id": ORDER_ID,
-    "status": "success",
-    "location_id": WAREHOUSE_EAST,
-    "tracking_company": "UPS",
-    "tracking_number": "1ZEAST",
-    "tracking_numbers": ["1ZEAST"],
-    "created_at": "2026-11-21T09:00:00-05:00",
-    "line_items": [{"id": LINE_A, "quantity": 1, "sku": "SKU-A"}, {"id": LINE_B, "quantity": 1, "sku": "SKU-B"}],
-}
-F2 = {
-    "id": F2_ID,
-    "order_id": ORDER_ID,
-    "status": "success",
-    "location_id": WAREHOUSE_WEST,
-    "tracking_company": "USPS",
-    "tracking_number": "9400WEST",
-    "tracking_numbers": ["9400WEST"],
-    "created_at": "2026-11-21T11:00:00-05:00",
-    "line_items": [{"id": LINE_C, "quantity": 1, "sku": "SKU-C"}],
-}
-R1 = {
-    "id": R1_ID,
-    "order_id": ORDER_ID,
-    "created_at": "2026-11-25T12:00:00-05:00",
-    "note": "first shipment returned",
-    "restock": True,
-    "refund_line_items": [
-        {
-            "id": 1,
-            "quantity": 1,
-            "line_item_id": LINE_A,
-            "location_id": WAREHOUSE_EAST,
-            "restock_type": "return",
-            "subtotal": "50.00",
-            "total_tax": "4.00",
-        },
-        {
-            "id": 2,
-            "quantity": 1,
-            "line_item_id": LINE_B,
-            "location_id": WAREHOUSE_EAST,
-            "restock_type": "return",
-            "subtotal": "30.00",
-            "total_tax": "2.40",
-        },
+# 100.00 of goods at 8% tax (4.00 + 2.40 + 1.60 = 8.00), free shipping: 108.00.
+ORDER = of.build_order(
+    order_id=ORDER_ID,
+    number=7001,
+    customer=STORY_CUSTOMER,
+    lines=[
+        of.Line("SKU-A", "Item A", "50.00", 1, variant_id=1, product_id=1, id=LINE_A),
+        of.Line("SKU-B", "Item B", "30.00", 1, variant_id=2, product_id=2, id=LINE_B),
+        of.Line("SKU-C", "Item C", "20.00", 1, variant_id=3, product_id=3, id=LINE_C),
     ],
-    "transactions": [
-        {
-            "id": 7_600_000_000_000_001,
-            "amount": "86.40",
-            "kind": "refund",
-            "status": "success",
-            "gateway": "shopify_payments",
-        }
-    ],
-    "order_adjustments": [],
-}
+    created_at="2026-11-20T10:00:00-05:00",
+    tax_rate="0.08",
+    tax_title="Sales tax",
+    shipping=of.Shipping("Free", "0.00"),
+    compact=True,  # tests edit it by hand and count its fields as drift: the baseline's fields only
+)
+
+F1 = of.build_fulfillment(
+    ORDER,
+    fulfillment_id=F1_ID,
+    lines={LINE_A: 1, LINE_B: 1},
+    location_id=WAREHOUSE_EAST,
+    created_at="2026-11-21T09:00:00-05:00",
+    tracking_company="UPS",
+    tracking_number="1ZEAST",
+)
+F2 = of.build_fulfillment(
+    ORDER,
+    fulfillment_id=F2_ID,
+    lines={LINE_C: 1},
+    location_id=WAREHOUSE_WEST,
+    created_at="2026-11-21T11:00:00-05:00",
+    tracking_company="USPS",
+    tracking_number="9400WEST",
+)
+# The first shipment comes back: 50.00 + 4.00 tax and 30.00 + 2.40 tax.
+R1 = of.build_refund(
+    ORDER,
+    refund_id=R1_ID,
+    lines={LINE_A: 1, LINE_B: 1},
+    location_id=WAREHOUSE_EAST,
+    created_at="2026-11-25T12:00:00-05:00",
+    transaction_id=7_600_000_000_000_001,
+    note="first shipment returned",
+)
 REFUNDED = "86.40"
 
 EVENTS = {

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import redis
 from app.config import environ_copy
 from devtools.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
 from shopify_client.webhooks import sign
+from simulators.shopify import order_factory as of
 
 HERE = Path(__file__).resolve().parent
 LUA_SCRIPT = HERE / "intake.lua"
@@ -94,223 +96,57 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # --- the request body -------------------------------------------------------------------------------------
 
 
-def _money(amount: str) -> dict:
-    one = {"amount": amount, "currency_code": "USD"}
-    return {"shop_money": dict(one), "presentment_money": dict(one)}
-
-
-def _address(first: str, last: str, address1: str, city: str, province: str, code: str, zip_: str) -> dict:
-    return {
-        "first_name": first,
-        "last_name": last,
-        "name": f"{first} {last}",
-        "company": None,
-        "address1": address1,
-        "address2": "Suite 400",
-        "city": city,
-        "province": province,
-        "province_code": code,
-        "country": "United States",
-        "country_code": "US",
-        "zip": zip_,
-        "phone": "+1 555-010-0199",
-        "latitude": 45.5231,
-        "longitude": -122.6765,
-    }
+ADA = of.Customer(
+    id=7123456789012,
+    first_name="Ada",
+    last_name="Lovelace",
+    email="ada.lovelace@example.com",
+    address=of.Address(
+        "Ada",
+        "Lovelace",
+        "100 Main Street",
+        "Portland",
+        "OR",
+        "97205",
+        address2="Suite 400",
+        phone="+1 555-010-0199",
+        latitude=45.5231,
+        longitude=-122.6765,
+    ),
+)
 
 
 def make_order_body() -> bytes:
     """A realistic Shopify orders/create payload (REST shape, API 2026-04), compact as Shopify sends it."""
-    order_id = 6123456789012345678
-    created = "2026-04-01T08:00:00-04:00"
     items = [
         ("IPOD2008GREEN", "iPod Nano - 8GB", "Green", 2, "199.00", 4123456789011, 8123456789011),
         ("IPOD2008RED", "iPod Nano - 8GB", "Red", 1, "199.00", 4123456789011, 8123456789012),
         ("CASE-LEATHER-BLK", "Leather case", "Black", 3, "24.50", 4123456789022, 8123456789033),
     ]
-    line_items = []
-    subtotal = 0.0
-    tax_total = 0.0
-    for n, (sku, title, variant, qty, price, product_id, variant_id) in enumerate(items, start=1):
-        line_total = float(price) * qty
-        tax = round(line_total * 0.06, 2)
-        subtotal += line_total
-        tax_total += tax
-        line_items.append(
-            {
-                "id": 15123456789012300 + n,
-                "admin_graphql_api_id": f"gid://shopify/LineItem/{15123456789012300 + n}",
-                "attributed_staffs": [],
-                "current_quantity": qty,
-                "fulfillable_quantity": qty,
-                "fulfillment_service": "manual",
-                "fulfillment_status": None,
-                "gift_card": False,
-                "grams": 567,
-                "name": f"{title} - {variant}",
-                "price": price,
-                "price_set": _money(price),
-                "product_exists": True,
-                "product_id": product_id,
-                "properties": [],
-                "quantity": qty,
-                "requires_shipping": True,
-                "sku": sku,
-                "taxable": True,
-                "title": title,
-                "total_discount": "0.00",
-                "total_discount_set": _money("0.00"),
-                "variant_id": variant_id,
-                "variant_inventory_management": "shopify",
-                "variant_title": variant,
-                "vendor": "Apple",
-                "tax_lines": [
-                    {
-                        "channel_liable": False,
-                        "price": f"{tax:.2f}",
-                        "price_set": _money(f"{tax:.2f}"),
-                        "rate": 0.06,
-                        "title": "State tax",
-                    }
-                ],
-                "duties": [],
-                "discount_allocations": [],
-            }
-        )
-    shipping = "12.00"
-    total = subtotal + tax_total + float(shipping)
-    billing = _address("Ada", "Lovelace", "100 Main Street", "Portland", "Oregon", "OR", "97205")
-    shipping_address = _address("Ada", "Lovelace", "200 Harbour Way", "Portland", "Oregon", "OR", "97209")
-    order = {
-        "id": order_id,
-        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
-        "app_id": 580111,
-        "browser_ip": "203.0.113.7",
-        "buyer_accepts_marketing": False,
-        "cancel_reason": None,
-        "cancelled_at": None,
-        "cart_token": "c1-8f3a6b0e9d2c4f7a",
-        "checkout_id": 38123456789012,
-        "checkout_token": "a7d2b8c9e0f14b3c9a6e5d4c3b2a1f00",
-        "client_details": {
-            "accept_language": "en-US,en;q=0.9",
-            "browser_height": 900,
-            "browser_ip": "203.0.113.7",
-            "browser_width": 1440,
-            "session_hash": None,
-            "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15",
-        },
-        "closed_at": None,
-        "confirmation_number": "K7QX2M4PZ",
-        "confirmed": True,
-        "contact_email": "ada.lovelace@example.com",
-        "created_at": created,
-        "currency": "USD",
-        "current_subtotal_price": f"{subtotal:.2f}",
-        "current_subtotal_price_set": _money(f"{subtotal:.2f}"),
-        "current_total_discounts": "0.00",
-        "current_total_discounts_set": _money("0.00"),
-        "current_total_price": f"{total:.2f}",
-        "current_total_price_set": _money(f"{total:.2f}"),
-        "current_total_tax": f"{tax_total:.2f}",
-        "current_total_tax_set": _money(f"{tax_total:.2f}"),
-        "customer_locale": "en-US",
-        "discount_codes": [],
-        "email": "ada.lovelace@example.com",
-        "estimated_taxes": False,
-        "financial_status": "paid",
-        "fulfillment_status": None,
-        "landing_site": "/products/ipod-nano",
-        "landing_site_ref": None,
-        "location_id": None,
-        "name": "#1042",
-        "note": "Please leave at the front desk.",
-        "note_attributes": [{"name": "gift_wrap", "value": "no"}],
-        "number": 42,
-        "order_number": 1042,
-        "order_status_url": "https://bench-store.myshopify.com/70123456/orders/a7d2b8c9e0f14b3c/authenticate",
-        "payment_gateway_names": ["shopify_payments"],
-        "phone": None,
-        "po_number": None,
-        "presentment_currency": "USD",
-        "processed_at": created,
-        "reference": None,
-        "referring_site": "https://www.example.com/",
-        "source_identifier": None,
-        "source_name": "web",
-        "subtotal_price": f"{subtotal:.2f}",
-        "subtotal_price_set": _money(f"{subtotal:.2f}"),
-        "tags": "",
-        "tax_exempt": False,
-        "tax_lines": [
-            {
-                "channel_liable": False,
-                "price": f"{tax_total:.2f}",
-                "price_set": _money(f"{tax_total:.2f}"),
-                "rate": 0.06,
-                "title": "State tax",
-            }
-        ],
-        "taxes_included": False,
-        "test": False,
-        "token": "a7d2b8c9e0f14b3c9a6e5d4c3b2a1f00",
-        "total_discounts": "0.00",
-        "total_discounts_set": _money("0.00"),
-        "total_line_items_price": f"{subtotal:.2f}",
-        "total_line_items_price_set": _money(f"{subtotal:.2f}"),
-        "total_outstanding": "0.00",
-        "total_price": f"{total:.2f}",
-        "total_price_set": _money(f"{total:.2f}"),
-        "total_shipping_price_set": _money(shipping),
-        "total_tax": f"{tax_total:.2f}",
-        "total_tax_set": _money(f"{tax_total:.2f}"),
-        "total_tip_received": "0.00",
-        "total_weight": 3402,
-        "updated_at": created,
-        "user_id": None,
-        "billing_address": billing,
-        "customer": {
-            "id": 7123456789012,
-            "email": "ada.lovelace@example.com",
-            "created_at": "2025-11-02T10:15:00-04:00",
-            "updated_at": created,
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-            "state": "enabled",
-            "note": None,
-            "verified_email": True,
-            "multipass_identifier": None,
-            "tax_exempt": False,
-            "phone": None,
-            "currency": "USD",
-            "tax_exemptions": [],
-            "admin_graphql_api_id": "gid://shopify/Customer/7123456789012",
-            "default_address": {**billing, "id": 9123456789012, "customer_id": 7123456789012, "default": True},
-        },
-        "discount_applications": [],
-        "fulfillments": [],
-        "line_items": line_items,
-        "payment_terms": None,
-        "refunds": [],
-        "shipping_address": shipping_address,
-        "shipping_lines": [
-            {
-                "id": 5123456789012,
-                "carrier_identifier": None,
-                "code": "Standard",
-                "discounted_price": shipping,
-                "discounted_price_set": _money(shipping),
-                "phone": None,
-                "price": shipping,
-                "price_set": _money(shipping),
-                "requested_fulfillment_service_id": None,
-                "source": "shopify",
-                "title": "Standard Shipping",
-                "tax_lines": [],
-                "discount_allocations": [],
-            }
-        ],
-    }
+    lines = [
+        of.Line(sku, title, price, qty, variant_id, product_id, variant_title=variant, vendor="Apple", grams=567)
+        for sku, title, variant, qty, price, product_id, variant_id in items
+    ]
+    order = of.build_order(
+        order_id=6123456789012345678,
+        number=1042,
+        customer=ADA,
+        lines=lines,
+        created_at="2026-04-01T08:00:00-04:00",
+        tax_rate="0.06",
+        tax_title="State tax",
+        shipping=of.Shipping("Standard Shipping", "12.00", code="Standard"),
+        shipping_address=replace(ADA.address, address1="200 Harbour Way", zip="97209"),
+        line_id_base=15123456789012300,
+        extras=of.Extras(
+            note="Please leave at the front desk.",
+            note_attributes=[{"name": "gift_wrap", "value": "no"}],
+            landing_site="/products/ipod-nano",
+            referring_site="https://www.example.com/",
+            browser_ip="203.0.113.7",
+            shop=SHOP,
+        ),
+    )
     return json.dumps(order, separators=(",", ":")).encode("utf-8")
 
 

@@ -51,6 +51,7 @@ from app.config import environ_copy
 from devtools.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
 from netsuite_client.limiter import LimiterConfig, RedisSlotLimiter
 from shopify_client.webhooks import sign
+from simulators.shopify import order_factory as of
 
 RESULTS_DIR = ROOT / "bench" / "results"
 
@@ -140,90 +141,43 @@ CUSTOMER_ID_BASE = 7_100_000_000_000
 ORDER_ID_BASE = 5_100_000_000_000
 
 
-def make_customer(rng: random.Random, n: int) -> dict:
-    """One customer with a fixed identity: the same body reaches NetSuite every time they order."""
-    first, last = rng.choice(FIRST), rng.choice(LAST)
-    city, state, zip_code, rate = rng.choice(STATES)
-    address = {
-        "first_name": first,
-        "last_name": last,
-        "name": f"{first} {last}",
-        "address1": f"{rng.randint(10, 999)} Market Street",
-        "city": city,
-        "province_code": state,
-        "zip": zip_code,
-        "country_code": "US",
-        "phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
-    }
-    return {
-        "id": CUSTOMER_ID_BASE + n,
-        "first_name": first,
-        "last_name": last,
-        "email": f"{first.lower()}.{last.lower()}.{n}@example.com",
-        "address": address,
-        "tax_rate": rate,
-    }
+def make_customer(rng: random.Random, n: int) -> tuple[of.Customer, Decimal]:
+    """One customer with a fixed identity (the same body reaches NetSuite every time they order) and the sales
+    tax rate of their state."""
+    customer, place = of.random_customer(
+        rng,
+        CUSTOMER_ID_BASE + n,
+        first_names=FIRST,
+        last_names=LAST,
+        places=STATES,
+        email=lambda first, last: f"{first.lower()}.{last.lower()}.{n}@example.com",
+    )
+    return customer, place[3]
 
 
-def make_order(rng: random.Random, order_no: int, customer: dict, now: datetime, run_no: int) -> dict:
-    order_id = ORDER_ID_BASE + run_no * 10_000_000 + order_no
-    lines = []
-    for sku, title, price in rng.sample(CATALOG, rng.randint(1, 4)):
-        lines.append(
-            {
-                "id": order_id * 10 + len(lines) + 1,
-                "variant_id": 40_000_000_000 + CATALOG.index((sku, title, price)),
-                "product_id": 8_000_000_000 + CATALOG.index((sku, title, price)) // 4,
-                "sku": sku,
-                "title": title.split(" - ")[0],
-                "name": title,
-                "quantity": rng.choice((1, 1, 1, 2, 2, 3)),
-                "price": price,
-                "fulfillment_status": None,
-            }
-        )
-    subtotal = sum(Decimal(li["price"]) * li["quantity"] for li in lines)
+def _catalog_ids(_rng: random.Random, item: of.CatalogItem) -> tuple[int, int]:
+    index = CATALOG.index(item)
+    return 40_000_000_000 + index, 8_000_000_000 + index // 4
+
+
+def make_order(
+    rng: random.Random, order_no: int, customer: tuple[of.Customer, Decimal], now: datetime, run_no: int
+) -> dict:
+    """A compact order (the fields the mapping reads): the figures of docs/PERFORMANCE.md were taken with it."""
+    who, rate = customer
+    lines = of.random_lines(rng, CATALOG, ids=_catalog_ids, quantity=lambda r: r.choice((1, 1, 1, 2, 2, 3)))
     express = rng.random() < 0.15
-    shipping = Decimal("14.95") if express else (Decimal("0.00") if subtotal >= 75 else Decimal("6.95"))
-    rate = customer["tax_rate"]
-    tax = (subtotal * rate).quantize(Decimal("0.01"))
-    created = now - timedelta(seconds=order_no)
-    return {
-        "id": order_id,
-        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
-        "name": f"#{10000 + order_no}",
-        "order_number": 10000 + order_no,
-        "email": customer["email"],
-        "currency": "USD",
-        "financial_status": "paid",
-        "fulfillment_status": None,
-        "created_at": created.isoformat(),
-        "updated_at": created.isoformat(),
-        "cancelled_at": None,
-        "cancel_reason": None,
-        "subtotal_price": f"{subtotal:.2f}",
-        "total_tax": f"{tax:.2f}",
-        "total_discounts": "0.00",
-        "total_price": f"{subtotal + tax + shipping:.2f}",
-        "line_items": lines,
-        "shipping_lines": [
-            {
-                "code": "Express" if express else "Standard",
-                "title": "Express" if express else "Standard",
-                "price": f"{shipping:.2f}",
-            }
-        ],
-        "tax_lines": [{"title": "Sales Tax", "price": f"{tax:.2f}", "rate": float(rate)}] if tax else [],
-        "discount_codes": [],
-        "billing_address": dict(customer["address"]),
-        "shipping_address": dict(customer["address"]),
-        "customer": {
-            "id": customer["id"],
-            "email": customer["email"],
-            "first_name": customer["first_name"],
-            "last_name": customer["last_name"],
-        },
-    }
+    shipping = "14.95" if express else ("0.00" if of.lines_subtotal(lines) >= 75 else "6.95")
+    return of.build_order(
+        order_id=ORDER_ID_BASE + run_no * 10_000_000 + order_no,
+        number=10000 + order_no,
+        customer=who,
+        lines=lines,
+        created_at=now - timedelta(seconds=order_no),
+        tax_rate=rate,
+        shipping=of.Shipping("Express" if express else "Standard", shipping),
+        compact=True,
+    )
 
 
 def generate(rng: random.Random, warmup: int, orders: int, run_no: int) -> tuple[list[dict], list[dict], int]:

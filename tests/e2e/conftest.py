@@ -79,6 +79,32 @@ class E2E:
         return main.children(recursive=True)
 
 
+WORKERS = ("orders@", "fulfillment@", "bulk@")  # node name prefixes of the Procfile's workers
+
+
+def workers_answering(redis_port: int) -> list[str]:
+    """Node names of the Celery workers that answer a ping over the private Redis (consuming, not just started)."""
+    from celery import Celery
+
+    probe = Celery("e2e-probe", broker=f"redis://127.0.0.1:{redis_port}/0")
+    try:
+        return sorted(name for reply in probe.control.ping(timeout=0.5) or [] for name in reply)
+    except Exception:  # noqa: BLE001 - the broker connection is not up yet: nobody answers
+        return []
+    finally:
+        probe.close()
+
+
+def queues_drained(redis_port: int) -> bool:
+    """Every published task was taken and finished: no queue holds a message and none is unacknowledged (the
+    tasks ack late, so a running task stays in `unacked` until it finishes)."""
+    import redis
+
+    client = redis.Redis(port=redis_port)
+    queues = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill")
+    return all(client.llen(q) == 0 for q in queues) and client.hlen("unacked") == 0
+
+
 def _ping(client) -> bool:
     try:
         return bool(client.ping())
@@ -132,7 +158,12 @@ def e2e(database: str):
         for name in ("web", "worker_orders", "worker_fulfillment", "worker_bulk", "beat", "flower"):
             stack.start(name)
         wait_for_http(f"{ctx.web}/healthz")
-        time.sleep(2)
+        wait_until(
+            lambda: all(any(n.startswith(w) for n in workers_answering(redis_port)) for w in WORKERS),
+            60,
+            interval=0.5,
+            what=f"the Celery workers {', '.join(w + '*' for w in WORKERS)} to answer a ping on the private Redis",
+        )
         stack.check_alive()
         yield ctx
     finally:

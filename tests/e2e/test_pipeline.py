@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from app.db.models import DeadLetter, WebhookEvent
 from app.db.session import session_scope
 from tests.conftest import fixture_bytes, load_fixture
-from tests.e2e.conftest import E2E, wait_until
+from tests.e2e.conftest import E2E, queues_drained, wait_until
 from tests.helpers import shopify_headers
 
 ORDER_EID = "shopify-order-450789469"
@@ -188,5 +187,6 @@ def test_netsuite_400_dead_letters_with_its_code_then_requeue_lands_once(fresh: 
     [order] = sales_orders(fresh)
     puts = fresh.sim_stats()["calls_by_operation"]["PUT salesOrder"]
     assert "already requeued" in shopsync("dlq", "requeue", str(entry.id), env=env).stdout
-    time.sleep(2)
+    # Had the second requeue published anything, it would sit in a queue or run unacknowledged until done.
+    wait_until(lambda: queues_drained(fresh.redis_port), 20, what="the queues to be empty and nothing unacked")
     assert sales_orders(fresh) == [order] and fresh.sim_stats()["calls_by_operation"]["PUT salesOrder"] == puts

@@ -68,17 +68,101 @@ def test_threads_in_a_burst_never_hold_more_than_the_budget(redis_db):
     assert limiter.snapshot()["in_use"] == 0
 
 
-def test_a_dead_holders_slot_expires_but_a_live_holder_keeps_it_by_renewing(redis_db):
+class FakeClock:
+    """The caller-side clock and sleep of a limiter: sleeping advances the clock, nothing waits in real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self.on_sleep = lambda: None
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        self.on_sleep()
+
+
+def make_faked(redis_db, clock: FakeClock, **overrides) -> RedisSlotLimiter:
+    limiter = make(redis_db, **overrides)
+    faked = RedisSlotLimiter(redis_db, limiter.config, clock=clock, sleep=clock.sleep)
+    CREATED.append(faked)
+    return faked
+
+
+def test_a_live_caller_polls_in_short_sleeps_for_its_wait_then_gives_up(redis_db):
+    clock = FakeClock()
+    full = make(redis_db, max_budget=1)
+    full.acquire()
+    waiter = make_faked(redis_db, clock, max_budget=1, max_wait_s={"live": 5.0})
+    announced: list[bool] = []
+    clock.on_sleep = lambda: announced.append(bool(redis_db.zcard("test:limiter:waiting:live")))
+    with pytest.raises(SlotUnavailable, match="budget full") as err:
+        waiter.acquire()
+    assert 5.0 <= err.value.waited_s < 5.02  # the whole wait on the injected clock, none in real time
+    # Jittered polls of 5 ms doubling to at most 10 ms (x 0.5..1.5): a freed slot is seen within ~15 ms.
+    assert all(0.0025 <= s <= 0.015 for s in clock.sleeps) and len(clock.sleeps) > 300
+    assert all(announced)  # bulk lanes see the live caller waiting for as long as it waits ...
+    assert redis_db.zcard("test:limiter:waiting:live") == 0  # ... and not after it gave up
+
+
+def test_a_bulk_caller_waits_its_own_shorter_time(redis_db):
+    clock = FakeClock()
+    make(redis_db, max_budget=1, lane_shares={"backfill": 0.5}).acquire()
+    bulk = make_faked(redis_db, clock, max_budget=1, lane_shares={"backfill": 0.5}, default_bulk_wait_s=1.0)
+    with pytest.raises(SlotUnavailable) as err:
+        bulk.acquire("backfill")
+    assert 1.0 <= err.value.waited_s < 1.02 and err.value.lane == "backfill"
+
+
+def test_a_waiting_caller_gets_the_slot_freed_while_it_waits(redis_db):
+    clock = FakeClock()
+    holder = make(redis_db, max_budget=1)
+    held = holder.acquire()
+    waiter = make_faked(redis_db, clock, max_budget=1, max_wait_s={"live": 5.0})
+
+    def free_after_a_second() -> None:
+        if clock.now >= 1001.0 and holder.snapshot()["in_use"]:
+            holder.release(held)
+
+    clock.on_sleep = free_after_a_second
+    slot = waiter.acquire()
+    assert slot.lane == "live" and 1.0 <= clock.now - 1000.0 < 1.02
+    waiter.release(slot)
+
+
+def test_a_dead_holders_slot_expires_on_redis_time(redis_db):
+    # Leases run on Redis's clock, so this one waits in real time: about one (short) lease, bounded.
     dead = make(redis_db, max_budget=1, lease_s=0.5, renew_every_s=60)
     dead.acquire()  # never released, never renewed: as if SIGKILLed
-    other = make(redis_db, max_budget=1, lease_s=0.5, renew_every_s=0.1, max_wait_s={"live": 2.0})
+    other = make(redis_db, max_budget=1, lease_s=0.5, renew_every_s=60, max_wait_s={"live": 2.0})
     started = time.monotonic()
     slot = other.acquire()
     assert 0.3 < time.monotonic() - started < 2.0  # came back by itself, after about one lease
-    time.sleep(1.2)  # far past the lease: the heartbeat keeps it
+    other.release(slot)
+
+
+def test_a_live_holder_keeps_its_slot_past_the_lease_by_renewing(redis_db):
+    holder = make(redis_db, max_budget=1, lease_s=0.5, renew_every_s=0.1)
+    slot = holder.acquire()
+    first_expiry = redis_db.zscore("test:limiter:holders", slot.member)
+
+    def redis_ms() -> int:
+        seconds, micros = redis_db.time()
+        return seconds * 1000 + micros // 1000
+
+    # Wait (bounded) until the first lease would have run out on Redis's clock: the heartbeat renewed it.
+    deadline = time.monotonic() + 3.0
+    while redis_ms() <= first_expiry + 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert redis_ms() > first_expiry
+    assert redis_db.zscore("test:limiter:holders", slot.member) > first_expiry
     with pytest.raises(SlotUnavailable):
         make(redis_db, max_budget=1).acquire()
-    other.release(slot)
+    assert holder.renew_now() == 1  # renewing by hand finds it still held
+    holder.release(slot)
 
 
 def test_governance_shrinks_the_budget_and_success_grows_it_back(redis_db):

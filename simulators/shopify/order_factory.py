@@ -1,0 +1,664 @@
+"""Realistic Shopify orders (REST / webhook shape, API 2026-04), built in one place for the demo, the benchmarks
+and the tests.
+
+An order carries the field set Shopify sends on orders/create (money sets, client details, tokens, per-line tax
+lines, the customer with its default address ...), the same shape as ../shared/fixtures/shopify/orders_create.json
+and the webhook samples under ../shared/reference/. Money is Decimal throughout and adds up to the cent:
+
+    total_line_items_price = sum(price x quantity)
+    tax of a line          = round((price x quantity - its share of the discount) x tax rate, cents)
+    total_tax              = sum of the lines' taxes (the order's tax_lines carry that sum)
+    subtotal_price         = total_line_items_price - total_discounts
+    total_price            = subtotal_price + total_tax + shipping
+
+`build_order` is deterministic (same arguments, same order, byte for byte); randomness lives in the helpers
+that take a seeded `random.Random` (`random_customer`, `random_lines`), so callers keep control of the sequence
+of draws. No import from app/ or tasks/ (simulators sit below them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+US_STATES = {
+    "CA": "California",
+    "CO": "Colorado",
+    "IL": "Illinois",
+    "MA": "Massachusetts",
+    "NY": "New York",
+    "OR": "Oregon",
+    "TX": "Texas",
+    "WA": "Washington",
+}
+
+CatalogItem = tuple[str, str, str]  # (sku, "Product title - Variant title", price)
+
+
+def money(value: Decimal | str | int) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{money(value):.2f}"
+
+
+def _money_set(amount: str, currency: str) -> dict[str, dict[str, str]]:
+    one = {"amount": amount, "currency_code": currency}
+    return {"shop_money": dict(one), "presentment_money": dict(one)}
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Address:
+    first_name: str
+    last_name: str
+    address1: str
+    city: str
+    province_code: str
+    zip: str
+    country_code: str = "US"
+    country: str = "United States"
+    province: str | None = None  # defaults to the state's name for US addresses
+    address2: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def as_dict(self, *, compact: bool = False) -> dict[str, Any]:
+        if compact:
+            out = {
+                "first_name": self.first_name,
+                "last_name": self.last_name,
+                "name": f"{self.first_name} {self.last_name}",
+                "address1": self.address1,
+                "address2": self.address2,
+                "city": self.city,
+                "province_code": self.province_code,
+                "zip": self.zip,
+                "country_code": self.country_code,
+                "phone": self.phone,
+            }
+            return {k: v for k, v in out.items() if v is not None}
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "name": f"{self.first_name} {self.last_name}",
+            "company": self.company,
+            "address1": self.address1,
+            "address2": self.address2,
+            "city": self.city,
+            "province": self.province or US_STATES.get(self.province_code, self.province_code),
+            "province_code": self.province_code,
+            "country": self.country,
+            "country_code": self.country_code,
+            "zip": self.zip,
+            "phone": self.phone,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer with a fixed identity: every order of theirs carries the same body."""
+
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    address: Address
+    phone: str | None = None
+    created_at: str = "2025-11-02T10:15:00-04:00"
+    address_id: int | None = None  # the default address's id; derived from the customer id when None
+
+    def as_dict(self, *, updated_at: str, currency: str) -> dict[str, Any]:
+        address_id = self.address_id if self.address_id is not None else 9_000_000_000_000 + self.id % 10**12
+        return {
+            "id": self.id,
+            "email": self.email,
+            "created_at": self.created_at,
+            "updated_at": updated_at,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "state": "enabled",
+            "note": None,
+            "verified_email": True,
+            "multipass_identifier": None,
+            "tax_exempt": False,
+            "phone": self.phone,
+            "currency": currency,
+            "tax_exemptions": [],
+            "admin_graphql_api_id": f"gid://shopify/Customer/{self.id}",
+            "default_address": {**self.address.as_dict(), "id": address_id, "customer_id": self.id, "default": True},
+        }
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    title: str  # the product's title
+    price: str
+    quantity: int
+    variant_id: int
+    product_id: int
+    variant_title: str | None = None
+    vendor: str | None = None
+    grams: int = 0
+    id: int | None = None  # the line item id; numbered from the order's line_id_base when None
+
+    @property
+    def name(self) -> str:
+        return f"{self.title} - {self.variant_title}" if self.variant_title else self.title
+
+    @property
+    def amount(self) -> Decimal:
+        return money(Decimal(self.price) * self.quantity)
+
+
+@dataclass(frozen=True)
+class Shipping:
+    title: str
+    price: str
+    code: str | None = None  # defaults to the title
+
+
+@dataclass(frozen=True)
+class Discount:
+    code: str
+    amount: str  # a fixed amount off the order, spread over the lines in proportion to their amounts
+
+
+@dataclass(frozen=True)
+class Extras:
+    """The order's free text and storefront details (what a merchant or the storefront fills in)."""
+
+    note: str | None = None
+    note_attributes: Sequence[Mapping[str, str]] = ()
+    tags: str = ""
+    source_name: str = "web"
+    landing_site: str = "/"
+    referring_site: str | None = None
+    browser_ip: str | None = None  # derived from the order id when None
+    user_agent: str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15"
+    shop: str = "example-store.myshopify.com"
+    gateway: str = "shopify_payments"
+    financial_status: str = "paid"
+
+
+def line_from_catalog(item: CatalogItem, quantity: int, variant_id: int, product_id: int, **kw: Any) -> Line:
+    """A line for a catalog entry whose title reads "Product - Variant" (the variant part is optional)."""
+    sku, title, price = item
+    product, _, variant = title.partition(" - ")
+    return Line(sku, product, price, quantity, variant_id, product_id, variant_title=variant or None, **kw)
+
+
+def lines_subtotal(lines: Sequence[Line]) -> Decimal:
+    return sum((line.amount for line in lines), ZERO)
+
+
+def _allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`total` split over the weights to the cent; the last share takes the rounding remainder."""
+    whole = sum(weights, ZERO)
+    if not total or not whole:
+        return [ZERO for _ in weights]
+    shares = [money(total * w / whole) for w in weights[:-1]]
+    return [*shares, money(total - sum(shares, ZERO))]
+
+
+def _line_dict(line: Line, line_id: int, tax: Decimal, rate: Decimal, tax_title: str, alloc: Decimal, cur: str):
+    tax_lines = []
+    if rate:
+        tax_lines.append(
+            {
+                "channel_liable": False,
+                "price": _fmt(tax),
+                "price_set": _money_set(_fmt(tax), cur),
+                "rate": float(rate),
+                "title": tax_title,
+            }
+        )
+    allocations = []
+    if alloc:
+        allocations.append(
+            {"amount": _fmt(alloc), "amount_set": _money_set(_fmt(alloc), cur), "discount_application_index": 0}
+        )
+    return {
+        "id": line_id,
+        "admin_graphql_api_id": f"gid://shopify/LineItem/{line_id}",
+        "attributed_staffs": [],
+        "current_quantity": line.quantity,
+        "fulfillable_quantity": line.quantity,
+        "fulfillment_service": "manual",
+        "fulfillment_status": None,
+        "gift_card": False,
+        "grams": line.grams,
+        "name": line.name,
+        "price": _fmt(Decimal(line.price)),
+        "price_set": _money_set(_fmt(Decimal(line.price)), cur),
+        "product_exists": True,
+        "product_id": line.product_id,
+        "properties": [],
+        "quantity": line.quantity,
+        "requires_shipping": True,
+        "sku": line.sku,
+        "taxable": True,
+        "title": line.title,
+        "total_discount": "0.00",
+        "total_discount_set": _money_set("0.00", cur),
+        "variant_id": line.variant_id,
+        "variant_inventory_management": "shopify",
+        "variant_title": line.variant_title,
+        "vendor": line.vendor,
+        "tax_lines": tax_lines,
+        "duties": [],
+        "discount_allocations": allocations,
+    }
+
+
+def build_order(
+    *,
+    order_id: int,
+    number: int,
+    customer: Customer,
+    lines: Sequence[Line],
+    created_at: datetime | str,
+    tax_rate: Decimal | str = ZERO,
+    tax_title: str = "Sales Tax",
+    shipping: Shipping | None = None,
+    discount: Discount | None = None,
+    currency: str = "USD",
+    billing_address: Address | None = None,
+    shipping_address: Address | None = None,
+    line_id_base: int | None = None,
+    extras: Extras | None = None,
+    compact: bool = False,
+) -> dict[str, Any]:
+    """One orders/create payload. `number` is the shop's order number (name "#<number>"); line ids are
+    `line_id_base + 1, + 2, ...` (default `order_id * 10`) unless a line names its own id; both addresses default
+    to the customer's; the customer's default address is their address.
+
+    `compact=True` keeps only the fields of the drift baseline that the schemas and the mapping read (no money
+    sets, storefront details or per-line tax lines): the same figures in a small body, for payloads that tests
+    edit by hand (one `total_price`, no `total_price_set` to keep in step) or that must not count as drift."""
+    ex = extras or Extras()
+    rate = Decimal(str(tax_rate))
+    created = created_at.isoformat() if isinstance(created_at, datetime) else created_at
+    base = order_id * 10 if line_id_base is None else line_id_base
+    ship = shipping or Shipping("Standard", "0.00")
+    shipping_price = money(ship.price)
+    allocations = _allocate(money(discount.amount) if discount else ZERO, [line.amount for line in lines])
+    taxes = [money((line.amount - alloc) * rate) for line, alloc in zip(lines, allocations, strict=True)]
+    items_total = lines_subtotal(lines)
+    discounts = sum(allocations, ZERO)
+    tax_total = sum(taxes, ZERO)
+    subtotal = items_total - discounts
+    total = subtotal + tax_total + shipping_price
+    totals = {"subtotal": subtotal, "tax": tax_total, "discounts": discounts, "total": total, "ship": shipping_price}
+    line_items = [
+        _line_dict(line, line.id if line.id is not None else base + n, tax, rate, tax_title, alloc, currency)
+        for n, (line, tax, alloc) in enumerate(zip(lines, taxes, allocations, strict=True), start=1)
+    ]
+    billing = (billing_address or customer.address).as_dict()
+    shipping_to = (shipping_address or customer.address).as_dict()
+    token = _digest("token", order_id)[:32]
+    ip = ex.browser_ip or f"203.0.113.{int(token[:2], 16) % 250 + 1}"
+    if compact:
+        return _compact_order(
+            order_id,
+            number,
+            customer,
+            lines,
+            line_items,
+            created,
+            currency,
+            ex,
+            ship,
+            totals,
+            rate,
+            tax_title,
+            billing_address or customer.address,
+            shipping_address or customer.address,
+            discount,
+        )
+    m = lambda value: _money_set(_fmt(value), currency)  # noqa: E731
+    order = {
+        "id": order_id,
+        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
+        "app_id": 580111,
+        "browser_ip": ip,
+        "buyer_accepts_marketing": False,
+        "cancel_reason": None,
+        "cancelled_at": None,
+        "cart_token": f"c1-{_digest('cart', order_id)[:16]}",
+        "checkout_id": 38_000_000_000_000 + order_id % 10**12,
+        "checkout_token": token,
+        "client_details": {
+            "accept_language": "en-US,en;q=0.9",
+            "browser_height": 900,
+            "browser_ip": ip,
+            "browser_width": 1440,
+            "session_hash": None,
+            "user_agent": ex.user_agent,
+        },
+        "closed_at": None,
+        "confirmation_number": _digest("confirmation", order_id)[:9].upper(),
+        "confirmed": True,
+        "contact_email": customer.email,
+        "created_at": created,
+        "currency": currency,
+        "current_subtotal_price": _fmt(subtotal),
+        "current_subtotal_price_set": m(subtotal),
+        "current_total_discounts": _fmt(discounts),
+        "current_total_discounts_set": m(discounts),
+        "current_total_price": _fmt(total),
+        "current_total_price_set": m(total),
+        "current_total_tax": _fmt(tax_total),
+        "current_total_tax_set": m(tax_total),
+        "customer_locale": "en-US",
+        "discount_codes": (
+            [{"code": discount.code, "amount": _fmt(discounts), "type": "fixed_amount"}] if discount else []
+        ),
+        "email": customer.email,
+        "estimated_taxes": False,
+        "financial_status": ex.financial_status,
+        "fulfillment_status": None,
+        "landing_site": ex.landing_site,
+        "landing_site_ref": None,
+        "location_id": None,
+        "name": f"#{number}",
+        "note": ex.note,
+        "note_attributes": [dict(a) for a in ex.note_attributes],
+        "number": number - 1000 if number > 1000 else number,
+        "order_number": number,
+        "order_status_url": f"https://{ex.shop}/70123456/orders/{token[:16]}/authenticate",
+        "payment_gateway_names": [ex.gateway],
+        "phone": None,
+        "po_number": None,
+        "presentment_currency": currency,
+        "processed_at": created,
+        "reference": None,
+        "referring_site": ex.referring_site,
+        "source_identifier": None,
+        "source_name": ex.source_name,
+        "subtotal_price": _fmt(subtotal),
+        "subtotal_price_set": m(subtotal),
+        "tags": ex.tags,
+        "tax_exempt": False,
+        "tax_lines": (
+            [
+                {
+                    "channel_liable": False,
+                    "price": _fmt(tax_total),
+                    "price_set": m(tax_total),
+                    "rate": float(rate),
+                    "title": tax_title,
+                }
+            ]
+            if rate
+            else []
+        ),
+        "taxes_included": False,
+        "test": False,
+        "token": token,
+        "total_discounts": _fmt(discounts),
+        "total_discounts_set": m(discounts),
+        "total_line_items_price": _fmt(items_total),
+        "total_line_items_price_set": m(items_total),
+        "total_outstanding": "0.00",
+        "total_price": _fmt(total),
+        "total_price_set": m(total),
+        "total_shipping_price_set": m(shipping_price),
+        "total_tax": _fmt(tax_total),
+        "total_tax_set": m(tax_total),
+        "total_tip_received": "0.00",
+        "total_weight": sum(line.grams * line.quantity for line in lines),
+        "updated_at": created,
+        "user_id": None,
+        "billing_address": billing,
+        "customer": customer.as_dict(updated_at=created, currency=currency),
+        "discount_applications": (
+            [
+                {
+                    "target_type": "line_item",
+                    "type": "discount_code",
+                    "value": _fmt(discounts),
+                    "value_type": "fixed_amount",
+                    "allocation_method": "across",
+                    "target_selection": "all",
+                    "code": discount.code,
+                }
+            ]
+            if discount
+            else []
+        ),
+        "fulfillments": [],
+        "line_items": line_items,
+        "payment_terms": None,
+        "refunds": [],
+        "shipping_address": shipping_to,
+        "shipping_lines": [
+            {
+                "id": 5_000_000_000_000 + order_id % 10**12,
+                "carrier_identifier": None,
+                "code": ship.code or ship.title,
+                "discounted_price": _fmt(shipping_price),
+                "discounted_price_set": m(shipping_price),
+                "phone": None,
+                "price": _fmt(shipping_price),
+                "price_set": m(shipping_price),
+                "requested_fulfillment_service_id": None,
+                "source": "shopify",
+                "title": ship.title,
+                "tax_lines": [],
+                "discount_allocations": [],
+            }
+        ],
+    }
+    return order
+
+
+def _compact_order(
+    order_id: int,
+    number: int,
+    customer: Customer,
+    lines: Sequence[Line],
+    line_items: list[dict[str, Any]],
+    created: str,
+    currency: str,
+    ex: Extras,
+    ship: Shipping,
+    totals: Mapping[str, Decimal],
+    rate: Decimal,
+    tax_title: str,
+    billing: Address,
+    shipping_to: Address,
+    discount: Discount | None,
+) -> dict[str, Any]:
+    keep = ("id", "variant_id", "product_id", "sku", "title", "name", "quantity", "price", "fulfillment_status")
+    return {
+        "id": order_id,
+        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
+        "name": f"#{number}",
+        "order_number": number,
+        "email": customer.email,
+        "currency": currency,
+        "financial_status": ex.financial_status,
+        "fulfillment_status": None,
+        "created_at": created,
+        "updated_at": created,
+        "cancelled_at": None,
+        "cancel_reason": None,
+        "subtotal_price": _fmt(totals["subtotal"]),
+        "total_tax": _fmt(totals["tax"]),
+        "total_discounts": _fmt(totals["discounts"]),
+        "total_price": _fmt(totals["total"]),
+        "line_items": [{k: li[k] for k in keep} for li in line_items],
+        "shipping_lines": [{"code": ship.code or ship.title, "title": ship.title, "price": _fmt(totals["ship"])}],
+        "tax_lines": [{"title": tax_title, "price": _fmt(totals["tax"]), "rate": float(rate)}] if rate else [],
+        "discount_codes": [{"code": discount.code, "amount": _fmt(totals["discounts"])}] if discount else [],
+        "billing_address": billing.as_dict(compact=True),
+        "shipping_address": shipping_to.as_dict(compact=True),
+        "customer": {
+            "id": customer.id,
+            "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+        },
+    }
+
+
+# --- fulfillments and refunds of a built order -------------------------------------------------------------
+
+
+def build_fulfillment(
+    order: Mapping[str, Any],
+    *,
+    fulfillment_id: int,
+    lines: Mapping[int, int],
+    location_id: int,
+    created_at: str,
+    tracking_company: str,
+    tracking_number: str,
+) -> dict[str, Any]:
+    """A fulfillments/create payload shipping `lines` ({line item id: quantity}) of `order` from a location."""
+    by_id = {li["id"]: li for li in order["line_items"]}
+    return {
+        "id": fulfillment_id,
+        "order_id": order["id"],
+        "status": "success",
+        "location_id": location_id,
+        "tracking_company": tracking_company,
+        "tracking_number": tracking_number,
+        "tracking_numbers": [tracking_number],
+        "created_at": created_at,
+        "line_items": [{"id": lid, "quantity": qty, "sku": by_id[lid]["sku"]} for lid, qty in lines.items()],
+    }
+
+
+def build_refund(
+    order: Mapping[str, Any],
+    *,
+    refund_id: int,
+    lines: Mapping[int, int],
+    location_id: int,
+    created_at: str,
+    transaction_id: int,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """A refunds/create payload returning (restocking) `lines` ({line item id: quantity}) of `order`: each line's
+    subtotal and tax are its share of what the order charged, and one transaction refunds their sum."""
+    by_id = {li["id"]: li for li in order["line_items"]}
+    refund_lines = []
+    for n, (lid, qty) in enumerate(lines.items(), start=1):
+        line = by_id[lid]
+        share = Decimal(qty) / Decimal(line["quantity"])
+        if line.get("tax_lines") is not None:
+            line_tax = sum((Decimal(t["price"]) for t in line["tax_lines"]), ZERO)
+        else:  # a compact order: its one tax rate applies to every line
+            rate = sum((Decimal(str(t["rate"])) for t in order.get("tax_lines") or []), ZERO)
+            line_tax = money(Decimal(line["price"]) * line["quantity"] * rate)
+        refund_lines.append(
+            {
+                "id": n,
+                "quantity": qty,
+                "line_item_id": lid,
+                "location_id": location_id,
+                "restock_type": "return",
+                "subtotal": _fmt(Decimal(line["price"]) * qty),
+                "total_tax": _fmt(line_tax * share),
+            }
+        )
+    amount = sum((Decimal(r["subtotal"]) + Decimal(r["total_tax"]) for r in refund_lines), ZERO)
+    return {
+        "id": refund_id,
+        "order_id": order["id"],
+        "created_at": created_at,
+        "note": note,
+        "restock": True,
+        "refund_line_items": refund_lines,
+        "transactions": [
+            {
+                "id": transaction_id,
+                "amount": _fmt(amount),
+                "kind": "refund",
+                "status": "success",
+                "gateway": "shopify_payments",
+            }
+        ],
+        "order_adjustments": [],
+    }
+
+
+# --- random helpers (a seeded random.Random in, the same draws in the same order every time) ----------------
+
+Place = tuple[str, str, str]  # city, state code, zip
+
+
+def random_customer(
+    rng: random.Random,
+    customer_id: int,
+    *,
+    first_names: Sequence[str],
+    last_names: Sequence[str],
+    places: Sequence[tuple[Any, ...]],
+    email: Callable[[str, str], str] | None = None,
+) -> tuple[Customer, tuple[Any, ...]]:
+    """A customer with a fixed identity and the place drawn for them (the caller may carry more in a place, such
+    as its tax rate). Draws, in order: first name, last name, place, street number, phone."""
+    first, last = rng.choice(first_names), rng.choice(last_names)
+    place = rng.choice(places)
+    city, state, zip_code = place[:3]
+    street = rng.randint(10, 999)
+    phone = f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+    address = Address(first, last, f"{street} Market Street", city, state, zip_code, phone=phone)
+    mail = email(first, last) if email else f"{first.lower()}.{last.lower()}@example.com"
+    return Customer(customer_id, first, last, mail, address), place
+
+
+def random_lines(
+    rng: random.Random,
+    catalog: Sequence[CatalogItem],
+    *,
+    max_lines: int = 4,
+    ids: Callable[[random.Random, CatalogItem], tuple[int, int]],
+    quantity: Callable[[random.Random], int],
+) -> list[Line]:
+    """1..max_lines distinct catalog entries. Draws: the count, the sample, then per line `ids` (variant id,
+    product id) and `quantity`."""
+    lines = []
+    for item in rng.sample(list(catalog), rng.randint(1, max_lines)):
+        variant_id, product_id = ids(rng, item)
+        lines.append(line_from_catalog(item, quantity(rng), variant_id, product_id))
+    return lines
+
+
+__all__ = [
+    "Address",
+    "CatalogItem",
+    "Customer",
+    "Discount",
+    "Extras",
+    "Line",
+    "Shipping",
+    "build_fulfillment",
+    "build_order",
+    "build_refund",
+    "line_from_catalog",
+    "lines_subtotal",
+    "money",
+    "random_customer",
+    "random_lines",
+]

@@ -1,0 +1,143 @@
+"""The one factory of Shopify orders: money adds up to the cent, the payload loads through our orders/create
+schema and maps, a seed always gives the same order, and two customers differ."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from schemas.shopify import OrderSchema, order_schema_for
+from simulators.shopify import order_factory as of
+
+CATALOG = [
+    ("TEE-BLK-M", "Classic Tee - Black / M", "28.00"),
+    ("HOODIE-GRY-M", "Fleece Hoodie - Grey / M", "74.00"),
+    ("SOCK-3PK", "Merino Socks 3-pack", "24.50"),
+    ("BOTTLE-750", "Steel Bottle 750ml", "29.95"),
+    ("JACKET-BLK-L", "Shell Jacket - Black / L", "189.00"),
+]
+PLACES = [("Austin", "TX", "78701"), ("Denver", "CO", "80202"), ("Boston", "MA", "02108")]
+WHEN = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+
+
+def random_order(seed: int, *, customer_id: int = 7_000_000_000_001, **kw) -> dict:
+    rng = random.Random(seed)
+    customer, _ = of.random_customer(rng, customer_id, first_names=["Ava", "Noah"], last_names=["Hart"], places=PLACES)
+    lines = of.random_lines(
+        rng, CATALOG, ids=lambda r, _i: (r.randint(1, 10**9), 7), quantity=lambda r: r.randint(1, 5)
+    )
+    values = dict(
+        order_id=5_000_000_000_000 + seed,
+        number=1001,
+        customer=customer,
+        lines=lines,
+        created_at=WHEN,
+        tax_rate="0.0825",
+        shipping=of.Shipping("Standard", "6.95"),
+    )
+    values.update(kw)
+    return of.build_order(**values)
+
+
+def d(value: str) -> Decimal:
+    return Decimal(value)
+
+
+@pytest.mark.parametrize("compact", [False, True])
+@pytest.mark.parametrize("seed", range(40))
+def test_money_adds_up_to_the_cent(seed: int, compact: bool):
+    discount = of.Discount("TENOFF", "10.00") if seed % 3 == 0 else None
+    order = random_order(seed, discount=discount, compact=compact, tax_rate=("0.0825", "0.1035", "0")[seed % 3])
+    items = sum(d(li["price"]) * li["quantity"] for li in order["line_items"])
+    discounts = d(order["total_discounts"])
+    assert discounts == (Decimal("10.00") if discount else 0)
+    shipping = sum(d(s["price"]) for s in order["shipping_lines"])
+    tax = d(order["total_tax"])
+    assert d(order["subtotal_price"]) == items - discounts
+    assert d(order["total_price"]) == items + tax + shipping - discounts
+    assert sum((d(t["price"]) for t in order["tax_lines"]), Decimal(0)) == tax
+    if not compact:
+        assert d(order["total_line_items_price"]) == items
+        # Each line's tax is its own (discounted amount x rate, in cents); the order's tax is their sum.
+        line_tax = [sum((d(t["price"]) for t in li["tax_lines"]), Decimal(0)) for li in order["line_items"]]
+        assert sum(line_tax, Decimal(0)) == tax
+        rate = Decimal(str(order["tax_lines"][0]["rate"])) if order["tax_lines"] else Decimal(0)
+        for li, t in zip(order["line_items"], line_tax, strict=True):
+            off = sum((d(a["amount"]) for a in li["discount_allocations"]), Decimal(0))
+            # Half-up to the cent, as Shopify rounds tax.
+            assert t == ((d(li["price"]) * li["quantity"] - off) * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert sum(d(a["amount"]) for li in order["line_items"] for a in li["discount_allocations"]) == discounts
+        assert order["total_price_set"]["shop_money"]["amount"] == order["total_price"]
+        assert order["current_total_price"] == order["total_price"]
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_the_payload_loads_through_the_orders_create_schema_and_maps(compact: bool):
+    from app.domain.mapping import money_mismatch
+
+    order = json.loads(json.dumps(random_order(3, compact=compact)))  # as the intake sees it: parsed JSON
+    loaded = order_schema_for("2026-04").load(order)
+    assert loaded["id"] == order["id"] and loaded["total_price"] == Decimal(order["total_price"])
+    assert [li["sku"] for li in loaded["line_items"]] == [li["sku"] for li in order["line_items"]]
+    assert loaded["created_at"].utcoffset() is not None
+    assert money_mismatch(OrderSchema().load(order)) is None
+
+
+def test_a_compact_order_carries_only_fields_the_drift_baseline_knows():
+    from schemas.drift import unknown_fields
+
+    assert unknown_fields("orders/create", random_order(5, compact=True)) == []
+    assert unknown_fields("orders/create", random_order(5)) != []  # the full 2026-04 body has newer fields
+
+
+def test_the_same_seed_gives_the_same_order_byte_for_byte():
+    assert json.dumps(random_order(11)) == json.dumps(random_order(11))
+    assert json.dumps(random_order(11)) != json.dumps(random_order(12))
+
+
+def test_different_customers_differ_and_one_customer_keeps_its_identity():
+    rng = random.Random(1)
+    a, _ = of.random_customer(rng, 1, first_names=["Ava", "Noah"], last_names=["Hart", "Chen"], places=PLACES)
+    b, _ = of.random_customer(rng, 2, first_names=["Ava", "Noah"], last_names=["Hart", "Chen"], places=PLACES)
+    assert a != b and a.id != b.id
+    lines = [of.line_from_catalog(CATALOG[0], 1, 1, 1)]
+    first = of.build_order(order_id=1, number=1001, customer=a, lines=lines, created_at=WHEN)
+    again = of.build_order(order_id=2, number=1002, customer=a, lines=lines, created_at=WHEN)
+    other = of.build_order(order_id=3, number=1003, customer=b, lines=lines, created_at=WHEN)
+    assert first["customer"] == again["customer"] and first["billing_address"] == again["billing_address"]
+    assert first["customer"] != other["customer"]
+
+
+def test_refund_and_fulfillment_follow_the_order():
+    order = random_order(7, tax_rate="0.08")
+    [first, *_] = order["line_items"]
+    fulfillment = of.build_fulfillment(
+        order,
+        fulfillment_id=9,
+        lines={first["id"]: first["quantity"]},
+        location_id=1,
+        created_at="2026-04-02T10:00:00-04:00",
+        tracking_company="UPS",
+        tracking_number="1Z",
+    )
+    assert fulfillment["order_id"] == order["id"] and fulfillment["line_items"][0]["sku"] == first["sku"]
+    refund = of.build_refund(
+        order, refund_id=8, lines={first["id"]: 1}, location_id=1, created_at=order["created_at"], transaction_id=7
+    )
+    unit = d(first["price"])
+    tax = (sum(d(t["price"]) for t in first["tax_lines"]) / first["quantity"]).quantize(Decimal("0.01"))
+    assert d(refund["transactions"][0]["amount"]) == unit + tax
+
+
+def test_the_story_and_the_intake_bench_body_are_built_here_with_their_figures():
+    from bench.intake.run import make_order_body
+    from tests import story
+
+    assert (story.ORDER["total_price"], story.ORDER["total_tax"]) == ("108.00", "8.00")
+    assert story.R1["transactions"][0]["amount"] == story.REFUNDED
+    body = json.loads(make_order_body())
+    assert (body["total_price"], body["total_tax"], len(body["line_items"])) == ("722.73", "40.23", 3)
