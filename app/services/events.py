@@ -83,7 +83,7 @@ def _process_event(event_id: int) -> str:
         # The webhook id follows the event into every log line and NetSuite call of this processing.
         correlation_id.set(event.webhook_id[:64])
 
-        record_drift(session, event)
+        record_drift(event)
         topic = TOPICS.get(event.topic)
         if topic is None:
             raise PermanentError(f"no handler for topic {event.topic}", code="UNHANDLED_TOPIC", category="bug")
