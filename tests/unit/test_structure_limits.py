@@ -21,7 +21,6 @@ KNOWN_LONG_MODULES = {
     "shopify_client/orders.py": 805,
 }
 KNOWN_LONG_FUNCTIONS = {
-    "app/services/reconcile.py _reconcile_locked": 134,
     "shopify_client/client.py execute": 110,
     "shopify_client/inventory.py set_available": 136,
 }
