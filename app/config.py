@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -375,3 +376,23 @@ def get_settings() -> Settings:
 def environ_copy() -> dict[str, str]:
     """The environment as a dict, for launching child processes (demo, tests) with overrides."""
     return dict(os.environ)
+
+
+# prometheus_client reads this variable itself, when it is first imported: set, every process writes its counters
+# to a file there (multiprocess mode) for /metrics to add up.
+PROMETHEUS_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prometheus_multiproc_dir() -> str | None:
+    """The directory of prometheus_client's multiprocess files; None outside gunicorn (in-process counters)."""
+    return os.environ.get(PROMETHEUS_MULTIPROC_DIR) or None
+
+
+def ensure_prometheus_multiproc_dir() -> str:
+    """Set (for this process and the ones it starts) and create the multiprocess directory: the operator's value if
+    given, else a fresh temporary one. Must run before anything imports prometheus_client (app.gunicorn_conf)."""
+    if not os.environ.get(PROMETHEUS_MULTIPROC_DIR):
+        os.environ[PROMETHEUS_MULTIPROC_DIR] = tempfile.mkdtemp(prefix="shopsync-prometheus-")
+    path = os.environ[PROMETHEUS_MULTIPROC_DIR]
+    os.makedirs(path, exist_ok=True)
+    return path
