@@ -57,10 +57,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     app = Celery("shopsync", include=TASK_MODULES)
     app.conf.update(celery_config(settings))
-    from beat_schedule import build_schedule
-
-    app.conf.beat_schedule = build_schedule(settings)
-    return app
+    return app  # beat's schedule is added by app.beat, the module the beat process loads
 
 
 celery_app = create_celery()

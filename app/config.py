@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/shopsync"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -122,25 +124,20 @@ class Settings:
         return sqlalchemy_url(self.database_url)
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build Settings from an environment mapping; raises ConfigError naming every missing setting."""
-    env = os.environ if env is None else env
+class _Env:
+    """One environment mapping, read the way every setting is: trimmed text, checked numbers."""
 
-    def get(name: str, default: str = "") -> str:
-        return env.get(name, default).strip()
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
 
-    auth_method = get("NETSUITE_AUTH", "tba").lower()
-    if auth_method not in ("tba", "oauth2"):
-        raise ConfigError(f"NETSUITE_AUTH must be tba or oauth2, got {auth_method!r}")
-    required = [n for n in REQUIRED if auth_method == "tba" or n not in TBA_SETTINGS]
-    if auth_method == "oauth2":
-        required += OAUTH2_SETTINGS
-    missing = [name for name in required if not get(name)]
-    if missing:
-        raise ConfigError("missing required setting(s): " + ", ".join(missing))
+    def text(self, name: str, default: str = "") -> str:
+        return self._values.get(name, default).strip()
 
-    def integer(name: str, default: int, minimum: int = 0) -> int:
-        raw = get(name, str(default))
+    def optional(self, name: str) -> str | None:
+        return self.text(name) or None
+
+    def integer(self, name: str, default: int, minimum: int = 0) -> int:
+        raw = self.text(name, str(default))
         try:
             value = int(raw)
         except ValueError:
@@ -149,8 +146,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(f"{name} must be >= {minimum}, got {value}")
         return value
 
-    def number(name: str, default: float) -> float:
-        raw = get(name, str(default))
+    def number(self, name: str, default: float) -> float:
+        raw = self.text(name, str(default))
         try:
             value = float(raw)
         except ValueError:
@@ -159,25 +156,97 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(f"{name} must be >= 0, got {value}")
         return value
 
-    secrets = tuple(s.strip() for s in get("SHOPIFY_WEBHOOK_SECRETS").split(",") if s.strip())
+
+class _Numeric(NamedTuple):
+    field: str  # the Settings attribute
+    name: str  # the environment variable
+    kind: type[int] | type[float]
+    default: float | None  # None: NETSUITE_TIMEOUT_READ + 5 (see _numeric_settings)
+    minimum: int = 0  # integers only; a number is always >= 0
+
+
+# The plain numeric settings (docs/CONFIGURATION.md), checked in this order after the structured ones.
+_NUMERIC = (
+    _Numeric("netsuite_concurrency", "NETSUITE_CONCURRENCY", int, 12, minimum=1),
+    _Numeric("webhook_max_body_bytes", "WEBHOOK_MAX_BODY_BYTES", int, 2 * 1024 * 1024, minimum=1024),
+    _Numeric("netsuite_timeout_connect", "NETSUITE_TIMEOUT_CONNECT", float, 3.05),
+    _Numeric("netsuite_max_tries", "NETSUITE_MAX_TRIES", int, 3, minimum=1),
+    _Numeric("netsuite_slot_lease_seconds", "NETSUITE_SLOT_LEASE_SECONDS", float, None),
+    _Numeric("netsuite_slot_wait_seconds", "NETSUITE_SLOT_WAIT_SECONDS", float, 5.0),
+    _Numeric("netsuite_bulk_slot_wait_seconds", "NETSUITE_BULK_SLOT_WAIT_SECONDS", float, 1.0),
+    _Numeric("task_max_retries", "TASK_MAX_RETRIES", int, 8),
+    _Numeric("task_retry_backoff_max", "TASK_RETRY_BACKOFF_MAX", int, 300, minimum=1),
+    _Numeric("worker_lost_max", "WORKER_LOST_MAX", int, 3, minimum=1),
+    _Numeric("inventory_push_every_minutes", "INVENTORY_PUSH_EVERY_MINUTES", int, 5, minimum=1),
+    _Numeric("reconcile_tolerance_high", "RECONCILE_TOLERANCE_HIGH", int, 2),
+    _Numeric("reconcile_tolerance_low", "RECONCILE_TOLERANCE_LOW", int, 0),
+    _Numeric("reconcile_high_velocity_per_day", "RECONCILE_HIGH_VELOCITY_PER_DAY", float, 1.0),
+    _Numeric("reconcile_spike_factor", "RECONCILE_SPIKE_FACTOR", float, 5.0),
+    _Numeric("reconcile_spike_absolute", "RECONCILE_SPIKE_ABSOLUTE", int, 1000, minimum=1),
+    _Numeric("reconcile_hour_utc", "RECONCILE_HOUR_UTC", int, 3),
+    _Numeric("outbox_relay_interval_seconds", "OUTBOX_RELAY_INTERVAL_SECONDS", float, 30.0),
+    _Numeric("outbox_relay_after_seconds", "OUTBOX_RELAY_AFTER_SECONDS", float, 60.0),
+    _Numeric("outbox_republish_after_seconds", "OUTBOX_REPUBLISH_AFTER_SECONDS", float, 900.0),
+    _Numeric("item_map_max_age_seconds", "ITEM_MAP_MAX_AGE_SECONDS", int, 86400),
+)
+
+
+def _numeric_settings(env: _Env, read_timeout: float) -> dict[str, int | float]:
+    """Settings field -> value for every row of _NUMERIC, checked in table order."""
+    values: dict[str, int | float] = {}
+    for row in _NUMERIC:
+        # A dead holder's slot must outlive any request it may still have in flight at NetSuite.
+        default = read_timeout + 5.0 if row.default is None else row.default
+        if row.kind is int:
+            values[row.field] = env.integer(row.name, int(default), minimum=row.minimum)
+        else:
+            values[row.field] = env.number(row.name, default)
+    return values
+
+
+def _netsuite_auth(env: _Env) -> str:
+    """The NetSuite auth method, once every setting it and the service require is present."""
+    auth_method = env.text("NETSUITE_AUTH", "tba").lower()
+    if auth_method not in ("tba", "oauth2"):
+        raise ConfigError(f"NETSUITE_AUTH must be tba or oauth2, got {auth_method!r}")
+    required = [n for n in REQUIRED if auth_method == "tba" or n not in TBA_SETTINGS]
+    if auth_method == "oauth2":
+        required += OAUTH2_SETTINGS
+    missing = [name for name in required if not env.text(name)]
+    if missing:
+        raise ConfigError("missing required setting(s): " + ", ".join(missing))
+    return auth_method
+
+
+def _webhook_secrets(env: _Env) -> tuple[str, ...]:
+    secrets = tuple(s.strip() for s in env.text("SHOPIFY_WEBHOOK_SECRETS").split(",") if s.strip())
     if not secrets:
         raise ConfigError("SHOPIFY_WEBHOOK_SECRETS must list at least one secret")
+    return secrets
 
-    shop = get("SHOPIFY_SHOP").lower()
-    version = get("SHOPIFY_API_VERSION", "2026-04")
-    account = get("NETSUITE_ACCOUNT_ID")
-    account_host = account.lower().replace("_", "-")
-    database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+def _database_url(env: _Env) -> str:
+    database_url = env.text("DATABASE_URL", DEFAULT_DATABASE_URL)
     sqlalchemy_url(database_url)  # validate early: a bad URL must stop the process at start
+    return database_url
 
-    sku_field = get("NETSUITE_ITEM_SKU_FIELD", "itemid")
+
+def _sku_field(env: _Env) -> str:
+    sku_field = env.text("NETSUITE_ITEM_SKU_FIELD", "itemid")
     if not _FIELD_NAME.match(sku_field):
         raise ConfigError(f"NETSUITE_ITEM_SKU_FIELD must be a plain column name, got {sku_field!r}")
+    return sku_field
 
-    currency_map = _parse_pairs("NETSUITE_CURRENCY_MAP", get("NETSUITE_CURRENCY_MAP", "USD=1"))
+
+def _currency_map(env: _Env) -> dict[str, str]:
+    currency_map = _parse_pairs("NETSUITE_CURRENCY_MAP", env.text("NETSUITE_CURRENCY_MAP", "USD=1"))
+    return {k.upper(): v for k, v in currency_map.items()}
+
+
+def _lane_shares(env: _Env) -> dict[str, float]:
     lane_shares: dict[str, float] = {}
     for lane, raw in _parse_pairs(
-        "NETSUITE_LANE_SHARES", get("NETSUITE_LANE_SHARES", "backfill=0.25,reconcile=0.25,inventory=0.25")
+        "NETSUITE_LANE_SHARES", env.text("NETSUITE_LANE_SHARES", "backfill=0.25,reconcile=0.25,inventory=0.25")
     ).items():
         try:
             share = float(raw)
@@ -188,89 +257,114 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if lane == "live":
             raise ConfigError("NETSUITE_LANE_SHARES: the live lane has no share (it may use the whole budget)")
         lane_shares[lane] = share
-    read_timeout = number("NETSUITE_TIMEOUT_READ", 30.0)
-    log_format = get("LOG_FORMAT", "json").lower()
+    return lane_shares
+
+
+def _log_format(env: _Env) -> str:
+    log_format = env.text("LOG_FORMAT", "json").lower()
     if log_format not in ("json", "text"):
         raise ConfigError(f"LOG_FORMAT must be json or text, got {log_format!r}")
+    return log_format
+
+
+def _bundles(env: _Env) -> dict[str, dict[str, int]]:
     from app.domain.reconciliation import parse_bundles
 
     try:
-        bundles = parse_bundles(get("BUNDLE_MAP"))
+        return parse_bundles(env.text("BUNDLE_MAP"))
     except ValueError as exc:
         raise ConfigError(f"BUNDLE_MAP: {exc}") from None
-    sku_classes = _parse_pairs("RECONCILE_SKU_CLASSES", get("RECONCILE_SKU_CLASSES"))
+
+
+def _sku_classes(env: _Env) -> dict[str, str]:
+    sku_classes = _parse_pairs("RECONCILE_SKU_CLASSES", env.text("RECONCILE_SKU_CLASSES"))
     if bad := {k: v for k, v in sku_classes.items() if v not in ("high", "low")}:
         raise ConfigError(f"RECONCILE_SKU_CLASSES: classes are high or low, got {bad}")
+    return sku_classes
+
+
+def _location_map(env: _Env) -> dict[int, str]:
     location_map: dict[int, str] = {}
-    for shopify_location, netsuite_location in _parse_pairs("LOCATION_MAP", get("LOCATION_MAP")).items():
+    for shopify_location, netsuite_location in _parse_pairs("LOCATION_MAP", env.text("LOCATION_MAP")).items():
         if not shopify_location.isdigit() or not netsuite_location.isdigit():
             raise ConfigError(
                 f"LOCATION_MAP: expected shopify_location_id=netsuite_location_id (digits), got "
                 f"{shopify_location}={netsuite_location}"
             )
         location_map[int(shopify_location)] = netsuite_location
+    return location_map
 
-    callback_url = get("WEBHOOK_CALLBACK_URL")
+
+def _callback_url(env: _Env) -> str | None:
+    callback_url = env.text("WEBHOOK_CALLBACK_URL")
     if callback_url and not re.match(r"^https?://[^/\s]+/\S*$", callback_url):
         raise ConfigError(f"WEBHOOK_CALLBACK_URL must be an http(s) URL with a path, got {callback_url!r}")
+    return callback_url or None
 
+
+def _netsuite_base_url(env: _Env, account: str) -> str:
+    account_host = account.lower().replace("_", "-")
+    base_url = env.text("NETSUITE_BASE_URL") or f"https://{account_host}.suitetalk.api.netsuite.com/services/rest"
+    return base_url.rstrip("/")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from an environment mapping; raises ConfigError naming every missing setting.
+
+    Checks run in a fixed order (auth and required settings, then the structured ones, then the plain numbers),
+    so a bad environment always reports the same first error."""
+    read = _Env(os.environ if env is None else env)
+    auth_method = _netsuite_auth(read)
+    secrets = _webhook_secrets(read)
+    shop = read.text("SHOPIFY_SHOP").lower()
+    version = read.text("SHOPIFY_API_VERSION", "2026-04")
+    account = read.text("NETSUITE_ACCOUNT_ID")
+    database_url = _database_url(read)
+    sku_field = _sku_field(read)
+    currency_map = _currency_map(read)
+    lane_shares = _lane_shares(read)
+    read_timeout = read.number("NETSUITE_TIMEOUT_READ", 30.0)
+    log_format = _log_format(read)
+    bundles = _bundles(read)
+    sku_classes = _sku_classes(read)
+    location_map = _location_map(read)
+    callback_url = _callback_url(read)
     return Settings(
         database_url=database_url,
-        redis_url=get("REDIS_URL", DEFAULT_REDIS_URL),
+        redis_url=read.text("REDIS_URL", DEFAULT_REDIS_URL),
         shopify_shop=shop,
         shopify_webhook_secrets=secrets,
-        shopify_admin_token=get("SHOPIFY_ADMIN_TOKEN"),
+        shopify_admin_token=read.text("SHOPIFY_ADMIN_TOKEN"),
         shopify_api_version=version,
-        shopify_admin_url=get("SHOPIFY_ADMIN_URL") or f"https://{shop}/admin/api/{version}/graphql.json",
+        shopify_admin_url=read.text("SHOPIFY_ADMIN_URL") or f"https://{shop}/admin/api/{version}/graphql.json",
         netsuite_account_id=account,
-        netsuite_consumer_key=get("NETSUITE_CONSUMER_KEY"),
-        netsuite_consumer_secret=get("NETSUITE_CONSUMER_SECRET"),
-        netsuite_token_id=get("NETSUITE_TOKEN_ID"),
-        netsuite_token_secret=get("NETSUITE_TOKEN_SECRET"),
-        netsuite_base_url=(
-            get("NETSUITE_BASE_URL") or f"https://{account_host}.suitetalk.api.netsuite.com/services/rest"
-        ).rstrip("/"),
-        netsuite_concurrency=integer("NETSUITE_CONCURRENCY", 12, minimum=1),
+        netsuite_consumer_key=read.text("NETSUITE_CONSUMER_KEY"),
+        netsuite_consumer_secret=read.text("NETSUITE_CONSUMER_SECRET"),
+        netsuite_token_id=read.text("NETSUITE_TOKEN_ID"),
+        netsuite_token_secret=read.text("NETSUITE_TOKEN_SECRET"),
+        netsuite_base_url=_netsuite_base_url(read, account),
         netsuite_auth=auth_method,
-        netsuite_client_id=get("NETSUITE_CLIENT_ID") or None,
-        netsuite_certificate_id=get("NETSUITE_CERTIFICATE_ID") or None,
-        netsuite_private_key_file=get("NETSUITE_PRIVATE_KEY_FILE") or None,
-        ops_token=get("OPS_TOKEN"),
-        webhook_max_body_bytes=integer("WEBHOOK_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+        netsuite_client_id=read.optional("NETSUITE_CLIENT_ID"),
+        netsuite_certificate_id=read.optional("NETSUITE_CERTIFICATE_ID"),
+        netsuite_private_key_file=read.optional("NETSUITE_PRIVATE_KEY_FILE"),
+        ops_token=read.text("OPS_TOKEN"),
         netsuite_item_sku_field=sku_field,
-        netsuite_default_customer_external_id=get("NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest"),
-        netsuite_currency_map={k.upper(): v for k, v in currency_map.items()},
-        netsuite_discount_item_id=get("NETSUITE_DISCOUNT_ITEM_ID") or None,
-        netsuite_refund_adjustment_item=get("NETSUITE_REFUND_ADJUSTMENT_ITEM") or None,
+        netsuite_default_customer_external_id=read.text(
+            "NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest"
+        ),
+        netsuite_currency_map=currency_map,
+        netsuite_discount_item_id=read.optional("NETSUITE_DISCOUNT_ITEM_ID"),
+        netsuite_refund_adjustment_item=read.optional("NETSUITE_REFUND_ADJUSTMENT_ITEM"),
         location_map=location_map,
-        netsuite_default_location_id=get("NETSUITE_DEFAULT_LOCATION_ID") or None,
-        netsuite_timeout_connect=number("NETSUITE_TIMEOUT_CONNECT", 3.05),
+        netsuite_default_location_id=read.optional("NETSUITE_DEFAULT_LOCATION_ID"),
         netsuite_timeout_read=read_timeout,
-        netsuite_max_tries=integer("NETSUITE_MAX_TRIES", 3, minimum=1),
         netsuite_lane_shares=lane_shares,
-        # A dead holder's slot must outlive any request it may still have in flight at NetSuite.
-        netsuite_slot_lease_seconds=number("NETSUITE_SLOT_LEASE_SECONDS", read_timeout + 5.0),
-        netsuite_slot_wait_seconds=number("NETSUITE_SLOT_WAIT_SECONDS", 5.0),
-        netsuite_bulk_slot_wait_seconds=number("NETSUITE_BULK_SLOT_WAIT_SECONDS", 1.0),
-        task_max_retries=integer("TASK_MAX_RETRIES", 8),
-        task_retry_backoff_max=integer("TASK_RETRY_BACKOFF_MAX", 300, minimum=1),
-        worker_lost_max=integer("WORKER_LOST_MAX", 3, minimum=1),
-        inventory_push_every_minutes=integer("INVENTORY_PUSH_EVERY_MINUTES", 5, minimum=1),
         reconcile_sku_classes=sku_classes,
-        reconcile_tolerance_high=integer("RECONCILE_TOLERANCE_HIGH", 2),
-        reconcile_tolerance_low=integer("RECONCILE_TOLERANCE_LOW", 0),
-        reconcile_high_velocity_per_day=number("RECONCILE_HIGH_VELOCITY_PER_DAY", 1.0),
-        reconcile_spike_factor=number("RECONCILE_SPIKE_FACTOR", 5.0),
-        reconcile_spike_absolute=integer("RECONCILE_SPIKE_ABSOLUTE", 1000, minimum=1),
-        reconcile_hour_utc=integer("RECONCILE_HOUR_UTC", 3),
         bundles=bundles,
-        outbox_relay_interval_seconds=number("OUTBOX_RELAY_INTERVAL_SECONDS", 30.0),
-        outbox_relay_after_seconds=number("OUTBOX_RELAY_AFTER_SECONDS", 60.0),
-        outbox_republish_after_seconds=number("OUTBOX_REPUBLISH_AFTER_SECONDS", 900.0),
-        item_map_max_age_seconds=integer("ITEM_MAP_MAX_AGE_SECONDS", 86400),
-        log_level=get("LOG_LEVEL", "INFO").upper(),
+        log_level=read.text("LOG_LEVEL", "INFO").upper(),
         log_format=log_format,
-        webhook_callback_url=callback_url or None,
+        webhook_callback_url=callback_url,
+        **_numeric_settings(read, read_timeout),
     )
 
 
@@ -282,3 +376,23 @@ def get_settings() -> Settings:
 def environ_copy() -> dict[str, str]:
     """The environment as a dict, for launching child processes (demo, tests) with overrides."""
     return dict(os.environ)
+
+
+# prometheus_client reads this variable itself, when it is first imported: set, every process writes its counters
+# to a file there (multiprocess mode) for /metrics to add up.
+PROMETHEUS_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prometheus_multiproc_dir() -> str | None:
+    """The directory of prometheus_client's multiprocess files; None outside gunicorn (in-process counters)."""
+    return os.environ.get(PROMETHEUS_MULTIPROC_DIR) or None
+
+
+def ensure_prometheus_multiproc_dir() -> str:
+    """Set (for this process and the ones it starts) and create the multiprocess directory: the operator's value if
+    given, else a fresh temporary one. Must run before anything imports prometheus_client (app.gunicorn_conf)."""
+    if not os.environ.get(PROMETHEUS_MULTIPROC_DIR):
+        os.environ[PROMETHEUS_MULTIPROC_DIR] = tempfile.mkdtemp(prefix="shopsync-prometheus-")
+    path = os.environ[PROMETHEUS_MULTIPROC_DIR]
+    os.makedirs(path, exist_ok=True)
+    return path

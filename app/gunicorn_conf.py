@@ -11,7 +11,9 @@ the operator's value if given (it must be a directory private to this gunicorn),
 
 import glob
 import os
-import tempfile
+
+# app.config imports nothing that imports prometheus_client, so the directory is still set in time below.
+from app.config import ensure_prometheus_multiproc_dir
 
 worker_class = "gthread"
 workers = 3
@@ -22,9 +24,8 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shopsync-prometheus-")
-os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+# Not a gunicorn setting (gunicorn ignores names it does not know): the directory chosen for this server.
+MULTIPROC_DIR = ensure_prometheus_multiproc_dir()
 
 # Imported now, after the directory is set, never inside a hook: gunicorn runs child_exit from its SIGCHLD
 # handler, and an import started there can interrupt another import of the same package (seen at shutdown).
@@ -33,7 +34,7 @@ from prometheus_client import multiprocess  # noqa: E402
 
 def on_starting(server: object) -> None:
     # Counters restart with the server: files left by an earlier run in a reused directory would be summed in.
-    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+    for stale in glob.glob(os.path.join(MULTIPROC_DIR, "*.db")):
         os.remove(stale)
 
 

@@ -9,11 +9,12 @@ in-process counters.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Metric, disable_created_metrics
 from prometheus_client.registry import Collector
+
+from app.config import prometheus_multiproc_dir
 
 # `_created` samples exist only in single-process mode: without them /metrics has the same series either way.
 disable_created_metrics()
@@ -43,15 +44,11 @@ for _outcome in ("accepted", "ignored"):
     STORED.labels(_outcome)
 
 
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 class IntakeCollector(Collector):
     """The intake counters as /metrics should read them: summed from every process's file, or from memory."""
 
     def collect(self) -> Iterable[Metric]:
-        path = multiprocess_dir()
+        path = prometheus_multiproc_dir()
         if path:
             from prometheus_client import multiprocess
 

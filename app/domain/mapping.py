@@ -92,11 +92,21 @@ def map_order(
     carry it as `line`, so they are updated in place (a fulfilled line can't be removed and re-added); the others
     are added. Every line carries its Shopify line id in `custcol_shopify_line_id` to be matched back.
     """
-    netsuite_lines = netsuite_lines or {}
     missing = [sku for sku in order_skus(order) if sku not in item_ids]
     if missing:
         raise UnknownSku(missing)
+    currency_id = _currency_id(order, config)
+    cust_eid, cust_body = _customer(order, config)
+    lines = _sales_order_lines(order, item_ids, netsuite_lines or {})
+    return OrderBodies(
+        order_external_id=order_external_id(order["id"]),
+        customer_external_id=cust_eid,
+        customer_body=cust_body,
+        sales_order_body=_sales_order_body(order, config, cust_eid, currency_id, lines),
+    )
 
+
+def _currency_id(order: Mapping[str, Any], config: MappingConfig) -> str:
     currency = order["currency"].upper()
     currency_id = config.currency_map.get(currency)
     if currency_id is None:
@@ -104,15 +114,20 @@ def map_order(
             f"currency {currency} of order {order['name']} has no NetSuite currency in NETSUITE_CURRENCY_MAP",
             code="UNMAPPED_CURRENCY",
         )
+    return currency_id
 
+
+def _customer(order: Mapping[str, Any], config: MappingConfig) -> tuple[str, dict[str, Any] | None]:
+    """(external id, body) of the order's customer; an order without one uses the configured default customer."""
     customer = order.get("customer")
     if customer:
-        cust_eid = customer_external_id(customer["id"])
-        cust_body = customer_body(customer, order.get("billing_address"))
-    else:
-        cust_eid = config.default_customer_external_id
-        cust_body = None
+        return customer_external_id(customer["id"]), customer_body(customer, order.get("billing_address"))
+    return config.default_customer_external_id, None
 
+
+def _sales_order_lines(
+    order: Mapping[str, Any], item_ids: Mapping[str, str], netsuite_lines: Mapping[int, int]
+) -> list[dict[str, Any]]:
     lines = []
     for line in order["line_items"]:
         if line["quantity"] == 0:
@@ -130,11 +145,17 @@ def map_order(
         lines.append(entry)
     if not lines:
         raise MappingError(f"order {order['name']} has no line with a quantity")
+    return lines
 
+
+def _sales_order_body(
+    order: Mapping[str, Any],
+    config: MappingConfig,
+    cust_eid: str,
+    currency_id: str,
+    lines: list[dict[str, Any]],
+) -> dict[str, Any]:
     shipping = sum((_money(s["price"]) for s in order.get("shipping_lines") or []), Decimal("0"))
-    discounts = _money(order.get("total_discounts"))
-    tax = _money(order.get("total_tax"))
-
     body: dict[str, Any] = {
         "entity": {"externalId": cust_eid},
         "currency": {"id": currency_id},
@@ -146,29 +167,29 @@ def map_order(
         # Shopify's own figures travel with the order so reconciliation can compare totals to the cent.
         "custbody_shopify_order_id": str(order["id"]),
         "custbody_shopify_total": _money(order["total_price"]),
-        "custbody_shopify_tax": tax,
+        "custbody_shopify_tax": _money(order.get("total_tax")),
     }
-    if discounts:
-        if not config.discount_item_id:
-            raise MappingError(
-                f"order {order['name']} has discounts of {discounts} but NETSUITE_DISCOUNT_ITEM_ID is not set",
-                code="NO_DISCOUNT_ITEM",
-            )
-        body["discountItem"] = {"id": config.discount_item_id}
-        body["discountRate"] = -discounts
+    body.update(_discount_fields(order, config))
     ship = _address(order.get("shipping_address"))
     if ship:
         body["shippingAddress"] = ship
     bill = _address(order.get("billing_address"))
     if bill:
         body["billingAddress"] = bill
+    return body
 
-    return OrderBodies(
-        order_external_id=order_external_id(order["id"]),
-        customer_external_id=cust_eid,
-        customer_body=cust_body,
-        sales_order_body=body,
-    )
+
+def _discount_fields(order: Mapping[str, Any], config: MappingConfig) -> dict[str, Any]:
+    """The order-level discount as NetSuite's discount item and (negative) rate; none without discounts."""
+    discounts = _money(order.get("total_discounts"))
+    if not discounts:
+        return {}
+    if not config.discount_item_id:
+        raise MappingError(
+            f"order {order['name']} has discounts of {discounts} but NETSUITE_DISCOUNT_ITEM_ID is not set",
+            code="NO_DISCOUNT_ITEM",
+        )
+    return {"discountItem": {"id": config.discount_item_id}, "discountRate": -discounts}
 
 
 def money_mismatch(order: Mapping[str, Any]) -> str | None:

@@ -19,7 +19,7 @@ from app.db import locks
 from app.db.models import OrderLine, OrderState, ReconciliationDiff, ReconciliationRun, SyncAlert
 from app.db.session import get_engine
 from app.domain.inventory import Target
-from app.domain.reconciliation import CORRECT, bundle_levels, diff_inventory, spike, tolerance_by_class
+from app.domain.reconciliation import CORRECT, Diff, bundle_levels, diff_inventory, spike, tolerance_by_class
 from app.services.inventory import inventory_item_map, set_targets
 from netsuite_client import NetSuiteClient
 from shopify_client.client import ShopifyAdminClient
@@ -153,48 +153,99 @@ def _reconcile_locked(
     dry_run: bool,
     scheduled: bool,
 ) -> ReconcileReport:
-    from shopify_client.inventory import iter_levels_bulk
-
     run_id = _claim_run(session, started, dry_run, scheduled)
     if run_id is None:
         report.skipped = f"the scheduled inventory reconciliation of {run_date} already ran"
         return report
     session.commit()  # the run is visible (and claimed) while it works
     report.run_id = run_id
-
-    clock = time.monotonic()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.monotonic()
-        report.timings[name] = round(now - clock, 2)
-        clock = now
+    lap = _Laps(report.timings)
 
     to_shopify = dict(settings.location_map)  # shopify location -> netsuite location
+    netsuite_levels = _netsuite_levels(netsuite, settings, to_shopify)
+    lap("netsuite_read")
+    shopify_levels, item_ids = _shopify_levels(shopify, to_shopify)
+    lap("shopify_read")
+    report.skus_compared = len({sku for sku, _ in netsuite_levels} | {sku for sku, _ in shopify_levels})
+    diffs = _diff(session, settings, report, netsuite_levels, shopify_levels)
+    lap("diff")
+    corrections = [d for d in diffs if d.action == CORRECT]
+    if corrections and not dry_run:
+        _correct(session, shopify, report, corrections, item_ids, run_date)
+    lap("corrections")
+    _record_diffs(session, run_id, diffs, dry_run)
+    _alert_on_spike(session, settings, report, run_id, run_date)
+    report.diffs = [asdict(d) for d in diffs[:200]]
+    lap("record_diffs")
+    orders = check_orders(session, netsuite, shopify, settings, dry_run=dry_run)
+    lap("orders_check")
+    _finish_run(session, run_id, report, orders)
+    log.info(
+        "inventory reconciliation %s: %d SKUs, %d diffs, %d corrected",
+        run_date,
+        report.skus_compared,
+        report.diffs_found,
+        report.corrections_applied,
+    )
+    return report
+
+
+class _Laps:
+    """Seconds per phase into a run's timings, each phase timed from the end of the one before."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self._timings = timings
+        self._clock = time.monotonic()
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self._timings[name] = round(now - self._clock, 2)
+        self._clock = now
+
+
+def _netsuite_levels(
+    netsuite: NetSuiteClient, settings: Settings, to_shopify: dict[int, str]
+) -> dict[tuple[str, int], int]:
+    """(SKU, Shopify location) -> NetSuite's available quantity (never negative), bundles derived."""
     from_netsuite = {ns: sh for sh, ns in to_shopify.items()}
-    netsuite_levels: dict[tuple[str, int], int] = {}
+    levels: dict[tuple[str, int], int] = {}
     for sku, ns_location, available in netsuite_snapshot(netsuite, settings):
         location = from_netsuite.get(ns_location)
         if location is not None:
-            netsuite_levels[(sku, location)] = max(0, available)
+            levels[(sku, location)] = max(0, available)
     # Bundles exist only in Shopify: their availability is derived from the NetSuite components, here, in the
     # nightly batch (the live push never sees them: NetSuite has no such item).
-    netsuite_levels.update(bundle_levels(settings.bundles, netsuite_levels, to_shopify))
-    lap("netsuite_read")
-    shopify_levels: dict[tuple[str, int], int] = {}
+    levels.update(bundle_levels(settings.bundles, levels, to_shopify))
+    return levels
+
+
+def _shopify_levels(
+    shopify: ShopifyAdminClient, to_shopify: dict[int, str]
+) -> tuple[dict[tuple[str, int], int], dict[str, int]]:
+    """(SKU, location) -> Shopify's available quantity at the mapped locations, and SKU -> inventory item id."""
+    from shopify_client.inventory import iter_levels_bulk
+
+    levels: dict[tuple[str, int], int] = {}
     item_ids: dict[str, int] = {}
     # A bulk operation: Shopify runs the whole read as one job and hands back a JSONL file. Cursor paging the same
     # 100,000 items x 3 locations would cost over a million points, hours at a standard plan's restore rate.
     for level in iter_levels_bulk(shopify, poll_interval=0.5):
         if level.sku and level.location_id in to_shopify:
-            shopify_levels[(level.sku, level.location_id)] = level.available
+            levels[(level.sku, level.location_id)] = level.available
             item_ids[level.sku] = level.inventory_item_id
-    lap("shopify_read")
-    report.skus_compared = len({sku for sku, _ in netsuite_levels} | {sku for sku, _ in shopify_levels})
+    return levels, item_ids
 
-    configured = dict(settings.reconcile_sku_classes)
+
+def _diff(
+    session: Session,
+    settings: Settings,
+    report: ReconcileReport,
+    netsuite_levels: dict[tuple[str, int], int],
+    shopify_levels: dict[tuple[str, int], int],
+) -> list[Diff]:
+    """The diffs under each SKU's tolerance (its class from settings or sales velocity), counted on the report."""
     tolerance = tolerance_by_class(
-        configured,
+        dict(settings.reconcile_sku_classes),
         sales_velocity(session),
         high=settings.reconcile_tolerance_high,
         low=settings.reconcile_tolerance_low,
@@ -205,21 +256,30 @@ def _reconcile_locked(
     report.within_tolerance = sum(1 for d in diffs if d.action == "within_tolerance")
     report.missing_in_shopify = sum(1 for d in diffs if d.action == "missing_in_shopify")
     report.missing_in_netsuite = sum(1 for d in diffs if d.action == "missing_in_netsuite")
+    return diffs
 
-    lap("diff")
-    corrections = [d for d in diffs if d.action == CORRECT]
-    if corrections and not dry_run:
-        if missing := {d.sku for d in corrections} - set(item_ids):
-            item_ids.update(inventory_item_map(session, shopify, missing))
-        targets = [Target(d.sku, item_ids[d.sku], d.location_id, d.netsuite) for d in corrections if d.sku in item_ids]
-        # Keys from (SKU, location, run date, target): a re-run the same night, or a restart after a crash,
-        # sends nothing that already landed (Shopify already shows it) and replays what was in flight.
-        known = {(item_ids[d.sku], d.location_id): d.shopify for d in corrections if d.sku in item_ids}
-        outcome = set_targets(shopify, targets, f"reconcile:{run_date.isoformat()}", known=known)
-        report.corrections_applied = outcome.pushed
-        report.shopify_calls = outcome.calls
 
-    lap("corrections")
+def _correct(
+    session: Session,
+    shopify: ShopifyAdminClient,
+    report: ReconcileReport,
+    corrections: list[Diff],
+    item_ids: dict[str, int],
+    run_date: date,
+) -> None:
+    """Set Shopify to NetSuite's quantity for every correction whose SKU Shopify knows."""
+    if missing := {d.sku for d in corrections} - set(item_ids):
+        item_ids.update(inventory_item_map(session, shopify, missing))
+    targets = [Target(d.sku, item_ids[d.sku], d.location_id, d.netsuite) for d in corrections if d.sku in item_ids]
+    # Keys from (SKU, location, run date, target): a re-run the same night, or a restart after a crash,
+    # sends nothing that already landed (Shopify already shows it) and replays what was in flight.
+    known = {(item_ids[d.sku], d.location_id): d.shopify for d in corrections if d.sku in item_ids}
+    outcome = set_targets(shopify, targets, f"reconcile:{run_date.isoformat()}", known=known)
+    report.corrections_applied = outcome.pushed
+    report.shopify_calls = outcome.calls
+
+
+def _record_diffs(session: Session, run_id: int, diffs: list[Diff], dry_run: bool) -> None:
     session.add_all(
         ReconciliationDiff(
             run_id=run_id,
@@ -232,6 +292,10 @@ def _reconcile_locked(
         )
         for d in diffs
     )
+
+
+def _alert_on_spike(session: Session, settings: Settings, report: ReconcileReport, run_id: int, run_date: date) -> None:
+    """Alert when this run's diff count is far above the last 14 finished runs' (or above the absolute bound)."""
     history = session.scalars(
         select(ReconciliationRun.diffs_found)
         .where(
@@ -251,10 +315,10 @@ def _reconcile_locked(
             SyncAlert(kind="reconciliation_spike", message=f"inventory reconciliation {run_date}: {report.alert}")
         )
         log.error("reconciliation spike: %s", report.alert)
-    report.diffs = [asdict(d) for d in diffs[:200]]
-    lap("record_diffs")
-    orders = check_orders(session, netsuite, shopify, settings, dry_run=dry_run)
-    lap("orders_check")
+
+
+def _finish_run(session: Session, run_id: int, report: ReconcileReport, orders: OrdersCheckReport) -> None:
+    """The orders check onto the report, and the run row marked done with the report's figures."""
     report.orders_checked, report.orders_missing = orders.orders_checked, orders.missing
     report.orders_healed, report.total_mismatches = orders.healed, orders.total_mismatches
     run = session.get(ReconciliationRun, run_id)
@@ -268,14 +332,6 @@ def _reconcile_locked(
     run.corrections_applied = report.corrections_applied
     run.alert = report.alert
     run.report = {k: v for k, v in report.as_dict().items() if k != "diffs"}
-    log.info(
-        "inventory reconciliation %s: %d SKUs, %d diffs, %d corrected",
-        run_date,
-        report.skus_compared,
-        report.diffs_found,
-        report.corrections_applied,
-    )
-    return report
 
 
 @dataclass

@@ -42,12 +42,6 @@ FORBIDDEN_LAYERS = {
 }
 ENVIRONMENT_READER = "app/config.py"
 ENVIRONMENT_CHECKED = ("app", "tasks", "netsuite_client", "shopify_client", "schemas")
-# Violations when the rules were written (issue 10), each to be removed when its fix lands; nothing is added.
-KNOWN_VIOLATIONS = {
-    "app/celery.py: app.celery imports beat_schedule",
-    "app/webhook_metrics.py: os.environ outside app/config.py",
-    "app/gunicorn_conf.py: os.environ outside app/config.py",
-}
 
 
 def _module_name(path: Path, root: Path = ROOT) -> str:
@@ -129,13 +123,8 @@ def test_the_walk_sees_every_package() -> None:
 
 
 def test_imports_run_one_way() -> None:
-    new = {rule: where for rule, where in violations().items() if rule not in KNOWN_VIOLATIONS}
-    assert new == {}, "\n".join(f"{where}: breaks '{rule}'" for rule, where in new.items())
-
-
-def test_known_violations_still_exist() -> None:
-    # A fix that landed takes its entry out, so the list only shrinks.
-    assert KNOWN_VIOLATIONS - set(violations()) == set()
+    found = violations()
+    assert found == {}, "\n".join(f"{where}: breaks '{rule}'" for rule, where in found.items())
 
 
 def test_a_client_importing_app_lazily_is_caught(tmp_path: Path) -> None:

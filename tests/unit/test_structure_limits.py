@@ -14,14 +14,6 @@ MAX_FUNCTION_LINES = 80
 LONG_MODULES_ALLOWED = ("bench", "simulators", "tests")
 FUNCTION_LIMITED = ("app", "tasks", "netsuite_client", "shopify_client")
 MIGRATIONS = Path("app") / "db" / "migrations"
-# Over the limits when the limits were set (issue 10), with their size then. Being split by job; an entry goes
-# when its split lands, and none may grow meanwhile. Nothing is added here: a new long one fails the test.
-KNOWN_LONG_MODULES = {}
-KNOWN_LONG_FUNCTIONS = {
-    "app/config.py load_settings": 150,
-    "app/domain/mapping.py map_order": 90,
-    "app/services/reconcile.py _reconcile_locked": 134,
-}
 
 
 def _python_files(top: str, root: Path = ROOT) -> list[Path]:
@@ -66,22 +58,12 @@ def test_the_product_packages_are_found() -> None:
     assert {"app", "tasks", "netsuite_client", "shopify_client", "schemas"} <= set(_product_packages())
 
 
-def _beyond_known(found: dict[str, int], known: dict[str, int]) -> dict[str, int]:
-    return {name: size for name, size in found.items() if size > known.get(name, 0)}
-
-
 def test_no_module_of_the_service_is_over_600_lines() -> None:
-    assert _beyond_known(long_modules(), KNOWN_LONG_MODULES) == {}
+    assert long_modules() == {}
 
 
 def test_no_function_of_the_service_clients_or_tasks_is_over_80_lines() -> None:
-    assert _beyond_known(long_functions(), KNOWN_LONG_FUNCTIONS) == {}
-
-
-def test_the_known_long_ones_are_still_long() -> None:
-    # A split that landed takes its entry out of the known lists, so the lists only shrink.
-    assert set(KNOWN_LONG_MODULES) - set(long_modules()) == set()
-    assert set(KNOWN_LONG_FUNCTIONS) - set(long_functions()) == set()
+    assert long_functions() == {}
 
 
 def test_a_new_long_function_is_caught_and_migrations_are_not(tmp_path: Path) -> None:
@@ -91,4 +73,3 @@ def test_a_new_long_function_is_caught_and_migrations_are_not(tmp_path: Path) ->
     (tmp_path / "app" / "db" / "migrations" / "m.py").write_text(f"def upgrade():\n{body}")
     found = long_functions(tmp_path)
     assert found == {"app/grown.py grown": MAX_FUNCTION_LINES + 1}
-    assert _beyond_known(found, KNOWN_LONG_FUNCTIONS) == found
