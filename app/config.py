@@ -109,6 +109,7 @@ class Settings:
     reconcile_spike_factor: float = 5.0
     reconcile_spike_absolute: int = 1000
     reconcile_hour_utc: int = 3
+    orders_check_days: int = 30
     bundles: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     outbox_relay_interval_seconds: float = 30.0
     outbox_relay_after_seconds: float = 60.0
@@ -184,6 +185,7 @@ _NUMERIC = (
     _Numeric("reconcile_spike_factor", "RECONCILE_SPIKE_FACTOR", float, 5.0),
     _Numeric("reconcile_spike_absolute", "RECONCILE_SPIKE_ABSOLUTE", int, 1000, minimum=1),
     _Numeric("reconcile_hour_utc", "RECONCILE_HOUR_UTC", int, 3),
+    _Numeric("orders_check_days", "ORDERS_CHECK_DAYS", int, 30, minimum=1),
     _Numeric("outbox_relay_interval_seconds", "OUTBOX_RELAY_INTERVAL_SECONDS", float, 30.0),
     _Numeric("outbox_relay_after_seconds", "OUTBOX_RELAY_AFTER_SECONDS", float, 60.0),
     _Numeric("outbox_republish_after_seconds", "OUTBOX_REPUBLISH_AFTER_SECONDS", float, 900.0),

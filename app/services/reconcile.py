@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -21,6 +20,7 @@ from app.db.session import get_engine
 from app.domain.inventory import Target
 from app.domain.reconciliation import CORRECT, Diff, bundle_levels, diff_inventory, spike, tolerance_by_class
 from app.services.inventory import inventory_item_map, set_targets
+from app.services.orders_check import OrdersCheckReport, check_orders
 from netsuite_client import NetSuiteClient
 from shopify_client.client import ShopifyAdminClient
 
@@ -332,81 +332,3 @@ def _finish_run(session: Session, run_id: int, report: ReconcileReport, orders: 
     run.corrections_applied = report.corrections_applied
     run.alert = report.alert
     run.report = {k: v for k, v in report.as_dict().items() if k != "diffs"}
-
-
-@dataclass
-class OrdersCheckReport:
-    orders_checked: int = 0
-    missing: list[int] = field(default_factory=list)
-    healed: int = 0
-    total_mismatches: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def check_orders(
-    session: Session,
-    netsuite: NetSuiteClient,
-    shopify: ShopifyAdminClient,
-    settings: Settings,
-    *,
-    days: int = 7,
-    dry_run: bool = False,
-    now: datetime | None = None,
-) -> OrdersCheckReport:
-    """Every Shopify order created or updated in the last `days` must exist in NetSuite with Shopify's total.
-
-    A missing one is healed: fed into the live order path again (orders queue). A total mismatch (an edit that
-    never reached NetSuite, a total NetSuite computes differently) is flagged for a person, not overwritten.
-    """
-    from app.services.backfill import publish_order_event, store_order_event
-    from netsuite_client import suiteql_in
-    from shopify_client.orders import iter_orders_updated_between
-
-    now = now or datetime.now(UTC)
-    report = OrdersCheckReport()
-    batch: list[dict[str, Any]] = []
-
-    def check(orders: list[dict[str, Any]]) -> None:
-        ids = [f"shopify-order-{o['id']}" for o in orders]
-        query = (
-            "SELECT externalid, custbody_shopify_total FROM transaction "
-            f"WHERE recordtype = 'salesorder' AND externalid IN {suiteql_in(ids)} ORDER BY externalid"
-        )
-        found = {
-            row["externalid"]: row.get("custbody_shopify_total") for row in netsuite.suiteql(query, lane="reconcile")
-        }
-        for order in orders:
-            eid = f"shopify-order-{order['id']}"
-            if eid not in found:
-                report.missing.append(int(order["id"]))
-                if not dry_run:
-                    event_id = store_order_event(order, settings)
-                    if event_id is not None and publish_order_event(event_id, queue="orders"):
-                        report.healed += 1
-                continue
-            netsuite_total = found[eid]
-            if netsuite_total is not None and Decimal(str(netsuite_total)) != Decimal(str(order["total_price"])):
-                report.total_mismatches.append(
-                    {
-                        "order_id": int(order["id"]),
-                        "name": order.get("name"),
-                        "shopify": str(order["total_price"]),
-                        "netsuite": str(netsuite_total),
-                    }
-                )
-
-    for order in iter_orders_updated_between(shopify, now - timedelta(days=days), now):
-        report.orders_checked += 1
-        batch.append(order)
-        if len(batch) == 200:
-            check(batch)
-            batch = []
-    if batch:
-        check(batch)
-    if report.missing:
-        log.warning("orders check: %d order(s) missing in NetSuite, %d re-enqueued", len(report.missing), report.healed)
-    if report.total_mismatches:
-        log.warning("orders check: %d total mismatch(es)", len(report.total_mismatches))
-    return report

@@ -1,0 +1,139 @@
+"""The nightly orders check, decided: what NetSuite must hold for a Shopify order, and how what it reports
+differs. Pure: Shopify's order (REST shape) and NetSuite's own figures (read by SuiteQL) in, differences out.
+
+NetSuite's figures are the ones NetSuite computed (`foreigntotal`: the transaction total in its own currency),
+never a copy of Shopify's total we wrote on the record: the point is to catch a mapping NetSuite totals
+differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from app.domain.keys import order_external_id, refund_external_id
+
+CENT = Decimal("0.01")
+SHIPPED = frozenset({"success", "open", "pending"})  # the fulfillment statuses that become item fulfillments
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What NetSuite must hold for one Shopify order."""
+
+    order_id: int
+    name: str | None
+    sales_order: str  # external id
+    total: Decimal  # the sales order's total: Shopify's order total before refunds (refunds are credit memos)
+    fulfillments: tuple[Mapping[str, Any], ...]  # Shopify's shipped fulfillments
+    refunds: dict[str, Decimal]  # credit memo external id -> amount refunded
+    refund_payloads: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NetSuiteOrder:
+    """What NetSuite reports for one sales order."""
+
+    internal_id: str
+    total: Decimal
+    fulfillments: int
+    credit_memos: dict[str, Decimal]  # external id -> NetSuite's total
+    lines: tuple[Mapping[str, Any], ...] = ()  # NetSuite's lines, read only when the totals differ
+
+
+@dataclass(frozen=True)
+class Difference:
+    order_id: int
+    name: str | None
+    kind: str  # total | fulfillments | refund
+    shopify: str
+    netsuite: str
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "name": self.name,
+            "kind": self.kind,
+            "shopify": self.shopify,
+            "netsuite": self.netsuite,
+            "detail": self.detail,
+        }
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value if value not in (None, "") else "0")).quantize(CENT)
+
+
+def refunded_amount(refund: Mapping[str, Any]) -> Decimal:
+    """What a refund gave back: its successful refund transactions (the amount the credit memo carries)."""
+    total = Decimal("0")
+    for tx in refund.get("transactions") or ():
+        kind = str(tx.get("kind") or "").lower()
+        status = str(tx.get("status") or "success").lower()
+        if kind == "refund" and status == "success":
+            total += _money(tx.get("amount"))
+    return total.quantize(CENT)
+
+
+def order_total(order: Mapping[str, Any], currency_side: str = "presentment") -> Decimal:
+    """Shopify's order total after edits and before refunds (refunds are credit memos of their own), in the
+    sales order's currency: `total_price_set`'s presentment or shop money, the plain `total_price` without it."""
+    bag = order.get("total_price_set")
+    if isinstance(bag, Mapping):
+        money = bag.get(f"{currency_side}_money")
+        if isinstance(money, Mapping) and money.get("amount") not in (None, ""):
+            return _money(money["amount"])
+    return _money(order.get("total_price"))
+
+
+def expected(order: Mapping[str, Any], currency_side: str = "presentment") -> Expected:
+    """NetSuite's side of a Shopify order: the sales order's total, its shipments and its credit memos."""
+    refunds = [r for r in order.get("refunds") or () if refunded_amount(r) or r.get("refund_line_items")]
+    shipped = tuple(f for f in order.get("fulfillments") or () if str(f.get("status") or "").lower() in SHIPPED)
+    return Expected(
+        order_id=int(order["id"]),
+        name=order.get("name"),
+        sales_order=order_external_id(int(order["id"])),
+        total=order_total(order, currency_side),
+        fulfillments=shipped,
+        refunds={refund_external_id(int(r["id"])): refunded_amount(r) for r in refunds},
+        refund_payloads={refund_external_id(int(r["id"])): r for r in refunds},
+    )
+
+
+def differences(want: Expected, have: NetSuiteOrder) -> list[Difference]:
+    """Every way NetSuite's own figures differ from Shopify's for one order (empty when they agree)."""
+    found: list[Difference] = []
+    if have.total != want.total:
+        found.append(
+            Difference(want.order_id, want.name, "total", str(want.total), str(have.total), _line_detail(have.lines))
+        )
+    if have.fulfillments != len(want.fulfillments):
+        found.append(
+            Difference(want.order_id, want.name, "fulfillments", str(len(want.fulfillments)), str(have.fulfillments))
+        )
+    for eid, amount in sorted(want.refunds.items()):
+        netsuite = have.credit_memos.get(eid)
+        if netsuite is not None and netsuite != amount:
+            found.append(Difference(want.order_id, want.name, "refund", str(amount), str(netsuite), eid))
+    return found
+
+
+def missing_refunds(want: Expected, have: NetSuiteOrder) -> list[str]:
+    """Refunds Shopify made that have no credit memo in NetSuite (healed through the live path)."""
+    return [eid for eid in sorted(want.refunds) if eid not in have.credit_memos]
+
+
+def _line_detail(lines: Sequence[Mapping[str, Any]]) -> str:
+    """NetSuite's lines, as a person reading the alert needs them to find the line that differs."""
+    parts = []
+    for line in lines:
+        shopify_line = line.get("custcol_shopify_line_id") or "-"
+        parts.append(
+            f"line {line.get('linesequencenumber')}: item {line.get('item')} x {line.get('quantity')} = "
+            f"{_money(line.get('foreignamount'))} (Shopify line {shopify_line})"
+        )
+    return "; ".join(parts)[:2000]
