@@ -67,6 +67,20 @@ class LineItemSchema(_Lenient):
     price = Money(required=True)
     total_discount = Money(load_default=None, allow_none=True)
     fulfillment_status = fields.String(allow_none=True)
+    # After order edits and refunds (None in payloads older than the field).
+    current_quantity = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
+class OrderRefundLineSchema(_Lenient):
+    line_item_id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class OrderRefundSchema(_Lenient):
+    """A refund as the order payload lists it: which units of which lines it took back."""
+
+    id = fields.Integer(required=True, strict=True)
+    refund_line_items = fields.List(fields.Nested(OrderRefundLineSchema), load_default=list)
 
 
 class ShippingLineSchema(_Lenient):
@@ -109,6 +123,7 @@ class OrderSchema(_Lenient):
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     shipping_address = fields.Nested(AddressSchema, allow_none=True)
     customer = fields.Nested(CustomerSchema, allow_none=True)
+    refunds = fields.List(fields.Nested(OrderRefundSchema), load_default=list)
 
 
 def order_schema_for(api_version: str) -> OrderSchema:
@@ -230,7 +245,7 @@ class OrderEditedSchema(_Lenient):
     order_edit = fields.Nested(OrderEditSchema, required=True)
 
 
-# The schema of each topic's payload (orders/edited has no handler yet; its schema is here for the one that will).
+# The schema of each topic's payload.
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     "orders/create": OrderSchema,
     "orders/updated": OrderSchema,

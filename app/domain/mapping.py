@@ -9,6 +9,7 @@ from typing import Any
 
 from app.domain.errors import MappingError, UnknownSku
 from app.domain.keys import customer_external_id, order_external_id
+from app.domain.state_machine import sales_quantity
 
 CENT = Decimal("0.01")
 
@@ -130,14 +131,15 @@ def _sales_order_lines(
 ) -> list[dict[str, Any]]:
     lines = []
     for line in order["line_items"]:
-        if line["quantity"] == 0:
+        quantity = sales_quantity(line, order)
+        if quantity == 0:
             continue  # a line edited down to zero is not a sale
         entry: dict[str, Any] = {
             "custcol_shopify_line_id": str(line["id"]),
             "item": {"id": item_ids[line["sku"].strip()]},
-            "quantity": line["quantity"],
+            "quantity": quantity,
             "rate": _money(line["price"]),
-            "amount": _money(line["price"] * line["quantity"]),
+            "amount": _money(line["price"] * quantity),
             "description": (line.get("name") or line.get("title") or "")[:999],
         }
         if line["id"] in netsuite_lines:

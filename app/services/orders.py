@@ -15,7 +15,7 @@ from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.mapping import MappingConfig, OrderBodies, map_order, money_mismatch, order_skus
-from app.domain.state_machine import CREATED, OrderView, derive_state, is_stale, view_from_order
+from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
 from app.logging_setup import correlation_id
 from app.services.items import resolve_items
 from app.services.payloads import load_payload, payload_of
@@ -72,6 +72,8 @@ def sync_order_payload(
         )
         return OrderOutcome(order_id, "skipped_stale", state.netsuite_internal_id)
 
+    # Before anything reaches NetSuite: an edit below what has shipped is refused with its reason.
+    check_edit(previous, view_from_order(order, previous), topic)
     item_ids = resolve_items(session, client, order_skus(order), settings.netsuite_item_sku_field)
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}

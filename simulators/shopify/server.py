@@ -43,7 +43,9 @@ cost-based leaky bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no au
 - `POST /_sim/orders/<id>/fulfillments` (REST fulfillment; lines default to all that is unfulfilled) answers
   `{"fulfillment"}`; `POST /_sim/orders/<id>/refunds` (REST refund; without `transactions` one successful refund
   of the lines' price and tax) answers `{"refund"}`; `POST /_sim/orders/<id>/cancel` `{"reason"?}` answers
-  `{"order"}`. Each bumps the order's updated_at and derives fulfillment_status / financial_status.
+  `{"order"}`; `POST /_sim/orders/<id>/edit` `{"line_items": [{"id", "quantity"}], "total_price"?}` commits an
+  order edit (lines' current quantity; 422 below what has shipped) and answers `{"order"}`. Each bumps the
+  order's updated_at and derives fulfillment_status / financial_status.
 - `GET|POST|DELETE /_sim/faults`: `{"status": 503, "count": 1}` the next GraphQL requests get that status;
   `{"mode": "drop", "count": 1}` their connection is closed unanswered; `{"throttle_next": 2}` they are answered
   THROTTLED without touching the bucket.
