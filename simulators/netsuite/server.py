@@ -122,6 +122,8 @@ class SimulatorConfig:
     error_rate: float = 0.0
     seed: int | None = None
     async_job_delay_ms: int = 0
+    # "legacy" or "suitetax" (totals.py): how the account taxes transactions.
+    tax_mode: str = "legacy"
     # Where simulated time comes from (token expiry, 429 bursts, async job delay and timestamps, SuiteQL lag);
     # tests pass a clock.ManualClock to step through it. Request latency stays a real wait.
     clock: Clock = REAL_CLOCK
@@ -378,6 +380,7 @@ class SimulatorApp:
             seed=config.seed,
             oauth2_token_ttl_s=config.oauth2_token_ttl_s,
             async_job_delay_ms=config.async_job_delay_ms,
+            tax_mode=config.tax_mode,
         )
         # The same checks as /_sim/config, so a bad CLI value fails at start rather than mid-run.
         check_settings({k: v for k, v in vars(settings).items() if k != "verify_auth"})
