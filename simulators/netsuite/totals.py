@@ -44,6 +44,18 @@ Tax (`/_sim/config` `tax_mode`):
   USER_ERROR (code UNCONFIRMED). A body's `taxDetails` replaces the stored ones as a whole (UNCONFIRMED).
 Per line the simulator writes `amount`, `itemType` ({id: code, refName}) and, in legacy, `taxRate1` and `tax1Amt`;
 in suitetax `taxAmount`. Client values of those are overwritten.
+
+Currency (state.py `_pin_currency`): every amount is in the document currency. A new transaction's `currency`
+({"id"}; catalog.py: 1 USD base, 2 GBP, 3 CAD, 4 EUR) defaults to the base currency, an unknown one is a 400
+INVALID_KEY_OR_REF; `exchangeRate` (positive, else 400) defaults to the currency's own rate. Both are pinned at
+creation: an update's `currency` or `exchangeRate` is IGNORED (UNCONFIRMED: ignored rather than refused). GET returns
+`currency`, `exchangeRate` and the totals above; SuiteQL `transaction.foreigntotal` is `total`, `transaction.total`
+is round_half_up(foreigntotal x exchangeRate, 2) in the base currency (mirror.py).
+
+Transforms (salesOrder -> cashSale/invoice, cashSale -> cashRefund, ...) copy `currency`, `exchangeRate`,
+`discountItem`, `discountRate`, `shippingCost` and `handlingCost` from the source unless the body sets them
+(UNCONFIRMED for the money fields), then compute the new record's totals. A fulfillment ships only inventory, kit and
+non-inventory lines (catalog.py); it has no totals.
 """
 
 from __future__ import annotations
