@@ -236,7 +236,7 @@ CREATE TABLE "transaction" (
 );
 CREATE TABLE customer (
     id INTEGER PRIMARY KEY, externalid TEXT, email TEXT, entityid TEXT, companyname TEXT, firstname TEXT,
-    lastname TEXT, isinactive TEXT
+    lastname TEXT, isinactive TEXT, subsidiary INTEGER
 );
 CREATE TABLE location (id INTEGER PRIMARY KEY, name TEXT, externalid TEXT, isinactive TEXT);
 CREATE TABLE InventoryItemLocations (
@@ -1068,9 +1068,11 @@ class State:
             entity_id = f.get("entityId") or f.get("companyName")
             if not entity_id:
                 entity_id = " ".join(str(f[k]) for k in ("firstName", "lastName") if f.get(k)) or f.get("email")
+            # The primary subsidiary's internal id, as SuiteQL's customer.subsidiary gives it.
+            subsidiary = _ref_key(f.get("subsidiary"))
             self._db_write(
                 ("customer", record.id),
-                "INSERT OR REPLACE INTO customer VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO customer VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     f.get("externalId"),
@@ -1080,6 +1082,7 @@ class State:
                     f.get("firstName"),
                     f.get("lastName"),
                     _flag(f.get("isInactive")),
+                    _int_or_none(subsidiary[1]) if subsidiary and subsidiary[0] == "id" else None,
                 ),
             )
         elif record.type == "location":
