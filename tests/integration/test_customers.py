@@ -9,6 +9,7 @@ import json
 import logging
 
 import requests
+from sqlalchemy import delete
 
 from app.adapters.netsuite import get_netsuite
 from app.config import Settings, get_settings
@@ -212,3 +213,16 @@ def test_documents_after_the_order_name_a_found_customer_by_its_internal_id(sim)
     [credit] = records(sim, "creditMemo")
     assert so["entity"] == credit["entity"] == {"id": crm_id}
     assert [c["id"] for c in records(sim, "customer")] == [crm_id]
+
+
+def test_our_own_customer_found_after_our_memory_is_lost_is_updated_not_taken_as_foreign(sim):
+    sync(order(0))
+    with session_scope() as s:
+        s.execute(delete(CustomerSync))
+    sync(order(1))
+    [customer] = records(sim, "customer")
+    assert customer["externalId"] == f"shopify-customer-{FIXTURE_CUSTOMER}"
+    assert sales_order(sim, 1)["entity"] == {"externalId": f"shopify-customer-{FIXTURE_CUSTOMER}"}
+    assert calls(sim)["PUT customer"] == 2  # looked up, recognised as ours, upserted (same record)
+    with session_scope() as s:
+        assert not s.get(CustomerSync, FIXTURE_CUSTOMER).matched
