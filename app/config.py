@@ -119,6 +119,10 @@ class Settings:
     log_format: str = "json"
     # Public URL of our POST /webhooks/shopify; None: the subscription health check is off.
     webhook_callback_url: str | None = None
+    # Customers (docs/MAPPING.md "Customers"): guests get a customer per email or the one guest customer; the
+    # subsidiary scopes the lookup by email and is set on customers the service creates.
+    guest_customers: str = "per_email"
+    netsuite_subsidiary_id: str | None = None
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -304,6 +308,33 @@ def _callback_url(env: _Env) -> str | None:
     return callback_url or None
 
 
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _customer_settings(env: _Env) -> dict[str, str | None]:
+    """GUEST_CUSTOMERS, NETSUITE_SUBSIDIARY_ID and the guest customer's external id, checked."""
+    guests = env.text("GUEST_CUSTOMERS", "per_email").lower()
+    if guests not in ("per_email", "single"):
+        raise ConfigError(
+            f"GUEST_CUSTOMERS must be per_email (a customer per guest email) or single (one guest customer), "
+            f"got {guests!r}"
+        )
+    subsidiary = env.optional("NETSUITE_SUBSIDIARY_ID")
+    if subsidiary is not None and not subsidiary.isdigit():
+        raise ConfigError(f"NETSUITE_SUBSIDIARY_ID must be a NetSuite internal id (digits), got {subsidiary!r}")
+    guest_eid = env.text("NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest")
+    if not _EXTERNAL_ID.match(guest_eid):
+        raise ConfigError(
+            "NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID must be letters, digits, '_' or '-' (NetSuite's external id "
+            f"charset), got {guest_eid!r}"
+        )
+    return {
+        "guest_customers": guests,
+        "netsuite_subsidiary_id": subsidiary,
+        "netsuite_default_customer_external_id": guest_eid,
+    }
+
+
 def _netsuite_base_url(env: _Env, account: str) -> str:
     account_host = account.lower().replace("_", "-")
     base_url = env.text("NETSUITE_BASE_URL") or f"https://{account_host}.suitetalk.api.netsuite.com/services/rest"
@@ -331,6 +362,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     sku_classes = _sku_classes(read)
     location_map = _location_map(read)
     callback_url = _callback_url(read)
+    customers = _customer_settings(read)
     return Settings(
         database_url=database_url,
         redis_url=read.text("REDIS_URL", DEFAULT_REDIS_URL),
@@ -351,9 +383,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         netsuite_private_key_file=read.optional("NETSUITE_PRIVATE_KEY_FILE"),
         ops_token=read.text("OPS_TOKEN"),
         netsuite_item_sku_field=sku_field,
-        netsuite_default_customer_external_id=read.text(
-            "NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID", "shopify-customer-guest"
-        ),
         netsuite_currency_map=currency_map,
         netsuite_discount_item_id=read.optional("NETSUITE_DISCOUNT_ITEM_ID"),
         netsuite_refund_adjustment_item=read.optional("NETSUITE_REFUND_ADJUSTMENT_ITEM"),
@@ -366,6 +395,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=read.text("LOG_LEVEL", "INFO").upper(),
         log_format=log_format,
         webhook_callback_url=callback_url,
+        **customers,
         **_numeric_settings(read, read_timeout),
     )
 

@@ -36,6 +36,8 @@ TOPICS = {
     "orders/create": Topic("orders", "order"),
     "orders/updated": Topic("orders", "order"),
     "orders/cancelled": Topic("orders", "order"),
+    # The edit's deltas only: the handler reads the order as Shopify has it now.
+    "orders/edited": Topic("orders", "order_edit"),
     "fulfillments/create": Topic("fulfillments", "fulfillment"),
     "fulfillments/update": Topic("fulfillments", "fulfillment"),
     "refunds/create": Topic("refunds", "refund"),

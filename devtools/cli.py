@@ -61,6 +61,15 @@ def simulate_shopify(
     serve(config, host=host, port=port)
 
 
+@main.command("drift-baseline")
+@click.option("--check", is_flag=True, help="only report whether schemas/baseline*.py are current")
+def drift_baseline(check: bool) -> None:
+    """Regenerate the drift baseline (schemas/baseline*.py) from the fixtures and Shopify's examples."""
+    from devtools.drift_baseline import main as generate
+
+    sys.exit(generate(["--check"] if check else []))
+
+
 @main.command("demo")
 @click.option("--orders", default=200, show_default=True, help="distinct orders to send")
 @click.option("--duplicates", default=0.1, show_default=True, help="share of deliveries sent twice")

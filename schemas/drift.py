@@ -57,11 +57,17 @@ def _paths(value: Any, prefix: str, out: set[str], depth: int = 0) -> None:
             _paths(child, prefix + "[]", out, depth + 1)
 
 
+def field_paths(payload: Any) -> set[str]:
+    """Every field path of a payload: `a.b` for nested objects, `a[].b` inside lists (what the baseline lists)."""
+    seen: set[str] = set()
+    _paths(payload, "", seen)
+    return seen
+
+
 def unknown_fields(topic: str, payload: dict[str, Any]) -> list[str]:
     """Field paths of `payload` that are new for the topic's family (sorted; at most MAX_PATHS)."""
     known = KNOWN_FIELDS.get(family(topic), frozenset()) | ALSO_KNOWN.get(family(topic), frozenset())
-    seen: set[str] = set()
-    _paths(payload, "", seen)
+    seen = field_paths(payload)
     new = sorted(p for p in seen if p not in known and not any(p.startswith(k + ".") for k in _opaque(topic)))
     return new[:MAX_PATHS]
 

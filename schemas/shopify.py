@@ -12,6 +12,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 __all__ = [
     "ValidationError",
     "OrderSchema",
+    "OrderEditedSchema",
+    "InventoryLevelSchema",
+    "PAYLOAD_SCHEMAS",
     "envelope_resource_id",
     "order_schema_for",
     "SUPPORTED_API_VERSIONS",
@@ -64,6 +67,20 @@ class LineItemSchema(_Lenient):
     price = Money(required=True)
     total_discount = Money(load_default=None, allow_none=True)
     fulfillment_status = fields.String(allow_none=True)
+    # After order edits and refunds (None in payloads older than the field).
+    current_quantity = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
+class OrderRefundLineSchema(_Lenient):
+    line_item_id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class OrderRefundSchema(_Lenient):
+    """A refund as the order payload lists it: which units of which lines it took back."""
+
+    id = fields.Integer(required=True, strict=True)
+    refund_line_items = fields.List(fields.Nested(OrderRefundLineSchema), load_default=list)
 
 
 class ShippingLineSchema(_Lenient):
@@ -106,6 +123,7 @@ class OrderSchema(_Lenient):
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     shipping_address = fields.Nested(AddressSchema, allow_none=True)
     customer = fields.Nested(CustomerSchema, allow_none=True)
+    refunds = fields.List(fields.Nested(OrderRefundSchema), load_default=list)
 
 
 def order_schema_for(api_version: str) -> OrderSchema:
@@ -118,6 +136,10 @@ def envelope_resource_id(topic: str, payload: dict) -> int | None:
     key = "order_id" if topic.startswith(("fulfillments/", "refunds/")) else "id"
     if topic.startswith("inventory_levels/"):
         key = "inventory_item_id"
+    if topic == "orders/edited":
+        # {"order_edit": {"id": <the edit>, "order_id": <the order>, ...}}: the event is about the order.
+        edit = payload.get("order_edit")
+        payload, key = (edit if isinstance(edit, dict) else {}), "order_id"
     value = payload.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -168,3 +190,69 @@ class RefundSchema(_Lenient):
     refund_line_items = fields.List(fields.Nested(RefundLineItemSchema), load_default=list)
     transactions = fields.List(fields.Nested(TransactionSchema), load_default=list)
     order_adjustments = fields.List(fields.Dict(), load_default=list)
+
+
+class InventoryLevelSchema(_Lenient):
+    """inventory_levels/update: Shopify's level of one item at one location (recorded, never written to NetSuite)."""
+
+    inventory_item_id = fields.Integer(required=True, strict=True)
+    location_id = fields.Integer(required=True, strict=True)
+    available = fields.Integer(required=True, allow_none=True, strict=True)  # null: the item is not tracked
+    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    admin_graphql_api_id = fields.String(allow_none=True, load_default=None)
+
+
+class OrderEditLineChangeSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)  # the order's line item id (a new one for an addition)
+    delta = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class OrderEditLineChangesSchema(_Lenient):
+    additions = fields.List(fields.Nested(OrderEditLineChangeSchema), load_default=list)
+    removals = fields.List(fields.Nested(OrderEditLineChangeSchema), load_default=list)
+
+
+class OrderEditRawChangesSchema(_Lenient):
+    # Shopify's examples only ever show these lists empty: their items are kept as they come.
+    additions = fields.List(fields.Dict(), load_default=list)
+    removals = fields.List(fields.Dict(), load_default=list)
+
+
+class OrderEditDiscountsSchema(_Lenient):
+    line_item = fields.Nested(OrderEditRawChangesSchema, load_default=lambda: {"additions": [], "removals": []})
+
+
+class OrderEditSchema(_Lenient):
+    id = fields.Integer(required=True, strict=True)
+    app_id = fields.Integer(allow_none=True, strict=True, load_default=None)
+    created_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    committed_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    notify_customer = fields.Boolean(allow_none=True, load_default=None)
+    order_id = fields.Integer(required=True, strict=True)
+    staff_note = fields.String(allow_none=True, load_default=None)
+    user_id = fields.Integer(allow_none=True, strict=True, load_default=None)
+    line_items = fields.Nested(OrderEditLineChangesSchema, load_default=lambda: {"additions": [], "removals": []})
+    discounts = fields.Nested(
+        OrderEditDiscountsSchema, load_default=lambda: {"line_item": {"additions": [], "removals": []}}
+    )
+    shipping_lines = fields.Nested(OrderEditRawChangesSchema, load_default=lambda: {"additions": [], "removals": []})
+
+
+class OrderEditedSchema(_Lenient):
+    """orders/edited: what an order edit changed (line quantities as deltas); the edited order itself comes with the
+    orders/updated that Shopify sends alongside, or is read from the Admin API."""
+
+    order_edit = fields.Nested(OrderEditSchema, required=True)
+
+
+# The schema of each topic's payload.
+PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
+    "orders/create": OrderSchema,
+    "orders/updated": OrderSchema,
+    "orders/cancelled": OrderSchema,
+    "orders/edited": OrderEditedSchema,
+    "fulfillments/create": FulfillmentSchema,
+    "fulfillments/update": FulfillmentSchema,
+    "refunds/create": RefundSchema,
+    "inventory_levels/update": InventoryLevelSchema,
+}

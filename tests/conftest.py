@@ -19,6 +19,12 @@ from devtools.devstack import free_port
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "shopify"
 if not FIXTURES.is_dir():
     raise RuntimeError(f"Shopify fixtures not found at {FIXTURES}: shared/ must sit beside the repository")
+# Shopify's published references (Admin GraphQL schema, example webhook payloads per topic and version).
+REFERENCE = FIXTURES.parents[1] / "reference"
+PUBLISHED_SCHEMA = REFERENCE / "shopify-admin-graphql-2026-04" / "admin_2026-04.json"
+WEBHOOK_SAMPLES = REFERENCE / "shopify-webhook-samples"
+if not PUBLISHED_SCHEMA.is_file() or not WEBHOOK_SAMPLES.is_dir():
+    raise RuntimeError(f"Shopify's published references not found under {REFERENCE}")
 
 SIM_PORT = free_port()
 SHOPIFY_SIM_PORT = free_port()
@@ -69,6 +75,15 @@ def load_fixture(name: str) -> dict:
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def published_schema():
+    """Shopify's published Admin GraphQL schema 2026-04, built once per process (the file is 10 MB); the simulator
+    shares the same cached copy."""
+    from simulators.shopify.published_schema import load_published_schema
+
+    return load_published_schema(str(PUBLISHED_SCHEMA.resolve()))
 
 
 @pytest.fixture(scope="session")

@@ -165,6 +165,21 @@ class CustomerSync(Base):
     external_id: Mapped[str] = mapped_column(String(255))
     netsuite_internal_id: Mapped[str | None] = mapped_column(String(64))
     body_hash: Mapped[str] = mapped_column(String(64))
+    # True: an existing NetSuite customer found by email (netsuite_internal_id); the service never writes to it.
+    matched: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GuestCustomerSync(Base):
+    """The same for customers of orders without a Shopify customer, keyed by the external id the service gives them
+    (`shopify-guest-<hash of the email>`, or NETSUITE_DEFAULT_CUSTOMER_EXTERNAL_ID for the single guest)."""
+
+    __tablename__ = "guest_customer_sync"
+
+    external_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    netsuite_internal_id: Mapped[str | None] = mapped_column(String(64))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    matched: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -10,7 +10,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.db.models import CustomerSync, InventoryRestock, OrderDocument, OrderLine, OrderState, OrderTransition
+from app.db.models import (
+    CustomerSync,
+    GuestCustomerSync,
+    InventoryRestock,
+    OrderDocument,
+    OrderLine,
+    OrderState,
+    OrderTransition,
+)
 from app.domain.state_machine import ZERO, Line, OrderView
 
 
@@ -155,32 +163,48 @@ def record_restocks(
         )
 
 
-def known_customer(session: Session, shopify_customer_id: int) -> CustomerSync | None:
-    return session.get(CustomerSync, shopify_customer_id)
+# Customers: a Shopify customer is remembered by its Shopify id (customer_sync), a guest by the external id the
+# service gave it (guest_customer_sync). `key` is the one or the other (app.domain.customers.CustomerNeed.sync_key).
+CustomerKey = int | str
 
 
-def forget_customer(session: Session, shopify_customer_id: int) -> None:
-    session.execute(delete(CustomerSync).where(CustomerSync.shopify_customer_id == shopify_customer_id))
+def _customer_table(key: CustomerKey) -> type[CustomerSync] | type[GuestCustomerSync]:
+    return GuestCustomerSync if isinstance(key, str) else CustomerSync
+
+
+def known_customer(session: Session, key: CustomerKey) -> CustomerSync | GuestCustomerSync | None:
+    return session.get(_customer_table(key), key)
+
+
+def forget_customer(session: Session, key: CustomerKey) -> None:
+    table = _customer_table(key)
+    column = table.external_id if table is GuestCustomerSync else CustomerSync.shopify_customer_id
+    session.execute(delete(table).where(column == key))
 
 
 def save_customer(
-    session: Session, shopify_customer_id: int, external_id: str, internal_id: str | None, body_hash: str
+    session: Session,
+    key: CustomerKey,
+    external_id: str,
+    internal_id: str | None,
+    body_hash: str,
+    *,
+    matched: bool = False,
 ) -> None:
-    stmt = insert(CustomerSync).values(
-        shopify_customer_id=shopify_customer_id,
-        external_id=external_id,
-        netsuite_internal_id=internal_id,
-        body_hash=body_hash,
-    )
+    """Remember what NetSuite has for this customer: the body we sent it (hash), or the customer found by email."""
+    table = _customer_table(key)
+    row = {"external_id": external_id, "netsuite_internal_id": internal_id, "body_hash": body_hash, "matched": matched}
+    key_column = "external_id" if table is GuestCustomerSync else "shopify_customer_id"
+    row[key_column] = key
+    stmt = insert(table).values(**row)
     session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["shopify_customer_id"],
+            index_elements=[key_column],
             set_={
                 "external_id": stmt.excluded.external_id,
-                "netsuite_internal_id": func.coalesce(
-                    stmt.excluded.netsuite_internal_id, CustomerSync.netsuite_internal_id
-                ),
+                "netsuite_internal_id": func.coalesce(stmt.excluded.netsuite_internal_id, table.netsuite_internal_id),
                 "body_hash": stmt.excluded.body_hash,
+                "matched": stmt.excluded.matched,
                 "synced_at": func.now(),
             },
         )

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.domain.customers import CustomerConfig, CustomerNeed, order_customer
+from app.domain.customers import netsuite_address as _address
 from app.domain.errors import MappingError, UnknownSku
-from app.domain.keys import customer_external_id, order_external_id
+from app.domain.keys import order_external_id
+from app.domain.state_machine import sales_quantity
 
 CENT = Decimal("0.01")
 
@@ -18,14 +21,24 @@ class MappingConfig:
     currency_map: Mapping[str, str]
     default_customer_external_id: str
     discount_item_id: str | None = None
+    # Customers (app/domain/customers.py): GUEST_CUSTOMERS and NETSUITE_SUBSIDIARY_ID.
+    guest_customers: str = "per_email"
+    subsidiary_id: str | None = None
 
 
 @dataclass(frozen=True)
 class OrderBodies:
     order_external_id: str
-    customer_external_id: str
-    customer_body: dict[str, Any] | None  # None: the order uses the configured default customer
+    customer: CustomerNeed  # which customer the order names (app/domain/customers.py)
     sales_order_body: dict[str, Any]
+
+    @property
+    def customer_external_id(self) -> str:
+        return self.customer.external_id
+
+    @property
+    def customer_body(self) -> dict[str, Any]:
+        return self.customer.body
 
 
 def order_skus(order: Mapping[str, Any]) -> list[str]:
@@ -42,41 +55,6 @@ def order_skus(order: Mapping[str, Any]) -> list[str]:
 
 def _money(value: Decimal | None) -> Decimal:
     return (value or Decimal("0")).quantize(CENT)
-
-
-def customer_body(customer: Mapping[str, Any], billing: Mapping[str, Any] | None) -> dict[str, Any]:
-    billing = billing or {}
-    first = customer.get("first_name") or billing.get("first_name") or ""
-    last = customer.get("last_name") or billing.get("last_name") or ""
-    body: dict[str, Any] = {
-        "isPerson": True,
-        "firstName": first[:32] or "Shopify",
-        "lastName": last[:32] or f"Customer {customer['id']}",
-    }
-    if customer.get("email"):
-        body["email"] = customer["email"]
-    phone = customer.get("phone") or billing.get("phone")
-    if phone:
-        body["phone"] = phone
-    if billing.get("company"):
-        body["companyName"] = billing["company"]
-    return body
-
-
-def _address(addr: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not addr:
-        return None
-    out = {
-        "addressee": addr.get("name") or " ".join(filter(None, [addr.get("first_name"), addr.get("last_name")])),
-        "addr1": addr.get("address1"),
-        "addr2": addr.get("address2"),
-        "city": addr.get("city"),
-        "state": addr.get("province_code") or addr.get("province"),
-        "zip": addr.get("zip"),
-        "country": addr.get("country_code"),
-        "addrPhone": addr.get("phone"),
-    }
-    return {k: v for k, v in out.items() if v}
 
 
 def map_order(
@@ -96,13 +74,12 @@ def map_order(
     if missing:
         raise UnknownSku(missing)
     currency_id = _currency_id(order, config)
-    cust_eid, cust_body = _customer(order, config)
+    customer = order_customer(order, _customer_config(config))
     lines = _sales_order_lines(order, item_ids, netsuite_lines or {})
     return OrderBodies(
         order_external_id=order_external_id(order["id"]),
-        customer_external_id=cust_eid,
-        customer_body=cust_body,
-        sales_order_body=_sales_order_body(order, config, cust_eid, currency_id, lines),
+        customer=customer,
+        sales_order_body=_sales_order_body(order, config, customer.external_id, currency_id, lines),
     )
 
 
@@ -117,12 +94,12 @@ def _currency_id(order: Mapping[str, Any], config: MappingConfig) -> str:
     return currency_id
 
 
-def _customer(order: Mapping[str, Any], config: MappingConfig) -> tuple[str, dict[str, Any] | None]:
-    """(external id, body) of the order's customer; an order without one uses the configured default customer."""
-    customer = order.get("customer")
-    if customer:
-        return customer_external_id(customer["id"]), customer_body(customer, order.get("billing_address"))
-    return config.default_customer_external_id, None
+def _customer_config(config: MappingConfig) -> CustomerConfig:
+    return CustomerConfig(
+        guest_customers=config.guest_customers,
+        default_customer_external_id=config.default_customer_external_id,
+        subsidiary_id=config.subsidiary_id,
+    )
 
 
 def _sales_order_lines(
@@ -130,14 +107,15 @@ def _sales_order_lines(
 ) -> list[dict[str, Any]]:
     lines = []
     for line in order["line_items"]:
-        if line["quantity"] == 0:
+        quantity = sales_quantity(line, order)
+        if quantity == 0:
             continue  # a line edited down to zero is not a sale
         entry: dict[str, Any] = {
             "custcol_shopify_line_id": str(line["id"]),
             "item": {"id": item_ids[line["sku"].strip()]},
-            "quantity": line["quantity"],
+            "quantity": quantity,
             "rate": _money(line["price"]),
-            "amount": _money(line["price"] * line["quantity"]),
+            "amount": _money(line["price"] * quantity),
             "description": (line.get("name") or line.get("title") or "")[:999],
         }
         if line["id"] in netsuite_lines:

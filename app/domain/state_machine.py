@@ -314,6 +314,42 @@ def apply_cancel(view: OrderView, event: CancelEvent, topic: str = "orders/cance
     return Decision(new, (CloseOpenLines(open_lines),) if open_lines else (), note=f"cancelled ({event.reason})")
 
 
+def sales_quantity(item: Mapping, order: Mapping) -> int:
+    """How many units of a line the sales order carries: what the order has after edits, refunds included.
+
+    Shopify's `current_quantity` excludes both the units an edit removed and the units refunded; refunds reach
+    NetSuite as credit memos of their own, so the refunded units are added back (else they would be credited
+    twice). A payload without `current_quantity` (older than the field) has had no edit: its `quantity`.
+    """
+    current = item.get("current_quantity")
+    if current is None:
+        return item["quantity"]
+    refunded = sum(
+        rli["quantity"]
+        for refund in order.get("refunds") or ()
+        for rli in refund.get("refund_line_items") or ()
+        if rli.get("line_item_id") == item["id"]
+    )
+    return min(item["quantity"], current + refunded)
+
+
+def check_edit(previous: OrderView | None, new: OrderView, topic: str) -> None:
+    """An edit may not take a line below what has shipped (Shopify edits only unfulfilled units; a payload that
+    says otherwise is out of order or wrong, and NetSuite cannot un-ship)."""
+    if previous is None:
+        return
+    ordered = {line.line_id: line.ordered for line in new.lines}
+    for line in previous.lines:
+        now = ordered.get(line.line_id, 0)
+        if now < line.fulfilled:
+            raise InvalidTransition(
+                previous.state,
+                topic,
+                f"the edit takes line {line.line_id} ({line.sku}) of order {previous.order_id} to {now}, below the "
+                f"{line.fulfilled} already shipped",
+            )
+
+
 def view_from_order(order: Mapping, previous: OrderView | None = None) -> OrderView:
     """Our view of an order from its (schema-loaded) payload, keeping what we already applied to it."""
     known = {line.line_id: line for line in previous.lines} if previous else {}
@@ -324,7 +360,7 @@ def view_from_order(order: Mapping, previous: OrderView | None = None) -> OrderV
             Line(
                 line_id=item["id"],
                 sku=(item.get("sku") or "").strip(),
-                ordered=item["quantity"],
+                ordered=sales_quantity(item, order),
                 price=item["price"],
                 fulfilled=old.fulfilled if old else 0,
                 refunded=old.refunded if old else 0,

@@ -18,7 +18,7 @@ from app.domain.errors import PermanentError, RetryLater
 from app.logging_setup import correlation_id
 from app.routing import TOPICS
 from app.services.drift import record_drift
-from app.services.order_lifecycle import handle_fulfillment, handle_order, handle_refund
+from app.services.order_lifecycle import handle_fulfillment, handle_order, handle_order_edit, handle_refund
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 def _order(session: Session, event: WebhookEvent, settings: Settings) -> str:
     outcome = handle_order(session, event, get_netsuite(), settings)
     return f"{outcome.action} order {outcome.order_id}"
+
+
+def _order_edit(session: Session, event: WebhookEvent, settings: Settings) -> str:
+    return handle_order_edit(session, event, get_netsuite(), settings, fetch_order)
 
 
 def _fulfillment(session: Session, event: WebhookEvent, settings: Settings) -> str:
@@ -43,6 +47,7 @@ def _record(session: Session, event: WebhookEvent, settings: Settings) -> str:
 # The use cases app.routing.TOPICS names.
 HANDLERS: dict[str, Callable[[Session, WebhookEvent, Settings], str]] = {
     "order": _order,
+    "order_edit": _order_edit,
     "fulfillment": _fulfillment,
     "refund": _refund,
     "record": _record,

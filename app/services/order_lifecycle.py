@@ -42,7 +42,7 @@ from app.services.orders import OrderOutcome, load_order, sync_order_payload
 from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
 from netsuite_client.errors import NotFoundError
-from schemas.shopify import FulfillmentSchema, OrderSchema, RefundSchema
+from schemas.shopify import FulfillmentSchema, OrderEditedSchema, OrderSchema, RefundSchema
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,23 @@ FULFILLMENT = _DocumentKind(
     lambda ev: ev.fulfillment_id,
 )
 REFUND = _DocumentKind("refund", "refunds/create", RefundSchema, refund_event, apply_refund, lambda ev: ev.refund_id)
+
+
+def handle_order_edit(
+    session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings, fetch_order: OrderFetcher
+) -> str:
+    """orders/edited: the payload holds only the edit's deltas, so the order is read as Shopify has it now (its
+    `current_quantity` per line is the truth) and synced like an orders/updated; a line taken below what has
+    shipped is refused (InvalidTransition, dead-lettered with the reason)."""
+    edit = _load(OrderEditedSchema, payload_of(event), event.topic)["order_edit"]
+    order_id = edit["order_id"]
+    lock_order(session, order_id)
+    payload = fetch_order(order_id)
+    if payload is None:
+        raise OrderNotInShopify(f"order {order_id} of edit {edit['id']} does not exist in Shopify")
+    order = _load(OrderSchema, payload, f"order {order_id} read from Shopify")
+    outcome = sync_order_payload(session, order, client, settings, topic=event.topic, event_id=event.id)
+    return f"edit {edit['id']}: {outcome.action} order {outcome.order_id}"
 
 
 def handle_fulfillment(

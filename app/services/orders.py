@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,8 +13,9 @@ from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.mapping import MappingConfig, OrderBodies, map_order, money_mismatch, order_skus
-from app.domain.state_machine import CREATED, OrderView, derive_state, is_stale, view_from_order
+from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
 from app.logging_setup import correlation_id
+from app.services.customers import CustomerRef, ensure_customer, forget_customer
 from app.services.items import resolve_items
 from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
@@ -42,6 +41,8 @@ def mapping_config(settings: Settings) -> MappingConfig:
         currency_map=settings.netsuite_currency_map,
         default_customer_external_id=settings.netsuite_default_customer_external_id,
         discount_item_id=settings.netsuite_discount_item_id,
+        guest_customers=settings.guest_customers,
+        subsidiary_id=settings.netsuite_subsidiary_id,
     )
 
 
@@ -72,17 +73,19 @@ def sync_order_payload(
         )
         return OrderOutcome(order_id, "skipped_stale", state.netsuite_internal_id)
 
+    # Before anything reaches NetSuite: an edit below what has shipped is refused with its reason.
+    check_edit(previous, view_from_order(order, previous), topic)
     item_ids = resolve_items(session, client, order_skus(order), settings.netsuite_item_sku_field)
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
     )
     bodies = map_order(order, item_ids, mapping_config(settings), netsuite_lines=known_lines)
-    customer_id, sales_order_id = _upsert_customer_and_order(session, client, order, bodies, correlation)
+    customer, sales_order_id = _upsert_customer_and_order(session, client, order, bodies, correlation)
 
     previous_state = state.state if state else None
     if state is None:
         state = repositories.new_order_state(session, order_id, CREATED)
-    _record_applied(state, order, bodies, sales_order_id, customer_id, event_id)
+    _record_applied(state, order, bodies, sales_order_id, customer, event_id)
     # Line numbers change when unkeyed lines are replaced: forget them, they are read again when needed.
     view = _view_after_sync(order, previous, known_lines)
     repositories.save_view(session, state, view)
@@ -101,38 +104,30 @@ def sync_order_payload(
 
 def _upsert_customer_and_order(
     session: Session, client: NetSuiteClient, order: dict[str, Any], bodies: OrderBodies, correlation: str
-) -> tuple[str | None, str | None]:
-    """The customer (unless NetSuite already has this body from us), then the sales order. Returns their ids."""
-    customer_id = None
-    customer = order.get("customer")
-    skipped_customer = False
-    if bodies.customer_body is not None:
-        customer_id, skipped_customer = ensure_customer(
-            session, client, customer["id"], bodies.customer_external_id, bodies.customer_body, correlation
-        )
+) -> tuple[CustomerRef, str | None]:
+    """The customer (app/services/customers.py), then the sales order naming it. Returns both."""
+    customer = ensure_customer(session, client, bodies.customer, correlation)
 
-    def upsert_order() -> str | None:
+    def upsert_order(customer: CustomerRef) -> str | None:
         # replace=item: NetSuite appends unkeyed lines on update, so a retried or repeated PUT would double them.
         return client.upsert(
             "salesOrder",
             bodies.order_external_id,
-            bodies.sales_order_body,
+            {**bodies.sales_order_body, "entity": customer.entity},
             replace=("item",),
             correlation_id=correlation,
         )
 
     try:
-        return customer_id, upsert_order()
+        return customer, upsert_order(customer)
     except NetSuiteValidationError as exc:
-        if not (skipped_customer and exc.code == "INVALID_KEY_OR_REF"):
+        if not (customer.skipped and exc.code == "INVALID_KEY_OR_REF"):
             raise
-    # Our record of the customer is stale (deleted or merged in NetSuite): send it again, then the order.
-    log.warning("order %s: cached customer %s rejected by NetSuite; re-sending it", order["id"], customer["id"])
-    repositories.forget_customer(session, customer["id"])
-    customer_id, _ = ensure_customer(
-        session, client, customer["id"], bodies.customer_external_id, bodies.customer_body, correlation
-    )
-    return customer_id, upsert_order()
+    # Our record of the customer is stale (deleted or merged in NetSuite): find or send it again, then the order.
+    log.warning("order %s: cached customer %s rejected by NetSuite; resolving it again", order["id"], customer.entity)
+    forget_customer(session, bodies.customer)
+    customer = ensure_customer(session, client, bodies.customer, correlation)
+    return customer, upsert_order(customer)
 
 
 def _record_applied(
@@ -140,13 +135,14 @@ def _record_applied(
     order: dict[str, Any],
     bodies: OrderBodies,
     sales_order_id: str | None,
-    customer_id: str | None,
+    customer: CustomerRef,
     event_id: int | None,
 ) -> None:
     state.order_name = order["name"]
     state.netsuite_internal_id = sales_order_id or state.netsuite_internal_id
-    state.netsuite_customer_id = customer_id or state.netsuite_customer_id
-    state.customer_external_id = bodies.customer_external_id
+    state.netsuite_customer_id = customer.internal_id or state.netsuite_customer_id
+    # None for a customer found by email: later documents (credit memos) name it by internal id.
+    state.customer_external_id = customer.external_id
     state.currency = order["currency"]
     state.last_applied_updated_at = order["updated_at"]
     mismatch = money_mismatch(order)
@@ -160,28 +156,3 @@ def _view_after_sync(order: dict[str, Any], previous: OrderView | None, known_li
     view = view_from_order(order, previous)
     view = replace(view, lines=tuple(replace(line, netsuite_line=known_lines.get(line.line_id)) for line in view.lines))
     return replace(view, state=derive_state(view))
-
-
-def _body_hash(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def ensure_customer(
-    session: Session,
-    client: NetSuiteClient,
-    shopify_customer_id: int,
-    external_id: str,
-    body: dict[str, Any],
-    correlation: str,
-) -> tuple[str | None, bool]:
-    """Upsert the customer unless NetSuite already has exactly this body from us. Returns (internal id, skipped).
-
-    Repeat customers are most of a store's orders: skipping them is what keeps an order at one NetSuite call.
-    """
-    digest = _body_hash(body)
-    known = repositories.known_customer(session, shopify_customer_id)
-    if known is not None and known.body_hash == digest and known.external_id == external_id:
-        return known.netsuite_internal_id, True
-    internal_id = client.upsert("customer", external_id, body, correlation_id=correlation)
-    repositories.save_customer(session, shopify_customer_id, external_id, internal_id, digest)
-    return internal_id, False

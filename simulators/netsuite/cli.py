@@ -10,6 +10,7 @@ from pathlib import Path
 
 from simulators.netsuite import server
 from simulators.netsuite.state import LATENCY_DISTRIBUTIONS
+from simulators.netsuite.totals import TAX_MODES
 
 
 def load_items_file(path: str) -> list[tuple[str, str]]:
@@ -66,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="CLIENT_ID:CERTIFICATE_ID:PEM_FILE",
         help="register an OAuth 2.0 client certificate (repeatable)",
     )
+    parser.add_argument(
+        "--tax-mode", choices=TAX_MODES, default=defaults.tax_mode, help="how the account taxes (totals.py)"
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     config = server.SimulatorConfig(
@@ -85,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         suiteql_lag_ms=args.suiteql_lag_ms,
         seed=args.seed,
         oauth2_token_ttl_s=args.oauth2_token_ttl_s,
+        tax_mode=args.tax_mode,
     )
     for spec in args.oauth2_client:
         client_id, certificate_id, pem_file = spec.split(":", 2)

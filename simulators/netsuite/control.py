@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from simulators.netsuite.catalog import TAX_CODE_TYPE
 from simulators.netsuite.state import (
     LATENCY_DISTRIBUTIONS,
     RECORD_TYPES,
@@ -18,6 +19,7 @@ from simulators.netsuite.state import (
     canonical_type,
     is_transaction,
 )
+from simulators.netsuite.totals import TAX_MODES
 from simulators.wsgi import json_body, json_response
 
 if TYPE_CHECKING:
@@ -85,10 +87,20 @@ class SimControl:
             app.role.change(revoke=body.get("revoke"), levels=body.get("levels"))
             return sim_json(200, {"permissions": app.role.view()})
         if path == "/items" and method == "GET":
-            items = app.state.list_records("inventoryItem")
-            return sim_json(200, [_item_entry(r) for r in items])
+            return sim_json(200, app.state.list_items())
         if path == "/items" and method == "POST":
             return sim_json(200, app.state.add_items(_list_body(request)))
+        if path == "/taxcodes" and method == "GET":
+            return sim_json(200, [i for i in app.state.list_items() if i["type"] == TAX_CODE_TYPE])
+        if path == "/taxcodes" and method == "POST":
+            entries = _list_body(request)
+            if not all(isinstance(e, dict) for e in entries):
+                raise ValueError("each tax code must be an object")
+            return sim_json(200, app.state.add_items([{**e, "type": TAX_CODE_TYPE} for e in entries]))
+        if path == "/currencies" and method == "GET":
+            return sim_json(200, app.state.list_currencies())
+        if path == "/currencies" and method == "POST":
+            return sim_json(200, app.state.set_currencies(_list_body(request)))
         if path == "/inventory" and method == "POST":
             return sim_json(200, app.state.set_inventory(_list_body(request)))
         if path == "/inventory/seed" and method == "POST":
@@ -120,17 +132,6 @@ def _dump(record: Record) -> dict[str, Any]:
         lines = record.lines or []
         data["item"] = {"items": lines, "totalResults": len(lines)}
     return data
-
-
-def _item_entry(record: Record) -> dict[str, Any]:
-    entry = {
-        "id": str(record.id),
-        "itemid": record.fields.get("itemId"),
-        "displayname": record.fields.get("displayName"),
-    }
-    if record.fields.get("externalId") is not None:
-        entry["externalid"] = record.fields["externalId"]
-    return entry
 
 
 def _is_int(value: Any) -> bool:
@@ -175,6 +176,9 @@ def check_settings(body: dict[str, Any]) -> dict[str, Any]:
         elif name == "seed":
             if value is not None and not _is_int(value):
                 raise ValueError("seed must be an integer or null")
+        elif name == "tax_mode":
+            if value not in TAX_MODES:
+                raise ValueError(f"tax_mode must be one of {list(TAX_MODES)}")
         else:
             raise ValueError(f"unknown setting {name!r}")
         changes[name] = value

@@ -14,7 +14,8 @@ What each request needs (levels View < Create < Edit < Full, as on a NetSuite ro
 - `POST record/v1/<type>`: Create; `PUT .../eid:<id>`: Create when it creates, Edit when it updates; `PATCH`:
   Edit; `DELETE`: Full. A transform: View on the source type and Create on the target type.
 - SuiteQL: SuiteAnalytics Workbook (Oracle's requirement for REST queries), then View on the permission of every
-  table the query names (`item`, `customer`, `location`, `transaction`, `InventoryItemLocations`). The answer for a
+  table the query names (`item` and `salestaxitem`: Items; `customer`; `location`; `currency`; `transaction` and
+  `transactionline`: Find Transaction; `InventoryItemLocations`: Items and Locations). The answer for a
   table the role may not read is UNCONFIRMED (public reports also show a 400 "Record 'x' was not found"); the
   simulator answers the same 403 as a record request, so a client that only reads SuiteQL still learns the name.
 
@@ -28,6 +29,7 @@ import re
 import threading
 from dataclasses import dataclass
 
+from simulators.netsuite.catalog import ALL_ITEM_TYPES
 from simulators.netsuite.state import ApiError, is_transaction
 
 LEVELS: dict[str, int] = {"NONE": 0, "VIEW": 1, "CREATE": 2, "EDIT": 3, "FULL": 4}
@@ -88,7 +90,9 @@ PERMISSIONS: tuple[Permission, ...] = (
 # canonical record type -> the permission that governs it
 RECORD_PERMISSIONS: dict[str, Permission] = {
     "customer": CUSTOMERS,
-    "inventoryItem": ITEMS,
+    # Every item type and tax codes: Lists -> Items (UNCONFIRMED for tax codes, which NetSuite may put under
+    # Setup -> Tax Records).
+    **{record_type: ITEMS for record_type in ALL_ITEM_TYPES},
     "location": LOCATIONS,
     "currency": CURRENCY,
     "salesOrder": SALES_ORDER,
@@ -107,6 +111,9 @@ TABLE_PERMISSIONS: dict[str, tuple[Permission, ...]] = {
     "customer": (CUSTOMERS,),
     "location": (LOCATIONS,),
     "transaction": (FIND_TRANSACTION,),
+    "transactionline": (FIND_TRANSACTION,),
+    "salestaxitem": (ITEMS,),
+    "currency": (CURRENCY,),
     "inventoryitemlocations": (ITEMS, LOCATIONS),
 }
 

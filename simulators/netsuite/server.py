@@ -2,17 +2,31 @@
 
 Base URL `http://127.0.0.1:<port>/services/rest`. Token-Based Authentication and OAuth 2.0 bearer tokens
 (`oauth2.py`), the account-wide concurrency cap, records with NetSuite's sublist semantics, transforms, SuiteQL
-over an SQLite mirror of the state, and asynchronous requests (`async_jobs.py`). `/_sim/...` (no auth) exposes
-stats, records, configuration and fault injection for tests and demos:
+over an SQLite mirror of the state (`mirror.py`: tables and columns), and asynchronous requests (`async_jobs.py`).
+Transactions' totals are computed as NetSuite computes them, never taken from the client (`totals.py`: the rules,
+tax modes and every UNCONFIRMED choice); item types, tax codes and currencies are in `catalog.py`. `/_sim/...`
+(no auth) exposes stats, records, configuration and fault injection for tests and demos:
 
-- `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}`; `GET|POST /_sim/items`;
-  `POST /_sim/inventory`; `POST /_sim/inventory/seed` `{"items", "sku_prefix", "sku_width", "location_ids", "available",
+- `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}` (items: also drops every
+  item and tax code; currencies always stay).
+- `GET|POST /_sim/items`: POST a list of `{"itemid", "displayname"?, "type"?, "rate"?, "istaxable"?, "externalid"?,
+  "quantityonhand"?, "quantityavailable"?, "location"?}`; `type` is an item record type or its itemtype code
+  (`inventoryItem` default, `kitItem`/`Kit`, `nonInventorySaleItem`/`NonInvtPart`, `otherChargeSaleItem`/`OthCharge`,
+  `serviceSaleItem`/`Service`, `discountItem`/`Discount`, `giftCertificateItem`/`GiftCert`, `salesTaxItem`);
+  `rate` is the item's own rate (a price; a discount's amount or "-10%"; a tax code's percent, required);
+  quantities only for inventory items. An existing itemid is updated (its type cannot change). Answers (and GET
+  lists, by id) `{"id", "itemid", "displayname", "type", "itemtype", "rate"?, "externalid"?, "istaxable"?}`.
+- `GET|POST /_sim/taxcodes` `[{"itemid": "CA-SF", "rate": 8.625}]`: the same for sales tax codes (`salesTaxItem`).
+- `GET|POST /_sim/currencies` `[{"symbol": "JPY", "name"?, "exchangerate"?}]`: add a currency or change one's
+  default rate (by ISO symbol). Seeded: 1 USD (base), 2 GBP, 3 CAD, 4 EUR.
+- `POST /_sim/inventory`; `POST /_sim/inventory/seed` `{"items", "sku_prefix", "sku_width", "location_ids", "available",
   "quantities"?: {"<sku>@<location>": n}}` (benchmarks: 100,000 items in seconds);
   `GET|POST /_sim/oauth2/clients` `{"client_id", "certificate_id", "public_key_pem"}`.
 - `GET|POST /_sim/config`: any of `latency_ms`, `latency_jitter_ms`, `latency_distribution` (uniform | normal |
   lognormal, see `Settings`), `concurrency_limit`, `held_slots`, `verify_auth`, `suiteql_lag_ms`, `error_rate`
   (0..1, on every /services/rest call), `error_status`, `seed` (int or null: re-seeds the random draws),
-  `oauth2_token_ttl_s`, `async_job_delay_ms`. Settings survive `/_sim/reset`.
+  `oauth2_token_ttl_s`, `async_job_delay_ms`, `tax_mode` (`legacy`, the default: tax from tax codes, tax details
+  refused | `suitetax`: Tax Details Override accepted; totals.py). Settings survive `/_sim/reset`.
 - `GET|POST /_sim/role`: the integration role's permissions (`permissions.py`), each at Full by default.
   `{"revoke": ["LIST_CUSTJOB", "Items (Lists)", ...]}` takes permissions away (ids, names or labels as in
   docs/PERMISSIONS.md), `{"levels": {"Customers (Lists)": "VIEW"}}` sets levels (NONE, VIEW, CREATE, EDIT, FULL),
@@ -122,6 +136,8 @@ class SimulatorConfig:
     error_rate: float = 0.0
     seed: int | None = None
     async_job_delay_ms: int = 0
+    # "legacy" or "suitetax" (totals.py): how the account taxes transactions.
+    tax_mode: str = "legacy"
     # Where simulated time comes from (token expiry, 429 bursts, async job delay and timestamps, SuiteQL lag);
     # tests pass a clock.ManualClock to step through it. Request latency stays a real wait.
     clock: Clock = REAL_CLOCK
@@ -378,6 +394,7 @@ class SimulatorApp:
             seed=config.seed,
             oauth2_token_ttl_s=config.oauth2_token_ttl_s,
             async_job_delay_ms=config.async_job_delay_ms,
+            tax_mode=config.tax_mode,
         )
         # The same checks as /_sim/config, so a bad CLI value fails at start rather than mid-run.
         check_settings({k: v for k, v in vars(settings).items() if k != "verify_auth"})

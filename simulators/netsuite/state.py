@@ -30,6 +30,29 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from simulators.clock import REAL_CLOCK, Clock
+from simulators.netsuite import mirror
+from simulators.netsuite.catalog import (
+    ALL_ITEM_TYPES,
+    BASE_CURRENCY_ID,
+    DEFAULT_CURRENCIES,
+    FULFILLABLE_TYPES,
+    INVENTORY_TYPE,
+    ITEM_TYPES,
+    TAX_CODE_TYPE,
+    item_record_type,
+)
+from simulators.netsuite.totals import (
+    COMPUTED_LINE_FIELDS,
+    LEGACY_TAX_DETAIL,
+    READ_ONLY_FIELDS,
+    ItemInfo,
+    TaxCode,
+    Totals,
+    TotalsError,
+    compute,
+    item_type_ref,
+    refund_total,
+)
 
 # canonical type name -> (SuiteQL transaction.type, prefix of the generated tranId)
 TRANSACTION_TYPES: dict[str, tuple[str, str]] = {
@@ -42,12 +65,18 @@ TRANSACTION_TYPES: dict[str, tuple[str, str]] = {
     "customerRefund": ("CustRfnd", "CRF"),
     "returnAuthorization": ("RtnAuth", "RMA"),
 }
-RECORD_TYPES: tuple[str, ...] = (*TRANSACTION_TYPES, "customer", "inventoryItem", "location", "currency")
+RECORD_TYPES: tuple[str, ...] = (*TRANSACTION_TYPES, "customer", *ALL_ITEM_TYPES, "location", "currency")
 # NetSuite matches record type names in the URL case-insensitively (`salesorder` works like `salesOrder`).
 _CANONICAL_TYPES = {name.lower(): name for name in RECORD_TYPES}
 
 # Catalog data that a reset keeps (see State.reset).
-CATALOG_TYPES = ("inventoryItem", "location", "currency")
+CATALOG_TYPES = (*ALL_ITEM_TYPES, "location", "currency")
+# Transactions whose totals are computed from their lines (totals.py); a customerRefund's from its applied amounts.
+TOTALLED_TYPES = ("salesOrder", "cashSale", "invoice", "creditMemo", "cashRefund", "returnAuthorization")
+# Transactions that carry a currency and an exchange rate (pinned at creation).
+CURRENCY_TYPES = (*TOTALLED_TYPES, "customerRefund")
+# Header fields a transform carries from its source unless the body sets them (UNCONFIRMED for the money ones).
+_TRANSFORM_HEADER = ("currency", "exchangeRate", "discountItem", "discountRate", "shippingCost", "handlingCost")
 
 # Types whose creation needs a customer, as in NetSuite's "Please enter value(s) for: Customer".
 _ENTITY_REQUIRED = ("salesOrder", "cashSale", "invoice", "creditMemo", "cashRefund", "returnAuthorization")
@@ -135,6 +164,8 @@ class Record:
     next_line: int = 1
     # Resolved internal ids of references (entity, createdFrom) for the SuiteQL mirror.
     refs: dict[str, Any] = field(default_factory=dict)
+    # What totals.py computed at the last write (transactions with lines only).
+    totals: Totals | None = None
 
     def snapshot(self) -> Record:
         return copy.deepcopy(self)
@@ -187,6 +218,9 @@ class Settings:
     oauth2_token_ttl_s: int = 3600
     # How long an async job stays "pending" before it runs.
     async_job_delay_ms: int = 0
+    # How the account taxes (totals.py): "legacy" computes from tax codes and refuses tax details; "suitetax"
+    # also takes Tax Details Override.
+    tax_mode: str = "legacy"
 
 
 def _decimal(value: Any, default: Decimal) -> Decimal:
@@ -224,26 +258,6 @@ def _ref_key(value: Any) -> tuple[str, str] | None:
         return ("id", str(value))
     return None
 
-
-_SCHEMA = """
-CREATE TABLE item (
-    id INTEGER PRIMARY KEY, itemid TEXT, displayname TEXT, externalid TEXT, isinactive TEXT, itemtype TEXT
-);
-CREATE TABLE "transaction" (
-    id INTEGER PRIMARY KEY, externalid TEXT, recordtype TEXT, type TEXT, tranid TEXT, entity INTEGER,
-    trandate TEXT, foreigntotal NUMERIC, total NUMERIC, createdfrom INTEGER, memo TEXT,
-    custbody_shopify_total NUMERIC
-);
-CREATE TABLE customer (
-    id INTEGER PRIMARY KEY, externalid TEXT, email TEXT, entityid TEXT, companyname TEXT, firstname TEXT,
-    lastname TEXT, isinactive TEXT
-);
-CREATE TABLE location (id INTEGER PRIMARY KEY, name TEXT, externalid TEXT, isinactive TEXT);
-CREATE TABLE InventoryItemLocations (
-    item INTEGER, location INTEGER, quantityonhand NUMERIC, quantityavailable NUMERIC, lastmodifieddate TEXT,
-    PRIMARY KEY (item, location)
-);
-"""
 
 _READ_ONLY_ACTIONS = frozenset(
     {
@@ -330,14 +344,23 @@ class State:
         self._nonce_expiry: list[tuple[int, tuple[str, str]]] = []
         self._faults: list[Fault] = []
         self.random = random.Random(settings.seed)
-        # Row key -> queued mirror writes [(visible_at monotonic, sql, params)], oldest first.
-        self._pending_mirror: dict[tuple[Any, ...], list[tuple[float, str, tuple[Any, ...]]]] = {}
+        # Row key -> queued mirror writes [(visible_at monotonic, statements)], oldest first.
+        self._pending_mirror: dict[tuple[Any, ...], list[tuple[float, list[mirror.Statement]]]] = {}
         self._write_lag_s = 0.0
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(mirror.SCHEMA)
         self._db.create_function("NVL", 2, _nvl)
         self._reset_stats()
         with self.lock:
+            for currency in DEFAULT_CURRENCIES:
+                # Fixed ids outside the account-wide counter (catalog.py), so location and item ids stay as before.
+                fields = {
+                    "symbol": currency.symbol,
+                    "name": currency.name,
+                    "exchangeRate": _plain_number(currency.exchange_rate),
+                    "isBaseCurrency": currency.id == BASE_CURRENCY_ID,
+                }
+                self._store(Record(id=currency.id, type="currency", fields=fields))
             for name in seed_locations or []:
                 self._create_catalog("location", {"name": name})
             self._add_items(
@@ -524,7 +547,7 @@ class State:
         with self.lock:
             # Settle the mirror first, so no lagged write of a forgotten record surfaces later.
             self._apply_visible_writes(everything=True)
-            keep = tuple(t for t in CATALOG_TYPES if t != "inventoryItem") if items else CATALOG_TYPES
+            keep = tuple(t for t in CATALOG_TYPES if t not in ALL_ITEM_TYPES) if items else CATALOG_TYPES
             for record_type in RECORD_TYPES:
                 if record_type in keep:
                     continue
@@ -568,7 +591,7 @@ class State:
                 self._records["inventoryItem"][item_id] = Record(
                     id=item_id, type="inventoryItem", fields={"itemId": sku, "displayName": sku}
                 )
-                item_rows.append((item_id, sku, sku, None, "F", "inventoryitem"))
+                item_rows.append((item_id, sku, sku, None, "F", "InvtPart"))
                 for location_id in location_ids:
                     quantity = overrides.get(f"{sku}@{location_id}", available)
                     self._inventory[(item_id, location_id)] = (Decimal(quantity), Decimal(quantity))
@@ -582,36 +605,54 @@ class State:
             return self._add_items(entries, default_quantity=0)
 
     def _add_items(self, entries: list[dict[str, Any]], default_quantity: int) -> list[dict[str, Any]]:
-        added = []
+        """Seed or update items by `itemid`: {"itemid", "displayname"?, "type"? (catalog.py; inventoryItem by
+        default), "rate"? (a price, a discount's amount or "-10%", a tax code's percent), "istaxable"?,
+        "externalid"?, and for inventory items "quantityonhand"?, "quantityavailable"?, "location"?}."""
+        checked = []
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict) or not entry.get("itemid"):
                 raise _user_error(f"items[{index}] needs an itemid")
+            try:
+                record_type = item_record_type(entry.get("type", entry.get("itemtype", INVENTORY_TYPE)))
+            except ValueError as exc:
+                raise _user_error(f"items[{index}]: {exc}") from None
+            existing = self._find_item_by_itemid(str(entry["itemid"]))
+            if existing is not None and existing.type != record_type:
+                raise _user_error(f"items[{index}]: {entry['itemid']} already exists as a {existing.type}")
+            if record_type == TAX_CODE_TYPE and existing is None and entry.get("rate") is None:
+                raise _user_error(f"items[{index}]: a salesTaxItem needs a rate (percent)")
+            if entry.get("rate") is not None:
+                _check_rate(entry["rate"], record_type, f"items[{index}].rate")
+            inventory_keys = {"quantityonhand", "quantityavailable", "location"} & set(entry)
+            if inventory_keys and record_type != INVENTORY_TYPE:
+                raise _user_error(f"items[{index}]: only inventory items carry inventory ({sorted(inventory_keys)})")
             if "location" in entry and _int_or_none(entry["location"]) not in self._records["location"]:
                 raise _user_error(f"items[{index}]: no location {entry['location']}")
-        for entry in entries:
+            checked.append((entry, record_type, existing))
+        added = []
+        for entry, record_type, existing in checked:
             itemid = str(entry["itemid"])
-            existing = self._find_item_by_itemid(itemid)
             if existing is None:
                 body: dict[str, Any] = {"itemId": itemid, "displayName": entry.get("displayname", itemid)}
                 eid = entry.get("externalid", entry.get("externalId"))
                 if eid:
                     body["externalId"] = str(eid)
-                record = self._create_catalog("inventoryItem", body)
+                body.update(_item_extras(entry))
+                record = self._create_catalog(record_type, body)
             else:
                 record = existing
                 if "displayname" in entry:
                     record.fields["displayName"] = entry["displayname"]
-                    self._mirror(record)
-            quantity = entry.get("quantityonhand", default_quantity if existing is None else None)
-            if quantity is not None:
-                available = entry.get("quantityavailable", quantity)
-                locations = [entry["location"]] if "location" in entry else list(self._records["location"])
-                for location in locations:
-                    self._set_inventory(record.id, int(location), quantity, available)
-            result = {"id": str(record.id), "itemid": itemid, "displayname": record.fields.get("displayName")}
-            if record.fields.get("externalId") is not None:
-                result["externalid"] = record.fields["externalId"]
-            added.append(result)
+                record.fields.update(_item_extras(entry))
+                self._mirror(record)
+            if record_type == INVENTORY_TYPE:
+                quantity = entry.get("quantityonhand", default_quantity if existing is None else None)
+                if quantity is not None:
+                    available = entry.get("quantityavailable", quantity)
+                    locations = [entry["location"]] if "location" in entry else list(self._records["location"])
+                    for location in locations:
+                        self._set_inventory(record.id, int(location), quantity, available)
+            added.append(item_entry(record))
         return added
 
     def set_inventory(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -623,10 +664,12 @@ class State:
                     raise _user_error(f"inventory[{index}] must be an object")
                 item = self._find_item_by_itemid(str(entry.get("item")))
                 if item is None:
-                    item = self._records["inventoryItem"].get(_int_or_none(entry.get("item")) or -1)
+                    item = self._records[INVENTORY_TYPE].get(_int_or_none(entry.get("item")) or -1)
                 location = self._records["location"].get(_int_or_none(entry.get("location")) or -1)
                 if item is None or location is None:
                     raise _user_error(f"inventory[{index}]: unknown item or location")
+                if item.type != INVENTORY_TYPE:
+                    raise _user_error(f"inventory[{index}]: a {item.type} carries no inventory")
                 on_hand = entry.get("quantityonhand", 0)
                 resolved.append((item.id, location.id, on_hand, entry.get("quantityavailable", on_hand)))
             for item_id, location_id, on_hand, available in resolved:
@@ -636,11 +679,49 @@ class State:
                 for (i, loc), (q, a) in sorted(self._inventory.items())
             ]
 
+    def list_items(self) -> list[dict[str, Any]]:
+        """Every item and tax code, by id, as `/_sim/items` shows them."""
+        with self.lock:
+            records = [r for t in ALL_ITEM_TYPES for r in self._records[t].values()]
+            return [item_entry(r) for r in sorted(records, key=lambda r: r.id)]
+
     def _find_item_by_itemid(self, itemid: str) -> Record | None:
-        for record in self._records["inventoryItem"].values():
-            if record.fields.get("itemId") == itemid:
-                return record
+        # Item names are unique across item types in NetSuite, tax codes included.
+        for record_type in ALL_ITEM_TYPES:
+            for record in self._records[record_type].values():
+                if record.fields.get("itemId") == itemid:
+                    return record
         return None
+
+    # currencies
+
+    def list_currencies(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [_currency_entry(r) for _, r in sorted(self._records["currency"].items())]
+
+    def set_currencies(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add or change currencies by ISO `symbol`: [{"symbol", "name"?, "exchangerate"?}]; a new one gets the
+        next free currency id (currency ids are their own sequence, see catalog.py)."""
+        with self.lock:
+            checked = []
+            for index, entry in enumerate(entries):
+                if not isinstance(entry, dict) or not isinstance(entry.get("symbol"), str) or not entry["symbol"]:
+                    raise _user_error(f"currencies[{index}] needs a symbol (an ISO code such as EUR)")
+                rate = entry.get("exchangerate", entry.get("exchangeRate"))
+                if rate is not None:
+                    _positive_rate(rate, f"currencies[{index}].exchangerate")
+                checked.append((entry["symbol"].upper(), entry.get("name"), rate))
+            for symbol, name, rate in checked:
+                record = next((r for r in self._records["currency"].values() if r.fields["symbol"] == symbol), None)
+                if record is None:
+                    fields = {"symbol": symbol, "name": name or symbol, "exchangeRate": 1, "isBaseCurrency": False}
+                    record = Record(id=max(self._records["currency"], default=0) + 1, type="currency", fields=fields)
+                elif name:
+                    record.fields["name"] = name
+                if rate is not None:
+                    record.fields["exchangeRate"] = _plain_number(_positive_rate(rate, "exchangerate"))
+                self._store(record)
+            return [_currency_entry(r) for _, r in sorted(self._records["currency"].items())]
 
     def _set_inventory(self, item_id: int, location_id: int, on_hand: Any, available: Any) -> None:
         pair = (_decimal(on_hand, Decimal(0)), _decimal(available, Decimal(0)))
@@ -755,7 +836,13 @@ class State:
                 raise _user_error("The externalId in the body differs from the one in the URL.", "externalId")
             fields["externalId"] = external_id
         self._check_external_id(record_type, fields.get("externalId"), own_id=None)
+        self._check_tax_body(record_type, fields)
         record = Record(id=-1, type=record_type, fields=fields)
+        if record_type in CURRENCY_TYPES:
+            for name in READ_ONLY_FIELDS:
+                # Computed by NetSuite; a client's value is ignored (UNCONFIRMED: ignored rather than refused).
+                fields.pop(name, None)
+            self._pin_currency(fields)
         if is_transaction(record_type):
             incoming = self._take_lines(fields)
             if record_type in _ENTITY_REQUIRED and fields.get("entity") is None:
@@ -765,9 +852,15 @@ class State:
             self._validate_lines(record_type, incoming, added=set(range(len(incoming))))
             record.lines = [self._new_line(raw, number) for number, raw in enumerate(incoming, start=1)]
             record.next_line = len(incoming) + 1
-        elif record_type == "inventoryItem" and not fields.get("itemId"):
+        elif record_type in ALL_ITEM_TYPES and not fields.get("itemId"):
             raise _user_error("Please enter value(s) for: Item Name/Number", "itemId")
+        elif record_type in ALL_ITEM_TYPES and self._find_item_by_itemid(str(fields["itemId"])) is not None:
+            # UNCONFIRMED code; NetSuite refuses a second item of the same name.
+            raise _user_error(f"An item with the name {fields['itemId']} already exists.", "itemId")
+        if record_type == TAX_CODE_TYPE:
+            _positive_rate(fields.get("rate"), "rate", allow_zero=True)
         self._resolve_header_refs(record)
+        self._apply_totals(record)
         record.id = self._allocate_id()
         if is_transaction(record_type):
             fields.setdefault("tranId", f"{TRANSACTION_TYPES[record_type][1]}{record.id}")
@@ -776,6 +869,12 @@ class State:
 
     def _update(self, record: Record, body: dict[str, Any], replace: set[str], path_external_id: str | None) -> Record:
         fields = {k: v for k, v in body.items() if k != "id"}
+        self._check_tax_body(record.type, fields)
+        # Totals are computed, not taken; currency and exchange rate are pinned at creation: an update's values
+        # are ignored (UNCONFIRMED: ignored rather than refused).
+        ignored = (*READ_ONLY_FIELDS, "currency", "exchangeRate") if record.type in CURRENCY_TYPES else ()
+        for name in ignored:
+            fields.pop(name, None)
         if path_external_id is not None and "externalId" in fields:
             if str(fields["externalId"]) != path_external_id:
                 raise _user_error("The externalId in the body differs from the one in the URL.", "externalId")
@@ -793,6 +892,11 @@ class State:
             if value is None:
                 candidate.fields.pop(name, None)
         self._resolve_header_refs(candidate)
+        if new_lines is record.lines:
+            # The totals are written onto the lines: work on copies until the whole update has passed.
+            candidate.lines = copy.deepcopy(new_lines)
+        self._apply_totals(candidate)
+        new_lines = candidate.lines
         old_eid = record.fields.get("externalId")
         if old_eid is not None and candidate.fields.get("externalId") != old_eid:
             self._external_ids[record.type].pop(str(old_eid), None)
@@ -800,6 +904,7 @@ class State:
         record.lines = new_lines
         record.next_line = next_line
         record.refs = candidate.refs
+        record.totals = candidate.totals
         self._store(record)
         return record
 
@@ -858,6 +963,13 @@ class State:
             base = updated.get(number, existing[number])
             merged = {**base, **{k: copy.deepcopy(v) for k, v in raw.items() if k != "line"}}
             merged["line"] = number
+            if "amount" not in raw and ("quantity" in raw or "rate" in raw):
+                # A new quantity or rate without an amount recomputes the amount (totals.py); a line that had an
+                # amount and no rate keeps its unit price. UNCONFIRMED, as NetSuite's UI recalculates.
+                if merged.get("rate") is None and base.get("amount") is not None:
+                    old_quantity = _decimal(base.get("quantity"), Decimal(1)) or Decimal(1)
+                    merged["rate"] = _plain_number(_decimal(base["amount"], Decimal(0)) / old_quantity)
+                merged.pop("amount", None)
             updated[number] = merged
         result = []
         for line in record.lines or []:
@@ -871,7 +983,7 @@ class State:
     def _validate_lines(self, record_type: str, lines: list[dict[str, Any]], added: set[int]) -> None:
         for index, line in enumerate(lines):
             if "item" in line:
-                if self._resolve("inventoryItem", line["item"]) is None:
+                if self._resolve_item(line["item"]) is None:
                     raise _invalid_ref(line["item"], "item", f"item.items[{index}].item")
             elif index in added and record_type in _ITEM_REQUIRED_ON_LINES:
                 raise _user_error("Please enter value(s) for: Item", f"item.items[{index}].item")
@@ -885,6 +997,92 @@ class State:
             return self._external_ids[record_type].get(text)
         internal = _int_or_none(text)
         return internal if internal in self._records[record_type] else None
+
+    def _resolve_item(self, value: Any, types: tuple[str, ...] = tuple(ITEM_TYPES)) -> Record | None:
+        """The item a line or header reference names, whatever its item type (one id space, catalog.py)."""
+        key = _ref_key(value)
+        if key is None:
+            return None
+        kind, text = key
+        for record_type in types:
+            if kind == "externalId":
+                internal = self._external_ids[record_type].get(text)
+            else:
+                internal = _int_or_none(text)
+            if internal in self._records[record_type]:
+                return self._records[record_type][internal]
+        return None
+
+    def _item_info(self, value: Any) -> ItemInfo | None:
+        record = self._resolve_item(value)
+        if record is None:
+            return None
+        taxable = record.fields.get("isTaxable") is not False
+        return ItemInfo(id=record.id, record_type=record.type, taxable=taxable, default_rate=record.fields.get("rate"))
+
+    def _tax_code(self, value: Any) -> TaxCode | None:
+        record = self._resolve_item(value, (TAX_CODE_TYPE,))
+        if record is None:
+            return None
+        return TaxCode(id=record.id, rate=_decimal(record.fields.get("rate"), Decimal(0)))
+
+    def _check_tax_body(self, record_type: str, body: dict[str, Any]) -> None:
+        """In a legacy-tax account REST refuses tax details (API_FACTS "NetSuite tax through REST")."""
+        if self._settings.tax_mode != "legacy" or not is_transaction(record_type):
+            return
+        for name in ("taxDetailsOverride", "taxDetails"):
+            if name in body:
+                # USER_ERROR is UNCONFIRMED; the detail is Oracle's sentence.
+                raise _user_error(LEGACY_TAX_DETAIL, name)
+
+    def _pin_currency(self, fields: dict[str, Any]) -> None:
+        """A new transaction's currency (the base currency when none is given) and exchange rate (the currency's
+        own when none is given). Both are pinned at creation: updates drop them (state._update)."""
+        if fields.get("currency") is None:
+            fields["currency"] = {"id": str(BASE_CURRENCY_ID)}
+        currency = self._resolve("currency", fields["currency"])
+        if currency is None:
+            raise _invalid_ref(fields["currency"], "currency", "currency")
+        if fields.get("exchangeRate") is None:
+            fields["exchangeRate"] = self._records["currency"][currency].fields["exchangeRate"]
+        else:
+            fields["exchangeRate"] = _plain_number(_positive_rate(fields["exchangeRate"], "exchangeRate"))
+
+    def _apply_totals(self, record: Record) -> None:
+        """Compute the record's totals (totals.py) and write them onto it: header totals and computed line fields.
+        Raises before changing anything when the lines or header do not add up to a valid transaction."""
+        if record.type == "customerRefund":
+            try:
+                record.fields["total"] = _plain_number(refund_total(record.fields))
+            except TotalsError as exc:
+                raise ApiError(400, exc.code, exc.detail, path=exc.path) from None
+            return
+        if record.type not in TOTALLED_TYPES:
+            return
+        lines = record.lines or []
+        mode = self._settings.tax_mode
+        try:
+            totals = compute(lines, record.fields, item_info=self._item_info, tax_code=self._tax_code, tax_mode=mode)
+        except TotalsError as exc:
+            raise ApiError(400, exc.code, exc.detail, path=exc.path) from None
+        for line, entry in zip(lines, totals.lines, strict=True):
+            for name in COMPUTED_LINE_FIELDS:
+                line.pop(name, None)
+            line["amount"] = _plain_number(entry.amount)
+            type_ref = item_type_ref(entry.item)
+            if type_ref is not None:
+                line["itemType"] = type_ref
+            if mode == "suitetax":
+                line["taxAmount"] = _plain_number(entry.tax)
+            elif entry.tax_rate is not None:
+                line["taxRate1"] = _plain_number(entry.tax_rate)
+                line["tax1Amt"] = _plain_number(entry.tax)
+        fields = record.fields
+        fields["subtotal"] = _plain_number(totals.subtotal)
+        fields["discountTotal"] = _plain_number(totals.discount_total)
+        fields["taxTotal"] = _plain_number(totals.tax_total)
+        fields["total"] = _plain_number(totals.total)
+        record.totals = totals
 
     def _resolve_header_refs(self, record: Record) -> None:
         # Other reference fields (location, subsidiary, ...) are kept unchecked on purpose: light validation.
@@ -906,6 +1104,10 @@ class State:
                 raise _user_error(f"Transforming a {source_type} into a {target_type} is not supported.")
             source = self._find(source_type, key)
             fields = {k: v for k, v in body.items() if k != "id"}
+            self._check_tax_body(target_type, fields)
+            if target_type in CURRENCY_TYPES:
+                for name in READ_ONLY_FIELDS:
+                    fields.pop(name, None)
             incoming = self._take_lines(fields)
             if target_type == "itemFulfillment":
                 lines = self._fulfillment_lines(source, incoming)
@@ -916,10 +1118,16 @@ class State:
             if "entity" not in fields and "entity" in source.fields:
                 fields["entity"] = copy.deepcopy(source.fields["entity"])
             fields["createdFrom"] = {"id": str(source.id)}
+            if target_type in CURRENCY_TYPES:
+                for name in _TRANSFORM_HEADER:
+                    if name not in fields and name in source.fields:
+                        fields[name] = copy.deepcopy(source.fields[name])
+                self._pin_currency(fields)
             record = Record(id=-1, type=target_type, fields=fields)
             record.lines = [self._new_line(raw, number) for number, raw in enumerate(lines, start=1)]
             record.next_line = len(lines) + 1
             self._resolve_header_refs(record)
+            self._apply_totals(record)
             record.id = self._allocate_id()
             fields.setdefault("tranId", f"{TRANSACTION_TYPES[target_type][1]}{record.id}")
             self._store(record)
@@ -937,6 +1145,9 @@ class State:
                         shipped[order_line] += _decimal(line.get("quantity"), Decimal(0))
         open_quantity: dict[int, Decimal] = {}
         for line in order.lines or []:
+            item = self._resolve_item(line.get("item"))
+            if item is not None and item.type not in FULFILLABLE_TYPES:
+                continue  # discounts, charges, services and gift certificates are not shipped (catalog.py)
             remaining = _decimal(line.get("quantity"), Decimal(1)) - shipped[line["line"]]
             if remaining > 0:
                 open_quantity[line["line"]] = remaining
@@ -1009,23 +1220,28 @@ class State:
 
     def _db_write(self, key: tuple[Any, ...], sql: str, params: tuple[Any, ...]) -> None:
         """Write one mirror row (every statement replaces or deletes the whole row named by `key`)."""
+        self._db_write_many(key, [(sql, params)])
+
+    def _db_write_many(self, key: tuple[Any, ...], statements: list[mirror.Statement]) -> None:
+        """Write the rows named by `key` as one unit: together they replace whatever the key held before."""
         queued = self._pending_mirror.get(key)
         if self._write_lag_s <= 0 and not queued:
-            self._db.execute(sql, params)
+            for sql, params in statements:
+                self._db.execute(sql, params)
             return
         # Behind a queued write of the same row, even an immediate one must wait its turn, or the older
         # write would overwrite it when it comes due.
-        self._pending_mirror.setdefault(key, []).append((self._clock.monotonic() + self._write_lag_s, sql, params))
+        self._pending_mirror.setdefault(key, []).append((self._clock.monotonic() + self._write_lag_s, statements))
 
     def _apply_visible_writes(self, *, everything: bool = False) -> None:
         now = self._clock.monotonic()
         for key, writes in list(self._pending_mirror.items()):
-            due = [index for index, (visible_at, _, _) in enumerate(writes) if everything or visible_at <= now]
+            due = [index for index, (visible_at, _) in enumerate(writes) if everything or visible_at <= now]
             if not due:
                 continue
             # Whole-row writes: the newest due one is the row's state; older ones are superseded.
-            _, sql, params = writes[due[-1]]
-            self._db.execute(sql, params)
+            for sql, params in writes[due[-1]][1]:
+                self._db.execute(sql, params)
             remaining = writes[due[-1] + 1 :]
             if remaining:
                 self._pending_mirror[key] = remaining
@@ -1052,25 +1268,52 @@ class State:
 
     def _mirror(self, record: Record) -> None:
         f = record.fields
-        if record.type == "inventoryItem":
+        flag = mirror.flag
+        if record.type in ITEM_TYPES:
             self._db_write(
                 ("item", record.id),
-                "INSERT OR REPLACE INTO item VALUES (?, ?, ?, ?, ?, 'InvtPart')",
+                "INSERT OR REPLACE INTO item VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     f.get("itemId"),
                     f.get("displayName"),
                     f.get("externalId"),
-                    _flag(f.get("isInactive")),
+                    flag(f.get("isInactive")),
+                    ITEM_TYPES[record.type][0],
+                ),
+            )
+        elif record.type == TAX_CODE_TYPE:
+            self._db_write(
+                ("salestaxitem", record.id),
+                "INSERT OR REPLACE INTO salestaxitem VALUES (?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    f.get("itemId"),
+                    str(_decimal(f.get("rate"), Decimal(0))),
+                    f.get("externalId"),
+                    flag(f.get("isInactive")),
+                ),
+            )
+        elif record.type == "currency":
+            self._db_write(
+                ("currency", record.id),
+                "INSERT OR REPLACE INTO currency VALUES (?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    f.get("symbol"),
+                    f.get("name"),
+                    str(f.get("exchangeRate")),
+                    flag(f.get("isBaseCurrency")),
                 ),
             )
         elif record.type == "customer":
             entity_id = f.get("entityId") or f.get("companyName")
             if not entity_id:
                 entity_id = " ".join(str(f[k]) for k in ("firstName", "lastName") if f.get(k)) or f.get("email")
+            subsidiary = _ref_key(f.get("subsidiary"))
             self._db_write(
                 ("customer", record.id),
-                "INSERT OR REPLACE INTO customer VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO customer VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     f.get("externalId"),
@@ -1079,44 +1322,50 @@ class State:
                     f.get("companyName"),
                     f.get("firstName"),
                     f.get("lastName"),
-                    _flag(f.get("isInactive")),
+                    flag(f.get("isInactive")),
+                    # Subsidiaries are not records here: an {"id"} reference is mirrored as given.
+                    _int_or_none(subsidiary[1]) if subsidiary and subsidiary[0] == "id" else None,
                 ),
             )
         elif record.type == "location":
             self._db_write(
                 ("location", record.id),
                 "INSERT OR REPLACE INTO location VALUES (?, ?, ?, ?)",
-                (record.id, f.get("name"), f.get("externalId"), _flag(f.get("isInactive"))),
+                (record.id, f.get("name"), f.get("externalId"), flag(f.get("isInactive"))),
             )
         elif is_transaction(record.type):
-            total = str(transaction_total(record))
-            self._db_write(
-                ("transaction", record.id),
-                'INSERT OR REPLACE INTO "transaction" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                (
-                    record.id,
-                    f.get("externalId"),
-                    record.type.lower(),
-                    TRANSACTION_TYPES[record.type][0],
-                    f.get("tranId"),
-                    record.refs.get("entity"),
-                    f.get("tranDate"),
-                    total,
-                    total,
-                    record.refs.get("createdFrom"),
-                    f.get("memo"),
-                    # A custom body field, as an account that defines it can query it (the service sends it).
-                    None if f.get("custbody_shopify_total") is None else str(f.get("custbody_shopify_total")),
-                ),
+            currency = self._resolve("currency", f.get("currency")) if f.get("currency") is not None else None
+            statements = mirror.transaction_statements(
+                record,
+                TRANSACTION_TYPES[record.type][0],
+                currency,
+                _decimal(f.get("exchangeRate"), Decimal(1)),
+                transaction_total(record),
             )
+            self._db_write_many(("transaction", record.id), statements)
 
     def _unmirror(self, record: Record) -> None:
-        table = {"inventoryItem": "item", "customer": "customer", "location": "location"}.get(record.type)
-        if table is None and is_transaction(record.type):
+        if record.type in ITEM_TYPES:
+            table = "item"
+        elif record.type == TAX_CODE_TYPE:
+            table = "salestaxitem"
+        elif record.type in ("customer", "location", "currency"):
+            table = record.type
+        elif is_transaction(record.type):
             table = "transaction"
-        if table is not None:
+        else:
+            table = None
+        if table == "transaction":
+            self._db_write_many(
+                ("transaction", record.id),
+                [
+                    ('DELETE FROM "transaction" WHERE id = ?', (record.id,)),
+                    ('DELETE FROM transactionline WHERE "transaction" = ?', (record.id,)),
+                ],
+            )
+        elif table is not None:
             self._db_write((table, record.id), f'DELETE FROM "{table}" WHERE id = ?', (record.id,))
-        column = {"inventoryItem": "item", "location": "location"}.get(record.type)
+        column = {INVENTORY_TYPE: "item", "location": "location"}.get(record.type)
         if column is not None:
             position = 0 if column == "item" else 1
             for pair in [p for p in self._inventory if p[position] == record.id]:
@@ -1129,14 +1378,68 @@ class State:
 
 
 def transaction_total(record: Record) -> Decimal:
-    """Sum of line amounts (quantity x rate where no amount is given); taxes and shipping are not modelled."""
-    total = Decimal(0)
-    for line in record.lines or []:
-        if line.get("amount") is not None:
-            total += _decimal(line["amount"], Decimal(0))
-        else:
-            total += _decimal(line.get("quantity"), Decimal(1)) * _decimal(line.get("rate"), Decimal(0))
-    return total
+    """The transaction's computed total in its document currency (0 for those without totals: fulfillments)."""
+    if record.totals is not None:
+        return record.totals.total
+    return _decimal(record.fields.get("total"), Decimal(0)) if record.type == "customerRefund" else Decimal(0)
+
+
+def item_entry(record: Record) -> dict[str, Any]:
+    """An item or tax code as `/_sim/items` shows it."""
+    f = record.fields
+    entry: dict[str, Any] = {
+        "id": str(record.id),
+        "itemid": f.get("itemId"),
+        "displayname": f.get("displayName"),
+        "type": record.type,
+        "itemtype": ITEM_TYPES[record.type][0] if record.type in ITEM_TYPES else "TaxItem",
+    }
+    if f.get("externalId") is not None:
+        entry["externalid"] = f["externalId"]
+    if f.get("rate") is not None:
+        entry["rate"] = f["rate"]
+    if f.get("isTaxable") is False:
+        entry["istaxable"] = False
+    return entry
+
+
+def _item_extras(entry: dict[str, Any]) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if entry.get("rate") is not None:
+        extras["rate"] = entry["rate"]
+    if "istaxable" in entry:
+        extras["isTaxable"] = entry["istaxable"] is not False
+    return extras
+
+
+def _check_rate(value: Any, record_type: str, path: str) -> None:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        if record_type != "discountItem":
+            raise _user_error("Only a discount item can have a percentage rate.", path)
+        value = value.strip()[:-1]
+    if record_type == TAX_CODE_TYPE:
+        _positive_rate(value, path, allow_zero=True)
+        return
+    if isinstance(value, bool) or not _decimal(value, Decimal("NaN")).is_finite():
+        raise _user_error(f"Invalid rate {value!r}.", path)
+
+
+def _positive_rate(value: Any, path: str, *, allow_zero: bool = False) -> Decimal:
+    rate = Decimal("NaN") if isinstance(value, bool) else _decimal(value, Decimal("NaN"))
+    if not rate.is_finite() or rate < 0 or (rate == 0 and not allow_zero):
+        raise _user_error(f"Invalid value {value!r}: a {'non-negative' if allow_zero else 'positive'} number.", path)
+    return rate
+
+
+def _currency_entry(record: Record) -> dict[str, Any]:
+    f = record.fields
+    return {
+        "id": str(record.id),
+        "symbol": f["symbol"],
+        "name": f["name"],
+        "exchangerate": f["exchangeRate"],
+        "isbasecurrency": bool(f.get("isBaseCurrency")),
+    }
 
 
 def _percentile(ordered: list[float], percent: int) -> float | None:
@@ -1145,10 +1448,6 @@ def _percentile(ordered: list[float], percent: int) -> float | None:
         return None
     rank = max(1, math.ceil(percent / 100 * len(ordered)))
     return round(ordered[rank - 1], 1)
-
-
-def _flag(value: Any) -> str:
-    return "T" if value is True or value == "T" else "F"
 
 
 def _int_or_none(value: Any) -> int | None:

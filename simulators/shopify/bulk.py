@@ -68,6 +68,7 @@ from graphql.error import GraphQLError
 from simulators.shopify.cost import _is_connection, _unwrap, _Walk
 from simulators.shopify.inventory import OTHER_QUANTITY_NAMES, QUANTITY_NAMES, InventoryStore
 from simulators.shopify.inventory_api import quantity_of, time_text
+from simulators.shopify.published_schema import PublishedSchemaValidator
 
 FIRST_BULK_ID = 720_000_000_001
 UNLIMITED = 2_147_483_647
@@ -154,13 +155,17 @@ def _has_connection(schema: GraphQLSchema, document: DocumentNode) -> bool:
     return bool(found)
 
 
-def check_query(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, str | None]:
-    """(parsed document, None) or (None, the user error message)."""
+def check_query(
+    schema: GraphQLSchema, query: str, published: PublishedSchemaValidator | None = None
+) -> tuple[DocumentNode | None, str | None]:
+    """(parsed document, None) or (None, the user error message). With `published`, the query must validate
+    against Shopify's published schema too (as it must on Shopify)."""
     try:
         document = parse(query)
     except GraphQLError as error:
         return None, f"Invalid bulk query: {error.message}"
-    errors = validate(schema, document)
+    errors = published.validate(query, document) if published is not None else []
+    errors = errors or validate(schema, document)
     if errors:
         return None, "Invalid bulk query: " + "; ".join(e.message for e in errors)
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -459,8 +464,10 @@ class BulkOperations:
         inventory: InventoryStore,
         latency: Callable[[], float] = lambda: 0.0,
         clock: Callable[[], float] = time.time,
+        published: PublishedSchemaValidator | None = None,
     ) -> None:
         self.schema = schema
+        self.published = published
         self.inventory = inventory
         self.latency = latency
         self.clock = clock
@@ -487,7 +494,7 @@ class BulkOperations:
         self, query: str, root_factory: Callable[[], dict[str, Any]], context_factory: Callable[[], Any]
     ) -> tuple[BulkOperation | None, list[dict[str, Any]]]:
         """Start an operation: (its state as created, []) or (None, user errors)."""
-        document, problem = check_query(self.schema, query)
+        document, problem = check_query(self.schema, query, self.published)
         if problem is not None or document is None:
             return None, [{"field": ["query"], "message": problem}]
         with self.lock:

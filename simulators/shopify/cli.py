@@ -53,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="JSON file of REST orders (one, a list or {orders: [...]}) to seed; repeatable",
     )
+    parser.add_argument(
+        "--published-schema",
+        default=defaults.published_schema or "",
+        help="Shopify's published Admin GraphQL schema (introspection JSON) every document must validate against; "
+        "default: the shared reference beside the repository when present; '' validates on the simulator's own only",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     seed: list[dict[str, Any]] = []
@@ -68,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         seed_orders=seed,
         access_scopes=[scope for scope in args.access_scopes.split(",") if scope.strip()],
+        published_schema=args.published_schema or None,
     )
     server.serve(config, host=args.host, port=args.port, quiet=args.quiet)
     return 0

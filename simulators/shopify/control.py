@@ -145,6 +145,8 @@ class SimControl:
                 return _json(200, {"fulfillment": app.store.add_fulfillment(order_id, json_body(request))})
             if action == "refunds":
                 return _json(200, {"refund": app.store.add_refund(order_id, json_body(request))})
+            if action == "edit":
+                return _json(200, {"order": app.store.edit(order_id, json_body(request))})
             if action == "cancel":
                 return _json(200, {"order": app.store.cancel(order_id, json_body(request, default={}))})
         return _json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})

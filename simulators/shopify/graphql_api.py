@@ -23,6 +23,7 @@ from simulators.shopify.search import SORT_KEYS, SearchSyntaxError, parse_search
 from simulators.shopify.store import (
     OrderEntry,
     OrderStore,
+    current_quantity,
     gid,
     graphql_time,
     money_text,
@@ -299,7 +300,7 @@ class OrderView:
     def line_item(self, item: dict[str, Any]) -> dict[str, Any]:
         line_id = item.get("id")
         quantity = int(item.get("quantity") or 0)
-        current = max(quantity - self.refunded().get(int(line_id), 0), 0) if line_id is not None else quantity
+        current = current_quantity(item, self.refunded())
         variant_id = item.get("variant_id")
         discount = item.get("total_discount")
         if discount is None and item.get("discount_allocations"):

@@ -142,7 +142,13 @@ class Customer:
             "currency": currency,
             "tax_exemptions": [],
             "admin_graphql_api_id": f"gid://shopify/Customer/{self.id}",
-            "default_address": {**self.address.as_dict(), "id": address_id, "customer_id": self.id, "default": True},
+            # A customer's address book entry carries no coordinates (the order's addresses do).
+            "default_address": {
+                **{k: v for k, v in self.address.as_dict().items() if k not in ("latitude", "longitude")},
+                "id": address_id,
+                "customer_id": self.id,
+                "default": True,
+            },
         }
 
 

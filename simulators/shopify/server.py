@@ -2,9 +2,11 @@
 can talk to unchanged.
 
 GraphQL endpoint `POST http://127.0.0.1:<port>/admin/api/<YYYY-MM>/graphql.json`, header
-`X-Shopify-Access-Token`. The schema is `schema.graphql`; orders are stored in the REST shape of the webhook
-payloads and translated on read (`graphql_api.py`). Every answer carries `extensions.cost`; the cost-based leaky
-bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the simulator:
+`X-Shopify-Access-Token`. Every document must first validate against Shopify's published schema
+(`SimulatorConfig.published_schema`, default the shared 2026-04 reference beside the repository; see
+`published_schema.py`), then runs on the simulator's own `schema.graphql`; orders are stored in the REST shape
+of the webhook payloads and translated on read (`graphql_api.py`). Every answer carries `extensions.cost`; the
+cost-based leaky bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the simulator:
 
 - `GET /_sim/stats`: `requests_total` (GraphQL endpoint, auth failures and faults included),
   `queries_by_root_field` (every request that parsed and validated, throttled ones included), `throttled`,
@@ -41,7 +43,9 @@ bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no auth) drives the si
 - `POST /_sim/orders/<id>/fulfillments` (REST fulfillment; lines default to all that is unfulfilled) answers
   `{"fulfillment"}`; `POST /_sim/orders/<id>/refunds` (REST refund; without `transactions` one successful refund
   of the lines' price and tax) answers `{"refund"}`; `POST /_sim/orders/<id>/cancel` `{"reason"?}` answers
-  `{"order"}`. Each bumps the order's updated_at and derives fulfillment_status / financial_status.
+  `{"order"}`; `POST /_sim/orders/<id>/edit` `{"line_items": [{"id", "quantity"}], "total_price"?}` commits an
+  order edit (lines' current quantity; 422 below what has shipped) and answers `{"order"}`. Each bumps the
+  order's updated_at and derives fulfillment_status / financial_status.
 - `GET|POST|DELETE /_sim/faults`: `{"status": 503, "count": 1}` the next GraphQL requests get that status;
   `{"mode": "drop", "count": 1}` their connection is closed unanswered; `{"throttle_next": 2}` they are answered
   THROTTLED without touching the bucket.
@@ -57,6 +61,7 @@ from __future__ import annotations
 import copy
 import hmac
 import json
+import logging
 import re
 import threading
 import time
@@ -101,6 +106,11 @@ from simulators.shopify.cost import SINGLE_QUERY_MAX_COST, LeakyBucket, actual_c
 from simulators.shopify.graphql_api import RequestContext, ShopContext, load_schema, root_value
 from simulators.shopify.inventory import IdempotencyRegistry, InventoryStore
 from simulators.shopify.inventory_api import InventoryContext, InventoryViews, inventory_root
+from simulators.shopify.published_schema import (
+    DEFAULT_PUBLISHED_SCHEMA,
+    PublishedSchemaValidator,
+    default_published_schema,
+)
 from simulators.shopify.store import OrderStore
 from simulators.shopify.subscriptions import SubscriptionStore
 from simulators.shopify.webhooks import DEFAULT_API_VERSION, Delivery, send_webhook
@@ -110,6 +120,7 @@ API_VERSION_PATTERN = re.compile(r"^(\d{4}-\d{2}|unstable)$")
 INVALID_TOKEN_BODY = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
 WEBHOOK_LOG_SIZE = 200
+LOG = logging.getLogger("simulators.shopify")
 
 # graphql-core's validation messages -> the codes Shopify (graphql-ruby) puts in extensions.code. Anything not
 # listed gets GRAPHQL_VALIDATION_FAILED; the codes are the simulator's choice where Shopify's are not documented.
@@ -149,6 +160,10 @@ class SimulatorConfig:
     # The access scopes granted to the app (currentAppInstallation.accessScopes); root fields that need another
     # one answer ACCESS_DENIED (access.py). Default: what the service needs.
     access_scopes: list[str] = field(default_factory=lambda: list(DEFAULT_ACCESS_SCOPES))
+    # Shopify's published Admin GraphQL schema (introspection JSON): every incoming document must validate against
+    # it before the simulator's own schema runs it, so a field real Shopify lacks fails here as in production.
+    # Default: the shared reference beside the repository when it is there; None validates on schema.graphql only.
+    published_schema: str | None = field(default_factory=default_published_schema)
 
 
 def _is_number(value: Any) -> bool:
@@ -238,6 +253,15 @@ class SimulatorApp:
         _check_config(vars(self.config))
         self.config.access_scopes = check_scopes(self.config.access_scopes)
         self.schema: GraphQLSchema = load_schema()
+        self.published = (
+            PublishedSchemaValidator(self.config.published_schema) if self.config.published_schema else None
+        )
+        if self.published is None:
+            LOG.warning(
+                "Shopify's published Admin GraphQL schema is not configured (looked for %s): documents are validated "
+                "against the simulator's own schema only, so a field real Shopify lacks is NOT refused",
+                DEFAULT_PUBLISHED_SCHEMA,
+            )
         self.store = OrderStore(self.config.seed_orders)
         self.bucket = LeakyBucket(self.config.bucket_size, self.config.restore_rate)
         self.stats = Stats()
@@ -254,7 +278,12 @@ class SimulatorApp:
             self.stats.add,
             lambda: self.config.mutation_latency_ms / 1000,
         )
-        self.bulk = BulkOperations(self.schema, self.inventory, lambda: self.config.bulk_operation_latency_ms / 1000)
+        self.bulk = BulkOperations(
+            self.schema,
+            self.inventory,
+            lambda: self.config.bulk_operation_latency_ms / 1000,
+            published=self.published,
+        )
         self.control = SimControl(self)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -396,7 +425,10 @@ class SimulatorApp:
             document = parse(query)
         except GraphQLError as error:
             return self._errors([_format_error(error, "GRAPHQL_PARSE_FAILED")])
-        validation_errors = validate(self.schema, document)
+        # Shopify's own schema first (what production would refuse), then the simulator's (what it can run).
+        validation_errors = self.published.validate(query, document) if self.published is not None else []
+        if not validation_errors:
+            validation_errors = validate(self.schema, document)
         if validation_errors:
             return self._errors([_format_error(e, _validation_code(e.message)) for e in validation_errors])
         operation = get_operation_ast(document, operation_name)
@@ -654,7 +686,12 @@ def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8091, *,
     base = f"http://{host}:{server.port}"
     banner = (
         f"Shopify simulator for {config.shop} on {graphql_url(base, config.api_version)} "
-        f"(token {config.access_token}; control: {base}{SIM_PREFIX}/stats)"
+        f"(token {config.access_token}; control: {base}{SIM_PREFIX}/stats)\n"
+        + (
+            f"validating documents against Shopify's published schema {config.published_schema}"
+            if config.published_schema
+            else "WARNING: no published Shopify schema: documents are validated against the simulator's own schema only"
+        )
     )
     wsgi.serve_forever(server, banner)
 

@@ -131,6 +131,15 @@ def refunded_quantities(order: dict[str, Any]) -> dict[int, int]:
     return totals
 
 
+def current_quantity(line: dict[str, Any], refunded: dict[int, int]) -> int:
+    """A line's units after edits and refunds (Shopify's `current_quantity`): an edit sets `current_quantity`
+    on the line, a refund after it lowers it (see `_refund`); a line never edited is its quantity less refunds."""
+    quantity = int(line.get("quantity") or 0)
+    after_refunds = max(quantity - refunded.get(int(line["id"]), 0), 0) if line.get("id") is not None else quantity
+    edited = line.get("current_quantity")
+    return after_refunds if edited is None else min(int(edited), after_refunds)
+
+
 def fulfilled_quantities(order: dict[str, Any]) -> dict[int, int]:
     totals: dict[int, int] = {}
     for fulfillment in order.get("fulfillments") or []:
@@ -344,6 +353,10 @@ class OrderStore:
             transaction.setdefault("created_at", refund["created_at"])
         refund.setdefault("admin_graphql_api_id", gid("Refund", refund["id"]))
         order.setdefault("refunds", []).append(refund)
+        for line in refund.get("refund_line_items") or []:  # an edited line's current quantity drops with it
+            item = by_id.get(int(line.get("line_item_id") or 0))
+            if item is not None and item.get("current_quantity") is not None:
+                item["current_quantity"] = max(int(item["current_quantity"]) - int(line.get("quantity") or 0), 0)
         refunded = refunded_amount(order)
         if refunded > 0:
             total = to_decimal(order.get("total_price"))
@@ -351,6 +364,35 @@ class OrderStore:
         if order.get("fulfillments"):
             _recompute_fulfillment_status(order)
         return refund
+
+    # order edits
+
+    def edit(self, order_id: int, body: Any) -> dict[str, Any]:
+        """Commit an order edit: `{"line_items": [{"id", "quantity"}], "total_price"?, "subtotal_price"?}` sets each
+        named line's current quantity (units removed by the edit; Shopify edits only unfulfilled units, so a
+        quantity below what has shipped is refused as Shopify refuses it). Totals change only when given (what
+        Shopify computed for the edit: its discounts and tax rules are not re-run here)."""
+        if not isinstance(body, dict) or not isinstance(body.get("line_items"), list):
+            raise StoreError(400, 'the body must be {"line_items": [{"id", "quantity"}, ...]}')
+        return self._change(order_id, lambda order: self._edit(order, body))
+
+    def _edit(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        by_id = {int(li["id"]): li for li in order.get("line_items") or [] if li.get("id") is not None}
+        shipped, refunded = fulfilled_quantities(order), refunded_quantities(order)
+        for change in body["line_items"]:
+            line = by_id.get(_to_int_id(change.get("id"), "line item id"))
+            if line is None:
+                raise StoreError(422, f"order {order['id']} has no line item {change.get('id')}")
+            quantity = int(change.get("quantity", -1))
+            if not 0 <= quantity <= current_quantity(line, refunded):
+                raise StoreError(422, f"line item {line['id']}: an edit can only lower its quantity, to 0 or more")
+            if quantity < shipped.get(int(line["id"]), 0) - refunded.get(int(line["id"]), 0):
+                raise StoreError(422, f"line item {line['id']}: its fulfilled units can't be edited")
+            line["current_quantity"] = quantity
+        for field in ("total_price", "subtotal_price", "current_total_price", "current_subtotal_price"):
+            if body.get(field) is not None:
+                order[field] = str(body[field])
+        return order
 
     # cancellation
 

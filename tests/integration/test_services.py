@@ -51,17 +51,19 @@ def test_order_event_upserts_customer_and_sales_order_and_records_everything(sim
         assert state.state == "created" and state.netsuite_internal_id == so["id"] and state.version == 1
         assert s.get(WebhookEvent, event_id).status == "done"
         calls = s.scalars(select(NetSuiteCallLog).order_by(NetSuiteCallLog.id)).all()
+        # SKUs resolved, the new customer looked up by email (none in NetSuite), created, then the order
         assert [(c.operation, c.record_type, c.external_id, c.http_status, c.final_status) for c in calls] == [
+            ("suiteql", None, None, 200, "ok"),
             ("suiteql", None, None, 200, "ok"),
             ("upsert", "customer", "shopify-customer-207119551", 204, "ok"),
             ("upsert", "salesOrder", "shopify-order-450789469", 204, "ok"),
         ]
         assert len(s.scalars(select(OrderTransition)).all()) == 1
-    # a second order with the same SKUs resolves them from the PostgreSQL map: no second SuiteQL call
+    # a second order with the same SKUs and customer resolves both from PostgreSQL: no further SuiteQL call
     payload = load_fixture("orders_create.json")
     payload["id"] += 1
     events.process_event(store_event(json.dumps(payload).encode(), webhook_id="wh2"))
-    assert requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]["POST suiteql"] == 1
+    assert requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]["POST suiteql"] == 2
 
 
 def test_processed_event_is_a_no_op_and_stale_update_is_skipped(sim):

@@ -403,7 +403,7 @@ def test_bulk_seed_of_100000_items_at_3_locations(sim: Sim) -> None:
 
 SUBSCRIBE = """
 mutation Sub($topic: WebhookSubscriptionTopic!, $uri: String!) {
-  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: "JSON"}) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
     webhookSubscription { id topic uri format apiVersion { handle } }
     userErrors { field message }
   }

@@ -41,6 +41,17 @@ def test_fixture_order_maps_to_the_sales_order_a_person_expects():
     assert sum(line["amount"] for line in lines) == Decimal("597.00")
     assert bodies.customer_body["email"] == "bob.norman@hostmail.com"
     assert bodies.customer_body["firstName"] == "Bob"
+    # The order's addresses travel on the sales order (the customer's address book is tested in test_customers)
+    assert so["billingAddress"] == {
+        "addressee": "Bob Norman",
+        "addr1": "Chestnut Street 92",
+        "city": "Louisville",
+        "state": "KY",
+        "zip": "40202",
+        "country": "US",
+        "addrPhone": "555-625-1199",
+    }
+    assert so["shippingAddress"]["addr1"] == "Chestnut Street 92" and so["shippingAddress"]["state"] == "KY"
 
 
 def test_ids_stay_exact_integers_beyond_float_precision():
@@ -59,11 +70,17 @@ def test_unknown_sku_names_it():
     assert err.value.category == "data"
 
 
-def test_guest_order_uses_default_customer_and_discount_needs_an_item():
+def test_guest_order_names_its_guest_customer_and_discount_needs_an_item():
     payload = load_fixture("orders_create.json")
     payload["customer"] = None
     bodies = map_order(OrderSchema().load(payload), ITEMS, CONFIG)
-    assert bodies.customer_body is None
+    # A guest with an email gets a customer of its own (GUEST_CUSTOMERS=per_email), named by a hash of the email.
+    assert bodies.customer.kind == "guest" and bodies.customer_external_id.startswith("shopify-guest-")
+    assert bodies.sales_order_body["entity"] == {"externalId": bodies.customer_external_id}
+    payload["email"] = None
+    bodies = map_order(OrderSchema().load(payload), ITEMS, CONFIG)
+    # Without any email: the one guest customer, which the service creates itself.
+    assert bodies.customer.kind == "single_guest" and bodies.customer_body["lastName"] == "Guest"
     assert bodies.sales_order_body["entity"] == {"externalId": "shopify-customer-guest"}
 
     payload["total_discounts"] = "10.00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -151,3 +152,27 @@ def test_full_refund_is_refunded():
         206, 1, tuple(RefundLine(line.line_id, 1, "cancel", 501, D("100.00")) for line in ORDER.lines), D("300.00")
     )
     assert derive_state(apply_refund(ORDER, every).view) == "refunded"
+
+
+def test_sales_quantity_counts_edits_but_adds_refunded_units_back():
+    from app.domain.state_machine import sales_quantity
+
+    order = {"refunds": [{"refund_line_items": [{"line_item_id": 1, "quantity": 1}]}]}
+    assert sales_quantity({"id": 1, "quantity": 3}, order) == 3  # a payload older than current_quantity
+    # Shopify's current_quantity excludes refunded units: the credit memo carries those, the sales order keeps them.
+    assert sales_quantity({"id": 1, "quantity": 3, "current_quantity": 2}, order) == 3
+    # One unit removed by an edit and one refunded: the sales order carries two.
+    assert sales_quantity({"id": 1, "quantity": 3, "current_quantity": 1}, order) == 2
+    assert sales_quantity({"id": 2, "quantity": 2, "current_quantity": 0}, order) == 0  # removed by the edit
+
+
+def test_an_edit_below_what_has_shipped_is_an_invalid_transition():
+    from app.domain.state_machine import InvalidTransition, Line, OrderView, check_edit
+
+    shipped = OrderView(9, "partially_fulfilled", (Line(1, "A", 3, Decimal("10"), fulfilled=2),), Decimal("30"))
+    check_edit(shipped, replace(shipped, lines=(Line(1, "A", 2, Decimal("10")),)), "orders/edited")  # down to 2: fine
+    with pytest.raises(InvalidTransition, match="to 1, below the 2 already shipped"):
+        check_edit(shipped, replace(shipped, lines=(Line(1, "A", 1, Decimal("10")),)), "orders/edited")
+    with pytest.raises(InvalidTransition, match="to 0"):
+        check_edit(shipped, replace(shipped, lines=()), "orders/edited")  # a shipped line can't vanish either
+    check_edit(None, shipped, "orders/edited")  # a first sync has nothing to compare
