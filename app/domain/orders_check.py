@@ -128,12 +128,15 @@ def missing_refunds(want: Expected, have: NetSuiteOrder) -> list[str]:
 
 
 def _line_detail(lines: Sequence[Mapping[str, Any]]) -> str:
-    """NetSuite's lines, as a person reading the alert needs them to find the line that differs."""
+    """NetSuite's lines, as a person reading the alert needs them to find the line that differs. SuiteQL gives a
+    sales order's item lines with the accounting sign (negative quantity and amount: a credit to revenue); they
+    are shown as sold."""
     parts = []
     for line in lines:
         shopify_line = line.get("custcol_shopify_line_id") or "-"
+        quantity = abs(Decimal(str(line.get("quantity") or 0)))
         parts.append(
-            f"line {line.get('linesequencenumber')}: item {line.get('item')} x {line.get('quantity')} = "
-            f"{_money(line.get('foreignamount'))} (Shopify line {shopify_line})"
+            f"line {line.get('linesequencenumber')}: item {line.get('item')} x {quantity.normalize():f} = "
+            f"{abs(_money(line.get('foreignamount')))} (Shopify line {shopify_line})"
         )
     return "; ".join(parts)[:2000]
