@@ -166,6 +166,8 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
         )
         wait_for_http(f"{sim}/_sim/stats")
         requests.post(f"{sim}/_sim/items", json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG], timeout=10)
+        # the service items the order money mapping posts to (tax variance, rounding, shipping ...: docs/MAPPING.md)
+        requests.post(f"{sim}/_sim/items", json=service_items(), timeout=10)
         for name in ("web", "worker_orders", "worker_fulfillment", "worker_bulk", "beat"):
             stack.start(name)
         wait_for_http(f"{web}/healthz")
@@ -257,3 +259,15 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
     finally:
         stack.stop_all()
         click.echo("stopped every process the demo started")
+
+
+def service_items() -> list[dict[str, object]]:
+    """The SHOPIFY-* service items under their default SKUs, as other-charge items (a discount item and a gift
+    certificate for those two): none is shipped or stocked."""
+    from app.config import SERVICE_ITEM_SETTINGS
+
+    types = {"discount_item": "discountItem", "gift_card_item": "giftCertificateItem"}
+    return [
+        {"itemid": sku, "displayname": sku.title(), "type": types.get(field, "otherChargeSaleItem")}
+        for field, (_name, sku) in SERVICE_ITEM_SETTINGS.items()
+    ]

@@ -210,7 +210,7 @@ def _sales_order_body(
         "item": {"items": lines},
         # Shopify's own figures travel with the order so reconciliation can compare totals to the cent.
         "custbody_shopify_order_id": str(order["id"]),
-        "custbody_shopify_total": plan.check.shopify_total,
+        "custbody_shopify_total": amount(order, "total_price", plan.side),  # in the document currency
         "custbody_shopify_tax": sum((p.amount for d in plan.drafts for p in d.taxes), ZERO),
     }
     body.update(plan.tax.body)

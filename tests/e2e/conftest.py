@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from app.db.models import truncate_all_sql
 from devtools.devstack import Stack, free_port, wait_for_http
-from tests.conftest import FIXTURE_SKUS, SHOP, TEST_ENV
+from tests.conftest import FIXTURE_SKUS, SERVICE_ITEMS, SHOP, TEST_ENV
 
 FLOWER_AUTH = "ops:flower-test-password"
 
@@ -192,7 +192,9 @@ def fresh(e2e: E2E, database: str) -> E2E:
     requests.post(f"{e2e.shopify}/_sim/reset", json={}, timeout=10).raise_for_status()
     requests.post(f"{e2e.sim}/_sim/config", json={"latency_ms": 0, "latency_jitter_ms": 0}, timeout=10)
     requests.post(
-        f"{e2e.sim}/_sim/items", json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS], timeout=10
+        f"{e2e.sim}/_sim/items",
+        json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS] + SERVICE_ITEMS,
+        timeout=10,
     ).raise_for_status()
     e2e.stack.check_alive()
     return e2e
