@@ -88,7 +88,7 @@ def workers_answering(redis_port: int) -> list[str]:
 
     probe = Celery("e2e-probe", broker=f"redis://127.0.0.1:{redis_port}/0")
     try:
-        return sorted(name for reply in probe.control.ping(timeout=0.5) or [] for name in reply)
+        return sorted(name for reply in probe.control.ping(timeout=1.0) or [] for name in reply)
     except Exception:  # noqa: BLE001 - the broker connection is not up yet: nobody answers
         return []
     finally:
@@ -160,7 +160,7 @@ def e2e(database: str):
         wait_for_http(f"{ctx.web}/healthz")
         wait_until(
             lambda: all(any(n.startswith(w) for n in workers_answering(redis_port)) for w in WORKERS),
-            60,
+            90,  # bounded; on a machine busy with a second stack, workers have answered late once
             interval=0.5,
             what=f"the Celery workers {', '.join(w + '*' for w in WORKERS)} to answer a ping on the private Redis",
         )
