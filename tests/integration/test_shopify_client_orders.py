@@ -607,3 +607,95 @@ def test_documents_validate_against_the_schema_and_cost_what_the_client_expects(
     # A line item is 25 points (lists inside it priced as one item each), so a page of 6 orders is too much.
     assert m.line_items_page_cost(2) - m.line_items_page_cost(1) == 25
     assert m.orders_page_cost(6, m.LIST_LINE_ITEMS) > m.MAX_QUERY_COST
+
+
+def test_discount_applications_and_codes_as_rest_spells_them():
+    """GraphQL lists only the codes; REST's discount_codes carry each code's amount (what its applications took
+    off the lines and shipping, shop money) and type; applications come back in REST's order (by index)."""
+    node = order_node(load_fixture("orders_create.json"), fulfillments=False, refunds=False)
+    applications = [
+        {
+            "__typename": "DiscountCodeApplication",
+            "index": 1,
+            "targetType": "SHIPPING_LINE",
+            "targetSelection": "ALL",
+            "allocationMethod": "EACH",
+            "value": {"__typename": "PricingPercentageValue", "percentage": 100},
+            "code": "FREESHIP",
+        },
+        {
+            "__typename": "DiscountCodeApplication",
+            "index": 0,
+            "targetType": "LINE_ITEM",
+            "targetSelection": "ALL",
+            "allocationMethod": "ACROSS",
+            "value": {"__typename": "PricingPercentageValue", "percentage": 12.5},
+            "code": "SPRING",
+        },
+        {
+            "__typename": "ManualDiscountApplication",
+            "index": 2,
+            "targetType": "LINE_ITEM",
+            "targetSelection": "EXPLICIT",
+            "allocationMethod": "ACROSS",
+            "value": {"__typename": "MoneyV2", "amount": "5.0", "currencyCode": "USD"},
+            "title": "Goodwill",
+            "description": None,
+        },
+    ]
+    node["discountApplications"] = connection(applications)
+    node["discountCodes"] = ["SPRING", "FREESHIP"]
+    lines = node["lineItems"]["nodes"]
+    lines[0]["discountAllocations"] = [
+        {"allocatedAmountSet": money("24.875"), "discountApplication": {"index": 0}},
+        {"allocatedAmountSet": money("5.0"), "discountApplication": {"index": 2}},
+    ]
+    lines[1]["discountAllocations"] = [{"allocatedAmountSet": money("24.88"), "discountApplication": {"index": 0}}]
+    node["shippingLines"]["nodes"][0]["discountAllocations"] = [
+        {"allocatedAmountSet": money("10.0"), "discountApplication": {"index": 1}}
+    ]
+
+    order = convert_order(node)
+
+    assert order["discount_applications"] == [
+        {
+            "target_type": "line_item",
+            "type": "discount_code",
+            "value": "12.5",
+            "value_type": "percentage",
+            "allocation_method": "across",
+            "target_selection": "all",
+            "code": "SPRING",
+        },
+        {
+            "target_type": "shipping_line",
+            "type": "discount_code",
+            "value": "100.0",
+            "value_type": "percentage",
+            "allocation_method": "each",
+            "target_selection": "all",
+            "code": "FREESHIP",
+        },
+        {
+            "target_type": "line_item",
+            "type": "manual",
+            "value": "5.00",
+            "value_type": "fixed_amount",
+            "allocation_method": "across",
+            "target_selection": "explicit",
+            "title": "Goodwill",
+            "description": None,
+        },
+    ]
+    assert order["discount_codes"] == [
+        {"code": "SPRING", "amount": "49.755", "type": "percentage"},
+        {"code": "FREESHIP", "amount": "10.00", "type": "shipping"},
+    ]
+    assert order["line_items"][0]["discount_allocations"][1] == {
+        "amount": "5.00",
+        "amount_set": {
+            "shop_money": {"amount": "5.00", "currency_code": "USD"},
+            "presentment_money": {"amount": "5.00", "currency_code": "USD"},
+        },
+        "discount_application_index": 2,
+    }
