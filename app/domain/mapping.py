@@ -145,11 +145,7 @@ def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
     if variance:
         drafts.append(Draft(TAX_VARIANCE, config.items.tax_variance, variance, description="Shopify tax variance"))
         outcome.lines.append({})
-    total = amount(order, "current_total_price", side, default=None)
-    if total is None:  # a payload older than current_*: no edit or refund in its total
-        total = amount(order, "total_price", side)
-    else:  # current_* is after refunds, which NetSuite gets as credit memos: the sales order keeps those units
-        total += refunded_lines(order, side)
+    total = sales_order_total(order, side)
     netsuite_total = drafts_total(drafts) + outcome.netsuite_tax
     rounding = total - netsuite_total
     if rounding:
@@ -158,6 +154,19 @@ def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
     check = MoneyCheck(total, netsuite_total + rounding, rounding, variance, len(drafts))
     body_lines = {n: fields for n, fields in enumerate(outcome.lines) if fields}
     return _Plan(drafts, _TaxFields(outcome.body, body_lines), check, document_currency(order, side), rate, side)
+
+
+def sales_order_total(order: Mapping[str, Any], side: str) -> Decimal:
+    """Shopify's total for the sales order, in the document currency: the order after edits, before refunds.
+
+    `current_total_price` is after edits and refunds; refunds reach NetSuite as credit memos and the sales order
+    keeps those units, so the refunded lines are added back. A payload older than `current_*` has had neither.
+    The nightly orders check compares NetSuite's own total with this same figure.
+    """
+    total = amount(order, "current_total_price", side, default=None)
+    if total is None:
+        return amount(order, "total_price", side)
+    return total + refunded_lines(order, side)
 
 
 def _netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int, int]) -> dict[str, Any]:
