@@ -376,8 +376,13 @@ def credentials_check(as_json: bool) -> None:
     from app.adapters.shopify import get_shopify
     from app.services.credentials import check_credentials, last_result
 
-    _settings()
-    results = check_credentials(get_netsuite(), get_shopify())
+    settings = _settings()
+    results = check_credentials(
+        get_netsuite(),
+        get_shopify(),
+        service_items=settings.order_money.service_skus(),
+        sku_field=settings.netsuite_item_sku_field,
+    )
     if as_json:
         click.echo(json.dumps(last_result(get_redis())))
     else:

@@ -60,6 +60,89 @@ def _parse_pairs(name: str, raw: str) -> dict[str, str]:
     return pairs
 
 
+# --- the money mapping of an order (docs/MAPPING.md, issue 11) --------------------------------------------------
+SERVICE_ITEM_SETTINGS = {  # OrderMoneySettings field -> (environment variable, default SKU)
+    "shipping_item": ("NETSUITE_SHIPPING_ITEM", "SHOPIFY-SHIPPING"),
+    "discount_item": ("NETSUITE_DISCOUNT_ITEM", "SHOPIFY-DISCOUNT"),
+    "gift_card_item": ("NETSUITE_GIFT_CARD_ITEM", "SHOPIFY-GIFT-CARD"),
+    "tip_item": ("NETSUITE_TIP_ITEM", "SHOPIFY-TIP"),
+    "duty_item": ("NETSUITE_DUTY_ITEM", "SHOPIFY-DUTY"),
+    "fee_item": ("NETSUITE_FEE_ITEM", "SHOPIFY-FEE"),
+    "tax_variance_item": ("NETSUITE_TAX_VARIANCE_ITEM", "SHOPIFY-TAX-VARIANCE"),
+    "rounding_item": ("NETSUITE_ROUNDING_ITEM", "SHOPIFY-ROUNDING"),
+}
+
+
+@dataclass(frozen=True)
+class OrderMoneySettings:
+    """How an order's money becomes sales order lines (docs/MAPPING.md; docs/CONFIGURATION.md "Order money")."""
+
+    order_currency: str = "presentment"  # ORDER_CURRENCY: presentment | shop
+    discount_mode: str = "net"  # DISCOUNT_MODE: net | item
+    tax_mode: str = "legacy"  # NETSUITE_TAX_MODE: legacy | suitetax
+    tax_code_map: Mapping[str, str] = field(default_factory=dict)  # TAX_CODE_MAP: title[:rate] -> tax code id
+    default_tax_code_id: str | None = None  # NETSUITE_DEFAULT_TAX_CODE_ID
+    shipping_item_map: Mapping[str, str] = field(default_factory=dict)  # SHIPPING_ITEM_MAP: title or code -> SKU
+    discount_item_id: str | None = None  # NETSUITE_DISCOUNT_ITEM_ID: the discount item's internal id (no lookup)
+    shipping_item: str = "SHOPIFY-SHIPPING"
+    discount_item: str = "SHOPIFY-DISCOUNT"
+    gift_card_item: str = "SHOPIFY-GIFT-CARD"
+    tip_item: str = "SHOPIFY-TIP"
+    duty_item: str = "SHOPIFY-DUTY"
+    fee_item: str = "SHOPIFY-FEE"
+    tax_variance_item: str = "SHOPIFY-TAX-VARIANCE"
+    rounding_item: str = "SHOPIFY-ROUNDING"
+
+    def service_skus(self) -> list[str]:
+        """Every service item SKU the mapping may post to (the credentials check looks each one up)."""
+        skus = [getattr(self, name) for name in SERVICE_ITEM_SETTINGS]
+        skus += list(self.shipping_item_map.values())
+        if self.discount_mode != "item" or self.discount_item_id:
+            skus.remove(self.discount_item)
+        return list(dict.fromkeys(skus))
+
+
+def _choice(env: _Env, name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.text(name, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _order_money(env: _Env) -> OrderMoneySettings:
+    from app.domain.tax import parse_tax_code_map
+
+    tax_code_map = _parse_pairs("TAX_CODE_MAP", env.text("TAX_CODE_MAP"))
+    try:
+        parse_tax_code_map(tax_code_map)
+    except ValueError as exc:
+        raise ConfigError(f"TAX_CODE_MAP: {exc}") from None
+    default_code = env.optional("NETSUITE_DEFAULT_TAX_CODE_ID")
+    if default_code is not None and not default_code.isdigit():
+        raise ConfigError(f"NETSUITE_DEFAULT_TAX_CODE_ID must be a NetSuite internal id (digits), got {default_code!r}")
+    tax_mode = _choice(env, "NETSUITE_TAX_MODE", "legacy", ("legacy", "suitetax"))
+    if tax_mode == "suitetax" and default_code is None:
+        raise ConfigError(
+            "NETSUITE_TAX_MODE=suitetax needs NETSUITE_DEFAULT_TAX_CODE_ID (the tax code of a Shopify tax that "
+            "TAX_CODE_MAP does not name): Tax Details Override needs a code on every tax line"
+        )
+    items = {}
+    for attr, (name, default) in SERVICE_ITEM_SETTINGS.items():
+        items[attr] = env.text(name, default)
+        if not items[attr]:
+            raise ConfigError(f"{name} must name a NetSuite item (its SKU); unset it for the default {default}")
+    return OrderMoneySettings(
+        order_currency=_choice(env, "ORDER_CURRENCY", "presentment", ("presentment", "shop")),
+        discount_mode=_choice(env, "DISCOUNT_MODE", "net", ("net", "item")),
+        tax_mode=tax_mode,
+        tax_code_map=tax_code_map,
+        default_tax_code_id=default_code,
+        shipping_item_map=_parse_pairs("SHIPPING_ITEM_MAP", env.text("SHIPPING_ITEM_MAP")),
+        discount_item_id=env.optional("NETSUITE_DISCOUNT_ITEM_ID"),
+        **items,
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -85,7 +168,6 @@ class Settings:
     netsuite_item_sku_field: str = "itemid"
     netsuite_default_customer_external_id: str = "shopify-customer-guest"
     netsuite_currency_map: Mapping[str, str] = field(default_factory=lambda: {"USD": "1"})
-    netsuite_discount_item_id: str | None = None
     netsuite_refund_adjustment_item: str | None = None
     location_map: Mapping[int, str] = field(default_factory=dict)
     netsuite_default_location_id: str | None = None
@@ -123,6 +205,7 @@ class Settings:
     # subsidiary scopes the lookup by email and is set on customers the service creates.
     guest_customers: str = "per_email"
     netsuite_subsidiary_id: str | None = None
+    order_money: OrderMoneySettings = field(default_factory=OrderMoneySettings)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -363,6 +446,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     location_map = _location_map(read)
     callback_url = _callback_url(read)
     customers = _customer_settings(read)
+    order_money = _order_money(read)
     return Settings(
         database_url=database_url,
         redis_url=read.text("REDIS_URL", DEFAULT_REDIS_URL),
@@ -384,7 +468,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ops_token=read.text("OPS_TOKEN"),
         netsuite_item_sku_field=sku_field,
         netsuite_currency_map=currency_map,
-        netsuite_discount_item_id=read.optional("NETSUITE_DISCOUNT_ITEM_ID"),
         netsuite_refund_adjustment_item=read.optional("NETSUITE_REFUND_ADJUSTMENT_ITEM"),
         location_map=location_map,
         netsuite_default_location_id=read.optional("NETSUITE_DEFAULT_LOCATION_ID"),
@@ -396,6 +479,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         webhook_callback_url=callback_url,
         **customers,
+        order_money=order_money,
         **_numeric_settings(read, read_timeout),
     )
 

@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -80,7 +81,8 @@ def generate_order(
             customer_id,
             first,
             last,
-            f"{first.lower()}.{last.lower()}@example.com",
+            # One email per customer: the service matches NetSuite customers by email, as people have one each.
+            f"{first.lower()}.{last.lower()}.{customer_id % 1000}@example.com",
             of.Address(first, last, street, city, state, zip_code, phone=phone),
         ),
     )
@@ -95,6 +97,27 @@ def generate_order(
         shipping=of.Shipping("Standard", shipping),
         extras=of.Extras(shop=SHOP),
     )
+
+
+def _same_product_lines(record: dict, by_order: dict[str, dict]) -> bool:
+    """The sales order carries each of the order's product lines once (shipping, tax variance and rounding are
+    lines of service items besides them)."""
+    order = by_order.get(record.get("externalId"))
+    if order is None:
+        return False
+    product = sorted(str(li["id"]) for li in order["line_items"])
+    carried = sorted(
+        str(line.get("custcol_shopify_line_id"))
+        for line in (record.get("item") or {}).get("items", [])
+        if str(line.get("custcol_shopify_line_id")) in product
+    )
+    return carried == product
+
+
+def _same_total(record: dict, by_order: dict[str, dict]) -> bool:
+    """NetSuite's own total (the simulator computes it as NetSuite does) equals Shopify's, to the cent."""
+    order = by_order.get(record.get("externalId"))
+    return order is not None and Decimal(str(record.get("total"))) == Decimal(order["total_price"])
 
 
 def _deliveries(orders: list[dict], duplicate_share: float, rng: random.Random) -> list[tuple[str, bytes]]:
@@ -166,6 +189,8 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
         )
         wait_for_http(f"{sim}/_sim/stats")
         requests.post(f"{sim}/_sim/items", json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG], timeout=10)
+        # the service items the order money mapping posts to (tax variance, rounding, shipping ...: docs/MAPPING.md)
+        requests.post(f"{sim}/_sim/items", json=service_items(), timeout=10)
         for name in ("web", "worker_orders", "worker_fulfillment", "worker_bulk", "beat"):
             stack.start(name)
         wait_for_http(f"{web}/healthz")
@@ -217,14 +242,11 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
         stats = requests.get(f"{sim}/_sim/stats", timeout=10).json()
         sales_orders = requests.get(f"{sim}/_sim/records/salesOrder", timeout=30).json()
         customers = requests.get(f"{sim}/_sim/records/customer", timeout=30).json()
-        expected_lines = {f"shopify-order-{o['id']}": len(o["line_items"]) for o in generated}
+        by_order = {f"shopify-order-{o['id']}": o for o in generated}
         by_eid = Counter(r.get("externalId") for r in sales_orders)
         duplicate_orders = sum(c - 1 for c in by_eid.values() if c > 1)
-        wrong_lines = [
-            r["externalId"]
-            for r in sales_orders
-            if len((r.get("item") or {}).get("items", [])) != expected_lines.get(r.get("externalId"), -1)
-        ]
+        wrong_lines = [r["externalId"] for r in sales_orders if not _same_product_lines(r, by_order)]
+        wrong_totals = [r["externalId"] for r in sales_orders if not _same_total(r, by_order)]
         counts = _progress_counts(database_url)
         report = [
             ("orders generated", orders),
@@ -237,6 +259,7 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
             ("NetSuite customers", len(customers)),
             ("duplicate sales orders", duplicate_orders),
             ("sales orders with wrong line count", len(wrong_lines)),
+            ("NetSuite total differs from Shopify's", len(wrong_totals)),
             ("peak NetSuite concurrency", stats.get("peak_concurrency")),
             ("429 CONCURRENCY_LIMIT_EXCEEDED answered", (stats.get("rejections") or {}).get("concurrency")),
         ]
@@ -247,6 +270,7 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
             len(sales_orders) == orders
             and duplicate_orders == 0
             and not wrong_lines
+            and not wrong_totals
             and counts["dead"] == 0
             and statuses.get(200, 0) == len(deliveries)
         )
@@ -257,3 +281,15 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
     finally:
         stack.stop_all()
         click.echo("stopped every process the demo started")
+
+
+def service_items() -> list[dict[str, object]]:
+    """The SHOPIFY-* service items under their default SKUs, as other-charge items (a discount item and a gift
+    certificate for those two): none is shipped or stocked."""
+    from app.config import SERVICE_ITEM_SETTINGS
+
+    types = {"discount_item": "discountItem", "gift_card_item": "giftCertificateItem"}
+    return [
+        {"itemid": sku, "displayname": sku.title(), "type": types.get(field, "otherChargeSaleItem")}
+        for field, (_name, sku) in SERVICE_ITEM_SETTINGS.items()
+    ]

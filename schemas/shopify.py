@@ -32,6 +32,61 @@ class _Lenient(Schema):
         unknown = EXCLUDE
 
 
+class MoneySchema(_Lenient):
+    amount = Money(required=True)
+    currency_code = fields.String(allow_none=True)
+
+
+class MoneySetSchema(_Lenient):
+    """Shopify's MoneyBag: the amount in the shop's currency and in the customer's (presentment) currency."""
+
+    shop_money = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    presentment_money = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+
+
+def MoneySet() -> fields.Nested:  # noqa: N802 (a field factory, read like a field class)
+    return fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+
+
+class TaxLineSchema(_Lenient):
+    title = fields.String(allow_none=True)
+    price = Money(required=True)
+    price_set = MoneySet()
+    rate = fields.Decimal(allow_none=True)
+
+
+class DiscountAllocationSchema(_Lenient):
+    amount = Money(required=True)
+    amount_set = MoneySet()
+    discount_application_index = fields.Integer(allow_none=True, load_default=None)
+
+
+class DutySchema(_Lenient):
+    """A duty on a line: REST puts the money bag either under price_set or as shop_money/presentment_money."""
+
+    price = Money(allow_none=True, load_default=None)
+    price_set = MoneySet()
+    shop_money = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    presentment_money = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+
+
+class DiscountApplicationSchema(_Lenient):
+    type = fields.String(allow_none=True)
+    code = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    target_type = fields.String(allow_none=True)
+
+
+class TransactionSummarySchema(_Lenient):
+    """A transaction as an order payload may carry it (orders read through the Admin API): gift-card tenders."""
+
+    gateway = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    amount = Money(allow_none=True, load_default=None)
+    amount_set = MoneySet()
+
+
 class AddressSchema(_Lenient):
     first_name = fields.String(allow_none=True)
     last_name = fields.String(allow_none=True)
@@ -69,11 +124,23 @@ class LineItemSchema(_Lenient):
     fulfillment_status = fields.String(allow_none=True)
     # After order edits and refunds (None in payloads older than the field).
     current_quantity = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0))
+    # the money mapping (docs/MAPPING.md)
+    price_set = MoneySet()
+    gift_card = fields.Boolean(allow_none=True, load_default=None)
+    taxable = fields.Boolean(allow_none=True, load_default=None)
+    tax_lines = fields.List(fields.Nested(TaxLineSchema), load_default=list)
+    discount_allocations = fields.List(fields.Nested(DiscountAllocationSchema), load_default=list)
+    duties = fields.List(fields.Nested(DutySchema), load_default=list)
 
 
 class OrderRefundLineSchema(_Lenient):
     line_item_id = fields.Integer(required=True, strict=True)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    # what the refunded units were worth (the money rule adds them back to Shopify's current total)
+    subtotal = Money(allow_none=True, load_default=None)
+    subtotal_set = MoneySet()
+    total_tax = Money(allow_none=True, load_default=None)
+    total_tax_set = MoneySet()
 
 
 class OrderRefundSchema(_Lenient):
@@ -84,15 +151,14 @@ class OrderRefundSchema(_Lenient):
 
 
 class ShippingLineSchema(_Lenient):
+    id = fields.Integer(allow_none=True, strict=True, load_default=None)
     code = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
     price = Money(required=True)
-
-
-class TaxLineSchema(_Lenient):
-    title = fields.String(allow_none=True)
-    price = Money(required=True)
-    rate = fields.Decimal(allow_none=True)
+    price_set = MoneySet()
+    is_removed = fields.Boolean(allow_none=True, load_default=None)
+    tax_lines = fields.List(fields.Nested(TaxLineSchema), load_default=list)
+    discount_allocations = fields.List(fields.Nested(DiscountAllocationSchema), load_default=list)
 
 
 class DiscountCodeSchema(_Lenient):
@@ -124,6 +190,26 @@ class OrderSchema(_Lenient):
     shipping_address = fields.Nested(AddressSchema, allow_none=True)
     customer = fields.Nested(CustomerSchema, allow_none=True)
     refunds = fields.List(fields.Nested(OrderRefundSchema), load_default=list)
+    # the money mapping (docs/MAPPING.md): amounts in both currencies, tax flags, tips, duties, fees, tenders
+    presentment_currency = fields.String(allow_none=True, load_default=None)
+    current_total_price = Money(allow_none=True, load_default=None)
+    current_total_tax = Money(allow_none=True, load_default=None)
+    current_total_discounts = Money(allow_none=True, load_default=None)
+    total_discounts_set = MoneySet()
+    current_total_discounts_set = MoneySet()
+    total_tip_received = Money(allow_none=True, load_default=None)
+    total_price_set = MoneySet()
+    current_total_price_set = MoneySet()
+    total_tax_set = MoneySet()
+    current_total_tax_set = MoneySet()
+    total_tip_received_set = MoneySet()
+    current_total_duties_set = MoneySet()
+    current_total_additional_fees_set = MoneySet()
+    taxes_included = fields.Boolean(allow_none=True, load_default=None)
+    tax_exempt = fields.Boolean(allow_none=True, load_default=None)
+    discount_applications = fields.List(fields.Nested(DiscountApplicationSchema), load_default=list)
+    payment_gateway_names = fields.List(fields.String(allow_none=True), load_default=list)
+    transactions = fields.List(fields.Nested(TransactionSummarySchema), load_default=list)
 
 
 def order_schema_for(api_version: str) -> OrderSchema:
@@ -148,6 +234,7 @@ class FulfillmentLineSchema(_Lenient):
     id = fields.Integer(required=True, strict=True)  # the order's line item id
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     sku = fields.String(allow_none=True)
+    gift_card = fields.Boolean(allow_none=True, load_default=None)
 
 
 class FulfillmentSchema(_Lenient):

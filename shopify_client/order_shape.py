@@ -30,6 +30,11 @@ def convert_order(node: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("order node has neither legacyResourceId nor id")
     lines = [_line_item(li) for li in connection_nodes(node.get("lineItems"))]
     lines_by_id = {line["id"]: line for line in lines}
+    shipping_lines = [_shipping_line(sl) for sl in connection_nodes(node.get("shippingLines"))]
+    applications = sorted(
+        (_discount_application(a) for a in connection_nodes(node.get("discountApplications"))),
+        key=lambda a: a.pop("_index"),
+    )
     return {
         "id": order_id,
         "admin_graphql_api_id": node.get("id") or gid("Order", order_id),
@@ -37,6 +42,10 @@ def convert_order(node: Mapping[str, Any]) -> dict[str, Any]:
         "email": node.get("email"),
         "phone": node.get("phone"),
         "currency": node.get("currencyCode"),
+        "presentment_currency": node.get("presentmentCurrencyCode"),
+        "taxes_included": node.get("taxesIncluded"),
+        "tax_exempt": node.get("taxExempt"),
+        "payment_gateway_names": list(node.get("paymentGatewayNames") or ()),
         "financial_status": _lower(node.get("displayFinancialStatus")),
         # REST knows only these three values and null: every state in which nothing has shipped yet (unfulfilled,
         # on hold, scheduled, in progress...) is null there.
@@ -45,20 +54,43 @@ def convert_order(node: Mapping[str, Any]) -> dict[str, Any]:
         "updated_at": node.get("updatedAt"),
         "cancelled_at": node.get("cancelledAt"),
         "cancel_reason": _lower(node.get("cancelReason")),
-        "total_price": _money(node.get("totalPriceSet")),
-        "subtotal_price": _money(node.get("subtotalPriceSet")),
-        "total_tax": _money(node.get("totalTaxSet")),
-        "total_discounts": _money(node.get("totalDiscountsSet")),
-        "total_shipping_price_set": _money_set(node.get("totalShippingPriceSet")),
+        **_money_fields(node, _ORDER_MONEY),
+        "total_tip_received": _money(node.get("totalTipReceivedSet")),
         "line_items": lines,
-        "shipping_lines": [_shipping_line(sl) for sl in connection_nodes(node.get("shippingLines"))],
-        "tax_lines": [_tax_line(tl) for tl in node.get("taxLines") or ()],
+        "shipping_lines": shipping_lines,
+        "tax_lines": _tax_lines(node.get("taxLines")),
+        "discount_applications": applications,
+        "discount_codes": _discount_codes(node.get("discountCodes"), applications, [*lines, *shipping_lines]),
         "billing_address": _address(node.get("billingAddress")),
         "shipping_address": _address(node.get("shippingAddress")),
         "customer": _customer(node.get("customer")),
         "fulfillments": [_fulfillment(f, order_id) for f in node.get("fulfillments") or ()],
         "refunds": [_refund(r, order_id, lines_by_id) for r in node.get("refunds") or ()],
     }
+
+
+# (REST name, GraphQL MoneyBag field, whether REST also carries the shop amount on its own as a plain string)
+_ORDER_MONEY = (
+    ("total_price", "totalPriceSet", True),
+    ("current_total_price", "currentTotalPriceSet", True),
+    ("subtotal_price", "subtotalPriceSet", True),
+    ("total_tax", "totalTaxSet", True),
+    ("current_total_tax", "currentTotalTaxSet", True),
+    ("total_discounts", "totalDiscountsSet", True),
+    ("total_shipping_price", "totalShippingPriceSet", False),
+    ("current_total_duties", "currentTotalDutiesSet", False),
+    ("current_total_additional_fees", "currentTotalAdditionalFeesSet", False),
+)
+
+
+def _money_fields(node: Mapping[str, Any], fields: tuple[tuple[str, str, bool], ...]) -> dict[str, Any]:
+    """REST's `<name>_set` (both sides) and, where REST has it, `<name>` (the shop amount) for each bag."""
+    out: dict[str, Any] = {}
+    for rest, graphql, plain in fields:
+        if plain:
+            out[rest] = _money(node.get(graphql))
+        out[f"{rest}_set"] = _money_set(node.get(graphql))
+    return out
 
 
 def _line_item(node: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,19 +102,129 @@ def _line_item(node: Mapping[str, Any]) -> dict[str, Any]:
         "sku": node.get("sku"),
         "name": node.get("name"),
         "title": node.get("title"),
+        "variant_title": node.get("variantTitle"),
         "quantity": node.get("quantity"),
         "current_quantity": node.get("currentQuantity"),
+        "gift_card": node.get("isGiftCard"),
+        "taxable": node.get("taxable"),
         "price": _money(node.get("originalUnitPriceSet")),
+        "price_set": _money_set(node.get("originalUnitPriceSet")),
         "total_discount": _money(node.get("totalDiscountSet")),
+        "total_discount_set": _money_set(node.get("totalDiscountSet")),
+        "discount_allocations": _allocations(node.get("discountAllocations")),
+        "tax_lines": _tax_lines(node.get("taxLines")),
+        "duties": [_duty(d) for d in node.get("duties") or () if isinstance(d, Mapping)],
     }
 
 
 def _shipping_line(node: Mapping[str, Any]) -> dict[str, Any]:
-    return {"title": node.get("title"), "code": node.get("code"), "price": _money(node.get("originalPriceSet"))}
+    shipping_id = node.get("id")
+    return {
+        "id": legacy_id(shipping_id) if shipping_id else None,
+        "title": node.get("title"),
+        "code": node.get("code"),
+        "price": _money(node.get("originalPriceSet")),
+        "price_set": _money_set(node.get("originalPriceSet")),
+        "discounted_price": _money(node.get("discountedPriceSet")),
+        "discounted_price_set": _money_set(node.get("discountedPriceSet")),
+        "discount_allocations": _allocations(node.get("discountAllocations")),
+        "tax_lines": _tax_lines(node.get("taxLines")),
+        "is_removed": bool(node.get("isRemoved")),
+    }
 
 
-def _tax_line(node: Mapping[str, Any]) -> dict[str, Any]:
-    return {"title": node.get("title"), "rate": node.get("rate"), "price": _money(node.get("priceSet"))}
+def _tax_lines(nodes: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": t.get("title"),
+            "rate": t.get("rate"),
+            "price": _money(t.get("priceSet")),
+            "price_set": _money_set(t.get("priceSet")),
+            "channel_liable": t.get("channelLiable"),
+        }
+        for t in nodes or ()
+        if isinstance(t, Mapping)
+    ]
+
+
+def _allocations(nodes: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "amount": _money(a.get("allocatedAmountSet")),
+            "amount_set": _money_set(a.get("allocatedAmountSet")),
+            "discount_application_index": (a.get("discountApplication") or {}).get("index"),
+        }
+        for a in nodes or ()
+        if isinstance(a, Mapping)
+    ]
+
+
+def _duty(node: Mapping[str, Any]) -> dict[str, Any]:
+    # REST's duty (UNCONFIRMED beyond the field names REST clients declare): its amount as `price_set`.
+    return {
+        "id": legacy_id(node["id"]),
+        "admin_graphql_api_id": node["id"],
+        "harmonized_system_code": node.get("harmonizedSystemCode"),
+        "country_code_of_origin": node.get("countryCodeOfOrigin"),
+        "price_set": _money_set(node.get("price")),
+        "tax_lines": _tax_lines(node.get("taxLines")),
+    }
+
+
+_APPLICATION_TYPES = {
+    "DiscountCodeApplication": "discount_code",
+    "AutomaticDiscountApplication": "automatic",
+    "ManualDiscountApplication": "manual",
+    "ScriptDiscountApplication": "script",
+}
+
+
+def _discount_application(node: Mapping[str, Any]) -> dict[str, Any]:
+    """REST's discount application; `_index` (GraphQL's index, REST's position in the list) is popped by the
+    caller once it has ordered the list by it."""
+    value = node.get("value") or {}
+    if value.get("percentage") is not None:
+        value_type, text = "percentage", str(float(value["percentage"]))
+    else:
+        value_type, text = "fixed_amount", _decimal_text(value.get("amount"))
+    out: dict[str, Any] = {
+        "_index": node.get("index"),
+        "target_type": _lower(node.get("targetType")),
+        "type": _APPLICATION_TYPES.get(str(node.get("__typename"))),
+        "value": text,
+        "value_type": value_type,
+        "allocation_method": _lower(node.get("allocationMethod")),
+        "target_selection": _lower(node.get("targetSelection")),
+    }
+    for key in ("code", "title", "description"):
+        if key in node:
+            out[key] = node[key]
+    return out
+
+
+def _discount_codes(
+    codes: Any, applications: list[dict[str, Any]], allocated_to: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """REST's `discount_codes`: GraphQL lists only the codes; each one's amount is what its applications took
+    off the lines and shipping lines (shop money), its type that of its application (`shipping` for one that
+    targets shipping lines)."""
+    taken: dict[int, decimal.Decimal] = {}
+    for line in allocated_to:
+        for allocation in line.get("discount_allocations") or ():
+            index = allocation.get("discount_application_index")
+            if isinstance(index, int) and allocation.get("amount") is not None:
+                taken[index] = taken.get(index, decimal.Decimal(0)) + decimal.Decimal(allocation["amount"])
+    out = []
+    for code in codes or ():
+        indexed = [(i, a) for i, a in enumerate(applications) if a.get("code") == code]
+        amount = sum((taken.get(i, decimal.Decimal(0)) for i, _ in indexed), decimal.Decimal(0))
+        kind = "fixed_amount"
+        if indexed and indexed[0][1]["target_type"] == "shipping_line":
+            kind = "shipping"
+        elif indexed and indexed[0][1]["value_type"] == "percentage":
+            kind = "percentage"
+        out.append({"code": code, "amount": _decimal_text(amount), "type": kind})
+    return out
 
 
 _ADDRESS_KEYS = (
@@ -172,21 +314,25 @@ def _refund(node: Mapping[str, Any], order_id: int, order_lines: Mapping[int, di
                     "title": own["title"],
                     "name": own["name"],
                     "price": own["price"],
+                    "price_set": own.get("price_set"),
                     "quantity": own["quantity"],
                 },
                 "subtotal": _money(rli.get("subtotalSet")),
+                "subtotal_set": _money_set(rli.get("subtotalSet")),
                 "total_tax": _money(rli.get("totalTaxSet")),
+                "total_tax_set": _money_set(rli.get("totalTaxSet")),
             }
         )
     transactions = []
     for tx in connection_nodes(node.get("transactions")):
-        amount_set = tx.get("amountSet") or {}
+        # A REST transaction's amount is in the currency the buyer paid in (its `currency`): the presentment side.
+        paid = _side(tx.get("amountSet"), "presentmentMoney")
         transactions.append(
             {
                 "id": legacy_id(tx["id"]) if tx.get("id") else None,
                 "order_id": order_id,
-                "amount": _money(amount_set),
-                "currency": (amount_set.get("shopMoney") or {}).get("currencyCode"),
+                "amount": _decimal_text(paid.get("amount")) if paid.get("amount") is not None else None,
+                "currency": paid.get("currencyCode"),
                 "kind": _lower(tx.get("kind")),
                 "status": _lower(tx.get("status")),
                 "gateway": tx.get("gateway"),
@@ -209,18 +355,31 @@ def _lower(value: Any) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
+def _side(bag: Any, side: str) -> Mapping[str, Any]:
+    """One side of a MoneyBag (`shopMoney` or `presentmentMoney`); a bag read with shop money only stands for
+    both sides."""
+    if not isinstance(bag, Mapping):
+        return {}
+    money = bag.get(side)
+    if not isinstance(money, Mapping):
+        money = bag.get("shopMoney")
+    return money if isinstance(money, Mapping) else {}
+
+
 def _money(bag: Any) -> str | None:
-    """The shop-currency amount of a MoneyBag as a decimal string with at least two places.
+    """The shop-currency amount of a MoneyBag as a decimal string (see `_decimal_text`)."""
+    if not isinstance(bag, Mapping):
+        return None
+    amount = _side(bag, "shopMoney").get("amount")
+    return None if amount is None else _decimal_text(amount)
+
+
+def _decimal_text(amount: Any) -> str:
+    """A money amount as a decimal string with at least two places.
 
     Shopify's Decimal scalar drops trailing zeros ("199.0") where REST writes "199.00"; padding keeps the two
     shapes comparable as text without ever rounding a digit away.
     """
-    if not isinstance(bag, Mapping):
-        return None
-    money = bag.get("shopMoney")
-    amount = money.get("amount") if isinstance(money, Mapping) else None
-    if amount is None:
-        return None
     if isinstance(amount, bool) or not isinstance(amount, str | int | float | decimal.Decimal):
         raise ValueError(f"invalid money amount: {amount!r}")
     try:
@@ -236,9 +395,11 @@ def _money(bag: Any) -> str | None:
 
 
 def _money_set(bag: Any) -> dict[str, Any] | None:
-    """A MoneyBag in REST's `*_set` shape (shop money only: the service books in the shop's currency)."""
-    amount = _money(bag)
-    if amount is None:
+    """A MoneyBag in REST's `*_set` shape: `shop_money` and `presentment_money`, each `{amount, currency_code}`."""
+    if not isinstance(bag, Mapping) or _side(bag, "shopMoney").get("amount") is None:
         return None
-    currency = (bag.get("shopMoney") or {}).get("currencyCode")
-    return {"shop_money": {"amount": amount, "currency_code": currency}}
+    out = {}
+    for rest, side in (("shop_money", "shopMoney"), ("presentment_money", "presentmentMoney")):
+        money = _side(bag, side)
+        out[rest] = {"amount": _decimal_text(money.get("amount")), "currency_code": money.get("currencyCode")}
+    return out

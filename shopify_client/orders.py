@@ -6,15 +6,16 @@ per list, and refuses anything above 1000 (MAX_COST_EXCEEDED). Lists nested in l
 document holding an order with its fulfillments' lines and its refunds' lines would cost thousands at any
 useful size. An order is therefore read in up to three documents:
 
-- `OrderFields`: the order, its line items and shipping lines (both pageable on their own), tax lines, and
-  whether it has any fulfillment or refund (`first: 1 { id }`, 1 point each);
+- `OrderFields`: the order with its money on both sides (shop and presentment), its line items, shipping lines
+  and discount applications (each pageable on its own), tax lines, and whether it has any fulfillment or
+  refund (`first: 1 { id }`, 1 point each);
 - `OrderFulfillments` and `OrderRefunds`, only when there is one, each sized to stay under the ceiling and
   asked again with sizes re-balanced when a list comes back full (their nested connections cannot be paged
   on their own: the schema has no root field for a fulfillment or refund). An order too large for any sizing
   is refused (ORDER_TOO_LARGE) rather than returned incomplete.
 
-The cost functions below mirror that calculation for these exact documents; a unit test checks them against
-the simulator's implementation of Shopify's rules.
+The documents and their cost functions are in `order_documents.py`; a test checks the functions against the
+simulator's implementation of Shopify's rules.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .order_shape import convert_order
 __all__ = [
     "GET_ORDER_QUERY",
     "MAX_QUERY_COST",
+    "ORDER_DISCOUNT_APPLICATIONS_QUERY",
     "ORDER_FIELDS",
     "ORDER_FULFILLMENTS_QUERY",
     "ORDER_LINE_ITEMS_QUERY",
@@ -47,221 +49,48 @@ __all__ = [
 ]
 
 
-# --- documents ------------------------------------------------------------------------------------------
-
-SHIPPING_LINES_FIRST = 5
-TRACKING_INFO_FIRST = 10
-
-MONEY_FIELDS = """
-fragment MoneyFields on MoneyBag {
-  shopMoney { amount currencyCode }
-}
-"""
-
-ADDRESS_FIELDS = """
-fragment AddressFields on MailingAddress {
-  firstName lastName name company address1 address2 city province provinceCode zip country countryCodeV2 phone
-}
-"""
-
-LINE_ITEM_FIELDS = """
-fragment LineItemFields on LineItem {
-  id sku name title quantity currentQuantity
-  originalUnitPriceSet { ...MoneyFields }
-  totalDiscountSet { ...MoneyFields }
-  variant { id legacyResourceId sku }
-}
-"""
-
-SHIPPING_LINE_FIELDS = """
-fragment ShippingLineFields on ShippingLine {
-  title code
-  originalPriceSet { ...MoneyFields }
-}
-"""
-
-# Every scalar and object of the schema's Order; fulfillments and refunds only as "are there any" (their
-# details come from ORDER_FULFILLMENTS_QUERY / ORDER_REFUNDS_QUERY). Operations using it declare
-# $lineItemsFirst.
-ORDER_FIELDS = (
-    """
-fragment OrderFields on Order {
-  id legacyResourceId name email phone createdAt updatedAt cancelledAt cancelReason currencyCode
-  displayFinancialStatus displayFulfillmentStatus
-  totalPriceSet { ...MoneyFields }
-  subtotalPriceSet { ...MoneyFields }
-  totalTaxSet { ...MoneyFields }
-  totalDiscountsSet { ...MoneyFields }
-  totalShippingPriceSet { ...MoneyFields }
-  customer { id legacyResourceId email firstName lastName phone }
-  billingAddress { ...AddressFields }
-  shippingAddress { ...AddressFields }
-  lineItems(first: $lineItemsFirst) {
-    nodes { ...LineItemFields }
-    pageInfo { hasNextPage endCursor }
-  }
-  shippingLines(first: 5) {
-    nodes { ...ShippingLineFields }
-    pageInfo { hasNextPage endCursor }
-  }
-  taxLines { title rate priceSet { ...MoneyFields } }
-  fulfillments(first: 1) { id }
-  refunds(first: 1) { id }
-}
-"""
-    + LINE_ITEM_FIELDS
-    + SHIPPING_LINE_FIELDS
-    + ADDRESS_FIELDS
-    + MONEY_FIELDS
+from .order_documents import (
+    GET_ORDER_QUERY,
+    ORDER_DISCOUNT_APPLICATIONS_QUERY,
+    ORDER_FIELDS,
+    ORDER_FULFILLMENTS_QUERY,
+    ORDER_LINE_ITEMS_QUERY,
+    ORDER_REFUNDS_QUERY,
+    ORDER_SHIPPING_LINES_QUERY,
+    ORDERS_UPDATED_QUERY,
+    discount_applications_page_cost,
+    fulfillments_cost,
+    get_order_cost,
+    line_items_page_cost,
+    order_node_cost,
+    orders_page_cost,
+    refunds_cost,
+    shipping_lines_page_cost,
 )
-
-GET_ORDER_QUERY = (
-    """
-query GetOrder($id: ID!, $lineItemsFirst: Int!) {
-  order(id: $id) { ...OrderFields }
-}
-"""
-    + ORDER_FIELDS
-)
-
-ORDERS_UPDATED_QUERY = (
-    """
-query OrdersUpdatedBetween($first: Int!, $after: String, $query: String!, $lineItemsFirst: Int!) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    nodes { ...OrderFields }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-    + ORDER_FIELDS
-)
-
-ORDER_LINE_ITEMS_QUERY = (
-    """
-query OrderLineItems($id: ID!, $first: Int!, $after: String) {
-  order(id: $id) {
-    lineItems(first: $first, after: $after) {
-      nodes { ...LineItemFields }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-"""
-    + LINE_ITEM_FIELDS
-    + MONEY_FIELDS
-)
-
-ORDER_SHIPPING_LINES_QUERY = (
-    """
-query OrderShippingLines($id: ID!, $first: Int!, $after: String) {
-  order(id: $id) {
-    shippingLines(first: $first, after: $after) {
-      nodes { ...ShippingLineFields }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-"""
-    + SHIPPING_LINE_FIELDS
-    + MONEY_FIELDS
-)
-
-ORDER_FULFILLMENTS_QUERY = """
-query OrderFulfillments($id: ID!, $first: Int!, $linesFirst: Int!) {
-  order(id: $id) {
-    fulfillments(first: $first) {
-      id legacyResourceId status createdAt updatedAt
-      location { id legacyResourceId }
-      trackingInfo(first: 10) { company number url }
-      fulfillmentLineItems(first: $linesFirst) {
-        nodes { id quantity lineItem { id sku } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-  }
-}
-"""
-
-# The refunded line's sku, price and quantity come from the order's own line items (already read), so the
-# refund asks only for the line's id: 1 point per refunded line instead of 3.
-ORDER_REFUNDS_QUERY = (
-    """
-query OrderRefunds($id: ID!, $first: Int!, $linesFirst: Int!) {
-  order(id: $id) {
-    refunds(first: $first) {
-      id legacyResourceId createdAt note
-      refundLineItems(first: $linesFirst) {
-        nodes {
-          id quantity restockType restocked
-          location { id legacyResourceId }
-          lineItem { id sku }
-          subtotalSet { ...MoneyFields }
-          totalTaxSet { ...MoneyFields }
-        }
-        pageInfo { hasNextPage endCursor }
-      }
-      transactions(first: $linesFirst) {
-        nodes { id kind status gateway createdAt amountSet { ...MoneyFields } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-  }
-}
-"""
-    + MONEY_FIELDS
-)
-
-
-# Requested cost of each document, by Shopify's rules (see the module docstring).
-def order_node_cost(line_items_first: int) -> int:
-    """One order under OrderFields: the order 1, five MoneyBags 2 each, customer and two addresses 1 each,
-    line items 2 + n x 6, shipping lines 2 + 5 x 3, tax lines (a list without size: 1) 3, the two probes 1 each."""
-    return 1 + 10 + 3 + (2 + 6 * line_items_first) + (2 + 3 * SHIPPING_LINES_FIRST) + 3 + 1 + 1
-
-
-def get_order_cost(line_items_first: int) -> int:
-    return order_node_cost(line_items_first)
-
-
-def orders_page_cost(first: int, line_items_first: int) -> int:
-    return 2 + first * order_node_cost(line_items_first)
-
-
-def line_items_page_cost(first: int) -> int:
-    return 1 + 2 + 6 * first
-
-
-def shipping_lines_page_cost(first: int) -> int:
-    return 1 + 2 + 3 * first
-
-
-def fulfillments_cost(first: int, lines_first: int) -> int:
-    """Order 1 + per fulfillment: itself 1, location 1, tracking 10, line items 2 + m x (line 1 + item 1)."""
-    return 1 + first * (1 + 1 + TRACKING_INFO_FIRST + 2 + 2 * lines_first)
-
-
-def refunds_cost(first: int, lines_first: int) -> int:
-    """Order 1 + per refund: itself 1, refund lines 2 + m x 7, transactions 2 + m x 3."""
-    return 1 + first * (1 + (2 + 7 * lines_first) + (2 + 3 * lines_first))
-
 
 # Shopify lets a query start only when the bucket holds its whole requested cost (the unused part is refunded
 # afterwards), so sizes are chosen for the common order and kept well under the ceiling: a worker then waits
 # less for a bucket other workers are draining. Larger orders cost an extra request, never missing data.
-# A single order: 338 points; longer orders page their line items 100 at a time (603 points).
-GET_ORDER_LINE_ITEMS = 50
-NESTED_PAGE_SIZE = 100
-# A list page multiplies the order's cost by the page size, so list pages carry few line items each (68 points
-# an order: at most 14 orders a page) and page the rare longer order on its own.
-LIST_LINE_ITEMS = 5
-# First sizes of the fulfillment and refund reads (321 and 466 points), re-balanced when something is cut.
+# A single order: 588 points with its first 20 line items; longer orders page the rest 30 at a time (753).
+GET_ORDER_LINE_ITEMS = 20
+# Page sizes of a connection read on its own (line items, shipping lines, discount applications).
+NESTED_PAGE_SIZES = {"lineItems": 30, "shippingLines": 40, "discountApplications": 100}
+# A list page multiplies the order's cost by the page size, so list pages carry few line items each (188 points
+# an order: at most 5 orders a page) and page the rare longer order on its own.
+LIST_LINE_ITEMS = 4
+# First sizes of the fulfillment and refund reads (321 and 484 points), re-balanced when something is cut.
 FULFILLMENTS_FIRST = (5, 25)
-REFUNDS_FIRST = (3, 15)
+REFUNDS_FIRST = (3, 12)
 _MAX_SIZING_ROUNDS = 4
 
 _CONNECTION_QUERIES = {
     "lineItems": (ORDER_LINE_ITEMS_QUERY, "OrderLineItems", line_items_page_cost),
     "shippingLines": (ORDER_SHIPPING_LINES_QUERY, "OrderShippingLines", shipping_lines_page_cost),
+    "discountApplications": (
+        ORDER_DISCOUNT_APPLICATIONS_QUERY,
+        "OrderDiscountApplications",
+        discount_applications_page_cost,
+    ),
 }
 
 
@@ -440,7 +269,8 @@ def _largest_fitting(cost: Callable[[int], int]) -> int:
 
 
 def _complete_connections(client: GraphQLExecutor, node: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The order node with every page of its line items and shipping lines; None if it vanished meanwhile."""
+    """The order node with every page of its line items, shipping lines and discount applications; None if it
+    vanished meanwhile."""
     node = dict(node)
     for field, (query, operation, page_cost) in _CONNECTION_QUERIES.items():
         connection = node.get(field)
@@ -454,9 +284,9 @@ def _complete_connections(client: GraphQLExecutor, node: Mapping[str, Any]) -> d
                 raise ShopifyError(f"{field} says hasNextPage but gives no endCursor", code="INVALID_RESPONSE")
             data = client.execute(
                 query,
-                {"id": node["id"], "first": NESTED_PAGE_SIZE, "after": cursor},
+                {"id": node["id"], "first": NESTED_PAGE_SIZES[field], "after": cursor},
                 operation_name=operation,
-                expected_cost=page_cost(NESTED_PAGE_SIZE),
+                expected_cost=page_cost(NESTED_PAGE_SIZES[field]),
             )
             order = data.get("order") if isinstance(data, Mapping) else None
             if order is None:

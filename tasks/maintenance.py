@@ -24,9 +24,16 @@ def check_webhook_subscriptions(self: ShopsyncTask) -> dict:
 def check_credentials(self: ShopsyncTask) -> dict:
     from app.adapters.netsuite import get_netsuite
     from app.adapters.shopify import get_shopify
+    from app.config import get_settings
     from app.services.credentials import check_credentials as run_check
 
-    return run_check(get_netsuite(), get_shopify())
+    settings = get_settings()
+    return run_check(
+        get_netsuite(),
+        get_shopify(),
+        service_items=settings.order_money.service_skus(),
+        sku_field=settings.netsuite_item_sku_field,
+    )
 
 
 @celery_app.task(name=TASK_SCHEDULED_CHECKS, base=ShopsyncTask, bind=True, max_retries=0)

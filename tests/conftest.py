@@ -67,6 +67,23 @@ FIXTURE_SKUS = [
     ("SKU-C", "Story item C"),
     ("SHOPIFY-REFUND-ADJ", "Shopify refund adjustment"),
 ]
+# The service items of the order money mapping (docs/MAPPING.md) under their default SKUs, with the NetSuite item
+# type an account would give them (the simulator's /_sim/items): none of them is fulfilled.
+SERVICE_ITEMS = [
+    {"itemid": "SHOPIFY-SHIPPING", "displayname": "Shopify shipping", "type": "otherChargeSaleItem"},
+    {"itemid": "SHOPIFY-DISCOUNT", "displayname": "Shopify discount", "type": "discountItem"},
+    {"itemid": "SHOPIFY-GIFT-CARD", "displayname": "Shopify gift card", "type": "giftCertificateItem"},
+    {"itemid": "SHOPIFY-TIP", "displayname": "Shopify tip", "type": "otherChargeSaleItem", "istaxable": False},
+    {"itemid": "SHOPIFY-DUTY", "displayname": "Shopify duties", "type": "otherChargeSaleItem", "istaxable": False},
+    {"itemid": "SHOPIFY-FEE", "displayname": "Shopify fees", "type": "otherChargeSaleItem", "istaxable": False},
+    {
+        "itemid": "SHOPIFY-TAX-VARIANCE",
+        "displayname": "Tax variance",
+        "type": "otherChargeSaleItem",
+        "istaxable": False,
+    },
+    {"itemid": "SHOPIFY-ROUNDING", "displayname": "Rounding", "type": "otherChargeSaleItem", "istaxable": False},
+]
 
 
 def load_fixture(name: str) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -11,19 +11,53 @@ from app.domain.customers import CustomerConfig, CustomerNeed, order_customer
 from app.domain.customers import netsuite_address as _address
 from app.domain.errors import MappingError, UnknownSku
 from app.domain.keys import order_external_id
-from app.domain.state_machine import sales_quantity
-
-CENT = Decimal("0.01")
+from app.domain.money import SIDES, ZERO, amount, document_currency, exchange_rate, within_half_cent_per_line
+from app.domain.order_lines import (
+    ROUNDING,
+    TAX_VARIANCE,
+    Draft,
+    LinesConfig,
+    ServiceItems,
+    discount_codes,
+    drafts_total,
+    gift_card_redeemed,
+    order_drafts,
+    refunded_lines,
+)
+from app.domain.tax import SUITETAX, TaxConfig, apply_tax, prepare_taxes
 
 
 @dataclass(frozen=True)
 class MappingConfig:
     currency_map: Mapping[str, str]
     default_customer_external_id: str
-    discount_item_id: str | None = None
     # Customers (app/domain/customers.py): GUEST_CUSTOMERS and NETSUITE_SUBSIDIARY_ID.
     guest_customers: str = "per_email"
     subsidiary_id: str | None = None
+    order_currency: str = "presentment"  # ORDER_CURRENCY: presentment | shop
+    discount_mode: str = "net"  # DISCOUNT_MODE: net | item
+    items: ServiceItems = field(default_factory=ServiceItems)
+    shipping_item_map: Mapping[str, str] = field(default_factory=dict)
+    bundles: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    tax: TaxConfig = field(default_factory=TaxConfig)
+
+    @property
+    def side(self) -> str:
+        return SIDES[self.order_currency]
+
+    def lines(self) -> LinesConfig:
+        return LinesConfig(self.side, self.discount_mode, self.items, self.shipping_item_map, self.bundles)
+
+
+@dataclass(frozen=True)
+class MoneyCheck:
+    """What NetSuite will total against Shopify's current total, in the document currency."""
+
+    shopify_total: Decimal
+    netsuite_total: Decimal  # Σ line amounts (rounding line included) + the tax NetSuite will have
+    rounding: Decimal  # the SHOPIFY-ROUNDING line's amount (0: none)
+    tax_variance: Decimal  # legacy tax: Shopify's tax - NetSuite's computed tax (the variance line)
+    lines: int
 
 
 @dataclass(frozen=True)
@@ -31,6 +65,9 @@ class OrderBodies:
     order_external_id: str
     customer: CustomerNeed  # which customer the order names (app/domain/customers.py)
     sales_order_body: dict[str, Any]
+    money: MoneyCheck | None = None
+    money_mismatch: str | None = None  # a difference beyond per-line rounding (alert), else None
+    currency: str | None = None  # the document currency
 
     @property
     def customer_external_id(self) -> str:
@@ -41,20 +78,11 @@ class OrderBodies:
         return self.customer.body
 
 
-def order_skus(order: Mapping[str, Any]) -> list[str]:
-    """SKUs an order needs resolved, in line order, without duplicates; a line without a SKU is an error."""
-    skus: list[str] = []
-    for line in order["line_items"]:
-        sku = (line.get("sku") or "").strip()
-        if not sku:
-            raise MappingError(f"line item {line['id']} of order {order['name']} has no SKU")
-        if sku not in skus:
-            skus.append(sku)
-    return skus
-
-
-def _money(value: Decimal | None) -> Decimal:
-    return (value or Decimal("0")).quantize(CENT)
+def order_skus(order: Mapping[str, Any], config: MappingConfig | None = None) -> list[str]:
+    """SKUs an order needs resolved (service items included), in line order, without duplicates. A product line
+    without a SKU is an error; a gift card or a tip needs none (they post to service items)."""
+    plan = _plan(order, config or MappingConfig(currency_map={}, default_customer_external_id=""))
+    return list(dict.fromkeys(d.sku for d in plan.drafts))
 
 
 def map_order(
@@ -68,23 +96,95 @@ def map_order(
     The service upserts with `?replace=item`: NetSuite appends unkeyed lines on update, so a retried PUT would
     otherwise double every line. Lines whose NetSuite line number we know (`netsuite_lines`, by Shopify line id)
     carry it as `line`, so they are updated in place (a fulfilled line can't be removed and re-added); the others
-    are added. Every line carries its Shopify line id in `custcol_shopify_line_id` to be matched back.
+    are added. Every order line carries its Shopify line id in `custcol_shopify_line_id` to be matched back.
+    Amounts follow docs/MAPPING.md: NetSuite's own total equals Shopify's current total to the cent.
     """
-    missing = [sku for sku in order_skus(order) if sku not in item_ids]
+    plan = _plan(order, config)
+    missing = [sku for sku in dict.fromkeys(d.sku for d in plan.drafts) if sku not in item_ids]
     if missing:
         raise UnknownSku(missing)
-    currency_id = _currency_id(order, config)
+    currency_id = _currency_id(order, plan.currency, config)
     customer = order_customer(order, _customer_config(config))
-    lines = _sales_order_lines(order, item_ids, netsuite_lines or {})
+    known = netsuite_lines or {}
+    lines = [_netsuite_line(d, item_ids[d.sku], known) for d in plan.drafts]
+    for n, extra in plan.tax.body_lines.items():
+        lines[n].update(extra)
     return OrderBodies(
         order_external_id=order_external_id(order["id"]),
         customer=customer,
-        sales_order_body=_sales_order_body(order, config, customer.external_id, currency_id, lines),
+        sales_order_body=_sales_order_body(order, plan, customer.external_id, currency_id, lines),
+        money=plan.check,
+        money_mismatch=money_mismatch(order, plan.check),
+        currency=plan.currency,
     )
 
 
-def _currency_id(order: Mapping[str, Any], config: MappingConfig) -> str:
-    currency = order["currency"].upper()
+@dataclass(frozen=True)
+class _TaxFields:
+    body: dict[str, Any]
+    body_lines: dict[int, dict[str, Any]]  # draft index -> tax fields of its NetSuite line
+
+
+@dataclass(frozen=True)
+class _Plan:
+    drafts: list[Draft]
+    tax: _TaxFields
+    check: MoneyCheck
+    currency: str
+    rate: Decimal
+    side: str
+
+
+def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
+    """Every line with its amount and tax, the tax variance and rounding lines: the whole money decision."""
+    side = config.side
+    rate = exchange_rate(order, side)
+    drafts = prepare_taxes(order_drafts(order, config.lines(), rate), order, side)
+    outcome = apply_tax(drafts, [{} for _ in drafts], config.tax)
+    variance = outcome.shopify_tax - outcome.netsuite_tax if config.tax.mode != SUITETAX else ZERO
+    if variance:
+        drafts.append(Draft(TAX_VARIANCE, config.items.tax_variance, variance, description="Shopify tax variance"))
+        outcome.lines.append({})
+    total = sales_order_total(order, side)
+    netsuite_total = drafts_total(drafts) + outcome.netsuite_tax
+    rounding = total - netsuite_total
+    if rounding:
+        drafts.append(Draft(ROUNDING, config.items.rounding, rounding, description="Shopify rounding"))
+        outcome.lines.append({})
+    check = MoneyCheck(total, netsuite_total + rounding, rounding, variance, len(drafts))
+    body_lines = {n: fields for n, fields in enumerate(outcome.lines) if fields}
+    return _Plan(drafts, _TaxFields(outcome.body, body_lines), check, document_currency(order, side), rate, side)
+
+
+def sales_order_total(order: Mapping[str, Any], side: str) -> Decimal:
+    """Shopify's total for the sales order, in the document currency: the order after edits, before refunds.
+
+    `current_total_price` is after edits and refunds; refunds reach NetSuite as credit memos and the sales order
+    keeps those units, so the refunded lines are added back. A payload older than `current_*` has had neither.
+    The nightly orders check compares NetSuite's own total with this same figure.
+    """
+    total = amount(order, "current_total_price", side, default=None)
+    if total is None:
+        return amount(order, "total_price", side)
+    return total + refunded_lines(order, side)
+
+
+def _netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int, int]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "item": {"id": item_id},
+        "quantity": draft.quantity,
+        "rate": draft.rate if draft.rate is not None else draft.amount,
+        "amount": draft.amount,
+        "description": draft.description[:999],
+    }
+    if draft.line_key:
+        entry["custcol_shopify_line_id"] = draft.line_key
+    if draft.line_id is not None and draft.line_id in netsuite_lines:
+        entry["line"] = netsuite_lines[draft.line_id]
+    return entry
+
+
+def _currency_id(order: Mapping[str, Any], currency: str, config: MappingConfig) -> str:
     currency_id = config.currency_map.get(currency)
     if currency_id is None:
         raise MappingError(
@@ -102,52 +202,35 @@ def _customer_config(config: MappingConfig) -> CustomerConfig:
     )
 
 
-def _sales_order_lines(
-    order: Mapping[str, Any], item_ids: Mapping[str, str], netsuite_lines: Mapping[int, int]
-) -> list[dict[str, Any]]:
-    lines = []
-    for line in order["line_items"]:
-        quantity = sales_quantity(line, order)
-        if quantity == 0:
-            continue  # a line edited down to zero is not a sale
-        entry: dict[str, Any] = {
-            "custcol_shopify_line_id": str(line["id"]),
-            "item": {"id": item_ids[line["sku"].strip()]},
-            "quantity": quantity,
-            "rate": _money(line["price"]),
-            "amount": _money(line["price"] * quantity),
-            "description": (line.get("name") or line.get("title") or "")[:999],
-        }
-        if line["id"] in netsuite_lines:
-            entry["line"] = netsuite_lines[line["id"]]
-        lines.append(entry)
-    if not lines:
-        raise MappingError(f"order {order['name']} has no line with a quantity")
-    return lines
-
-
 def _sales_order_body(
     order: Mapping[str, Any],
-    config: MappingConfig,
+    plan: _Plan,
     cust_eid: str,
     currency_id: str,
     lines: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    shipping = sum((_money(s["price"]) for s in order.get("shipping_lines") or []), Decimal("0"))
     body: dict[str, Any] = {
         "entity": {"externalId": cust_eid},
         "currency": {"id": currency_id},
+        "exchangeRate": plan.rate,
         "tranDate": order["created_at"].date().isoformat(),
         "otherRefNum": order["name"],
         "memo": f"Shopify order {order['name']}",
-        "shippingCost": shipping,
         "item": {"items": lines},
         # Shopify's own figures travel with the order so reconciliation can compare totals to the cent.
         "custbody_shopify_order_id": str(order["id"]),
-        "custbody_shopify_total": _money(order["total_price"]),
-        "custbody_shopify_tax": _money(order.get("total_tax")),
+        "custbody_shopify_total": amount(order, "total_price", plan.side),  # in the document currency
+        "custbody_shopify_tax": sum((p.amount for d in plan.drafts for p in d.taxes), ZERO),
     }
-    body.update(_discount_fields(order, config))
+    body.update(plan.tax.body)
+    if plan.check.tax_variance:
+        body["custbody_shopify_tax_variance"] = plan.check.tax_variance
+    codes = discount_codes(order)
+    if codes:
+        body["custbody_shopify_discount_codes"] = codes
+    redeemed = gift_card_redeemed(order, plan.side)
+    if redeemed is not None:  # a tender, for the payments flow: never a line of the sales order
+        body["custbody_shopify_gift_card_redeemed"] = redeemed
     ship = _address(order.get("shipping_address"))
     if ship:
         body["shippingAddress"] = ship
@@ -157,43 +240,15 @@ def _sales_order_body(
     return body
 
 
-def _discount_fields(order: Mapping[str, Any], config: MappingConfig) -> dict[str, Any]:
-    """The order-level discount as NetSuite's discount item and (negative) rate; none without discounts."""
-    discounts = _money(order.get("total_discounts"))
-    if not discounts:
-        return {}
-    if not config.discount_item_id:
-        raise MappingError(
-            f"order {order['name']} has discounts of {discounts} but NETSUITE_DISCOUNT_ITEM_ID is not set",
-            code="NO_DISCOUNT_ITEM",
-        )
-    return {"discountItem": {"id": config.discount_item_id}, "discountRate": -discounts}
-
-
-def money_mismatch(order: Mapping[str, Any]) -> str | None:
-    """Compare what the sales order carries with Shopify's total, to the cent. None when they agree.
-
-    lines (price x quantity - line discounts) + shipping + tax - order-level discounts must equal total_price;
-    when it does not (an edit Shopify totals differently, a rounding rule, a payload Shopify built by hand) the
-    difference is recorded on the order for finance to see, never silently absorbed.
-    """
-    lines = sum(
-        (
-            _money(line["price"]) * line["quantity"] - _money(line.get("total_discount"))
-            for line in order["line_items"]
-            if line["quantity"]
-        ),
-        Decimal("0"),
-    )
-    shipping = sum((_money(s["price"]) for s in order.get("shipping_lines") or []), Decimal("0"))
-    tax = _money(order.get("total_tax"))
-    line_discounts = sum((_money(line.get("total_discount")) for line in order["line_items"]), Decimal("0"))
-    order_discounts = _money(order.get("total_discounts")) - line_discounts
-    computed = (lines + shipping + tax - max(order_discounts, Decimal("0"))).quantize(CENT)
-    total = _money(order["total_price"])
-    if computed == total:
+def money_mismatch(order: Mapping[str, Any], check: MoneyCheck) -> str | None:
+    """The money rule's alert: None when NetSuite's total (before the rounding line) is within half a cent a line
+    of Shopify's current total; else the figures, for finance. The rounding line makes the totals agree either
+    way: the alert says a difference was bigger than rounding can explain (an inconsistent payload, an unmapped
+    amount), never absorbed silently."""
+    before = check.netsuite_total - check.rounding
+    if within_half_cent_per_line(check.rounding, check.lines):
         return None
     return (
-        f"order {order['name']}: lines {lines.quantize(CENT)} + shipping {shipping} + tax {tax} - discounts "
-        f"{max(order_discounts, Decimal('0'))} = {computed}, Shopify total {total} (difference {total - computed})"
+        f"order {order['name']}: NetSuite lines and tax {before}, Shopify total {check.shopify_total} "
+        f"(difference {check.rounding}, posted as a rounding line)"
     )

@@ -11,15 +11,19 @@ from app.domain.state_machine import REFUND_KINDS, FulfillmentEvent, Fulfillment
 
 
 def fulfillment_event(f: dict[str, Any]) -> FulfillmentEvent:
+    """A gift card Shopify fulfils (sends) is not shipped in NetSuite: its line (a gift certificate item, not on the
+    order's view) is left out, and a fulfillment of gift cards only is ignored."""
     numbers = tuple(f.get("tracking_numbers") or ([f["tracking_number"]] if f.get("tracking_number") else []))
+    lines = tuple(FulfillmentLine(li["id"], li["quantity"]) for li in f["line_items"] if not li.get("gift_card"))
     return FulfillmentEvent(
         fulfillment_id=f["id"],
         order_id=f["order_id"],
         status=(f.get("status") or "").lower(),
         location_id=f.get("location_id"),
-        lines=tuple(FulfillmentLine(li["id"], li["quantity"]) for li in f["line_items"]),
+        lines=lines,
         tracking_company=f.get("tracking_company"),
         tracking_numbers=numbers,
+        gift_cards_only=bool(f["line_items"]) and not lines,
     )
 
 

@@ -104,6 +104,7 @@ class FulfillmentEvent:
     lines: tuple[FulfillmentLine, ...]
     tracking_company: str | None = None
     tracking_numbers: tuple[str, ...] = ()
+    gift_cards_only: bool = False  # every line was a gift card: nothing NetSuite ships
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,10 @@ def apply_fulfillment(view: OrderView, event: FulfillmentEvent, topic: str = "fu
     if event.status in FULFILLMENT_VOID:
         return Decision(
             view, note=f"fulfillment {event.fulfillment_id} is {event.status}: nothing shipped", ignored=True
+        )
+    if not event.lines and event.gift_cards_only:
+        return Decision(
+            view, note=f"fulfillment {event.fulfillment_id} sends gift cards only: nothing to ship", ignored=True
         )
     if view.cancelled:
         raise InvalidTransition(view.state, topic, f"order {view.order_id} is cancelled")
@@ -355,6 +360,8 @@ def view_from_order(order: Mapping, previous: OrderView | None = None) -> OrderV
     known = {line.line_id: line for line in previous.lines} if previous else {}
     lines = []
     for item in order["line_items"]:
+        if item.get("gift_card"):
+            continue  # a gift certificate item: never shipped, never stock (docs/MAPPING.md, gift cards)
         old = known.get(item["id"])
         lines.append(
             Line(

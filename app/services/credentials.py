@@ -18,13 +18,14 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from app.adapters.redis_client import get_redis
-from netsuite_client import NetSuiteClient
+from netsuite_client import NetSuiteClient, suiteql_in
 from netsuite_client.errors import AuthError, NetSuiteError
 from shopify_client.access import granted_scopes, missing_scopes
 from shopify_client.client import ShopifyAdminClient
@@ -124,12 +125,42 @@ def _shopify(client: ShopifyAdminClient) -> tuple[str, list[str]]:
     return "green", []
 
 
+def missing_items(client: NetSuiteClient, skus: Sequence[str], sku_field: str) -> list[str]:
+    """The service item SKUs (docs/MAPPING.md) NetSuite has no item for: an order that needs one dead-letters."""
+    if not skus:
+        return []
+    query = f"SELECT {sku_field} AS sku FROM item WHERE {sku_field} IN {suiteql_in(skus)} ORDER BY id"
+    found = {row.get("sku") for row in client.suiteql(query, lane=LANE)}
+    return [sku for sku in skus if sku not in found]
+
+
+def _service_items(client: NetSuiteClient, skus: Sequence[str], sku_field: str) -> tuple[str | None, list[str]]:
+    try:
+        missing = missing_items(client, skus, sku_field)
+    except NetSuiteError as exc:
+        return f"unknown: service items not checked ({exc.code or exc.status})", []
+    if not missing:
+        return None, []
+    return "red: missing NetSuite item(s): " + ", ".join(missing), [f"item {sku}" for sku in missing]
+
+
 def check_credentials(
-    netsuite: NetSuiteClient, shopify: ShopifyAdminClient, client: redis.Redis | None = None
+    netsuite: NetSuiteClient,
+    shopify: ShopifyAdminClient,
+    client: redis.Redis | None = None,
+    *,
+    service_items: Sequence[str] = (),
+    sku_field: str = "itemid",
 ) -> dict[str, str]:
     """{"netsuite": result, "shopify": result}; stored in Redis under KEY with `checked_at` and `missing`
-    ({"netsuite": [permission names], "shopify": [scope handles]}, empty lists when nothing is missing)."""
+    ({"netsuite": [permission names], "shopify": [scope handles]}, empty lists when nothing is missing).
+
+    With NetSuite green, each of `service_items` (the SKUs the order mapping posts shipping, tax variance, rounding
+    ... to) must exist: a missing one makes NetSuite red and is named (`item SHOPIFY-ROUNDING` in `missing`)."""
     netsuite_result, netsuite_missing = _netsuite(netsuite)
+    if netsuite_result == "green":
+        items_result, netsuite_missing = _service_items(netsuite, service_items, sku_field)
+        netsuite_result = items_result or netsuite_result
     shopify_result, shopify_missing = _shopify(shopify)
     results = {"netsuite": netsuite_result, "shopify": shopify_result}
     missing = {"netsuite": netsuite_missing, "shopify": shopify_missing}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,12 +14,15 @@ from app.config import Settings
 from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
-from app.domain.mapping import MappingConfig, OrderBodies, map_order, money_mismatch, order_skus
+from app.domain.mapping import MappingConfig, OrderBodies, map_order, order_skus
+from app.domain.order_lines import ServiceItems
 from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
+from app.domain.tax import TaxConfig, parse_tax_code_map
 from app.logging_setup import correlation_id
 from app.services.customers import CustomerRef, ensure_customer, forget_customer
 from app.services.items import resolve_items
 from app.services.payloads import load_payload, payload_of
+from app.services.tax_rates import tax_code_rates
 from netsuite_client import NetSuiteClient
 from netsuite_client.errors import ValidationError as NetSuiteValidationError
 from schemas.shopify import order_schema_for
@@ -36,14 +41,59 @@ def load_order(event: WebhookEvent) -> dict[str, Any]:
     return load_payload(order_schema_for(event.api_version), payload_of(event), f"{event.topic} payload")
 
 
-def mapping_config(settings: Settings) -> MappingConfig:
+def mapping_config(settings: Settings, tax_rates: Mapping[str, Decimal] | None = None) -> MappingConfig:
+    """The pure mapping's configuration; `tax_rates` (legacy tax: code id -> percent) come from NetSuite."""
+    money = settings.order_money
+    items = ServiceItems(
+        shipping=money.shipping_item,
+        discount=money.discount_item,
+        gift_card=money.gift_card_item,
+        tip=money.tip_item,
+        duty=money.duty_item,
+        fee=money.fee_item,
+        tax_variance=money.tax_variance_item,
+        rounding=money.rounding_item,
+    )
+    tax = TaxConfig(
+        mode=money.tax_mode,
+        code_map=parse_tax_code_map(money.tax_code_map),
+        default_code_id=money.default_tax_code_id,
+        rates=dict(tax_rates or {}),
+    )
     return MappingConfig(
         currency_map=settings.netsuite_currency_map,
         default_customer_external_id=settings.netsuite_default_customer_external_id,
-        discount_item_id=settings.netsuite_discount_item_id,
         guest_customers=settings.guest_customers,
         subsidiary_id=settings.netsuite_subsidiary_id,
+        order_currency=money.order_currency,
+        discount_mode=money.discount_mode,
+        items=items,
+        shipping_item_map=money.shipping_item_map,
+        bundles=settings.bundles,
+        tax=tax,
     )
+
+
+def _order_mapping_config(client: NetSuiteClient, settings: Settings) -> MappingConfig:
+    """The mapping's configuration for one order: legacy tax needs its codes' rates (read once per process)."""
+    money = settings.order_money
+    codes = [*money.tax_code_map.values(), money.default_tax_code_id or ""]
+    rates = tax_code_rates(client, codes) if money.tax_mode == "legacy" and any(codes) else {}
+    return mapping_config(settings, rates)
+
+
+def _resolve(
+    session: Session, client: NetSuiteClient, order: dict[str, Any], config: MappingConfig, settings: Settings
+) -> dict[str, str]:
+    """Item ids of the order's SKUs and of the service items it posts to (one cached resolution)."""
+    skus = order_skus(order, config)
+    discount_id = settings.order_money.discount_item_id
+    if discount_id:  # NETSUITE_DISCOUNT_ITEM_ID names the discount item by internal id: no lookup
+        skus = [sku for sku in skus if sku != config.items.discount]
+    item_ids = resolve_items(session, client, skus, settings.netsuite_item_sku_field)
+    if discount_id:
+        item_ids[config.items.discount] = discount_id
+    return item_ids
 
 
 def sync_order_payload(
@@ -75,11 +125,12 @@ def sync_order_payload(
 
     # Before anything reaches NetSuite: an edit below what has shipped is refused with its reason.
     check_edit(previous, view_from_order(order, previous), topic)
-    item_ids = resolve_items(session, client, order_skus(order), settings.netsuite_item_sku_field)
+    config = _order_mapping_config(client, settings)
+    item_ids = _resolve(session, client, order, config, settings)
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
     )
-    bodies = map_order(order, item_ids, mapping_config(settings), netsuite_lines=known_lines)
+    bodies = map_order(order, item_ids, config, netsuite_lines=known_lines)
     customer, sales_order_id = _upsert_customer_and_order(session, client, order, bodies, correlation)
 
     previous_state = state.state if state else None
@@ -145,11 +196,29 @@ def _record_applied(
     state.customer_external_id = customer.external_id
     state.currency = order["currency"]
     state.last_applied_updated_at = order["updated_at"]
-    mismatch = money_mismatch(order)
-    if mismatch:
-        log.warning("money mismatch recorded on order %s: %s", order["id"], mismatch)
-    state.money_mismatch = mismatch
+    _report_money(order, bodies)
+    state.money_mismatch = bodies.money_mismatch
     state.last_event_id = event_id
+
+
+def _report_money(order: dict[str, Any], bodies: OrderBodies) -> None:
+    """The money rule's figures in the log (finance also reads them on the sales order: custbody_shopify_tax_variance
+    and the SHOPIFY-TAX-VARIANCE / SHOPIFY-ROUNDING lines)."""
+    money = bodies.money
+    if money is None:
+        return
+    if money.tax_variance:
+        log.info(
+            "order %s: tax variance %s %s (Shopify's tax - NetSuite's computed tax) posted as a line",
+            order["id"],
+            money.tax_variance,
+            bodies.currency,
+            extra={"tax_variance": str(money.tax_variance), "currency": bodies.currency},
+        )
+    if bodies.money_mismatch:
+        log.warning("money mismatch recorded on order %s: %s", order["id"], bodies.money_mismatch)
+    elif money.rounding:
+        log.info("order %s: rounding line %s %s", order["id"], money.rounding, bodies.currency)
 
 
 def _view_after_sync(order: dict[str, Any], previous: OrderView | None, known_lines: dict[int, int]) -> OrderView:

@@ -41,6 +41,7 @@ from bench.netsuite_throughput.run import (
     shopsync,
     wait_for_no_other_benchmarks,
 )
+from devtools.demo import service_items
 from devtools.devstack import Stack, free_port, wait_for_http
 
 OWN_PACKAGES = ("app", "netsuite_client", "shopify_client", "schemas", "tasks")
@@ -101,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.start("netsuite", f"exec shopsync-dev simulate netsuite --port {sim_port} --concurrency-limit {SIM_CAP}")
         wait_for_http(f"{sim}/_sim/stats", timeout=30)
         requests.post(
-            f"{sim}/_sim/items", json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG], timeout=10
+            f"{sim}/_sim/items",
+            json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG] + service_items(),  # docs/MAPPING.md
+            timeout=10,
         ).raise_for_status()
         print(shopsync(env, "items", "refresh"))
 

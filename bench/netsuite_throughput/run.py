@@ -48,6 +48,7 @@ import redis
 import requests
 
 from app.config import environ_copy
+from devtools.demo import service_items
 from devtools.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
 from netsuite_client.limiter import LimiterConfig, RedisSlotLimiter
 from shopify_client.webhooks import sign
@@ -697,7 +698,9 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
         ).json()
         result["sim_config"] = config
         requests.post(
-            f"{sim}/_sim/items", json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG], timeout=10
+            f"{sim}/_sim/items",
+            json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG] + service_items(),  # docs/MAPPING.md
+            timeout=10,
         ).raise_for_status()
         print(f"  {shopsync(env, 'items', 'refresh')}", flush=True)
 

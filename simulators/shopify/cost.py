@@ -38,6 +38,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     get_named_type,
+    is_abstract_type,
     is_leaf_type,
     value_from_ast_untyped,
 )
@@ -150,6 +151,18 @@ class _Walk:
         size = first if first is not None else last
         return size if isinstance(size, int) and not isinstance(size, bool) else None
 
+    def field(self, parent: Any, name: str) -> Any:
+        """The definition of `name` on `parent`; on an interface or union, on whichever possible type has it (a
+        field selected in an inline fragment)."""
+        fields = getattr(parent, "fields", None) or {}
+        if name in fields:
+            return fields[name]
+        if is_abstract_type(parent):
+            for possible in self.schema.get_possible_types(parent):
+                if name in possible.fields:
+                    return possible.fields[name]
+        return None
+
     # requested cost
 
     def estimate(self, parent: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode | None], path) -> int:
@@ -160,7 +173,7 @@ class _Walk:
 
     def _estimate_field(self, parent: GraphQLObjectType, nodes: list[FieldNode], path: list[Any]) -> int:
         name = nodes[0].name.value
-        definition = parent.fields.get(name)
+        definition = self.field(parent, name)
         if definition is None or name.startswith("__"):
             return 0
         named, is_list = _unwrap(definition.type)
@@ -202,7 +215,7 @@ class _Walk:
 
     def _actual_field(self, parent: GraphQLObjectType, nodes: list[FieldNode], value: Any) -> int:
         name = nodes[0].name.value
-        definition = parent.fields.get(name)
+        definition = self.field(parent, name)
         if definition is None or name.startswith("__"):
             return 0
         named, is_list = _unwrap(definition.type)

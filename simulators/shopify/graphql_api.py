@@ -45,6 +45,13 @@ TRANSACTION_KINDS = frozenset(
 )
 TRANSACTION_STATUSES = frozenset({"AWAITING_RESPONSE", "ERROR", "FAILURE", "PENDING", "SUCCESS", "UNKNOWN"})
 DISPLAY_FULFILLMENT = {None: "UNFULFILLED", "": "UNFULFILLED", "partial": "PARTIALLY_FULFILLED"}
+# REST's discount application `type` -> the GraphQL type implementing DiscountApplication.
+DISCOUNT_APPLICATION_TYPES = {
+    "discount_code": "DiscountCodeApplication",
+    "automatic": "AutomaticDiscountApplication",
+    "manual": "ManualDiscountApplication",
+    "script": "ScriptDiscountApplication",
+}
 
 
 def _as_string(value: Any) -> str:
@@ -148,6 +155,10 @@ def _amount(value: Any) -> str:
     return money_text(to_decimal(value))
 
 
+def _is_set(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("shop_money"), dict)
+
+
 def money_bag(rest_set: Any, amount: Any, shop_currency: str, presentment_currency: str) -> dict[str, Any]:
     """A MoneyBag from a REST `*_set` ({shop_money, presentment_money}) or from a plain amount."""
     if isinstance(rest_set, dict) and isinstance(rest_set.get("shop_money"), dict):
@@ -212,7 +223,52 @@ class OrderView:
         self._refunded: dict[int, int] | None = None
 
     def money(self, rest_set: Any, amount: Any) -> dict[str, Any]:
-        return money_bag(rest_set, amount, self.currency, self.presentment)
+        """A MoneyBag from a REST `*_set`; from a plain (shop currency) amount when REST carries only that, its
+        presentment side converted at the order's own rate."""
+        bag = money_bag(rest_set, amount, self.currency, self.presentment)
+        rate = self.rate()
+        if not _is_set(rest_set) and rate is not None:
+            converted = to_decimal(bag["shopMoney"]["amount"]) / rate
+            bag["presentmentMoney"]["amount"] = money_text(converted)
+        return bag
+
+    def rate(self) -> Decimal | None:
+        """Shop money per unit of presentment money, from the order's total (None when the currencies agree)."""
+        if self.presentment == self.currency:
+            return None
+        total = self.order.get("total_price_set")
+        if not _is_set(total) or not isinstance(total.get("presentment_money"), dict):
+            return None
+        shop = to_decimal(total["shop_money"].get("amount"))
+        presentment = to_decimal(total["presentment_money"].get("amount"))
+        return shop / presentment if shop and presentment else None
+
+    def optional_money(self, rest_set: Any) -> dict[str, Any] | None:
+        """A nullable MoneyBag (duties, additional fees): null when REST has none."""
+        return self.money(rest_set, None) if _is_set(rest_set) else None
+
+    def current_money(self, name: str) -> dict[str, Any]:
+        """`current_<name>` after edits; the original amount for a REST order that predates the field."""
+        order = self.order
+        if order.get(f"current_{name}") is None and order.get(f"current_{name}_set") is None:
+            return self.money(order.get(f"{name}_set"), order.get(name))
+        return self.money(order.get(f"current_{name}_set"), order.get(f"current_{name}"))
+
+    def transaction_money(self, rest: dict[str, Any]) -> dict[str, Any]:
+        """A transaction's amountSet: REST's `amount` is in its `currency`, the currency the buyer paid in (the
+        presentment side); the shop side is converted at the order's rate (UNCONFIRMED which side REST uses)."""
+        if _is_set(rest.get("amount_set")):
+            return self.money(rest["amount_set"], None)
+        amount = _amount(rest.get("amount"))
+        currency = rest.get("currency") or self.presentment
+        shop = amount
+        rate = self.rate()
+        if currency != self.currency and rate is not None:
+            shop = money_text(to_decimal(amount) * rate)
+        return {
+            "shopMoney": {"amount": shop, "currencyCode": self.currency},
+            "presentmentMoney": {"amount": amount, "currencyCode": currency},
+        }
 
     def refunded(self) -> dict[int, int]:
         if self._refunded is None:
@@ -277,10 +333,30 @@ class OrderView:
             "lineItems": lambda _info, first=None, after=None: list_connection(
                 order.get("line_items") or [], self.line_item, first, after
             ),
-            "shippingLines": lambda _info, first=None, after=None: list_connection(
-                shipping_lines, self.shipping_line, first, after
+            "shippingLines": lambda _info, first=None, after=None, includeRemovals=False: list_connection(
+                [s for s in shipping_lines if includeRemovals or not s.get("is_removed")],
+                self.shipping_line,
+                first,
+                after,
+            ),
+            "discountApplications": lambda _info, first=None, after=None: list_connection(
+                list(enumerate(order.get("discount_applications") or [])),
+                lambda pair: self.discount_application(*pair),
+                first,
+                after,
             ),
             "taxLines": [self.tax_line(t) for t in order.get("tax_lines") or []],
+            "taxesIncluded": bool(order.get("taxes_included")),
+            "taxExempt": bool(order.get("tax_exempt")),
+            "paymentGatewayNames": list(
+                order.get("payment_gateway_names") or ([order["gateway"]] if order.get("gateway") else [])
+            ),
+            "discountCodes": [c["code"] for c in order.get("discount_codes") or [] if c.get("code")],
+            "currentTotalPriceSet": self.current_money("total_price"),
+            "currentTotalTaxSet": self.current_money("total_tax"),
+            "totalTipReceivedSet": self.money(None, order.get("total_tip_received")),
+            "currentTotalDutiesSet": self.optional_money(order.get("current_total_duties_set")),
+            "currentTotalAdditionalFeesSet": self.optional_money(order.get("current_total_additional_fees_set")),
             "fulfillments": lambda _info, first=None: [
                 self.fulfillment(f) for f in _first_n(order.get("fulfillments") or [], first)
             ],
@@ -317,6 +393,13 @@ class OrderView:
             "refundableQuantity": current,
             "originalUnitPriceSet": self.money(item.get("price_set"), item.get("price")),
             "totalDiscountSet": self.money(item.get("total_discount_set"), discount),
+            "isGiftCard": bool(item.get("gift_card")),
+            "taxable": bool(item.get("taxable", True)),
+            "discountAllocations": [self.allocation(a) for a in item.get("discount_allocations") or []],
+            "taxLines": lambda _info, first=None: [
+                self.tax_line(t) for t in _first_n(item.get("tax_lines") or [], first)
+            ],
+            "duties": [self.duty(d) for d in item.get("duties") or []],
             "variant": (
                 {
                     "id": gid("ProductVariant", variant_id),
@@ -329,10 +412,18 @@ class OrderView:
         }
 
     def shipping_line(self, line: dict[str, Any]) -> dict[str, Any]:
+        discounted = line.get("discounted_price")
         return {
+            "id": gid("ShippingLine", line["id"]) if line.get("id") is not None else None,
             "title": line.get("title") or "",
             "code": line.get("code"),
+            "isRemoved": bool(line.get("is_removed")),
             "originalPriceSet": self.money(line.get("price_set"), line.get("price")),
+            "discountedPriceSet": self.money(
+                line.get("discounted_price_set"), discounted if discounted is not None else line.get("price")
+            ),
+            "discountAllocations": [self.allocation(a) for a in line.get("discount_allocations") or []],
+            "taxLines": [self.tax_line(t) for t in line.get("tax_lines") or []],
         }
 
     def tax_line(self, line: dict[str, Any]) -> dict[str, Any]:
@@ -340,7 +431,53 @@ class OrderView:
         return {
             "title": line.get("title") or "",
             "rate": float(rate) if rate is not None else None,
+            "channelLiable": line.get("channel_liable"),
             "priceSet": self.money(line.get("price_set"), line.get("price")),
+        }
+
+    def allocation(self, rest: dict[str, Any]) -> dict[str, Any]:
+        index = int(rest.get("discount_application_index") or 0)
+        applications = self.order.get("discount_applications") or []
+        application = applications[index] if index < len(applications) else {}
+        return {
+            "allocatedAmountSet": self.money(rest.get("amount_set"), rest.get("amount")),
+            "discountApplication": self.discount_application(index, application),
+        }
+
+    def discount_application(self, index: int, rest: dict[str, Any]) -> dict[str, Any]:
+        """REST's discount application at position `index` (its `index` in GraphQL), typed as Shopify types it."""
+        kind = str(rest.get("type") or "manual")
+        typename = DISCOUNT_APPLICATION_TYPES.get(kind, "ManualDiscountApplication")
+        if rest.get("value_type") == "percentage":
+            value: dict[str, Any] = {
+                "__typename": "PricingPercentageValue",
+                "percentage": float(rest.get("value") or 0),
+            }
+        else:
+            value = {"__typename": "MoneyV2", "amount": _amount(rest.get("value")), "currencyCode": self.presentment}
+        view = {
+            "__typename": typename,
+            "index": index,
+            "targetType": str(rest.get("target_type") or "line_item").upper(),
+            "targetSelection": str(rest.get("target_selection") or "all").upper(),
+            "allocationMethod": str(rest.get("allocation_method") or "across").upper(),
+            "value": value,
+            "code": rest.get("code") or "",
+            "title": rest.get("title") or rest.get("code") or "",
+            "description": rest.get("description"),
+        }
+        return view
+
+    def duty(self, rest: dict[str, Any]) -> dict[str, Any]:
+        # REST clients name the amount `price_set`; Shopify's own REST examples have shown it as the bag's two
+        # sides inline (`shop_money`, `presentment_money`): either is read.
+        price = rest.get("price_set") if _is_set(rest.get("price_set")) else rest
+        return {
+            "id": gid("Duty", rest.get("id")),
+            "harmonizedSystemCode": rest.get("harmonized_system_code"),
+            "countryCodeOfOrigin": rest.get("country_code_of_origin"),
+            "price": self.money(price, None),
+            "taxLines": [self.tax_line(t) for t in rest.get("tax_lines") or []],
         }
 
     def _order_line(self, line_id: Any, embedded: Any) -> dict[str, Any]:
@@ -432,9 +569,7 @@ class OrderView:
                 "kind": _upper_enum(rest.get("kind"), TRANSACTION_KINDS, "REFUND"),
                 "status": _upper_enum(rest.get("status"), TRANSACTION_STATUSES, "UNKNOWN"),
                 "gateway": rest.get("gateway"),
-                "amountSet": money_bag(
-                    rest.get("amount_set"), rest.get("amount"), rest.get("currency") or self.currency, self.presentment
-                ),
+                "amountSet": self.transaction_money(rest),
                 "createdAt": graphql_time(rest.get("created_at") or refund.get("created_at")),
             }
 

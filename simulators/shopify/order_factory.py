@@ -51,9 +51,19 @@ def _fmt(value: Decimal) -> str:
     return f"{money(value):.2f}"
 
 
-def _money_set(amount: str, currency: str) -> dict[str, dict[str, str]]:
-    one = {"amount": amount, "currency_code": currency}
-    return {"shop_money": dict(one), "presentment_money": dict(one)}
+def _side(item: Mapping[str, Any], side: str) -> str:
+    """One side of an item's price: `price_set[side]` when it has one, else its plain (shop) `price`."""
+    price_set = item.get("price_set")
+    if isinstance(price_set, Mapping) and isinstance(price_set.get(side), Mapping):
+        return str(price_set[side]["amount"])
+    return str(item["price"])
+
+
+def _sides(sides: Mapping[str, tuple[Decimal, Decimal]], which: int, shop: str, presentment: str) -> dict[str, Any]:
+    return {
+        "shop_money": {"amount": _fmt(sides["shop_money"][which]), "currency_code": shop},
+        "presentment_money": {"amount": _fmt(sides["presentment_money"][which]), "currency_code": presentment},
+    }
 
 
 def _digest(*parts: object) -> str:
@@ -164,6 +174,9 @@ class Line:
     vendor: str | None = None
     grams: int = 0
     id: int | None = None  # the line item id; numbered from the order's line_id_base when None
+    discount: str | None = None  # a fixed amount off this line alone (an automatic discount of its own)
+    gift_card: bool = False  # a gift card sold: not taxable, no order discount, nothing to ship
+    duty: str | None = None  # import duty charged on the line (cross-border orders)
 
     @property
     def name(self) -> str:
@@ -179,6 +192,8 @@ class Shipping:
     title: str
     price: str
     code: str | None = None  # defaults to the title
+    discount: str | None = None  # a fixed amount off the shipping (an automatic shipping discount)
+    taxable: bool = False  # shipping taxed at the order's rates
 
 
 @dataclass(frozen=True)
@@ -224,22 +239,64 @@ def _allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return [*shares, money(total - sum(shares, ZERO))]
 
 
-def _line_dict(line: Line, line_id: int, tax: Decimal, rate: Decimal, tax_title: str, alloc: Decimal, cur: str):
-    tax_lines = []
-    if rate:
-        tax_lines.append(
+@dataclass(frozen=True)
+class _Money:
+    """Amounts are computed in the currency the buyer sees (presentment) and converted to the shop's at `rate`
+    (shop money per unit of presentment money), each amount rounded on its own as Shopify rounds them."""
+
+    shop: str
+    presentment: str
+    rate: Decimal
+
+    def plain(self, value: Decimal) -> str:
+        """A REST plain amount: shop money."""
+        return _fmt(value * self.rate)
+
+    def set(self, value: Decimal) -> dict[str, dict[str, str]]:
+        """A REST `*_set`: both sides."""
+        return {
+            "shop_money": {"amount": self.plain(value), "currency_code": self.shop},
+            "presentment_money": {"amount": _fmt(value), "currency_code": self.presentment},
+        }
+
+    def pair(self, value: Decimal) -> dict[str, Any]:
+        return {"price": self.plain(value), "price_set": self.set(value)}
+
+
+def _tax_lines(taxes: Sequence[tuple[str, Decimal, Decimal]], cur: _Money) -> list[dict[str, Any]]:
+    return [
+        {"channel_liable": False, **cur.pair(tax), "rate": float(rate), "title": title}
+        for title, rate, tax in taxes
+        if rate
+    ]
+
+
+def _allocation_dicts(allocations: Sequence[tuple[int, Decimal]], cur: _Money) -> list[dict[str, Any]]:
+    return [
+        {"amount": cur.plain(amount), "amount_set": cur.set(amount), "discount_application_index": index}
+        for index, amount in allocations
+        if amount
+    ]
+
+
+def _line_dict(
+    line: Line,
+    line_id: int,
+    taxes: Sequence[tuple[str, Decimal, Decimal]],
+    allocations: Sequence[tuple[int, Decimal]],
+    cur: _Money,
+) -> dict[str, Any]:
+    duties = []
+    if line.duty:
+        duties.append(
             {
-                "channel_liable": False,
-                "price": _fmt(tax),
-                "price_set": _money_set(_fmt(tax), cur),
-                "rate": float(rate),
-                "title": tax_title,
+                "id": line_id,
+                "harmonized_system_code": "6109100010",
+                "country_code_of_origin": "US",
+                "price_set": cur.set(money(line.duty)),
+                "tax_lines": [],
+                "admin_graphql_api_id": f"gid://shopify/Duty/{line_id}",
             }
-        )
-    allocations = []
-    if alloc:
-        allocations.append(
-            {"amount": _fmt(alloc), "amount_set": _money_set(_fmt(alloc), cur), "discount_application_index": 0}
         )
     return {
         "id": line_id,
@@ -249,29 +306,130 @@ def _line_dict(line: Line, line_id: int, tax: Decimal, rate: Decimal, tax_title:
         "fulfillable_quantity": line.quantity,
         "fulfillment_service": "manual",
         "fulfillment_status": None,
-        "gift_card": False,
+        "gift_card": line.gift_card,
         "grams": line.grams,
         "name": line.name,
-        "price": _fmt(Decimal(line.price)),
-        "price_set": _money_set(_fmt(Decimal(line.price)), cur),
+        **cur.pair(Decimal(line.price)),
         "product_exists": True,
         "product_id": line.product_id,
         "properties": [],
         "quantity": line.quantity,
-        "requires_shipping": True,
+        "requires_shipping": not line.gift_card,
         "sku": line.sku,
-        "taxable": True,
+        "taxable": not line.gift_card,
         "title": line.title,
         "total_discount": "0.00",
-        "total_discount_set": _money_set("0.00", cur),
+        "total_discount_set": cur.set(ZERO),
         "variant_id": line.variant_id,
         "variant_inventory_management": "shopify",
         "variant_title": line.variant_title,
         "vendor": line.vendor,
-        "tax_lines": tax_lines,
-        "duties": [],
-        "discount_allocations": allocations,
+        "tax_lines": _tax_lines(taxes, cur),
+        "duties": duties,
+        "discount_allocations": _allocation_dicts(allocations, cur),
     }
+
+
+@dataclass
+class _Figures:
+    """What an order's money comes to, in the presentment currency (see `_figures`)."""
+
+    applications: list[dict[str, Any]]
+    line_taxes: list[list[tuple[str, Decimal, Decimal]]]  # per line: (title, rate, tax) per rate
+    line_allocations: list[list[tuple[int, Decimal]]]  # per line: (application index, amount)
+    code_allocations: list[Decimal]  # the discount code's share of each line
+    shipping_taxes: list[tuple[str, Decimal, Decimal]]
+    shipping_allocations: list[tuple[int, Decimal]]
+    totals: dict[str, Decimal]
+
+
+def _figures(
+    lines: Sequence[Line],
+    rates: Sequence[tuple[str, Decimal]],
+    ship: Shipping,
+    discount: Discount | None,
+    taxes_included: bool,
+    tip: Decimal,
+) -> _Figures:
+    """Shopify's arithmetic, to the cent: a discount code spread over the (non gift card) lines after their own
+    discounts, each line's tax per rate on its net amount (inside the price when taxes are included), shipping
+    net of its discount and taxed at the same rates when taxable."""
+    applications: list[dict[str, Any]] = []
+    if discount:
+        applications.append(
+            {
+                "target_type": "line_item",
+                "type": "discount_code",
+                "value": _fmt(money(discount.amount)),
+                "value_type": "fixed_amount",
+                "allocation_method": "across",
+                "target_selection": "all",
+                "code": discount.code,
+            }
+        )
+    own = [money(line.discount) if line.discount else ZERO for line in lines]
+    allocations: list[list[tuple[int, Decimal]]] = [[] for _ in lines]
+    weights = [ZERO if line.gift_card else line.amount - off for line, off in zip(lines, own, strict=True)]
+    code_shares = _allocate(money(discount.amount) if discount else ZERO, weights)
+    for n, share in enumerate(code_shares):
+        allocations[n].append((0, share))
+    for n, (line, off) in enumerate(zip(lines, own, strict=True)):
+        if off:
+            allocations[n].append((len(applications), off))
+            applications.append(_automatic("line_item", "explicit", off, f"{line.title} discount"))
+    ship_off = money(ship.discount) if ship.discount else ZERO
+    shipping_allocations = []
+    if ship_off:
+        shipping_allocations.append((len(applications), ship_off))
+        applications.append(_automatic("shipping_line", "all", ship_off, "Shipping discount"))
+    inclusive = sum((r for _, r in rates), ZERO) if taxes_included else ZERO
+
+    def taxed(net: Decimal, taxable: bool) -> list[tuple[str, Decimal, Decimal]]:
+        return [(t, r, money(net * r / (1 + inclusive))) for t, r in rates] if taxable else []
+
+    nets = [line.amount - sum((a for _, a in allocs), ZERO) for line, allocs in zip(lines, allocations, strict=True)]
+    line_taxes = [taxed(net, not line.gift_card) for line, net in zip(lines, nets, strict=True)]
+    shipping = money(ship.price)
+    shipping_taxes = taxed(shipping - ship_off, ship.taxable)
+    tax = sum((t for taxes in [*line_taxes, shipping_taxes] for _, _, t in taxes), ZERO)
+    items = lines_subtotal(lines)
+    line_discounts = sum(own, ZERO) + sum(code_shares, ZERO)
+    subtotal = items - line_discounts
+    duties = sum((money(line.duty) for line in lines if line.duty), ZERO)
+    total = subtotal + shipping - ship_off + (ZERO if taxes_included else tax) + duties + tip
+    totals = {
+        "items": items,
+        "subtotal": subtotal,
+        "tax": tax,
+        "discounts": line_discounts + ship_off,
+        "total": total,
+        "ship": shipping,
+        "ship_net": shipping - ship_off,
+        "duties": duties,
+        "tip": tip,
+    }
+    return _Figures(applications, line_taxes, allocations, code_shares, shipping_taxes, shipping_allocations, totals)
+
+
+def _automatic(target: str, selection: str, amount: Decimal, title: str) -> dict[str, Any]:
+    return {
+        "target_type": target,
+        "type": "automatic",
+        "value": _fmt(amount),
+        "value_type": "fixed_amount",
+        "allocation_method": "across",
+        "target_selection": selection,
+        "title": title,
+    }
+
+
+def _order_tax_lines(fig: _Figures, cur: _Money) -> list[dict[str, Any]]:
+    """The order's tax lines: per rate, the sum of what the lines and the shipping pay at it."""
+    sums: dict[tuple[str, Decimal], Decimal] = {}
+    for taxes in [*fig.line_taxes, fig.shipping_taxes]:
+        for title, rate, tax in taxes:
+            sums[(title, rate)] = sums.get((title, rate), ZERO) + tax
+    return _tax_lines([(title, rate, tax) for (title, rate), tax in sums.items()], cur)
 
 
 def build_order(
@@ -291,31 +449,40 @@ def build_order(
     line_id_base: int | None = None,
     extras: Extras | None = None,
     compact: bool = False,
+    taxes: Sequence[tuple[str, Decimal | str]] | None = None,
+    taxes_included: bool = False,
+    presentment_currency: str | None = None,
+    exchange_rate: Decimal | str = "1",
+    tip: Decimal | str | None = None,
 ) -> dict[str, Any]:
     """One orders/create payload. `number` is the shop's order number (name "#<number>"); line ids are
     `line_id_base + 1, + 2, ...` (default `order_id * 10`) unless a line names its own id; both addresses default
     to the customer's; the customer's default address is their address.
+
+    Money: `taxes` ((title, rate) pairs, several rates at once) replaces `tax_rate`/`tax_title`;
+    `taxes_included` puts the tax inside the prices; a `presentment_currency` other than `currency` makes every
+    price one the buyer sees in that currency, converted to the shop's at `exchange_rate` (shop money per unit
+    of presentment money) on the shop side of each `*_set` and in the plain amounts; `tip` is added to the total.
+    Lines and shipping may carry discounts of their own, a line may be a gift card or carry a duty.
 
     `compact=True` keeps only the fields of the drift baseline that the schemas and the mapping read (no money
     sets, storefront details or per-line tax lines): the same figures in a small body, for payloads that tests
     edit by hand (one `total_price`, no `total_price_set` to keep in step) or that must not count as drift."""
     ex = extras or Extras()
     rate = Decimal(str(tax_rate))
+    rates = [(title, Decimal(str(r))) for title, r in taxes] if taxes is not None else [(tax_title, rate)]
+    rates = [(title, r) for title, r in rates if r]
     created = created_at.isoformat() if isinstance(created_at, datetime) else created_at
     base = order_id * 10 if line_id_base is None else line_id_base
     ship = shipping or Shipping("Standard", "0.00")
-    shipping_price = money(ship.price)
-    allocations = _allocate(money(discount.amount) if discount else ZERO, [line.amount for line in lines])
-    taxes = [money((line.amount - alloc) * rate) for line, alloc in zip(lines, allocations, strict=True)]
-    items_total = lines_subtotal(lines)
-    discounts = sum(allocations, ZERO)
-    tax_total = sum(taxes, ZERO)
-    subtotal = items_total - discounts
-    total = subtotal + tax_total + shipping_price
-    totals = {"subtotal": subtotal, "tax": tax_total, "discounts": discounts, "total": total, "ship": shipping_price}
+    cur = _Money(currency, presentment_currency or currency, Decimal(str(exchange_rate)))
+    fig = _figures(lines, rates, ship, discount, taxes_included, money(tip) if tip is not None else ZERO)
+    totals = fig.totals
     line_items = [
-        _line_dict(line, line.id if line.id is not None else base + n, tax, rate, tax_title, alloc, currency)
-        for n, (line, tax, alloc) in enumerate(zip(lines, taxes, allocations, strict=True), start=1)
+        _line_dict(line, line.id if line.id is not None else base + n, line_taxes, allocs, cur)
+        for n, (line, line_taxes, allocs) in enumerate(
+            zip(lines, fig.line_taxes, fig.line_allocations, strict=True), start=1
+        )
     ]
     billing = (billing_address or customer.address).as_dict()
     shipping_to = (shipping_address or customer.address).as_dict()
@@ -333,13 +500,15 @@ def build_order(
             ex,
             ship,
             totals,
-            rate,
-            tax_title,
+            _order_tax_lines(fig, cur),
             billing_address or customer.address,
             shipping_address or customer.address,
             discount,
         )
-    m = lambda value: _money_set(_fmt(value), currency)  # noqa: E731
+    m = cur.set
+    s = cur.plain
+    # What the code took, as the sum of its shop-money shares (each rounded on its own, as REST adds them).
+    code_amount = sum((Decimal(s(share)) for share in fig.code_allocations), ZERO)
     order = {
         "id": order_id,
         "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
@@ -365,17 +534,17 @@ def build_order(
         "contact_email": customer.email,
         "created_at": created,
         "currency": currency,
-        "current_subtotal_price": _fmt(subtotal),
-        "current_subtotal_price_set": m(subtotal),
-        "current_total_discounts": _fmt(discounts),
-        "current_total_discounts_set": m(discounts),
-        "current_total_price": _fmt(total),
-        "current_total_price_set": m(total),
-        "current_total_tax": _fmt(tax_total),
-        "current_total_tax_set": m(tax_total),
+        "current_subtotal_price": s(totals["subtotal"]),
+        "current_subtotal_price_set": m(totals["subtotal"]),
+        "current_total_discounts": s(totals["discounts"]),
+        "current_total_discounts_set": m(totals["discounts"]),
+        "current_total_price": s(totals["total"]),
+        "current_total_price_set": m(totals["total"]),
+        "current_total_tax": s(totals["tax"]),
+        "current_total_tax_set": m(totals["tax"]),
         "customer_locale": "en-US",
         "discount_codes": (
-            [{"code": discount.code, "amount": _fmt(discounts), "type": "fixed_amount"}] if discount else []
+            [{"code": discount.code, "amount": _fmt(code_amount), "type": "fixed_amount"}] if discount else []
         ),
         "email": customer.email,
         "estimated_taxes": False,
@@ -393,63 +562,37 @@ def build_order(
         "payment_gateway_names": [ex.gateway],
         "phone": None,
         "po_number": None,
-        "presentment_currency": currency,
+        "presentment_currency": cur.presentment,
         "processed_at": created,
         "reference": None,
         "referring_site": ex.referring_site,
         "source_identifier": None,
         "source_name": ex.source_name,
-        "subtotal_price": _fmt(subtotal),
-        "subtotal_price_set": m(subtotal),
+        "subtotal_price": s(totals["subtotal"]),
+        "subtotal_price_set": m(totals["subtotal"]),
         "tags": ex.tags,
         "tax_exempt": False,
-        "tax_lines": (
-            [
-                {
-                    "channel_liable": False,
-                    "price": _fmt(tax_total),
-                    "price_set": m(tax_total),
-                    "rate": float(rate),
-                    "title": tax_title,
-                }
-            ]
-            if rate
-            else []
-        ),
-        "taxes_included": False,
+        "tax_lines": _order_tax_lines(fig, cur),
+        "taxes_included": taxes_included,
         "test": False,
         "token": token,
-        "total_discounts": _fmt(discounts),
-        "total_discounts_set": m(discounts),
-        "total_line_items_price": _fmt(items_total),
-        "total_line_items_price_set": m(items_total),
+        "total_discounts": s(totals["discounts"]),
+        "total_discounts_set": m(totals["discounts"]),
+        "total_line_items_price": s(totals["items"]),
+        "total_line_items_price_set": m(totals["items"]),
         "total_outstanding": "0.00",
-        "total_price": _fmt(total),
-        "total_price_set": m(total),
-        "total_shipping_price_set": m(shipping_price),
-        "total_tax": _fmt(tax_total),
-        "total_tax_set": m(tax_total),
-        "total_tip_received": "0.00",
+        "total_price": s(totals["total"]),
+        "total_price_set": m(totals["total"]),
+        "total_shipping_price_set": m(totals["ship"]),
+        "total_tax": s(totals["tax"]),
+        "total_tax_set": m(totals["tax"]),
+        "total_tip_received": s(totals["tip"]),
         "total_weight": sum(line.grams * line.quantity for line in lines),
         "updated_at": created,
         "user_id": None,
         "billing_address": billing,
         "customer": customer.as_dict(updated_at=created, currency=currency),
-        "discount_applications": (
-            [
-                {
-                    "target_type": "line_item",
-                    "type": "discount_code",
-                    "value": _fmt(discounts),
-                    "value_type": "fixed_amount",
-                    "allocation_method": "across",
-                    "target_selection": "all",
-                    "code": discount.code,
-                }
-            ]
-            if discount
-            else []
-        ),
+        "discount_applications": fig.applications,
         "fulfillments": [],
         "line_items": line_items,
         "payment_terms": None,
@@ -460,19 +603,22 @@ def build_order(
                 "id": 5_000_000_000_000 + order_id % 10**12,
                 "carrier_identifier": None,
                 "code": ship.code or ship.title,
-                "discounted_price": _fmt(shipping_price),
-                "discounted_price_set": m(shipping_price),
+                "discounted_price": s(totals["ship_net"]),
+                "discounted_price_set": m(totals["ship_net"]),
+                "is_removed": False,
                 "phone": None,
-                "price": _fmt(shipping_price),
-                "price_set": m(shipping_price),
+                **cur.pair(totals["ship"]),
                 "requested_fulfillment_service_id": None,
                 "source": "shopify",
                 "title": ship.title,
-                "tax_lines": [],
-                "discount_allocations": [],
+                "tax_lines": _tax_lines(fig.shipping_taxes, cur),
+                "discount_allocations": _allocation_dicts(fig.shipping_allocations, cur),
             }
         ],
     }
+    if totals["duties"]:
+        order["current_total_duties_set"] = m(totals["duties"])
+        order["original_total_duties_set"] = m(totals["duties"])
     return order
 
 
@@ -487,8 +633,7 @@ def _compact_order(
     ex: Extras,
     ship: Shipping,
     totals: Mapping[str, Decimal],
-    rate: Decimal,
-    tax_title: str,
+    tax_lines: list[dict[str, Any]],
     billing: Address,
     shipping_to: Address,
     discount: Discount | None,
@@ -513,7 +658,7 @@ def _compact_order(
         "total_price": _fmt(totals["total"]),
         "line_items": [{k: li[k] for k in keep} for li in line_items],
         "shipping_lines": [{"code": ship.code or ship.title, "title": ship.title, "price": _fmt(totals["ship"])}],
-        "tax_lines": [{"title": tax_title, "price": _fmt(totals["tax"]), "rate": float(rate)}] if rate else [],
+        "tax_lines": [{k: t[k] for k in ("title", "price", "rate")} for t in tax_lines],
         "discount_codes": [{"code": discount.code, "amount": _fmt(totals["discounts"])}] if discount else [],
         "billing_address": billing.as_dict(compact=True),
         "shipping_address": shipping_to.as_dict(compact=True),
@@ -565,29 +710,47 @@ def build_refund(
     note: str | None = None,
 ) -> dict[str, Any]:
     """A refunds/create payload returning (restocking) `lines` ({line item id: quantity}) of `order`: each line's
-    subtotal and tax are its share of what the order charged, and one transaction refunds their sum."""
+    subtotal and tax are its share of what the order charged, and one transaction refunds their sum in the
+    currency the buyer paid in (the presentment currency; the shop's when the order has one currency)."""
     by_id = {li["id"]: li for li in order["line_items"]}
+    shop_currency = order.get("currency") or "USD"
+    paid_in = order.get("presentment_currency") or shop_currency
     refund_lines = []
+    paid = ZERO
     for n, (lid, qty) in enumerate(lines.items(), start=1):
         line = by_id[lid]
         share = Decimal(qty) / Decimal(line["quantity"])
-        if line.get("tax_lines") is not None:
-            line_tax = sum((Decimal(t["price"]) for t in line["tax_lines"]), ZERO)
-        else:  # a compact order: its one tax rate applies to every line
-            rate = sum((Decimal(str(t["rate"])) for t in order.get("tax_lines") or []), ZERO)
-            line_tax = money(Decimal(line["price"]) * line["quantity"] * rate)
-        refund_lines.append(
-            {
-                "id": n,
-                "quantity": qty,
-                "line_item_id": lid,
-                "location_id": location_id,
-                "restock_type": "return",
-                "subtotal": _fmt(Decimal(line["price"]) * qty),
-                "total_tax": _fmt(line_tax * share),
-            }
-        )
-    amount = sum((Decimal(r["subtotal"]) + Decimal(r["total_tax"]) for r in refund_lines), ZERO)
+        sides = {}
+        for side in ("shop_money", "presentment_money"):
+            if line.get("tax_lines") is not None:
+                line_tax = sum((Decimal(_side(t, side)) for t in line["tax_lines"]), ZERO)
+            else:  # a compact order: its one tax rate applies to every line
+                rate = sum((Decimal(str(t["rate"])) for t in order.get("tax_lines") or []), ZERO)
+                line_tax = money(Decimal(line["price"]) * line["quantity"] * rate)
+            sides[side] = (money(Decimal(_side(line, side)) * qty), money(line_tax * share))
+        refund_line = {
+            "id": n,
+            "quantity": qty,
+            "line_item_id": lid,
+            "location_id": location_id,
+            "restock_type": "return",
+            "subtotal": _fmt(sides["shop_money"][0]),
+            "total_tax": _fmt(sides["shop_money"][1]),
+        }
+        if line.get("price_set"):
+            refund_line["subtotal_set"] = _sides(sides, 0, shop_currency, paid_in)
+            refund_line["total_tax_set"] = _sides(sides, 1, shop_currency, paid_in)
+        refund_lines.append(refund_line)
+        paid += sum(sides["presentment_money"], ZERO)
+    transaction = {
+        "id": transaction_id,
+        "amount": _fmt(paid),
+        "kind": "refund",
+        "status": "success",
+        "gateway": "shopify_payments",
+    }
+    if order.get("presentment_currency"):  # a full order (the compact shape carries no currency pairs)
+        transaction["currency"] = paid_in
     return {
         "id": refund_id,
         "order_id": order["id"],
@@ -595,15 +758,7 @@ def build_refund(
         "note": note,
         "restock": True,
         "refund_line_items": refund_lines,
-        "transactions": [
-            {
-                "id": transaction_id,
-                "amount": _fmt(amount),
-                "kind": "refund",
-                "status": "success",
-                "gateway": "shopify_payments",
-            }
-        ],
+        "transactions": [transaction],
         "order_adjustments": [],
     }
 

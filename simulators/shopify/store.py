@@ -340,12 +340,13 @@ class OrderStore:
                 {
                     "id": self._new_id(),
                     "order_id": order["id"],
-                    "amount": money_text(amount),
+                    # A transaction is in the currency the buyer paid in (the presentment currency).
+                    "amount": money_text(amount / _shop_per_presentment(order)),
                     "kind": "refund",
                     "gateway": order.get("gateway") or "manual",
                     "status": "success",
                     "created_at": refund["created_at"],
-                    "currency": order.get("currency"),
+                    "currency": order.get("presentment_currency") or order.get("currency"),
                 }
             ]
         for transaction in refund["transactions"]:
@@ -392,6 +393,9 @@ class OrderStore:
         for field in ("total_price", "subtotal_price", "current_total_price", "current_subtotal_price"):
             if body.get(field) is not None:
                 order[field] = str(body[field])
+                # The edit gives the shop amount only: a `_set` left behind would contradict it (the GraphQL view
+                # derives the presentment side from the order's rate instead).
+                order.pop(f"{field}_set", None)
         return order
 
     # cancellation
@@ -412,6 +416,14 @@ class OrderStore:
         order = self.get(order_id)
         assert order is not None
         return order
+
+
+def _shop_per_presentment(order: dict[str, Any]) -> Decimal:
+    """The order's exchange rate from its total's two sides (1 when it has only one currency)."""
+    total = order.get("total_price_set") or {}
+    shop = to_decimal((total.get("shop_money") or {}).get("amount"))
+    presentment = to_decimal((total.get("presentment_money") or {}).get("amount"))
+    return shop / presentment if shop and presentment else Decimal(1)
 
 
 def _refund_line_total(line: dict[str, Any]) -> Decimal:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from app.db.models import truncate_all_sql
 from devtools.devstack import Stack, free_port, wait_for_http
-from tests.conftest import FIXTURE_SKUS, SHOP, TEST_ENV
+from tests.conftest import FIXTURE_SKUS, SERVICE_ITEMS, SHOP, TEST_ENV
 
 FLOWER_AUTH = "ops:flower-test-password"
 
@@ -88,7 +88,7 @@ def workers_answering(redis_port: int) -> list[str]:
 
     probe = Celery("e2e-probe", broker=f"redis://127.0.0.1:{redis_port}/0")
     try:
-        return sorted(name for reply in probe.control.ping(timeout=0.5) or [] for name in reply)
+        return sorted(name for reply in probe.control.ping(timeout=1.0) or [] for name in reply)
     except Exception:  # noqa: BLE001 - the broker connection is not up yet: nobody answers
         return []
     finally:
@@ -160,7 +160,7 @@ def e2e(database: str):
         wait_for_http(f"{ctx.web}/healthz")
         wait_until(
             lambda: all(any(n.startswith(w) for n in workers_answering(redis_port)) for w in WORKERS),
-            60,
+            90,  # bounded; on a machine busy with a second stack, workers have answered late once
             interval=0.5,
             what=f"the Celery workers {', '.join(w + '*' for w in WORKERS)} to answer a ping on the private Redis",
         )
@@ -192,7 +192,9 @@ def fresh(e2e: E2E, database: str) -> E2E:
     requests.post(f"{e2e.shopify}/_sim/reset", json={}, timeout=10).raise_for_status()
     requests.post(f"{e2e.sim}/_sim/config", json={"latency_ms": 0, "latency_jitter_ms": 0}, timeout=10)
     requests.post(
-        f"{e2e.sim}/_sim/items", json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS], timeout=10
+        f"{e2e.sim}/_sim/items",
+        json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS] + SERVICE_ITEMS,
+        timeout=10,
     ).raise_for_status()
     e2e.stack.check_alive()
     return e2e

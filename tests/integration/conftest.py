@@ -5,7 +5,7 @@ import requests
 
 from simulators.netsuite.server import SimulatorConfig, start_in_thread
 from simulators.shopify import server as shopify_simulator
-from tests.conftest import FIXTURE_SKUS, SHOPIFY_SIM_PORT, SIM_PORT
+from tests.conftest import FIXTURE_SKUS, SERVICE_ITEMS, SHOPIFY_SIM_PORT, SIM_PORT
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,9 @@ def netsuite_sim():
 def sim(netsuite_sim: str, clean_db) -> str:
     requests.post(f"{netsuite_sim}/_sim/reset", json={"items": True}, timeout=5).raise_for_status()
     requests.post(
-        f"{netsuite_sim}/_sim/items", json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS], timeout=5
+        f"{netsuite_sim}/_sim/items",
+        json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS] + SERVICE_ITEMS,
+        timeout=5,
     ).raise_for_status()
     return netsuite_sim
 

@@ -202,3 +202,16 @@ def test_cli_check_names_the_missing_permission_and_status_and_metrics_show_it(n
     fixed = runner.invoke(main, ["credentials", "check", "--json"])
     assert fixed.exit_code == 0
     assert json.loads(fixed.output)["missing"] == {"netsuite": [], "shopify": []}
+
+
+def test_a_service_item_netsuite_lacks_is_named(sim, shopify_server, redis_db):
+    """The order mapping posts shipping, tax variance, rounding ... to service items by SKU: the check names the
+    ones the account lacks (an order needing one would dead-letter UNKNOWN_SKU)."""
+    skus = get_settings().order_money.service_skus()
+    assert "SHOPIFY-ROUNDING" in skus and "SHOPIFY-DISCOUNT" not in skus  # only DISCOUNT_MODE=item needs it
+    assert check_credentials(netsuite_client(), shopify_client(), redis_db, service_items=skus)["netsuite"] == "green"
+    results = check_credentials(
+        netsuite_client(), shopify_client(), redis_db, service_items=[*skus, "SHOPIFY-NOT-THERE"]
+    )
+    assert results["netsuite"] == "red: missing NetSuite item(s): SHOPIFY-NOT-THERE"
+    assert stored(redis_db)["missing"]["netsuite"] == ["item SHOPIFY-NOT-THERE"]

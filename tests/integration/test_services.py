@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import requests
@@ -42,7 +43,17 @@ def test_order_event_upserts_customer_and_sales_order_and_records_everything(sim
     assert events.process_event(event_id) == "synced order 450789469"
 
     [so] = records(sim, "salesOrder")
-    assert so["externalId"] == "shopify-order-450789469" and len(so["item"]["items"]) == 3
+    assert so["externalId"] == "shopify-order-450789469"
+    # three iPods, the tax variance (no tax code configured: NetSuite computes none) and the rounding line that
+    # makes the real fixture's inconsistent figures (three lines at 199.00, total 409.94) explicit
+    assert [line.get("custcol_shopify_line_id") for line in so["item"]["items"]] == [
+        "466157049",
+        "518995019",
+        "703073504",
+        None,
+        None,
+    ]
+    assert sum(Decimal(str(line["amount"])) for line in so["item"]["items"]) == Decimal("409.94")
     assert so["otherRefNum"] == "#1001"
     [customer] = records(sim, "customer")
     assert customer["externalId"] == "shopify-customer-207119551"
@@ -75,13 +86,13 @@ def test_processed_event_is_a_no_op_and_stale_update_is_skipped(sim):
     assert events.process_event(again) == "skipped_stale order 450789469"
     stats = requests.get(f"{sim}/_sim/stats", timeout=5).json()
     assert stats["calls_by_operation"]["PUT salesOrder"] == 1
-    # a newer version is applied, and still leaves exactly three lines (replace=item)
+    # a newer version is applied, and still leaves exactly three iPod lines and two service lines (replace=item)
     newer = load_fixture("orders_create.json")
     newer["updated_at"] = "2008-01-11T11:00:00-05:00"
     newer["line_items"][0]["quantity"] = 2
     events.process_event(store_event(json.dumps(newer).encode(), topic="orders/updated", webhook_id="wh-new"))
     [so] = records(sim, "salesOrder")
-    assert [line["quantity"] for line in so["item"]["items"]] == [2, 1, 1]
+    assert [line["quantity"] for line in so["item"]["items"]] == [2, 1, 1, 1, 1]
 
 
 def test_unknown_sku_is_permanent_and_leaves_nothing_in_netsuite(sim):

@@ -12,6 +12,7 @@ from shopify_client import ShopifyError, get_order, gid, iter_orders_updated_bet
 from shopify_client import orders as orders_module
 from shopify_client.orders import (
     GET_ORDER_QUERY,
+    ORDER_DISCOUNT_APPLICATIONS_QUERY,
     ORDER_FULFILLMENTS_QUERY,
     ORDER_LINE_ITEMS_QUERY,
     ORDER_REFUNDS_QUERY,
@@ -45,7 +46,8 @@ def client(shopify):
 
 
 def money(amount: str) -> dict[str, Any]:
-    return {"shopMoney": {"amount": amount, "currencyCode": "USD"}}
+    side = {"amount": amount, "currencyCode": "USD"}
+    return {"shopMoney": side, "presentmentMoney": dict(side)}
 
 
 def line_gid(rest_id: int) -> str:
@@ -82,6 +84,14 @@ def line_node(rest: dict[str, Any]) -> dict[str, Any]:
         # GraphQL's Decimal drops trailing zeros where REST writes "199.00".
         "originalUnitPriceSet": money("199.0"),
         "totalDiscountSet": money("0.0"),
+        "isGiftCard": False,
+        "taxable": True,
+        "discountAllocations": [],
+        "taxLines": [
+            {"title": t["title"], "rate": t["rate"], "channelLiable": None, "priceSet": money(t["price"])}
+            for t in rest.get("tax_lines") or []
+        ],
+        "duties": [],
         "variant": {
             "id": f"gid://shopify/ProductVariant/{rest['variant_id']}",
             "legacyResourceId": str(rest["variant_id"]),
@@ -106,9 +116,19 @@ def order_node(rest: dict[str, Any], *, fulfillments: bool = True, refunds: bool
         "cancelledAt": None,
         "cancelReason": None,
         "currencyCode": "USD",
+        "presentmentCurrencyCode": "USD",
+        "taxesIncluded": rest["taxes_included"],
+        "taxExempt": False,
+        "paymentGatewayNames": [rest["gateway"]],
+        "discountCodes": [],
         "displayFinancialStatus": rest["financial_status"].upper(),
         "displayFulfillmentStatus": "UNFULFILLED",
         "totalPriceSet": money("409.94"),
+        "currentTotalPriceSet": money("409.94"),
+        "currentTotalTaxSet": money("11.94"),
+        "totalTipReceivedSet": money("0.0"),
+        "currentTotalDutiesSet": None,
+        "currentTotalAdditionalFeesSet": None,
         "subtotalPriceSet": money("398.0"),
         "totalTaxSet": money("11.94"),
         "totalDiscountsSet": money("0.0"),
@@ -125,10 +145,24 @@ def order_node(rest: dict[str, Any], *, fulfillments: bool = True, refunds: bool
         "shippingAddress": address(rest["shipping_address"]),
         "lineItems": connection([line_node(li) for li in rest["line_items"]]),
         "shippingLines": connection(
-            [{"title": s["title"], "code": s["code"], "originalPriceSet": money("0.0")} for s in rest["shipping_lines"]]
+            [
+                {
+                    "id": None,
+                    "title": s["title"],
+                    "code": s["code"],
+                    "isRemoved": False,
+                    "originalPriceSet": money("0.0"),
+                    "discountedPriceSet": money("0.0"),
+                    "discountAllocations": [],
+                    "taxLines": [],
+                }
+                for s in rest["shipping_lines"]
+            ]
         ),
+        "discountApplications": connection([]),
         "taxLines": [
-            {"title": t["title"], "rate": t["rate"], "priceSet": money(t["price"])} for t in rest["tax_lines"]
+            {"title": t["title"], "rate": t["rate"], "channelLiable": None, "priceSet": money(t["price"])}
+            for t in rest["tax_lines"]
         ],
         "fulfillments": [{"id": f"gid://shopify/Fulfillment/{f['id']}"} for f in rest["fulfillments"]]
         if fulfillments
@@ -234,9 +268,9 @@ def test_get_order_converts_to_the_webhook_shape_of_the_fixture(shopify, client)
     order = get_order(client, 450789469)
 
     assert operations(shopify) == [
-        ("GetOrder", {"id": ORDER_GID, "lineItemsFirst": 50}),
+        ("GetOrder", {"id": ORDER_GID, "lineItemsFirst": 20}),
         ("OrderFulfillments", {"id": ORDER_GID, "first": 5, "linesFirst": 25}),
-        ("OrderRefunds", {"id": ORDER_GID, "first": 3, "linesFirst": 15}),
+        ("OrderRefunds", {"id": ORDER_GID, "first": 3, "linesFirst": 12}),
     ]
     # The big id crossed HTTP and JSON and is still exact (a float would have made it 2**53).
     assert json.loads(json.dumps(shopify.requests[0]["json"])) == shopify.requests[0]["json"]
@@ -272,8 +306,32 @@ def test_get_order_converts_to_the_webhook_shape_of_the_fixture(shopify, client)
     assert {li["price"] for li in order["line_items"]} == {"199.00"}
     assert {li["total_discount"] for li in order["line_items"]} == {"0.00"}
 
-    assert order["shipping_lines"] == [{"title": "Free Shipping", "code": "Free Shipping", "price": "0.00"}]
-    assert order["tax_lines"] == [{"title": "State Tax", "rate": 0.06, "price": "11.94"}]
+    usd = lambda amount: {  # noqa: E731
+        "shop_money": {"amount": amount, "currency_code": "USD"},
+        "presentment_money": {"amount": amount, "currency_code": "USD"},
+    }
+    assert order["shipping_lines"] == [
+        {
+            "id": None,
+            "title": "Free Shipping",
+            "code": "Free Shipping",
+            "price": "0.00",
+            "price_set": usd("0.00"),
+            "discounted_price": "0.00",
+            "discounted_price_set": usd("0.00"),
+            "discount_allocations": [],
+            "tax_lines": [],
+            "is_removed": False,
+        }
+    ]
+    assert order["tax_lines"] == [
+        {"title": "State Tax", "rate": 0.06, "price": "11.94", "price_set": usd("11.94"), "channel_liable": None}
+    ]
+    assert order["total_price_set"] == order["current_total_price_set"] == usd("409.94")
+    assert (order["current_total_duties_set"], order["current_total_additional_fees_set"]) == (None, None)
+    assert order["line_items"][0]["tax_lines"] == []  # the fixture's lines carry no tax lines of their own
+    assert (order["presentment_currency"], order["taxes_included"], order["tax_exempt"]) == ("USD", False, False)
+    assert order["payment_gateway_names"] == ["authorize_net"] and order["total_tip_received"] == "0.00"
     for which in ("billing_address", "shipping_address"):
         assert order[which] == {k: rest[which][k] for k in order[which]}
         assert order[which]["country_code"] == "US" and order[which]["province_code"] == "KY"
@@ -329,7 +387,7 @@ def test_get_order_converts_to_the_webhook_shape_of_the_fixture(shopify, client)
 def test_get_order_returns_none_when_shopify_has_no_such_order(shopify, client):
     shopify.script = by_operation(GetOrder=lambda v: data({"order": None}))
     assert get_order(client, 1) is None
-    assert operations(shopify) == [("GetOrder", {"id": "gid://shopify/Order/1", "lineItemsFirst": 50})]
+    assert operations(shopify) == [("GetOrder", {"id": "gid://shopify/Order/1", "lineItemsFirst": 20})]
 
 
 def test_get_order_without_fulfillments_or_refunds_is_one_request(shopify, client):
@@ -356,7 +414,7 @@ def test_get_order_pages_nested_line_items(shopify, client):
 
     assert [li["sku"] for li in order["line_items"]] == ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]
     assert order["line_items"][2]["id"] == BIG
-    assert operations(shopify)[1] == ("OrderLineItems", {"id": ORDER_GID, "first": 100, "after": "li-2"})
+    assert operations(shopify)[1] == ("OrderLineItems", {"id": ORDER_GID, "first": 30, "after": "li-2"})
     assert len(shopify.requests) == 2
 
 
@@ -382,9 +440,9 @@ def test_refunds_cut_short_are_read_again_with_rebalanced_sizes(shopify, client)
     order = get_order(client, 450789469)
 
     # Two refunds came back (fewer than 3: the list is whole) but one was cut: ask for 2 + 1 refunds with as many
-    # lines as 1000 points allow (1 + 3 x (5 + 10 x 32) = 976).
-    assert sizes == [(3, 15), (3, 32)]
-    assert orders_module.refunds_cost(3, 32) <= 1000 < orders_module.refunds_cost(3, 33)
+    # lines as 1000 points allow (1 + 3 x (5 + 13 x 25) = 991).
+    assert sizes == [(3, 12), (3, 25)]
+    assert orders_module.refunds_cost(3, 25) == 991 and orders_module.refunds_cost(3, 26) > 1000
     assert [len(r["refund_line_items"]) for r in order["refunds"]] == [2, 2]
 
 
@@ -431,8 +489,8 @@ def test_iter_orders_pages_with_cursors_exactly_once(shopify, client):
     assert {v["query"] for _, v in sent} == {
         "updated_at:>='2026-01-01T00:00:00Z' AND updated_at:<'2026-01-02T00:00:01Z'"
     }
-    # 50 asked, but only 14 orders fit under the 1000-point ceiling.
-    assert {v["first"] for _, v in sent} == {14}
+    # 50 asked, but only 5 orders fit under the 1000-point ceiling.
+    assert {v["first"] for _, v in sent} == {5}
     assert "sortKey: UPDATED_AT" in shopify.requests[0]["json"]["query"]
 
 
@@ -445,10 +503,10 @@ def test_iter_orders_halves_the_page_when_shopify_says_it_costs_too_much(shopify
     replies = [too_much, data({"orders": connection([order_node(rest, fulfillments=False, refunds=False)])})]
     shopify.script = lambda request: replies.pop(0)
 
-    orders = list(iter_orders_updated_between(client, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), page_size=10))
+    orders = list(iter_orders_updated_between(client, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), page_size=4))
 
     assert [o["id"] for o in orders] == [450789469]
-    assert [r["json"]["variables"]["first"] for r in shopify.requests] == [10, 5]
+    assert [r["json"]["variables"]["first"] for r in shopify.requests] == [4, 2]
     assert [r["json"]["variables"]["after"] for r in shopify.requests] == [None, None]
 
 
@@ -524,21 +582,120 @@ def test_documents_validate_against_the_schema_and_cost_what_the_client_expects(
         ),
         (
             ORDERS_UPDATED_QUERY,
-            {"first": 14, "query": "", "lineItemsFirst": m.LIST_LINE_ITEMS},
-            m.orders_page_cost(14, m.LIST_LINE_ITEMS),
+            {"first": 5, "query": "", "lineItemsFirst": m.LIST_LINE_ITEMS},
+            m.orders_page_cost(5, m.LIST_LINE_ITEMS),
         ),
-        (ORDER_LINE_ITEMS_QUERY, {"id": "x", "first": m.NESTED_PAGE_SIZE}, m.line_items_page_cost(m.NESTED_PAGE_SIZE)),
-        (
-            ORDER_SHIPPING_LINES_QUERY,
-            {"id": "x", "first": m.NESTED_PAGE_SIZE},
-            m.shipping_lines_page_cost(m.NESTED_PAGE_SIZE),
-        ),
+        (ORDER_LINE_ITEMS_QUERY, {"id": "x", "first": 30}, m.line_items_page_cost(30)),
+        (ORDER_LINE_ITEMS_QUERY, {"id": "x", "first": 1}, m.line_items_page_cost(1)),
+        (ORDER_SHIPPING_LINES_QUERY, {"id": "x", "first": 40}, m.shipping_lines_page_cost(40)),
+        (ORDER_DISCOUNT_APPLICATIONS_QUERY, {"id": "x", "first": 100}, m.discount_applications_page_cost(100)),
         (ORDER_FULFILLMENTS_QUERY, {"id": "x", "first": 5, "linesFirst": 25}, m.fulfillments_cost(5, 25)),
         (ORDER_FULFILLMENTS_QUERY, {"id": "x", "first": 3, "linesFirst": 7}, m.fulfillments_cost(3, 7)),
-        (ORDER_REFUNDS_QUERY, {"id": "x", "first": 3, "linesFirst": 15}, m.refunds_cost(3, 15)),
-        (ORDER_REFUNDS_QUERY, {"id": "x", "first": 3, "linesFirst": 32}, m.refunds_cost(3, 32)),
+        (ORDER_REFUNDS_QUERY, {"id": "x", "first": 3, "linesFirst": 12}, m.refunds_cost(3, 12)),
+        (ORDER_REFUNDS_QUERY, {"id": "x", "first": 3, "linesFirst": 25}, m.refunds_cost(3, 25)),
     ]
     for document, variables, expected in cases:
         assert requested(document, variables) == expected
         assert expected <= m.MAX_QUERY_COST
-    assert m.orders_page_cost(15, m.LIST_LINE_ITEMS) > m.MAX_QUERY_COST
+    # The sizes the client sends are the ones these cases price.
+    assert m.GET_ORDER_LINE_ITEMS == 20 and m.NESTED_PAGE_SIZES == {
+        "lineItems": 30,
+        "shippingLines": 40,
+        "discountApplications": 100,
+    }
+    assert (m.LIST_LINE_ITEMS, m.REFUNDS_FIRST, m.FULFILLMENTS_FIRST) == (4, (3, 12), (5, 25))
+    # A line item is 25 points (lists inside it priced as one item each), so a page of 6 orders is too much.
+    assert m.line_items_page_cost(2) - m.line_items_page_cost(1) == 25
+    assert m.orders_page_cost(6, m.LIST_LINE_ITEMS) > m.MAX_QUERY_COST
+
+
+def test_discount_applications_and_codes_as_rest_spells_them():
+    """GraphQL lists only the codes; REST's discount_codes carry each code's amount (what its applications took
+    off the lines and shipping, shop money) and type; applications come back in REST's order (by index)."""
+    node = order_node(load_fixture("orders_create.json"), fulfillments=False, refunds=False)
+    applications = [
+        {
+            "__typename": "DiscountCodeApplication",
+            "index": 1,
+            "targetType": "SHIPPING_LINE",
+            "targetSelection": "ALL",
+            "allocationMethod": "EACH",
+            "value": {"__typename": "PricingPercentageValue", "percentage": 100},
+            "code": "FREESHIP",
+        },
+        {
+            "__typename": "DiscountCodeApplication",
+            "index": 0,
+            "targetType": "LINE_ITEM",
+            "targetSelection": "ALL",
+            "allocationMethod": "ACROSS",
+            "value": {"__typename": "PricingPercentageValue", "percentage": 12.5},
+            "code": "SPRING",
+        },
+        {
+            "__typename": "ManualDiscountApplication",
+            "index": 2,
+            "targetType": "LINE_ITEM",
+            "targetSelection": "EXPLICIT",
+            "allocationMethod": "ACROSS",
+            "value": {"__typename": "MoneyV2", "amount": "5.0", "currencyCode": "USD"},
+            "title": "Goodwill",
+            "description": None,
+        },
+    ]
+    node["discountApplications"] = connection(applications)
+    node["discountCodes"] = ["SPRING", "FREESHIP"]
+    lines = node["lineItems"]["nodes"]
+    lines[0]["discountAllocations"] = [
+        {"allocatedAmountSet": money("24.875"), "discountApplication": {"index": 0}},
+        {"allocatedAmountSet": money("5.0"), "discountApplication": {"index": 2}},
+    ]
+    lines[1]["discountAllocations"] = [{"allocatedAmountSet": money("24.88"), "discountApplication": {"index": 0}}]
+    node["shippingLines"]["nodes"][0]["discountAllocations"] = [
+        {"allocatedAmountSet": money("10.0"), "discountApplication": {"index": 1}}
+    ]
+
+    order = convert_order(node)
+
+    assert order["discount_applications"] == [
+        {
+            "target_type": "line_item",
+            "type": "discount_code",
+            "value": "12.5",
+            "value_type": "percentage",
+            "allocation_method": "across",
+            "target_selection": "all",
+            "code": "SPRING",
+        },
+        {
+            "target_type": "shipping_line",
+            "type": "discount_code",
+            "value": "100.0",
+            "value_type": "percentage",
+            "allocation_method": "each",
+            "target_selection": "all",
+            "code": "FREESHIP",
+        },
+        {
+            "target_type": "line_item",
+            "type": "manual",
+            "value": "5.00",
+            "value_type": "fixed_amount",
+            "allocation_method": "across",
+            "target_selection": "explicit",
+            "title": "Goodwill",
+            "description": None,
+        },
+    ]
+    assert order["discount_codes"] == [
+        {"code": "SPRING", "amount": "49.755", "type": "percentage"},
+        {"code": "FREESHIP", "amount": "10.00", "type": "shipping"},
+    ]
+    assert order["line_items"][0]["discount_allocations"][1] == {
+        "amount": "5.00",
+        "amount_set": {
+            "shop_money": {"amount": "5.00", "currency_code": "USD"},
+            "presentment_money": {"amount": "5.00", "currency_code": "USD"},
+        },
+        "discount_application_index": 2,
+    }

@@ -77,3 +77,46 @@ def test_oauth2_needs_its_own_settings_instead_of_the_tba_ones():
     assert s.netsuite_auth == "oauth2" and s.netsuite_certificate_id == "k"
     with pytest.raises(ConfigError, match="NETSUITE_AUTH"):
         load_settings({**BASE, "NETSUITE_AUTH": "basic"})
+
+
+def test_order_money_defaults_need_no_setting():
+    money = load_settings(BASE).order_money
+    assert (money.order_currency, money.discount_mode, money.tax_mode) == ("presentment", "net", "legacy")
+    assert money.service_skus() == [
+        "SHOPIFY-SHIPPING",
+        "SHOPIFY-GIFT-CARD",
+        "SHOPIFY-TIP",
+        "SHOPIFY-DUTY",
+        "SHOPIFY-FEE",
+        "SHOPIFY-TAX-VARIANCE",
+        "SHOPIFY-ROUNDING",
+    ]
+
+
+def test_order_money_settings_are_read_and_checked():
+    money = load_settings(
+        {
+            **BASE,
+            "ORDER_CURRENCY": "Shop",
+            "DISCOUNT_MODE": "item",
+            "NETSUITE_TAX_MODE": "suitetax",
+            "NETSUITE_DEFAULT_TAX_CODE_ID": "5",
+            "TAX_CODE_MAP": "CA State Tax:0.06=12, VAT=7",
+            "SHIPPING_ITEM_MAP": "Express=SHIP-EXPRESS",
+            "NETSUITE_ROUNDING_ITEM": "ROUND",
+        }
+    ).order_money
+    assert (money.order_currency, money.discount_mode, money.tax_mode) == ("shop", "item", "suitetax")
+    assert money.tax_code_map == {"CA State Tax:0.06": "12", "VAT": "7"}
+    assert "SHOPIFY-DISCOUNT" in money.service_skus() and "SHIP-EXPRESS" in money.service_skus()
+    assert money.rounding_item == "ROUND"
+    for env, message in [
+        ({"ORDER_CURRENCY": "both"}, "ORDER_CURRENCY must be one of presentment, shop"),
+        ({"DISCOUNT_MODE": "header"}, "DISCOUNT_MODE must be one of net, item"),
+        ({"NETSUITE_TAX_MODE": "suitetax"}, "needs NETSUITE_DEFAULT_TAX_CODE_ID"),
+        ({"TAX_CODE_MAP": "VAT=standard"}, "TAX_CODE_MAP: tax code of 'VAT' must be a NetSuite internal id"),
+        ({"NETSUITE_DEFAULT_TAX_CODE_ID": "abc"}, "NETSUITE_DEFAULT_TAX_CODE_ID must be a NetSuite internal id"),
+        ({"NETSUITE_TIP_ITEM": " "}, "NETSUITE_TIP_ITEM must name a NetSuite item"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            load_settings({**BASE, **env})

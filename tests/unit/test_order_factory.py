@@ -77,14 +77,17 @@ def test_money_adds_up_to_the_cent(seed: int, compact: bool):
 
 @pytest.mark.parametrize("compact", [False, True])
 def test_the_payload_loads_through_the_orders_create_schema_and_maps(compact: bool):
-    from app.domain.mapping import money_mismatch
+    from app.domain.mapping import MappingConfig, map_order, order_skus
 
     order = json.loads(json.dumps(random_order(3, compact=compact)))  # as the intake sees it: parsed JSON
     loaded = order_schema_for("2026-04").load(order)
     assert loaded["id"] == order["id"] and loaded["total_price"] == Decimal(order["total_price"])
     assert [li["sku"] for li in loaded["line_items"]] == [li["sku"] for li in order["line_items"]]
     assert loaded["created_at"].utcoffset() is not None
-    assert money_mismatch(OrderSchema().load(order)) is None
+    config = MappingConfig(currency_map={"USD": "1"}, default_customer_external_id="guest")
+    skus = order_skus(loaded, config)
+    bodies = map_order(OrderSchema().load(order), {sku: str(n) for n, sku in enumerate(skus)}, config)
+    assert bodies.money_mismatch is None and bodies.money.rounding == 0
 
 
 def test_both_shapes_carry_only_fields_shopify_documents_for_2026_04():
@@ -141,3 +144,63 @@ def test_the_story_and_the_intake_bench_body_are_built_here_with_their_figures()
     assert story.R1["transactions"][0]["amount"] == story.REFUNDED
     body = json.loads(make_order_body())
     assert (body["total_price"], body["total_tax"], len(body["line_items"])) == ("722.73", "40.23", 3)
+
+
+def test_every_money_feature_adds_up_on_both_sides():
+    """Line and code discounts, a discounted taxed shipping line, three rates, a gift card, a duty and a tip,
+    priced in EUR for a USD shop: each side's figures add up on their own (amounts are computed in the
+    buyer's currency and each converted to the shop's), and the tax lines carry the tax."""
+    rng = random.Random(3)
+    customer, _ = of.random_customer(rng, 7_000_000_000_009, first_names=["Ava"], last_names=["Hart"], places=PLACES)
+    lines = [
+        of.Line("A", "Tee", "28.00", 2, 1, 2, discount="3.00"),
+        of.Line("G", "Gift card", "50.00", 1, 3, 4, gift_card=True),
+        of.Line("J", "Jacket", "189.00", 1, 5, 6, duty="12.40"),
+    ]
+    order = of.build_order(
+        order_id=77,
+        number=1077,
+        customer=customer,
+        lines=lines,
+        created_at=WHEN,
+        taxes=[("State", "0.0625"), ("City", "0.005")],
+        shipping=of.Shipping("Express", "15.00", discount="5.00", taxable=True),
+        discount=of.Discount("SPRING", "20.00"),
+        presentment_currency="EUR",
+        exchange_rate="1.0850",
+        tip="4.00",
+    )
+    p = lambda value: d(value["presentment_money"]["amount"])  # noqa: E731
+    gift, jacket = order["line_items"][1], order["line_items"][2]
+    assert gift["tax_lines"] == [] and gift["discount_allocations"] == [] and gift["taxable"] is False
+    # The tee: its share of the code (application 0, the gift card takes none) and its own 3.00 (application 1).
+    tee = order["line_items"][0]["discount_allocations"]
+    assert [a["discount_application_index"] for a in tee] == [0, 1] and p(tee[1]["amount_set"]) == d("3.00")
+    code_shares = [
+        a for li in order["line_items"] for a in li["discount_allocations"] if a["discount_application_index"] == 0
+    ]
+    assert sum(p(a["amount_set"]) for a in code_shares) == d("20.00")
+    shipping = order["shipping_lines"][0]
+    assert p(shipping["discounted_price_set"]) == d("10.00")
+    assert [t["title"] for t in shipping["tax_lines"]] == ["State", "City"]
+    line_tax = sum(p(t["price_set"]) for li in order["line_items"] for t in li["tax_lines"])
+    shipping_tax = sum(p(t["price_set"]) for t in shipping["tax_lines"])
+    assert p(order["total_tax_set"]) == line_tax + shipping_tax == sum(p(t["price_set"]) for t in order["tax_lines"])
+    assert p(order["current_total_duties_set"]) == d("12.40") == p(jacket["duties"][0]["price_set"])
+    assert p(order["total_price_set"]) == (
+        p(order["subtotal_price_set"]) + d("10.00") + p(order["total_tax_set"]) + d("12.40") + d("4.00")
+    )
+    assert p(order["total_discounts_set"]) == d("3.00") + d("20.00") + d("5.00")
+    # The shop side: each amount converted on its own, the plain fields are the shop side.
+    assert order["total_price"] == order["total_price_set"]["shop_money"]["amount"]
+    assert d(order["total_price"]) == (p(order["total_price_set"]) * d("1.0850")).quantize(Decimal("0.01"))
+    assert order["total_tip_received"] == "4.34"
+    assert order["discount_codes"] == [
+        {"code": "SPRING", "amount": order["discount_codes"][0]["amount"], "type": "fixed_amount"}
+    ]
+    assert d(order["discount_codes"][0]["amount"]) == sum(
+        d(a["amount"])
+        for li in order["line_items"]
+        for a in li["discount_allocations"]
+        if a["discount_application_index"] == 0
+    )
