@@ -305,7 +305,7 @@ def reconcile(dry_run: bool, as_json: bool, plot_path: str | None) -> None:
         click.echo(f"ALERT: {report.alert}")
     click.echo(_table(report.diffs[:50], ["sku", "location_id", "netsuite", "shopify", "tolerance", "action"]))
     if report.total_mismatches:
-        click.echo(_table(report.total_mismatches[:50], ["order_id", "name", "shopify", "netsuite"]))
+        click.echo(_table(report.total_mismatches[:50], ["order_id", "name", "kind", "shopify", "netsuite", "detail"]))
 
 
 @main.command("status")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.keys import order_external_id, refund_external_id
+from app.domain.mapping import sales_order_total
 
 CENT = Decimal("0.01")
 SHIPPED = frozenset({"success", "open", "pending"})  # the fulfillment statuses that become item fulfillments
@@ -78,26 +79,16 @@ def refunded_amount(refund: Mapping[str, Any]) -> Decimal:
     return total.quantize(CENT)
 
 
-def order_total(order: Mapping[str, Any], currency_side: str = "presentment") -> Decimal:
-    """Shopify's order total after edits and before refunds (refunds are credit memos of their own), in the
-    sales order's currency: `total_price_set`'s presentment or shop money, the plain `total_price` without it."""
-    bag = order.get("total_price_set")
-    if isinstance(bag, Mapping):
-        money = bag.get(f"{currency_side}_money")
-        if isinstance(money, Mapping) and money.get("amount") not in (None, ""):
-            return _money(money["amount"])
-    return _money(order.get("total_price"))
-
-
-def expected(order: Mapping[str, Any], currency_side: str = "presentment") -> Expected:
-    """NetSuite's side of a Shopify order: the sales order's total, its shipments and its credit memos."""
+def expected(order: Mapping[str, Any], side: str = "presentment_money") -> Expected:
+    """NetSuite's side of a Shopify order: the sales order's total (the figure the mapping posts against, in the
+    document currency), its shipments and its credit memos."""
     refunds = [r for r in order.get("refunds") or () if refunded_amount(r) or r.get("refund_line_items")]
     shipped = tuple(f for f in order.get("fulfillments") or () if str(f.get("status") or "").lower() in SHIPPED)
     return Expected(
         order_id=int(order["id"]),
         name=order.get("name"),
         sales_order=order_external_id(int(order["id"])),
-        total=order_total(order, currency_side),
+        total=sales_order_total(order, side).quantize(CENT),
         fulfillments=shipped,
         refunds={refund_external_id(int(r["id"])): refunded_amount(r) for r in refunds},
         refund_payloads={refund_external_id(int(r["id"])): r for r in refunds},

@@ -79,7 +79,8 @@ def _check_batch(
     report: OrdersCheckReport,
     dry_run: bool,
 ) -> None:
-    wanted = [expected(order) for order in orders]
+    side = f"{settings.order_money.order_currency}_money"
+    wanted = [expected(order, side) for order in orders]
     found = read_netsuite_orders(netsuite, wanted)
     for order, want in zip(orders, wanted, strict=True):
         have = found.get(want.sales_order)

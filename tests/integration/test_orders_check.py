@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import requests
+from sqlalchemy import select
 
 from app.adapters.netsuite import get_netsuite
 from app.config import get_settings
+from app.db.models import SyncAlert
 from app.db.session import session_scope
 from app.services import events
 from app.services.reconcile import check_orders
@@ -56,3 +58,36 @@ def test_missing_orders_are_healed_and_total_mismatches_flagged(sim, shopify_ser
         "shopify-order-8002",
         "shopify-order-8003",
     ]
+
+
+def test_netsuite_own_figures_are_compared_and_a_missing_fulfillment_is_healed(sim, shopify_server, redis_db):
+    requests.post(f"{shopify_server}/_sim/reset", json={}, timeout=5).raise_for_status()
+    stamp = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
+    order = dict(copy.deepcopy(story.ORDER), created_at=stamp, updated_at=stamp)
+    events.process_event(store_event(json.dumps(order).encode(), webhook_id="nsfig-order"))
+    # Shopify shipped F1, but its webhook never reached us.
+    requests.post(
+        f"{shopify_server}/_sim/orders", json=dict(order, fulfillments=[story.F1]), timeout=5
+    ).raise_for_status()
+    # Someone changed a line in NetSuite by hand: NetSuite now totals the order differently from Shopify.
+    [so] = records(sim, "salesOrder")
+    first = so["item"]["items"][0]
+    get_netsuite().patch("salesOrder", so["id"], {"item": {"items": [{"line": first["line"], "amount": "40.00"}]}})
+    shopify = ShopifyAdminClient(url=f"{shopify_server}/admin/api/2026-04/graphql.json", access_token="shpat_test")
+
+    with session_scope() as session:
+        report = check_orders(session, get_netsuite(), shopify, get_settings())
+    found = {d["kind"]: d for d in report.total_mismatches}
+    assert set(found) == {"total", "fulfillments"}
+    assert (found["total"]["shopify"], found["total"]["netsuite"]) == ("108.00", "98.00")  # NetSuite's own total
+    assert f"= 40.00 (Shopify line {first['custcol_shopify_line_id']})" in found["total"]["detail"]
+    assert (found["fulfillments"]["shopify"], found["fulfillments"]["netsuite"]) == ("1", "0")
+    with session_scope() as s:
+        [alert] = s.scalars(select(SyncAlert).where(SyncAlert.kind == "orders_mismatch")).all()
+        assert "total Shopify 108.00 / NetSuite 98.00" in alert.message
+    # The missing shipment took the live path: an event on the fulfillments queue, applied like the webhook.
+    assert report.documents_healed == 1
+    [message] = [json.loads(m) for m in redis_db.lrange("fulfillments", 0, -1)]
+    events.process_event(int(message["headers"]["argsrepr"].strip("[]")))
+    [shipment] = records(sim, "itemFulfillment")
+    assert shipment["externalId"] == f"shopify-fulfillment-{story.F1_ID}"
