@@ -4,6 +4,7 @@ from another, the first shipment returned (refunded, restocked), the second kept
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 
 from simulators.shopify import order_factory as of
 
@@ -90,6 +91,11 @@ def order_as_shopify_has_it_now() -> dict:
     order["fulfillment_status"] = "fulfilled"
     order["fulfillments"] = [copy.deepcopy(F1), copy.deepcopy(F2)]
     order["refunds"] = [copy.deepcopy(R1)]
+    # Shopify's current total is after refunds.
+    current = f"{Decimal(order['total_price']) - Decimal(REFUNDED):.2f}"
+    order["current_total_price"] = current
+    for side in order.get("current_total_price_set", {}).values():
+        side["amount"] = current
     return order
 
 

@@ -354,6 +354,7 @@ class OrderStore:
             transaction.setdefault("created_at", refund["created_at"])
         refund.setdefault("admin_graphql_api_id", gid("Refund", refund["id"]))
         order.setdefault("refunds", []).append(refund)
+        _lower_current_total(order, refund)
         for line in refund.get("refund_line_items") or []:  # an edited line's current quantity drops with it
             item = by_id.get(int(line.get("line_item_id") or 0))
             if item is not None and item.get("current_quantity") is not None:
@@ -424,6 +425,34 @@ def _shop_per_presentment(order: dict[str, Any]) -> Decimal:
     shop = to_decimal((total.get("shop_money") or {}).get("amount"))
     presentment = to_decimal((total.get("presentment_money") or {}).get("amount"))
     return shop / presentment if shop and presentment else Decimal(1)
+
+
+def _lower_current_total(order: dict[str, Any], refund: dict[str, Any]) -> None:
+    """Shopify's `current_total_price` is after refunds: a refund takes off what its successful transactions
+    returned (in the currency the buyer paid, the presentment side; the shop side at the order's rate)."""
+    returned = Decimal(0)
+    for tx in refund.get("transactions") or []:
+        if (
+            str(tx.get("kind") or "refund").lower() == "refund"
+            and str(tx.get("status") or "success").lower() == "success"
+        ):
+            returned += to_decimal(tx.get("amount"))
+    if not returned:
+        return
+    if order.get("current_total_price") is None:  # an order posted without current_*: no edit so far
+        order["current_total_price"] = order.get("total_price")
+        if order.get("total_price_set") and not order.get("current_total_price_set"):
+            order["current_total_price_set"] = copy.deepcopy(order["total_price_set"])
+    if order.get("current_total_price") is None:
+        return
+    bag = order.get("current_total_price_set") or {}
+    shop, presentment = bag.get("shop_money") or {}, bag.get("presentment_money") or {}
+    shop_returned = (returned * _shop_per_presentment(order)).quantize(Decimal("0.01"))
+    order["current_total_price"] = money_text(to_decimal(order["current_total_price"]) - shop_returned)
+    if shop.get("amount") is not None:
+        shop["amount"] = money_text(to_decimal(shop["amount"]) - shop_returned)
+    if presentment.get("amount") is not None:
+        presentment["amount"] = money_text(to_decimal(presentment["amount"]) - returned)
 
 
 def _refund_line_total(line: dict[str, Any]) -> Decimal:

@@ -492,3 +492,18 @@ def test_module_help_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--bucket-size" in result.stdout and "--orders-file" in result.stdout
+
+
+def test_a_refund_lowers_the_current_total_but_not_the_total(sim: Sim) -> None:
+    query = (
+        "query($id: ID!) { order(id: $id) { totalPriceSet { shopMoney { amount } } "
+        "currentTotalPriceSet { shopMoney { amount } } } }"
+    )
+    before = sim.gql(query, {"id": ORDER_GID}).json()["data"]["order"]
+    assert before["currentTotalPriceSet"]["shopMoney"]["amount"] == "409.94"  # posted without current_*: no edit
+    refund = {"refund_line_items": [], "transactions": [{"kind": "refund", "status": "success", "amount": "100.00"}]}
+    sim.sim("POST", "/orders/450789469/refunds", refund)
+    after = sim.gql(query, {"id": ORDER_GID}).json()["data"]["order"]
+    # Shopify's total is before returns, its current total after them.
+    assert after["totalPriceSet"]["shopMoney"]["amount"] == "409.94"
+    assert after["currentTotalPriceSet"]["shopMoney"]["amount"] == "309.94"
