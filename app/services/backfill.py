@@ -82,20 +82,24 @@ def backfill_webhook_id(order: dict[str, Any]) -> str:
 
 def store_order_event(order: dict[str, Any], settings: Settings) -> int | None:
     """Insert the inbox row; its id, or None when this version of the order is already there."""
+    return _insert_event(backfill_webhook_id(order), BACKFILL_TOPIC, order, int(order["id"]), settings)
+
+
+def _insert_event(
+    webhook_id: str, topic: str, payload: dict[str, Any], resource_id: int, settings: Settings
+) -> int | None:
+    """The inbox row of an event the service makes itself, as the webhook would have stored it; its id, or None
+    when that webhook id is already there."""
     row = {
-        "webhook_id": backfill_webhook_id(order)[:255],
-        "topic": BACKFILL_TOPIC,
+        "webhook_id": webhook_id[:255],
+        "topic": topic,
         "shop": settings.shopify_shop,
         "api_version": settings.shopify_api_version,
-        "raw_body": order_body(order),
-        "resource_id": int(order["id"]),
+        "raw_body": order_body(payload),
+        "resource_id": resource_id,
         "status": EventStatus.RECEIVED,
         "attempts": 0,
     }
-    return _insert_event(row)
-
-
-def _insert_event(row: dict[str, Any]) -> int | None:
     statement = (
         insert(WebhookEvent)
         .values(**row)
@@ -112,17 +116,8 @@ def store_document_event(
     """Insert a fulfillment or refund Shopify has and NetSuite lacks as the webhook that never came (once a day
     per document: a heal that did not take is tried again the next night, not every few minutes)."""
     day = day or dt.datetime.now(dt.UTC).date()
-    row = {
-        "webhook_id": f"orders-check:{topic}:{int(payload['id'])}:{day.isoformat()}"[:255],
-        "topic": topic,
-        "shop": settings.shopify_shop,
-        "api_version": settings.shopify_api_version,
-        "raw_body": order_body(payload),
-        "resource_id": int(payload["order_id"]),
-        "status": EventStatus.RECEIVED,
-        "attempts": 0,
-    }
-    return _insert_event(row)
+    webhook_id = f"orders-check:{topic}:{int(payload['id'])}:{day.isoformat()}"
+    return _insert_event(webhook_id, topic, payload, int(payload["order_id"]), settings)
 
 
 def publish_order_event(event_id: int, queue: str = BACKFILL_QUEUE) -> bool:
