@@ -24,21 +24,18 @@ db 13 only (flushed before each run). Raw results and the process logs go to ben
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
-import re
 import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +45,16 @@ import redis
 import requests
 
 from app.config import environ_copy
+from bench import common
 from devtools.demo import service_items
-from devtools.devstack import ROOT, Stack, free_port, procfile_commands, wait_for_http
+from devtools.devstack import ROOT, Stack, free_port, wait_for_http
 from netsuite_client.limiter import LimiterConfig, RedisSlotLimiter
-from shopify_client.webhooks import sign
 from simulators.shopify import order_factory as of
 
 RESULTS_DIR = ROOT / "bench" / "results"
 
 BENCH_DB = "shopsync_bench_ns"
 BENCH_DSN = f"postgresql://root@127.0.0.1:5432/{BENCH_DB}"
-ADMIN_DSN = "postgresql://root@127.0.0.1:5432/postgres"
 REDIS_DB = 13
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 SECRET = "bench-ns-webhook-secret"
@@ -73,6 +69,31 @@ TABLES = (
     "customer_sync",
 )
 
+DB = common.BenchDb(BENCH_DB, REDIS_DB)
+# The shared helpers (bench/common.py), bound to this benchmark's database and Redis db.
+other_benchmarks = common.other_benchmarks
+wait_for_no_other_benchmarks = common.wait_for_no_other_benchmarks
+cpu_ticks, busy_pct, shopsync, sim_calls, scan_logs = (
+    common.cpu_ticks,
+    common.busy_pct,
+    common.shopsync,
+    common.sim_calls,
+    common.scan_logs,
+)
+machine_info = partial(common.machine_info, DB)
+rebuild_database = partial(common.rebuild_database, DB)
+reset_state = partial(common.reset_state, DB, TABLES)
+code_state = partial(common.code_state, DB)
+event_counts = partial(common.event_counts, DB)
+phase_timing = partial(common.phase_timing, DB)
+wait_done = partial(common.wait_done, DB)
+
+
+def send_orders(web: str, orders: list[dict], prefix: str) -> dict:
+    deliveries = [common.Delivery("orders/create", o, f"{prefix}{uuid.uuid4()}") for o in orders]
+    return common.send_webhooks(web, deliveries, secret=SECRET, shop=SHOP)
+
+
 SIM_CAP = 15
 LATENCY_MS = 150
 JITTER_MS = 50
@@ -85,13 +106,11 @@ TARGET_CALLS_PER_ORDER = 1.05
 
 CUSTOMER_POOL = 300
 NEW_CUSTOMER_SHARE = 0.02
-SENDERS = 16
+SENDERS = common.SENDERS
 SAMPLE_EVERY_S = 0.25
 WARMUP_TIMEOUT_S = 300
 MEASURE_TIMEOUT_S = 600
-QUIET_MAX_WAIT_S = 600
 DISTURBED_PCT = 10.0  # CPU outside the bench (kernel softirq included) above this share of the machine skews it
-OTHER_BENCH_PATTERN = "bench.intake|pytest"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 BENCH_ENV = {
@@ -145,15 +164,20 @@ ORDER_ID_BASE = 5_100_000_000_000
 def make_customer(rng: random.Random, n: int) -> tuple[of.Customer, Decimal]:
     """One customer with a fixed identity (the same body reaches NetSuite every time they order) and the sales
     tax rate of their state."""
-    customer, place = of.random_customer(
+    customer, place = pool_customer(rng, CUSTOMER_ID_BASE, n, STATES)
+    return customer, place[3]
+
+
+def pool_customer(rng: random.Random, id_base: int, n: int, places: list[tuple]) -> tuple[of.Customer, tuple]:
+    """Customer number n of a benchmark's pool (id id_base + n, a unique email) and the place drawn for them."""
+    return of.random_customer(
         rng,
-        CUSTOMER_ID_BASE + n,
+        id_base + n,
         first_names=FIRST,
         last_names=LAST,
-        places=STATES,
+        places=places,
         email=lambda first, last: f"{first.lower()}.{last.lower()}.{n}@example.com",
     )
-    return customer, place[3]
 
 
 def _catalog_ids(_rng: random.Random, item: of.CatalogItem) -> tuple[int, int]:
@@ -206,62 +230,6 @@ def generate(rng: random.Random, warmup: int, orders: int, run_no: int) -> tuple
 
 
 # --- machine ----------------------------------------------------------------------------------------------
-
-
-def other_benchmarks() -> list[str]:
-    found = subprocess.run(["pgrep", "-af", OTHER_BENCH_PATTERN], capture_output=True, text=True, check=False)
-    mine = {os.getpid(), os.getppid()}
-    return [ln for ln in found.stdout.splitlines() if ln.strip() and int(ln.split()[0]) not in mine]
-
-
-def wait_for_no_other_benchmarks(max_wait: float = QUIET_MAX_WAIT_S) -> dict:
-    """Wait (polling, at most max_wait s) while other benchmark or test processes run: 2 shared cores."""
-    started = time.monotonic()
-    seen = other_benchmarks()
-    if seen:
-        print(f"other benchmark/test processes are running ({len(seen)}), waiting up to {max_wait:.0f}s:")
-        for line in seen[:5]:
-            print(f"    {line[:150]}")
-    found = seen
-    while found and time.monotonic() - started < max_wait:
-        time.sleep(5)
-        found = other_benchmarks()
-    waited = round(time.monotonic() - started, 1)
-    if seen:
-        state = "still running: figures may be disturbed" if found else "gone"
-        print(f"    waited {waited:.0f}s; {state}", flush=True)
-    return {"waited_s": waited, "seen": seen[:10], "still_running": found[:10]}
-
-
-def cpu_ticks() -> tuple[int, int]:
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return sum(fields) - fields[3] - fields[4], sum(fields)
-
-
-def busy_pct(seconds: float = 2.0) -> float:
-    b0, t0 = cpu_ticks()
-    time.sleep(seconds)
-    b1, t1 = cpu_ticks()
-    return round(100.0 * (b1 - b0) / max(t1 - t0, 1), 1)
-
-
-def machine_info() -> dict:
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    with psycopg.connect(BENCH_DSN, connect_timeout=5) as conn:
-        pg_version = conn.execute("SHOW server_version").fetchone()[0]
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "postgresql": pg_version,
-        "redis": redis.Redis.from_url(REDIS_URL).info("server").get("redis_version"),
-        "python": sys.version.split()[0],
-        "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
-    }
 
 
 def _tree_cpu(pid: int) -> dict[int, float]:
@@ -318,70 +286,6 @@ def cpu_delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, fl
 # --- database, redis, simulator ---------------------------------------------------------------------------
 
 
-def shopsync(env: dict[str, str], *args: str, timeout: int = 180) -> str:
-    exe = ROOT / ".venv" / "bin" / "shopsync"
-    cmd = [str(exe) if exe.exists() else "shopsync", *args]
-    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"shopsync {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout.strip()
-
-
-def rebuild_database(env: dict[str, str]) -> str:
-    """Drop the bench database and migrate a new one: migrations may be edited in place while they are young,
-    and a database stamped with an older edit of the head revision would miss its columns."""
-    with psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    return shopsync(env, "db", "upgrade")
-
-
-def reset_state() -> list[str]:
-    """Empty every table of the bench database (the listed ones and any a newer migration added) and Redis db 13."""
-    with psycopg.connect(BENCH_DSN, autocommit=True, connect_timeout=5) as conn:
-        present = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            ).fetchall()
-        ]
-        missing = [t for t in TABLES if t not in present]
-        if missing:
-            raise RuntimeError(f"tables missing from {BENCH_DB}: {missing}")
-        conn.execute(f"TRUNCATE {', '.join(sorted(present))} RESTART IDENTITY CASCADE")
-    redis.Redis.from_url(REDIS_URL).flushdb()  # db 13 only
-    return sorted(present)
-
-
-def code_state() -> dict:
-    """Which code ran: HEAD plus a fingerprint of uncommitted changes (the tree may be edited between runs)."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
-
-    status = [ln for ln in git("status", "--porcelain").splitlines() if "bench/" not in ln]
-    diff = git("diff", "HEAD", "--", ".", ":(exclude)bench")
-    return {
-        "head": git("rev-parse", "--short", "HEAD").strip(),
-        "uncommitted_paths": len(status),
-        "diff_sha1": hashlib.sha1(diff.encode(), usedforsecurity=False).hexdigest()[:12],
-        "alembic_head": _alembic_version(),
-    }
-
-
-def _alembic_version() -> str | None:
-    with psycopg.connect(BENCH_DSN, autocommit=True, connect_timeout=5) as conn:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    return row[0] if row else None
-
-
-def event_counts(prefix: str) -> Counter:
-    with psycopg.connect(BENCH_DSN, autocommit=True, connect_timeout=5) as conn:
-        rows = conn.execute(
-            "SELECT status, count(*) FROM webhook_events WHERE webhook_id LIKE %s GROUP BY status", (prefix + "%",)
-        ).fetchall()
-    return Counter(dict(rows))
-
-
 def max_call_log_id() -> int:
     with psycopg.connect(BENCH_DSN, autocommit=True, connect_timeout=5) as conn:
         return conn.execute("SELECT coalesce(max(id), 0) FROM netsuite_call_log").fetchone()[0]
@@ -419,95 +323,11 @@ def call_log_figures(after_id: int) -> dict:
     }
 
 
-def phase_timing(prefix: str) -> dict:
-    with psycopg.connect(BENCH_DSN, autocommit=True, connect_timeout=5) as conn:
-        first_received, last_processed, max_attempts = conn.execute(
-            "SELECT min(received_at), max(processed_at), max(attempts) FROM webhook_events WHERE webhook_id LIKE %s",
-            (prefix + "%",),
-        ).fetchone()
-        dead_letters = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
-        errors = conn.execute(
-            "SELECT left(last_error, 160), count(*) FROM webhook_events WHERE webhook_id LIKE %s"
-            " AND last_error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5",
-            (prefix + "%",),
-        ).fetchall()
-    span = (last_processed - first_received).total_seconds() if first_received and last_processed else None
-    return {
-        "first_received": first_received.isoformat() if first_received else None,
-        "last_processed": last_processed.isoformat() if last_processed else None,
-        "received_to_processed_s": round(span, 2) if span is not None else None,
-        "max_attempts": max_attempts,
-        "dead_letters_total": dead_letters,
-        "last_errors": [f"{n} x {msg}" for msg, n in errors],
-    }
-
-
-def sim_calls(stats: dict) -> Counter:
-    """Calls the simulator served on /services/rest (accepted: 429s are counted apart), by operation."""
-    return Counter({k: v for k, v in (stats.get("calls_by_operation") or {}).items() if k != "POST oauth2/token"})
-
-
 def limiter_snapshot(client: redis.Redis) -> dict:
     return RedisSlotLimiter(client, LimiterConfig(max_budget=BUDGET)).snapshot()
 
 
 # --- sending and waiting ----------------------------------------------------------------------------------
-
-
-def send_orders(web: str, orders: list[dict], prefix: str) -> dict:
-    local = threading.local()
-
-    def deliver(order: dict) -> int:
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = requests.Session()
-        body = json.dumps(order, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": sign(body, SECRET),
-            "X-Shopify-Shop-Domain": SHOP,
-            "X-Shopify-API-Version": "2026-04",
-            "X-Shopify-Webhook-Id": f"{prefix}{uuid.uuid4()}",
-            "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
-        }
-        for attempt in range(5):  # as Shopify would: a 5xx or a refused connection is delivered again
-            try:
-                status = session.post(f"{web}/webhooks/shopify", data=body, headers=headers, timeout=30).status_code
-            except requests.RequestException:
-                status = -1
-            if 200 <= status < 300:
-                return status
-            time.sleep(0.2 * (attempt + 1))
-        return status
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-        statuses = Counter(pool.map(deliver, orders))
-    elapsed = time.monotonic() - started
-    return {
-        "sent": len(orders),
-        "statuses": {str(k): v for k, v in statuses.items()},
-        "send_s": round(elapsed, 2),
-        "intake_per_s": round(len(orders) / elapsed, 1) if elapsed else None,
-    }
-
-
-def wait_done(prefix: str, expected: int, timeout: float, stack: Stack, label: str) -> tuple[Counter, bool]:
-    deadline = time.monotonic() + timeout
-    last_print = 0.0
-    counts: Counter = Counter()
-    while time.monotonic() < deadline:
-        counts = event_counts(prefix)
-        finished = counts["done"] + counts["dead"]
-        if finished >= expected:
-            return counts, True
-        stack.check_alive()
-        if time.monotonic() - last_print > 10:
-            print(f"    {label}: {finished}/{expected} done or dead", flush=True)
-            last_print = time.monotonic()
-        time.sleep(0.5)
-    return counts, False
 
 
 class Sampler(threading.Thread):
@@ -634,25 +454,6 @@ def busy_window(samples: list[dict], base_calls: int) -> list[dict]:
 
 # --- logs -------------------------------------------------------------------------------------------------
 
-PROBLEM = re.compile(r"(WARNING|ERROR|CRITICAL|Traceback)")
-_VARIABLE = re.compile(r"^\S+ \S+ |\b\d+(\.\d+)?\b|\[[0-9a-f-]{36}\]|corr=\S+|eid=\S+")
-
-
-def scan_logs(run_dir: Path, names: list[str]) -> dict:
-    counts: Counter[str] = Counter()
-    lines = 0
-    for name in names:
-        path = run_dir / f"{name}.log"
-        try:
-            text = path.read_text(errors="replace")
-        except OSError:
-            continue
-        for line in text.splitlines():
-            lines += 1
-            if PROBLEM.search(line):
-                counts[_VARIABLE.sub("#", line)[:180]] += 1
-    return {"lines": lines, "problems": sum(counts.values()), "top": counts.most_common(8)}
-
 
 # --- one run ----------------------------------------------------------------------------------------------
 
@@ -704,27 +505,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
         ).raise_for_status()
         print(f"  {shopsync(env, 'items', 'refresh')}", flush=True)
 
-        stack.start("web")
-        for i in range(1, args.workers + 1):
-            stack.start(
-                f"worker_orders-{i}",
-                procfile_commands()["worker_orders"],
-                extra_env={"WORKER_ID": str(i), "WORKER_CONCURRENCY": str(args.concurrency)},
-            )
-        wait_for_http(f"{web}/healthz", timeout=60)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            stack.check_alive()
-            pools = [
-                len(psutil.Process(m.pid).children())
-                for n, m in stack.processes.items()
-                if n.startswith("worker_orders")
-            ]
-            if all(p >= args.concurrency for p in pools):
-                break
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("celery worker pools did not start within 90s")
+        common.start_web_and_order_workers(stack, web, args.workers, args.concurrency)
 
         print(f"  warm-up: {len(warm_orders)} orders (one per pool customer first) ...", flush=True)
         result["warmup_send"] = send_orders(web, warm_orders, warm_prefix)
@@ -1006,10 +787,6 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def _raise_exit(signum, _frame):  # noqa: ANN001
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.netsuite_throughput.run", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=2000, help="orders in the measured phase")
@@ -1029,7 +806,7 @@ def main(argv: list[str] | None = None) -> int:
     if not held_values or any(not 0 <= h < SIM_CAP for h in held_values):
         parser.error(f"--held-slots: values between 0 and {SIM_CAP - 1}")
 
-    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGTERM, common.raise_exit)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = RESULTS_DIR / f"netsuite-throughput-{stamp}"
     run_dir.mkdir(parents=True, exist_ok=True)

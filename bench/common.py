@@ -1,0 +1,322 @@
+"""Helpers shared by the benchmarks that run a fresh stack against an isolated database and Redis db: the
+database and Redis reset, which code ran, the quiet-machine checks, sending signed webhooks, waiting for the
+events, the phase's timing and the warnings in the process logs. A benchmark names its own `BenchDb`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import psycopg
+import redis
+import requests
+
+from devtools.devstack import ROOT, Stack, procfile_commands, wait_for_http
+from shopify_client.webhooks import sign
+
+ADMIN_DSN = "postgresql://root@127.0.0.1:5432/postgres"
+QUIET_MAX_WAIT_S = 600
+OTHER_BENCH_PATTERN = "bench.intake|bench.netsuite_throughput|bench.orders_realistic|pytest"
+SENDERS = 16
+
+
+@dataclass(frozen=True)
+class BenchDb:
+    """A benchmark's own PostgreSQL database and Redis db (both emptied before each run)."""
+
+    name: str
+    redis_db: int
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://root@127.0.0.1:5432/{self.name}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:6379/{self.redis_db}"
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
+
+
+# --- machine ----------------------------------------------------------------------------------------------
+
+
+def other_benchmarks(pattern: str = OTHER_BENCH_PATTERN) -> list[str]:
+    found = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True, check=False)
+    mine = {os.getpid(), os.getppid()}
+    return [ln for ln in found.stdout.splitlines() if ln.strip() and int(ln.split()[0]) not in mine]
+
+
+def wait_for_no_other_benchmarks(max_wait: float = QUIET_MAX_WAIT_S) -> dict:
+    """Wait (polling, at most max_wait s) while other benchmark or test processes run: 2 shared cores."""
+    started = time.monotonic()
+    seen = other_benchmarks()
+    if seen:
+        print(f"other benchmark/test processes are running ({len(seen)}), waiting up to {max_wait:.0f}s:")
+        for line in seen[:5]:
+            print(f"    {line[:150]}")
+    found = seen
+    while found and time.monotonic() - started < max_wait:
+        time.sleep(5)
+        found = other_benchmarks()
+    waited = round(time.monotonic() - started, 1)
+    if seen:
+        state = "still running: figures may be disturbed" if found else "gone"
+        print(f"    waited {waited:.0f}s; {state}", flush=True)
+    return {"waited_s": waited, "seen": seen[:10], "still_running": found[:10]}
+
+
+def cpu_ticks() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
+def busy_pct(seconds: float = 2.0) -> float:
+    b0, t0 = cpu_ticks()
+    time.sleep(seconds)
+    b1, t1 = cpu_ticks()
+    return round(100.0 * (b1 - b0) / max(t1 - t0, 1), 1)
+
+
+def machine_info(db: BenchDb) -> dict:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    with db.connect() as conn:
+        pg_version = conn.execute("SHOW server_version").fetchone()[0]
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "postgresql": pg_version,
+        "redis": redis.Redis.from_url(db.redis_url).info("server").get("redis_version"),
+        "python": sys.version.split()[0],
+        "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+# --- database, redis, code --------------------------------------------------------------------------------
+
+
+def shopsync(env: dict[str, str], *args: str, timeout: int = 180) -> str:
+    exe = ROOT / ".venv" / "bin" / "shopsync"
+    cmd = [str(exe) if exe.exists() else "shopsync", *args]
+    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"shopsync {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip()
+
+
+def rebuild_database(db: BenchDb, env: dict[str, str]) -> str:
+    """Drop the bench database and migrate a new one: migrations may be edited in place while they are young,
+    and a database stamped with an older edit of the head revision would miss its columns."""
+    with psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db.name} WITH (FORCE)")
+    return shopsync(env, "db", "upgrade")
+
+
+def reset_state(db: BenchDb, required: tuple[str, ...]) -> list[str]:
+    """Empty every table of the bench database (the required ones and any a newer migration added) and its
+    Redis db (that db only)."""
+    with db.connect() as conn:
+        present = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            ).fetchall()
+        ]
+        missing = [t for t in required if t not in present]
+        if missing:
+            raise RuntimeError(f"tables missing from {db.name}: {missing}")
+        conn.execute(f"TRUNCATE {', '.join(sorted(present))} RESTART IDENTITY CASCADE")
+    redis.Redis.from_url(db.redis_url).flushdb()
+    return sorted(present)
+
+
+def code_state(db: BenchDb) -> dict:
+    """Which code ran: HEAD plus a fingerprint of uncommitted changes (the tree may be edited between runs)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
+
+    status = [ln for ln in git("status", "--porcelain").splitlines() if "bench/" not in ln]
+    diff = git("diff", "HEAD", "--", ".", ":(exclude)bench")
+    with db.connect() as conn:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return {
+        "head": git("rev-parse", "--short", "HEAD").strip(),
+        "uncommitted_paths": len(status),
+        "diff_sha1": hashlib.sha1(diff.encode(), usedforsecurity=False).hexdigest()[:12],
+        "alembic_head": row[0] if row else None,
+    }
+
+
+def event_counts(db: BenchDb, prefix: str) -> Counter:
+    with db.connect() as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) FROM webhook_events WHERE webhook_id LIKE %s GROUP BY status", (prefix + "%",)
+        ).fetchall()
+    return Counter(dict(rows))
+
+
+def phase_timing(db: BenchDb, prefix: str) -> dict:
+    with db.connect() as conn:
+        first_received, last_processed, max_attempts = conn.execute(
+            "SELECT min(received_at), max(processed_at), max(attempts) FROM webhook_events WHERE webhook_id LIKE %s",
+            (prefix + "%",),
+        ).fetchone()
+        dead_letters = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+        errors = conn.execute(
+            "SELECT left(last_error, 160), count(*) FROM webhook_events WHERE webhook_id LIKE %s"
+            " AND last_error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5",
+            (prefix + "%",),
+        ).fetchall()
+    span = (last_processed - first_received).total_seconds() if first_received and last_processed else None
+    return {
+        "first_received": first_received.isoformat() if first_received else None,
+        "last_processed": last_processed.isoformat() if last_processed else None,
+        "received_to_processed_s": round(span, 2) if span is not None else None,
+        "max_attempts": max_attempts,
+        "dead_letters_total": dead_letters,
+        "last_errors": [f"{n} x {msg}" for msg, n in errors],
+    }
+
+
+def sim_calls(stats: dict) -> Counter:
+    """Calls the simulator served on /services/rest (accepted: 429s are counted apart), by operation."""
+    return Counter({k: v for k, v in (stats.get("calls_by_operation") or {}).items() if k != "POST oauth2/token"})
+
+
+def start_web_and_order_workers(stack: Stack, web: str, workers: int, concurrency: int) -> None:
+    """`web` and `workers` x `worker_orders` from the Procfile (WORKER_ID=i, WORKER_CONCURRENCY=concurrency),
+    returning once the intake answers and every worker's prefork pool is up (at most 90 s)."""
+    stack.start("web")
+    for i in range(1, workers + 1):
+        stack.start(
+            f"worker_orders-{i}",
+            procfile_commands()["worker_orders"],
+            extra_env={"WORKER_ID": str(i), "WORKER_CONCURRENCY": str(concurrency)},
+        )
+    wait_for_http(f"{web}/healthz", timeout=60)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        stack.check_alive()
+        pools = [len(psutil.Process(m.pid).children()) for n, m in stack.processes.items() if n.startswith("worker_")]
+        if all(p >= concurrency for p in pools):
+            return
+        time.sleep(0.5)
+    raise RuntimeError("celery worker pools did not start within 90s")
+
+
+# --- sending and waiting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook to send: its topic, body and webhook id."""
+
+    topic: str
+    body: dict
+    webhook_id: str
+
+
+def send_webhooks(web: str, deliveries: list[Delivery], *, secret: str, shop: str) -> dict:
+    """Deliver signed webhooks to the intake from SENDERS threads, as fast as it takes them; a 5xx or a refused
+    connection is delivered again, as Shopify would."""
+    local = threading.local()
+
+    def deliver(item: Delivery) -> int:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        body = json.dumps(item.body, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": item.topic,
+            "X-Shopify-Hmac-Sha256": sign(body, secret),
+            "X-Shopify-Shop-Domain": shop,
+            "X-Shopify-API-Version": "2026-04",
+            "X-Shopify-Webhook-Id": item.webhook_id,
+            "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
+        }
+        for attempt in range(5):
+            try:
+                status = session.post(f"{web}/webhooks/shopify", data=body, headers=headers, timeout=30).status_code
+            except requests.RequestException:
+                status = -1
+            if 200 <= status < 300:
+                return status
+            time.sleep(0.2 * (attempt + 1))
+        return status
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+        statuses = Counter(pool.map(deliver, deliveries))
+    elapsed = time.monotonic() - started
+    return {
+        "sent": len(deliveries),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "send_s": round(elapsed, 2),
+        "intake_per_s": round(len(deliveries) / elapsed, 1) if elapsed else None,
+    }
+
+
+def wait_done(
+    db: BenchDb, prefix: str, expected: int, timeout: float, stack: Stack, label: str
+) -> tuple[Counter, bool]:
+    """Poll until `expected` events of the prefix are done or dead (False when the timeout came first)."""
+    deadline = time.monotonic() + timeout
+    last_print = 0.0
+    counts: Counter = Counter()
+    while time.monotonic() < deadline:
+        counts = event_counts(db, prefix)
+        finished = counts["done"] + counts["dead"]
+        if finished >= expected:
+            return counts, True
+        stack.check_alive()
+        if time.monotonic() - last_print > 10:
+            print(f"    {label}: {finished}/{expected} done or dead", flush=True)
+            last_print = time.monotonic()
+        time.sleep(0.5)
+    return counts, False
+
+
+# --- logs -------------------------------------------------------------------------------------------------
+
+PROBLEM = re.compile(r"(WARNING|ERROR|CRITICAL|Traceback)")
+_VARIABLE = re.compile(r"^\S+ \S+ |\b\d+(\.\d+)?\b|\[[0-9a-f-]{36}\]|corr=\S+|eid=\S+")
+
+
+def scan_logs(run_dir: Path, names: list[str]) -> dict:
+    counts: Counter[str] = Counter()
+    lines = 0
+    for name in names:
+        path = run_dir / f"{name}.log"
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            lines += 1
+            if PROBLEM.search(line):
+                counts[_VARIABLE.sub("#", line)[:180]] += 1
+    return {"lines": lines, "problems": sum(counts.values()), "top": counts.most_common(8)}
+
+
+def raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
