@@ -257,12 +257,14 @@ class RefundLineItemSchema(_Lenient):
     location_id = fields.Integer(allow_none=True, strict=True, load_default=None)
     restock_type = fields.String(allow_none=True, load_default=None)
     subtotal = Money(allow_none=True, load_default=None)
+    subtotal_set = MoneySet()
     total_tax = Money(allow_none=True, load_default=None)
     line_item = fields.Nested(LineItemSchema(partial=True), allow_none=True, load_default=None)
 
 
 class TransactionSchema(_Lenient):
     amount = Money(required=True)
+    currency = fields.String(allow_none=True, load_default=None)  # the currency the buyer paid
     kind = fields.String(required=True)
     status = fields.String(allow_none=True, load_default=None)
     gateway = fields.String(allow_none=True)

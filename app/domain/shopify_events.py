@@ -27,18 +27,39 @@ def fulfillment_event(f: dict[str, Any]) -> FulfillmentEvent:
     )
 
 
-def refund_event(r: dict[str, Any], topic: str = "refunds/create") -> RefundEvent:
+def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | None = None) -> RefundEvent:
+    """The refund in the sales order's currency (`side` of the money bags; the plain fields without one).
+
+    Shopify's refund transactions are in the currency the buyer paid (the presentment side); for a sales order
+    in the shop's currency they are converted at the refund's own rate (its lines' shop ÷ presentment subtotals).
+    """
+    rate = _shop_per_presentment(r) if side == "shop_money" else Decimal(1)
     amount = Decimal("0.00")
     for t in r.get("transactions") or []:
         kind = (t.get("kind") or "").lower()
         if kind not in REFUND_KINDS:
             raise SchemaError(f"{topic}: unknown transaction kind {kind!r} (field transactions.kind)")
         if kind == "refund" and (t.get("status") or "success").lower() == "success":
-            amount += t["amount"]
+            amount += (t["amount"] * rate).quantize(Decimal("0.01"))
     lines = []
     for rl in r.get("refund_line_items") or []:
         restock_type = (rl.get("restock_type") or ("return" if r.get("restock") else "no_restock")).lower()
-        lines.append(
-            RefundLine(rl["line_item_id"], rl["quantity"], restock_type, rl.get("location_id"), rl.get("subtotal"))
-        )
+        subtotal = _side(rl.get("subtotal_set"), side)
+        subtotal = rl.get("subtotal") if subtotal is None else subtotal
+        lines.append(RefundLine(rl["line_item_id"], rl["quantity"], restock_type, rl.get("location_id"), subtotal))
     return RefundEvent(r["id"], r["order_id"], tuple(lines), amount, r.get("note"))
+
+
+def _side(bag: Any, side: str | None) -> Decimal | None:
+    money = (bag or {}).get(side) if side and isinstance(bag, dict) else None
+    return Decimal(str(money["amount"])) if isinstance(money, dict) and money.get("amount") is not None else None
+
+
+def _shop_per_presentment(r: dict[str, Any]) -> Decimal:
+    shop = sum(
+        (_side(rl.get("subtotal_set"), "shop_money") or 0 for rl in r.get("refund_line_items") or []), Decimal(0)
+    )
+    presentment = sum(
+        (_side(rl.get("subtotal_set"), "presentment_money") or 0 for rl in r.get("refund_line_items") or []), Decimal(0)
+    )
+    return shop / presentment if shop and presentment else Decimal(1)

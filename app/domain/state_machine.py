@@ -355,8 +355,10 @@ def check_edit(previous: OrderView | None, new: OrderView, topic: str) -> None:
             )
 
 
-def view_from_order(order: Mapping, previous: OrderView | None = None) -> OrderView:
-    """Our view of an order from its (schema-loaded) payload, keeping what we already applied to it."""
+def view_from_order(order: Mapping, previous: OrderView | None = None, side: str | None = None) -> OrderView:
+    """Our view of an order from its (schema-loaded) payload, keeping what we already applied to it. Prices are in
+    the sales order's currency: `side` of each line's money bag (`presentment_money` / `shop_money`), the plain
+    price for a payload without bags."""
     known = {line.line_id: line for line in previous.lines} if previous else {}
     lines = []
     for item in order["line_items"]:
@@ -368,7 +370,7 @@ def view_from_order(order: Mapping, previous: OrderView | None = None) -> OrderV
                 line_id=item["id"],
                 sku=(item.get("sku") or "").strip(),
                 ordered=sales_quantity(item, order),
-                price=item["price"],
+                price=_price(item, side),
                 fulfilled=old.fulfilled if old else 0,
                 refunded=old.refunded if old else 0,
                 restocked=old.restocked if old else 0,
@@ -377,6 +379,11 @@ def view_from_order(order: Mapping, previous: OrderView | None = None) -> OrderV
         )
     base = previous or OrderView(order_id=order["id"], state=CREATED, lines=(), total=ZERO)
     return replace(base, lines=tuple(lines), total=order["total_price"])
+
+
+def _price(item: Mapping, side: str | None) -> Decimal:
+    money = ((item.get("price_set") or {}).get(side) or {}) if side else {}
+    return Decimal(str(money["amount"])) if money.get("amount") is not None else item["price"]
 
 
 def is_stale(last_applied: datetime | None, incoming: datetime) -> bool:

@@ -75,7 +75,7 @@ class _DocumentKind:
     name: str
     topic: str  # its webhook topic, named in errors when the document was read along with its order
     schema: type
-    to_event: Callable[[dict[str, Any], str], Any]
+    to_event: Callable[[dict[str, Any], str, str], Any]  # payload, topic, money side of the document currency
     apply: Callable[[OrderView, Any, str], Decision]
     shopify_id: Callable[[Any], int]
 
@@ -84,7 +84,7 @@ FULFILLMENT = _DocumentKind(
     "fulfillment",
     "fulfillments/create",
     FulfillmentSchema,
-    lambda payload, topic: fulfillment_event(payload),
+    lambda payload, topic, side: fulfillment_event(payload),
     apply_fulfillment,
     lambda ev: ev.fulfillment_id,
 )
@@ -130,7 +130,7 @@ def _handle_document(
 ) -> str:
     """A fulfillment or refund webhook applied to its order: serialized per order, and the order read from
     Shopify first if we never synced it."""
-    ev = kind.to_event(_load(kind.schema, payload_of(event), event.topic), event.topic)
+    ev = kind.to_event(_load(kind.schema, payload_of(event), event.topic), event.topic, _side(settings))
     lock_order(session, ev.order_id)
     state, view = ensure_order(session, ev.order_id, client, settings, fetch_order, event.id)
     decision = carry_out(
@@ -145,6 +145,11 @@ def _handle_document(
         document=(kind.name, kind.shopify_id(ev)),
     )
     return f"{kind.name} {kind.shopify_id(ev)}: {decision.note} -> {decision.view.state}"
+
+
+def _side(settings: Settings) -> str:
+    """The side of Shopify's money bags the sales order is in (ORDER_CURRENCY): its refunds are in the same."""
+    return f"{settings.order_money.order_currency}_money"
 
 
 def _load(schema_cls: type, payload: dict[str, Any], what: str) -> dict[str, Any]:
@@ -200,7 +205,7 @@ def ensure_order(
     ]
     for kind, raw in documents:
         loaded = _load(kind.schema, {**raw, "order_id": order_id}, f"{kind.name} {raw.get('id')}")
-        ev = kind.to_event(loaded, kind.topic)
+        ev = kind.to_event(loaded, kind.topic, _side(settings))
         carry_out(
             session,
             client,
@@ -417,6 +422,7 @@ def create_credit(
         log.warning("money mismatch recorded on order %s: %s", state.shopify_order_id, state.money_mismatch)
     body = {
         "entity": entity,
+        **_currency(settings, state),
         "otherRefNum": state.order_name,
         "memo": (cmd.note or f"Shopify {cmd.external_id}")[:999],
         "custbody_shopify_order_id": str(state.shopify_order_id),
@@ -425,7 +431,9 @@ def create_credit(
         "item": {"items": items},
     }
     credit_id = client.upsert("creditMemo", cmd.external_id, body, replace=("item",), correlation_id=correlation)
-    payment_id = _refund_payment(client, entity, cmd, correlation) if cmd.amount > 0 else None
+    payment_id = (
+        _refund_payment(client, entity, cmd, correlation, _currency(settings, state)) if cmd.amount > 0 else None
+    )
     return credit_id, payment_id
 
 
@@ -467,13 +475,23 @@ def _credit_lines(
     return items, lines_total
 
 
-def _refund_payment(client: NetSuiteClient, entity: dict[str, Any], cmd: CreateCredit, correlation: str) -> str | None:
+def _currency(settings: Settings, state: OrderState) -> dict[str, Any]:
+    """A refund's documents are in their sales order's currency (NETSUITE_CURRENCY_MAP); none named for an order
+    synced before the currency was recorded, which NetSuite then books in the customer's currency."""
+    currency_id = settings.netsuite_currency_map.get((state.currency or "").upper())
+    return {"currency": {"id": currency_id}} if currency_id else {}
+
+
+def _refund_payment(
+    client: NetSuiteClient, entity: dict[str, Any], cmd: CreateCredit, correlation: str, currency: dict[str, Any]
+) -> str | None:
     """The customer refund that pays the credit memo out (money moved back to the customer)."""
     return client.upsert(
         "customerRefund",
         f"{cmd.external_id}-payment",
         {
             "customer": entity,
+            **currency,
             "total": cmd.amount,
             "memo": f"Shopify {cmd.external_id}",
             "apply": {"items": [{"doc": {"externalId": cmd.external_id}, "apply": True, "amount": cmd.amount}]},

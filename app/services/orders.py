@@ -124,7 +124,8 @@ def sync_order_payload(
         return OrderOutcome(order_id, "skipped_stale", state.netsuite_internal_id)
 
     # Before anything reaches NetSuite: an edit below what has shipped is refused with its reason.
-    check_edit(previous, view_from_order(order, previous), topic)
+    side = f"{settings.order_money.order_currency}_money"
+    check_edit(previous, view_from_order(order, previous, side), topic)
     config = _order_mapping_config(client, settings)
     item_ids = _resolve(session, client, order, config, settings)
     known_lines = (
@@ -138,7 +139,7 @@ def sync_order_payload(
         state = repositories.new_order_state(session, order_id, CREATED)
     _record_applied(state, order, bodies, sales_order_id, customer, event_id)
     # Line numbers change when unkeyed lines are replaced: forget them, they are read again when needed.
-    view = _view_after_sync(order, previous, known_lines)
+    view = _view_after_sync(order, previous, known_lines, side)
     repositories.save_view(session, state, view)
     repositories.drop_removed_lines(session, order_id, [line.line_id for line in view.lines])
     repositories.record_transition(
@@ -194,7 +195,7 @@ def _record_applied(
     state.netsuite_customer_id = customer.internal_id or state.netsuite_customer_id
     # None for a customer found by email: later documents (credit memos) name it by internal id.
     state.customer_external_id = customer.external_id
-    state.currency = order["currency"]
+    state.currency = bodies.currency  # the sales order's (document) currency: its credit memos use the same
     state.last_applied_updated_at = order["updated_at"]
     _report_money(order, bodies)
     state.money_mismatch = bodies.money_mismatch
@@ -221,7 +222,9 @@ def _report_money(order: dict[str, Any], bodies: OrderBodies) -> None:
         log.info("order %s: rounding line %s %s", order["id"], money.rounding, bodies.currency)
 
 
-def _view_after_sync(order: dict[str, Any], previous: OrderView | None, known_lines: dict[int, int]) -> OrderView:
-    view = view_from_order(order, previous)
+def _view_after_sync(
+    order: dict[str, Any], previous: OrderView | None, known_lines: dict[int, int], side: str
+) -> OrderView:
+    view = view_from_order(order, previous, side)
     view = replace(view, lines=tuple(replace(line, netsuite_line=known_lines.get(line.line_id)) for line in view.lines))
     return replace(view, state=derive_state(view))

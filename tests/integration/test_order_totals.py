@@ -187,3 +187,31 @@ def test_legacy_tax_is_computed_by_netsuite_from_the_codes_and_matches_shopifys(
     assert totals["taxtotal"] == D(payload["total_tax"])
     [so] = requests.get(f"{sim}/_sim/records/salesOrder", timeout=5).json()
     assert "custbody_shopify_tax_variance" not in so
+
+
+def test_a_refund_of_a_euro_order_is_booked_in_euros(sim, catalog):
+    """The credit memo and the customer refund are in their sales order's currency, at the amounts the buyer got
+    back (EUR on a USD shop), and NetSuite's own credit memo total equals the refund."""
+    from app.db.models import WebhookEvent
+    from app.services.order_lifecycle import handle_refund
+    from tests.integration.test_services import store_event
+
+    order = euro()
+    settings = replace(settings_for("legacy", catalog), netsuite_refund_adjustment_item=None)
+    with session_scope() as session:
+        loaded = OrderSchema().load(json.loads(json.dumps(order)))
+        sync_order_payload(session, loaded, get_netsuite(), settings, topic="orders/create", event_id=None)
+    line = order["line_items"][0]
+    refund = of.build_refund(
+        order, refund_id=8_802_001, lines={line["id"]: 1}, location_id=1001, created_at=order["created_at"],
+        transaction_id=8_802_002,
+    )  # fmt: skip
+    event_id = store_event(json.dumps(refund).encode(), topic="refunds/create", webhook_id="eur-refund")
+    with session_scope() as session:
+        handle_refund(session, session.get(WebhookEvent, event_id), get_netsuite(), settings, lambda _id: None)
+        assert session.get(OrderState, order["id"]).currency == "EUR"
+    returned = D(refund["transactions"][0]["amount"])
+    [memo] = requests.get(f"{sim}/_sim/records/creditMemo", timeout=5).json()
+    assert memo["currency"] == {"id": "4"} and D(str(memo["total"])) == returned
+    [payment] = requests.get(f"{sim}/_sim/records/customerRefund", timeout=5).json()
+    assert payment["currency"] == {"id": "4"} and D(str(payment["total"])) == returned
