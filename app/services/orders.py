@@ -195,7 +195,7 @@ def _record_applied(
     state.netsuite_customer_id = customer.internal_id or state.netsuite_customer_id
     # None for a customer found by email: later documents (credit memos) name it by internal id.
     state.customer_external_id = customer.external_id
-    state.currency = bodies.currency  # the sales order's (document) currency: its credit memos use the same
+    state.currency = bodies.currency or order["currency"]  # the document currency: its credit memos use the same
     state.last_applied_updated_at = order["updated_at"]
     _report_money(order, bodies)
     state.money_mismatch = bodies.money_mismatch
