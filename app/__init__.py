@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import redis
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -31,8 +31,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @flask_app.before_request
     def _fresh_correlation() -> None:
-        # gthread reuses threads: a request must not log under the previous request's delivery id.
-        correlation_id.set(None)
+        # gthread reuses threads: a request must not log under the previous request's delivery id ...
+        g.correlation_token = correlation_id.set(None)
+
+    @flask_app.teardown_request
+    def _end_correlation(_exc: BaseException | None) -> None:
+        # ... nor leave its own behind for whatever runs next on the thread (a test client runs in the caller's).
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation_id.reset(token)
 
     @flask_app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):  # noqa: ANN001
