@@ -25,12 +25,12 @@ def cents(value: Decimal | int | None) -> Decimal:
     return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def bag_amount(bag: Mapping[str, Any] | None, side: str) -> Decimal | None:
+def bag_amount(bag: Any, side: str | None) -> Decimal | None:
     """The amount of one side of a money bag; None if the bag or that side is absent."""
-    money = (bag or {}).get(side)
-    if not money or money.get("amount") is None:
+    money = bag.get(side) if isinstance(bag, Mapping) and side else None
+    if not isinstance(money, Mapping) or money.get("amount") is None:
         return None
-    return Decimal(money["amount"])
+    return Decimal(str(money["amount"]))
 
 
 def amount(obj: Mapping[str, Any], name: str, side: str, default: Decimal | None = ZERO) -> Decimal | None:

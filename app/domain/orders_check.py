@@ -64,7 +64,8 @@ class Difference:
         }
 
 
-def _money(value: Any) -> Decimal:
+def money_of(value: Any) -> Decimal:
+    """A money figure as SuiteQL or a REST payload gives it (a string, a number, empty or null), to the cent."""
     return Decimal(str(value if value not in (None, "") else "0")).quantize(CENT)
 
 
@@ -75,7 +76,7 @@ def refunded_amount(refund: Mapping[str, Any]) -> Decimal:
         kind = str(tx.get("kind") or "").lower()
         status = str(tx.get("status") or "success").lower()
         if kind == "refund" and status == "success":
-            total += _money(tx.get("amount"))
+            total += money_of(tx.get("amount"))
     return total.quantize(CENT)
 
 
@@ -128,6 +129,6 @@ def _line_detail(lines: Sequence[Mapping[str, Any]]) -> str:
         quantity = abs(Decimal(str(line.get("quantity") or 0)))
         parts.append(
             f"line {line.get('linesequencenumber')}: item {line.get('item')} x {quantity.normalize():f} = "
-            f"{abs(_money(line.get('foreignamount')))} (Shopify line {shopify_line})"
+            f"{abs(money_of(line.get('foreignamount')))} (Shopify line {shopify_line})"
         )
     return "; ".join(parts)[:2000]

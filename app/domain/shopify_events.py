@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.errors import SchemaError
+from app.domain.money import PRESENTMENT, SHOP, bag_amount
 from app.domain.state_machine import REFUND_KINDS, FulfillmentEvent, FulfillmentLine, RefundEvent, RefundLine
 
 
@@ -33,7 +34,7 @@ def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | N
     Shopify's refund transactions are in the currency the buyer paid (the presentment side); for a sales order
     in the shop's currency they are converted at the refund's own rate (its lines' shop ÷ presentment subtotals).
     """
-    rate = _shop_per_presentment(r) if side == "shop_money" else Decimal(1)
+    rate = _shop_per_presentment(r) if side == SHOP else Decimal(1)
     amount = Decimal("0.00")
     for t in r.get("transactions") or []:
         kind = (t.get("kind") or "").lower()
@@ -44,22 +45,15 @@ def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | N
     lines = []
     for rl in r.get("refund_line_items") or []:
         restock_type = (rl.get("restock_type") or ("return" if r.get("restock") else "no_restock")).lower()
-        subtotal = _side(rl.get("subtotal_set"), side)
+        subtotal = bag_amount(rl.get("subtotal_set"), side)
         subtotal = rl.get("subtotal") if subtotal is None else subtotal
         lines.append(RefundLine(rl["line_item_id"], rl["quantity"], restock_type, rl.get("location_id"), subtotal))
     return RefundEvent(r["id"], r["order_id"], tuple(lines), amount, r.get("note"))
 
 
-def _side(bag: Any, side: str | None) -> Decimal | None:
-    money = (bag or {}).get(side) if side and isinstance(bag, dict) else None
-    return Decimal(str(money["amount"])) if isinstance(money, dict) and money.get("amount") is not None else None
-
-
 def _shop_per_presentment(r: dict[str, Any]) -> Decimal:
-    shop = sum(
-        (_side(rl.get("subtotal_set"), "shop_money") or 0 for rl in r.get("refund_line_items") or []), Decimal(0)
-    )
+    shop = sum((bag_amount(rl.get("subtotal_set"), SHOP) or 0 for rl in r.get("refund_line_items") or []), Decimal(0))
     presentment = sum(
-        (_side(rl.get("subtotal_set"), "presentment_money") or 0 for rl in r.get("refund_line_items") or []), Decimal(0)
+        (bag_amount(rl.get("subtotal_set"), PRESENTMENT) or 0 for rl in r.get("refund_line_items") or []), Decimal(0)
     )
     return shop / presentment if shop and presentment else Decimal(1)

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from app.domain.errors import PermanentError, SchemaError
 from app.domain.keys import fulfillment_external_id, refund_external_id
+from app.domain.money import bag_amount
 
 ZERO = Decimal("0.00")
 
@@ -382,8 +383,8 @@ def view_from_order(order: Mapping, previous: OrderView | None = None, side: str
 
 
 def _price(item: Mapping, side: str | None) -> Decimal:
-    money = ((item.get("price_set") or {}).get(side) or {}) if side else {}
-    return Decimal(str(money["amount"])) if money.get("amount") is not None else item["price"]
+    price = bag_amount(item.get("price_set"), side)
+    return item["price"] if price is None else price
 
 
 def is_stale(last_applied: datetime | None, incoming: datetime) -> bool:

@@ -22,6 +22,7 @@ from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.errors import MappingError, PermanentError, UnknownSku
 from app.domain.keys import order_external_id
+from app.domain.money import SIDES
 from app.domain.shopify_events import fulfillment_event, refund_event
 from app.domain.state_machine import (
     ZERO,
@@ -149,7 +150,7 @@ def _handle_document(
 
 def _side(settings: Settings) -> str:
     """The side of Shopify's money bags the sales order is in (ORDER_CURRENCY): its refunds are in the same."""
-    return f"{settings.order_money.order_currency}_money"
+    return SIDES[settings.order_money.order_currency]
 
 
 def _load(schema_cls: type, payload: dict[str, Any], what: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.mapping import MappingConfig, OrderBodies, map_order, order_skus
+from app.domain.money import SIDES
 from app.domain.order_lines import ServiceItems
 from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
 from app.domain.tax import TaxConfig, parse_tax_code_map
@@ -124,7 +125,7 @@ def sync_order_payload(
         return OrderOutcome(order_id, "skipped_stale", state.netsuite_internal_id)
 
     # Before anything reaches NetSuite: an edit below what has shipped is refused with its reason.
-    side = f"{settings.order_money.order_currency}_money"
+    side = SIDES[settings.order_money.order_currency]
     check_edit(previous, view_from_order(order, previous, side), topic)
     config = _order_mapping_config(client, settings)
     item_ids = _resolve(session, client, order, config, settings)

@@ -13,14 +13,22 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db.models import SyncAlert
-from app.domain.orders_check import Difference, Expected, NetSuiteOrder, differences, expected, missing_refunds
+from app.domain.money import SIDES
+from app.domain.orders_check import (
+    Difference,
+    Expected,
+    NetSuiteOrder,
+    differences,
+    expected,
+    missing_refunds,
+    money_of,
+)
 from app.services.backfill import publish_order_event, store_document_event, store_order_event
 from netsuite_client import NetSuiteClient, suiteql_in
 from shopify_client.client import ShopifyAdminClient
@@ -79,7 +87,7 @@ def _check_batch(
     report: OrdersCheckReport,
     dry_run: bool,
 ) -> None:
-    side = f"{settings.order_money.order_currency}_money"
+    side = SIDES[settings.order_money.order_currency]
     wanted = [expected(order, side) for order in orders]
     found = read_netsuite_orders(netsuite, wanted)
     for order, want in zip(orders, wanted, strict=True):
@@ -112,7 +120,7 @@ def read_netsuite_orders(netsuite: NetSuiteClient, wanted: Sequence[Expected]) -
     )
     refund_ids = [eid for w in wanted for eid in w.refunds]
     memos = {
-        row["externalid"]: _money(row.get("foreigntotal"))
+        row["externalid"]: money_of(row.get("foreigntotal"))
         for row in _rows(
             netsuite, "SELECT id, externalid, foreigntotal FROM transaction", "creditmemo", "externalid", refund_ids
         )
@@ -124,7 +132,7 @@ def read_netsuite_orders(netsuite: NetSuiteClient, wanted: Sequence[Expected]) -
             continue
         result[want.sales_order] = NetSuiteOrder(
             internal_id=str(row["id"]),
-            total=_money(row.get("foreigntotal")),
+            total=money_of(row.get("foreigntotal")),
             fulfillments=shipped.get(str(row["id"]), 0),
             credit_memos={eid: memos[eid] for eid in want.refunds if eid in memos},
         )
@@ -209,10 +217,6 @@ def _report(session: Session, report: OrdersCheckReport, dry_run: bool) -> None:
     more = len(report.total_mismatches) - len(lines)
     message = f"orders check: {len(report.total_mismatches)} difference(s) with NetSuite: " + "; ".join(lines)
     session.add(SyncAlert(kind=ALERT_KIND, message=(message + (f"; and {more} more" if more > 0 else ""))[:8000]))
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value if value not in (None, "") else "0")).quantize(Decimal("0.01"))
 
 
 __all__ = ["Difference", "OrdersCheckReport", "check_orders", "read_netsuite_orders"]
