@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from app.domain.order_lines import ServiceItems
+
 DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/shopsync"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -61,15 +63,15 @@ def _parse_pairs(name: str, raw: str) -> dict[str, str]:
 
 
 # --- the money mapping of an order (docs/MAPPING.md, issue 11) --------------------------------------------------
-SERVICE_ITEM_SETTINGS = {  # OrderMoneySettings field -> (environment variable, default SKU)
-    "shipping_item": ("NETSUITE_SHIPPING_ITEM", "SHOPIFY-SHIPPING"),
-    "discount_item": ("NETSUITE_DISCOUNT_ITEM", "SHOPIFY-DISCOUNT"),
-    "gift_card_item": ("NETSUITE_GIFT_CARD_ITEM", "SHOPIFY-GIFT-CARD"),
-    "tip_item": ("NETSUITE_TIP_ITEM", "SHOPIFY-TIP"),
-    "duty_item": ("NETSUITE_DUTY_ITEM", "SHOPIFY-DUTY"),
-    "fee_item": ("NETSUITE_FEE_ITEM", "SHOPIFY-FEE"),
-    "tax_variance_item": ("NETSUITE_TAX_VARIANCE_ITEM", "SHOPIFY-TAX-VARIANCE"),
-    "rounding_item": ("NETSUITE_ROUNDING_ITEM", "SHOPIFY-ROUNDING"),
+SERVICE_ITEM_SETTINGS = {  # ServiceItems field (its default SKU is there) -> environment variable
+    "shipping": "NETSUITE_SHIPPING_ITEM",
+    "discount": "NETSUITE_DISCOUNT_ITEM",
+    "gift_card": "NETSUITE_GIFT_CARD_ITEM",
+    "tip": "NETSUITE_TIP_ITEM",
+    "duty": "NETSUITE_DUTY_ITEM",
+    "fee": "NETSUITE_FEE_ITEM",
+    "tax_variance": "NETSUITE_TAX_VARIANCE_ITEM",
+    "rounding": "NETSUITE_ROUNDING_ITEM",
 }
 
 
@@ -84,21 +86,14 @@ class OrderMoneySettings:
     default_tax_code_id: str | None = None  # NETSUITE_DEFAULT_TAX_CODE_ID
     shipping_item_map: Mapping[str, str] = field(default_factory=dict)  # SHIPPING_ITEM_MAP: title or code -> SKU
     discount_item_id: str | None = None  # NETSUITE_DISCOUNT_ITEM_ID: the discount item's internal id (no lookup)
-    shipping_item: str = "SHOPIFY-SHIPPING"
-    discount_item: str = "SHOPIFY-DISCOUNT"
-    gift_card_item: str = "SHOPIFY-GIFT-CARD"
-    tip_item: str = "SHOPIFY-TIP"
-    duty_item: str = "SHOPIFY-DUTY"
-    fee_item: str = "SHOPIFY-FEE"
-    tax_variance_item: str = "SHOPIFY-TAX-VARIANCE"
-    rounding_item: str = "SHOPIFY-ROUNDING"
+    items: ServiceItems = field(default_factory=ServiceItems)  # NETSUITE_<KIND>_ITEM: the service items' SKUs
 
     def service_skus(self) -> list[str]:
         """Every service item SKU the mapping may post to (the credentials check looks each one up)."""
-        skus = [getattr(self, name) for name in SERVICE_ITEM_SETTINGS]
+        skus = self.items.all()
         skus += list(self.shipping_item_map.values())
         if self.discount_mode != "item" or self.discount_item_id:
-            skus.remove(self.discount_item)
+            skus.remove(self.items.discount)
         return list(dict.fromkeys(skus))
 
 
@@ -127,7 +122,8 @@ def _order_money(env: _Env) -> OrderMoneySettings:
             "TAX_CODE_MAP does not name): Tax Details Override needs a code on every tax line"
         )
     items = {}
-    for attr, (name, default) in SERVICE_ITEM_SETTINGS.items():
+    for attr, name in SERVICE_ITEM_SETTINGS.items():
+        default = getattr(ServiceItems, attr)
         items[attr] = env.text(name, default)
         if not items[attr]:
             raise ConfigError(f"{name} must name a NetSuite item (its SKU); unset it for the default {default}")
@@ -139,7 +135,7 @@ def _order_money(env: _Env) -> OrderMoneySettings:
         default_tax_code_id=default_code,
         shipping_item_map=_parse_pairs("SHIPPING_ITEM_MAP", env.text("SHIPPING_ITEM_MAP")),
         discount_item_id=env.optional("NETSUITE_DISCOUNT_ITEM_ID"),
-        **items,
+        items=ServiceItems(**items),
     )
 
 

@@ -16,7 +16,6 @@ from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.mapping import MappingConfig, OrderBodies, map_order, order_skus
 from app.domain.money import SIDES
-from app.domain.order_lines import ServiceItems
 from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
 from app.domain.tax import TaxConfig, parse_tax_code_map
 from app.logging_setup import correlation_id
@@ -45,16 +44,6 @@ def load_order(event: WebhookEvent) -> dict[str, Any]:
 def mapping_config(settings: Settings, tax_rates: Mapping[str, Decimal] | None = None) -> MappingConfig:
     """The pure mapping's configuration; `tax_rates` (legacy tax: code id -> percent) come from NetSuite."""
     money = settings.order_money
-    items = ServiceItems(
-        shipping=money.shipping_item,
-        discount=money.discount_item,
-        gift_card=money.gift_card_item,
-        tip=money.tip_item,
-        duty=money.duty_item,
-        fee=money.fee_item,
-        tax_variance=money.tax_variance_item,
-        rounding=money.rounding_item,
-    )
     tax = TaxConfig(
         mode=money.tax_mode,
         code_map=parse_tax_code_map(money.tax_code_map),
@@ -68,7 +57,7 @@ def mapping_config(settings: Settings, tax_rates: Mapping[str, Decimal] | None =
         subsidiary_id=settings.netsuite_subsidiary_id,
         order_currency=money.order_currency,
         discount_mode=money.discount_mode,
-        items=items,
+        items=money.items,
         shipping_item_map=money.shipping_item_map,
         bundles=settings.bundles,
         tax=tax,

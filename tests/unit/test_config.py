@@ -109,7 +109,7 @@ def test_order_money_settings_are_read_and_checked():
     assert (money.order_currency, money.discount_mode, money.tax_mode) == ("shop", "item", "suitetax")
     assert money.tax_code_map == {"CA State Tax:0.06": "12", "VAT": "7"}
     assert "SHOPIFY-DISCOUNT" in money.service_skus() and "SHIP-EXPRESS" in money.service_skus()
-    assert money.rounding_item == "ROUND"
+    assert money.items.rounding == "ROUND"
     for env, message in [
         ({"ORDER_CURRENCY": "both"}, "ORDER_CURRENCY must be one of presentment, shop"),
         ({"DISCOUNT_MODE": "header"}, "DISCOUNT_MODE must be one of net, item"),
