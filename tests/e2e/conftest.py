@@ -64,6 +64,26 @@ class E2E:
     def sim_stats(self) -> dict:
         return requests.get(f"{self.sim}/_sim/stats", timeout=10).json()
 
+    def reset(self, catalog: list[dict]) -> None:
+        """Idle queues, empty tables and Redis, both simulators reset without latency, NetSuite holding `catalog`."""
+        import redis
+
+        from app.db.session import get_engine
+
+        client = redis.Redis(port=self.redis_port)
+        wait_until(
+            lambda: all(client.llen(q) == 0 for q in ("orders", "fulfillments", "refunds", "reconcile")),
+            30,
+            what="idle queues",
+        )
+        client.flushdb()
+        with get_engine().begin() as conn:
+            conn.execute(text(truncate_all_sql()))
+        requests.post(f"{self.sim}/_sim/reset", json={"items": True}, timeout=10).raise_for_status()
+        requests.post(f"{self.shopify}/_sim/reset", json={}, timeout=10).raise_for_status()
+        self.sim_config(latency_ms=0, latency_jitter_ms=0)
+        requests.post(f"{self.sim}/_sim/items", json=catalog, timeout=10).raise_for_status()
+
     def sim_config(self, **values: float) -> None:
         requests.post(f"{self.sim}/_sim/config", json=values, timeout=10).raise_for_status()
 
@@ -175,26 +195,6 @@ def e2e(database: str):
 @pytest.fixture
 def fresh(e2e: E2E, database: str) -> E2E:
     """Idle queues, empty tables, an empty simulator holding the fixture's SKUs."""
-    import redis
-
-    from app.db.session import get_engine
-
-    client = redis.Redis(port=e2e.redis_port)
-    wait_until(
-        lambda: all(client.llen(q) == 0 for q in ("orders", "fulfillments", "refunds", "reconcile")),
-        30,
-        what="idle queues",
-    )
-    client.flushdb()
-    with get_engine().begin() as conn:
-        conn.execute(text(truncate_all_sql()))
-    requests.post(f"{e2e.sim}/_sim/reset", json={"items": True}, timeout=10).raise_for_status()
-    requests.post(f"{e2e.shopify}/_sim/reset", json={}, timeout=10).raise_for_status()
-    requests.post(f"{e2e.sim}/_sim/config", json={"latency_ms": 0, "latency_jitter_ms": 0}, timeout=10)
-    requests.post(
-        f"{e2e.sim}/_sim/items",
-        json=[{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS] + SERVICE_ITEMS,
-        timeout=10,
-    ).raise_for_status()
+    e2e.reset([{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS] + SERVICE_ITEMS)
     e2e.stack.check_alive()
     return e2e

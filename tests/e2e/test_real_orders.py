@@ -16,14 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import redis
 import requests
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.adapters.netsuite import netsuite_auth
 from app.config import get_settings
-from app.db.models import DeadLetter, OrderState, WebhookEvent, truncate_all_sql
-from app.db.session import get_engine, session_scope
+from app.db.models import DeadLetter, OrderState, WebhookEvent
+from app.db.session import session_scope
 from app.domain.customers import guest_external_id
 from netsuite_client.client import NetSuiteClient
 from simulators.shopify import order_factory as of
@@ -177,20 +176,7 @@ def order(n: int, lines_: list[of.Line], **kw: Any) -> dict:
 
 @pytest.fixture(scope="module")
 def real(e2e: E2E) -> Iterator[Real]:
-    client = redis.Redis(port=e2e.redis_port)
-    wait_until(
-        lambda: all(client.llen(q) == 0 for q in ("orders", "fulfillments", "refunds", "reconcile")),
-        30,
-        what="idle queues",
-    )
-    client.flushdb()
-    with get_engine().begin() as conn:
-        conn.execute(text(truncate_all_sql()))
-    requests.post(f"{e2e.sim}/_sim/reset", json={"items": True}, timeout=10).raise_for_status()
-    requests.post(f"{e2e.shopify}/_sim/reset", json={}, timeout=10).raise_for_status()
-    e2e.sim_config(latency_ms=0, latency_jitter_ms=0)
-    items = [{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS + PRODUCTS] + SERVICE_ITEMS
-    requests.post(f"{e2e.sim}/_sim/items", json=items, timeout=10).raise_for_status()
+    e2e.reset([{"itemid": s, "displayname": d} for s, d in FIXTURE_SKUS + PRODUCTS] + SERVICE_ITEMS)
     requests.post(
         f"{e2e.sim}/_sim/taxcodes",
         json=[{"itemid": code, "rate": rate} for code, rate in TAX_CODES.values()],
