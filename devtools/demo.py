@@ -286,10 +286,12 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
 def service_items() -> list[dict[str, object]]:
     """The SHOPIFY-* service items under their default SKUs, as other-charge items (a discount item and a gift
     certificate for those two): none is shipped or stocked."""
-    from app.config import SERVICE_ITEM_SETTINGS
+    from dataclasses import asdict
 
-    types = {"discount_item": "discountItem", "gift_card_item": "giftCertificateItem"}
+    from app.domain.order_lines import ServiceItems
+
+    types = {"discount": "discountItem", "gift_card": "giftCertificateItem"}
     return [
         {"itemid": sku, "displayname": sku.title(), "type": types.get(field, "otherChargeSaleItem")}
-        for field, (_name, sku) in SERVICE_ITEM_SETTINGS.items()
+        for field, sku in asdict(ServiceItems()).items()
     ]
