@@ -72,6 +72,7 @@ SERVICE_ITEM_SETTINGS = {  # ServiceItems field (its default SKU is there) -> en
     "fee": "NETSUITE_FEE_ITEM",
     "tax_variance": "NETSUITE_TAX_VARIANCE_ITEM",
     "rounding": "NETSUITE_ROUNDING_ITEM",
+    "refund_adjustment": "NETSUITE_REFUND_ADJUSTMENT_ITEM",
 }
 
 
@@ -164,7 +165,6 @@ class Settings:
     netsuite_item_sku_field: str = "itemid"
     netsuite_default_customer_external_id: str = "shopify-customer-guest"
     netsuite_currency_map: Mapping[str, str] = field(default_factory=lambda: {"USD": "1"})
-    netsuite_refund_adjustment_item: str | None = None
     location_map: Mapping[int, str] = field(default_factory=dict)
     netsuite_default_location_id: str | None = None
     netsuite_timeout_connect: float = 3.05
@@ -464,7 +464,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ops_token=read.text("OPS_TOKEN"),
         netsuite_item_sku_field=sku_field,
         netsuite_currency_map=currency_map,
-        netsuite_refund_adjustment_item=read.optional("NETSUITE_REFUND_ADJUSTMENT_ITEM"),
         location_map=location_map,
         netsuite_default_location_id=read.optional("NETSUITE_DEFAULT_LOCATION_ID"),
         netsuite_timeout_read=read_timeout,

@@ -143,8 +143,18 @@ class OrderRefundLineSchema(_Lenient):
     total_tax_set = MoneySet()
 
 
-class OrderRefundSchema(_Lenient):
-    """A refund as the order payload lists it: which units of which lines it took back."""
+class _RefundOutsideLines(_Lenient):
+    """What a refund gives back besides its line items (app/domain/refunds.py): shipping (`refund_shipping_lines`;
+    before 2024-10 an order adjustment of kind shipping_refund), duties, and order adjustments (discrepancies)."""
+
+    refund_shipping_lines = fields.List(fields.Dict(), load_default=list)
+    order_adjustments = fields.List(fields.Dict(), load_default=list)
+    duties = fields.List(fields.Dict(), load_default=list)
+    total_duties_set = MoneySet()
+
+
+class OrderRefundSchema(_RefundOutsideLines):
+    """A refund as the order payload lists it: which units of which lines it took back, and what else."""
 
     id = fields.Integer(required=True, strict=True)
     refund_line_items = fields.List(fields.Nested(OrderRefundLineSchema), load_default=list)
@@ -259,6 +269,7 @@ class RefundLineItemSchema(_Lenient):
     subtotal = Money(allow_none=True, load_default=None)
     subtotal_set = MoneySet()
     total_tax = Money(allow_none=True, load_default=None)
+    total_tax_set = MoneySet()
     line_item = fields.Nested(LineItemSchema(partial=True), allow_none=True, load_default=None)
 
 
@@ -270,7 +281,7 @@ class TransactionSchema(_Lenient):
     gateway = fields.String(allow_none=True)
 
 
-class RefundSchema(_Lenient):
+class RefundSchema(_RefundOutsideLines):
     id = fields.Integer(required=True, strict=True)
     order_id = fields.Integer(required=True, strict=True)
     created_at = fields.AwareDateTime(allow_none=True)
@@ -278,7 +289,6 @@ class RefundSchema(_Lenient):
     restock = fields.Boolean(allow_none=True, load_default=None)
     refund_line_items = fields.List(fields.Nested(RefundLineItemSchema), load_default=list)
     transactions = fields.List(fields.Nested(TransactionSchema), load_default=list)
-    order_adjustments = fields.List(fields.Dict(), load_default=list)
 
 
 class InventoryLevelSchema(_Lenient):

@@ -240,31 +240,48 @@ query OrderFulfillments($id: ID!, $first: Int!, $linesFirst: Int!) {{
 """
 
 # The refunded line's sku, price and quantity come from the order's own line items (already read), so the
-# refund asks only for the line's id.
+# refund asks only for the line's id. What a refund gives back besides its lines (shipping, duties) and the
+# discrepancies Shopify recorded are read too: the money rule adds them back to the current total
+# (app/domain/refunds.py). A refund has at most a few of each: REFUND_EXTRAS_FIRST.
+REFUND_EXTRAS_FIRST = 3
 ORDER_REFUNDS_QUERY = (
-    """
-query OrderRefunds($id: ID!, $first: Int!, $linesFirst: Int!) {
-  order(id: $id) {
-    refunds(first: $first) {
+    f"""
+query OrderRefunds($id: ID!, $first: Int!, $linesFirst: Int!) {{
+  order(id: $id) {{
+    refunds(first: $first) {{
       id legacyResourceId createdAt note
-      refundLineItems(first: $linesFirst) {
-        nodes {
+      refundLineItems(first: $linesFirst) {{
+        nodes {{
           id quantity restockType restocked
-          location { id legacyResourceId }
-          lineItem { id sku }
-          subtotalSet { ...MoneyFields }
-          totalTaxSet { ...MoneyFields }
-        }
-        pageInfo { hasNextPage endCursor }
-      }
-      transactions(first: $linesFirst) {
-        nodes { id kind status gateway createdAt amountSet { ...MoneyFields } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-  }
-}
+          location {{ id legacyResourceId }}
+          lineItem {{ id sku }}
+          subtotalSet {{ ...MoneyFields }}
+          totalTaxSet {{ ...MoneyFields }}
+        }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+      refundShippingLines(first: {REFUND_EXTRAS_FIRST}) {{
+        nodes {{
+          subtotalAmountSet {{ ...MoneyFields }}
+          taxAmountSet {{ ...MoneyFields }}
+          shippingLine {{ title code taxLines {{ ...TaxLineFields }} }}
+        }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+      orderAdjustments(first: {REFUND_EXTRAS_FIRST}) {{
+        nodes {{ reason amountSet {{ ...MoneyFields }} taxAmountSet {{ ...MoneyFields }} }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+      duties {{ amountSet {{ ...MoneyFields }} }}
+      transactions(first: $linesFirst) {{
+        nodes {{ id kind status gateway createdAt amountSet {{ ...MoneyFields }} }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+    }}
+  }}
+}}
 """
+    + TAX_LINE_FIELDS
     + MONEY_FIELDS
 )
 
@@ -325,8 +342,12 @@ def fulfillments_cost(first: int, lines_first: int) -> int:
 
 
 def refunds_cost(first: int, lines_first: int) -> int:
-    """Order 1 + per refund: itself 1, refund lines 2 + m x (line, location, item, two money bags) and
-    transactions 2 + m x (transaction, amount bag)."""
+    """Order 1 + per refund: itself 1, refund lines 2 + m x (line, location, item, two money bags), transactions
+    2 + m x (transaction, amount bag), shipping refunds and adjustments (REFUND_EXTRAS_FIRST each) and duties."""
     refund_line = 1 + 1 + 1 + 2 * MONEY_BAG
     transaction = 1 + MONEY_BAG
-    return 1 + first * (1 + _connection(lines_first, refund_line) + _connection(lines_first, transaction))
+    shipping = 1 + 2 * MONEY_BAG + 1 + TAX_LINE  # the node, its two bags, its shipping line and that line's taxes
+    adjustment = 1 + 2 * MONEY_BAG
+    duty = 1 + MONEY_BAG  # a list without size: one item
+    extras = _connection(REFUND_EXTRAS_FIRST, shipping) + _connection(REFUND_EXTRAS_FIRST, adjustment) + duty
+    return 1 + first * (1 + _connection(lines_first, refund_line) + _connection(lines_first, transaction) + extras)

@@ -316,6 +316,8 @@ def _refund(node: Mapping[str, Any], order_id: int, order_lines: Mapping[int, di
                     "price": own["price"],
                     "price_set": own.get("price_set"),
                     "quantity": own["quantity"],
+                    "gift_card": own.get("gift_card", False),
+                    "tax_lines": own.get("tax_lines") or [],
                 },
                 "subtotal": _money(rli.get("subtotalSet")),
                 "subtotal_set": _money_set(rli.get("subtotalSet")),
@@ -347,8 +349,58 @@ def _refund(node: Mapping[str, Any], order_id: int, order_lines: Mapping[int, di
         "note": node.get("note"),
         "restock": any(bool(r.get("restocked")) for r in connection_nodes(node.get("refundLineItems"))),
         "refund_line_items": lines,
+        **_refund_outside_lines(node),
         "transactions": transactions,
     }
+
+
+def _refund_outside_lines(node: Mapping[str, Any]) -> dict[str, Any]:
+    """What a refund gives back besides its lines, as REST (2024-10 and later) lists it: `refund_shipping_lines`,
+    `order_adjustments` (discrepancies only since shipping refunds have their own lines) and `total_duties_set`."""
+    shipping = []
+    for rsl in connection_nodes(node.get("refundShippingLines")):
+        line = rsl.get("shippingLine") or {}
+        shipping.append(
+            {
+                "subtotal_amount": _money(rsl.get("subtotalAmountSet")),
+                "subtotal_amount_set": _money_set(rsl.get("subtotalAmountSet")),
+                "tax_amount": _money(rsl.get("taxAmountSet")),
+                "tax_amount_set": _money_set(rsl.get("taxAmountSet")),
+                "shipping_line": {
+                    "title": line.get("title"),
+                    "code": line.get("code"),
+                    "tax_lines": _tax_lines(line.get("taxLines")),
+                },  # fmt: skip
+            }
+        )
+    adjustments = [
+        {
+            "kind": "refund_discrepancy",
+            "reason": _lower(adjustment.get("reason")),
+            "amount": _money(adjustment.get("amountSet")),
+            "amount_set": _money_set(adjustment.get("amountSet")),
+            "tax_amount": _money(adjustment.get("taxAmountSet")),
+            "tax_amount_set": _money_set(adjustment.get("taxAmountSet")),
+        }
+        for adjustment in connection_nodes(node.get("orderAdjustments"))
+    ]
+    outside: dict[str, Any] = {"refund_shipping_lines": shipping, "order_adjustments": adjustments}
+    duties = [d.get("amountSet") for d in node.get("duties") or () if d.get("amountSet")]
+    if duties:
+        outside["total_duties_set"] = _sum_sets(duties)
+    return outside
+
+
+def _sum_sets(bags: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Several MoneyBags added side by side, as one REST `*_set`."""
+    total: dict[str, Any] = {}
+    for bag in bags:
+        for rest_side, value in (_money_set(bag) or {}).items():
+            known = total.setdefault(rest_side, {"amount": "0", "currency_code": value.get("currency_code")})
+            known["amount"] = _decimal_text(
+                decimal.Decimal(known["amount"]) + decimal.Decimal(str(value.get("amount") or 0))
+            )
+    return total or None
 
 
 def _lower(value: Any) -> str | None:

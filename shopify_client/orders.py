@@ -199,7 +199,7 @@ def _assemble(client: GraphQLExecutor, node: Mapping[str, Any]) -> dict[str, Any
             operation="OrderRefunds",
             sizes=REFUNDS_FIRST,
             cost=refunds_cost,
-            inner=("refundLineItems", "transactions"),
+            inner=("refundLineItems", "transactions", "refundShippingLines", "orderAdjustments"),
         )
         if refunds is None:
             return None

@@ -78,6 +78,7 @@ class OrderState(Base):
     last_event_id: Mapped[int | None] = mapped_column(BigInteger)
     total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
+    taxes_included: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     refunded_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     money_mismatch: Mapped[str | None] = mapped_column(Text)

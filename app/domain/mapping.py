@@ -22,8 +22,8 @@ from app.domain.order_lines import (
     drafts_total,
     gift_card_redeemed,
     order_drafts,
-    refunded_lines,
 )
+from app.domain.refunds import refund_value
 from app.domain.tax import SUITETAX, TaxConfig, apply_tax, prepare_taxes
 
 
@@ -106,7 +106,7 @@ def map_order(
     currency_id = _currency_id(order, plan.currency, config)
     customer = order_customer(order, _customer_config(config))
     known = netsuite_lines or {}
-    lines = [_netsuite_line(d, item_ids[d.sku], known) for d in plan.drafts]
+    lines = [netsuite_line(d, item_ids[d.sku], known) for d in plan.drafts]
     for n, extra in plan.tax.body_lines.items():
         lines[n].update(extra)
     return OrderBodies(
@@ -159,17 +159,19 @@ def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
 def sales_order_total(order: Mapping[str, Any], side: str) -> Decimal:
     """Shopify's total for the sales order, in the document currency: the order after edits, before refunds.
 
-    `current_total_price` is after edits and refunds; refunds reach NetSuite as credit memos and the sales order
-    keeps those units, so the refunded lines are added back. A payload older than `current_*` has had neither.
-    The nightly orders check compares NetSuite's own total with this same figure.
+    `current_total_price` is after edits and returns: refunded lines, shipping and duties are off it. Refunds
+    reach NetSuite as credit memos and the sales order keeps what was sold, so what each refund took off is
+    added back (app/domain/refunds.refund_value). A payload older than `current_*` has had neither. The nightly
+    orders check compares NetSuite's own total with this same figure.
     """
     total = amount(order, "current_total_price", side, default=None)
     if total is None:
         return amount(order, "total_price", side)
-    return total + refunded_lines(order, side)
+    return total + sum((refund_value(refund, side) for refund in order.get("refunds") or ()), ZERO)
 
 
-def _netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int, int]) -> dict[str, Any]:
+def netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int, int] | None = None) -> dict[str, Any]:
+    """One NetSuite item line of a draft; keyed by its NetSuite line number when `netsuite_lines` knows it."""
     entry: dict[str, Any] = {
         "item": {"id": item_id},
         "quantity": draft.quantity,
@@ -179,8 +181,9 @@ def _netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int, int]
     }
     if draft.line_key:
         entry["custcol_shopify_line_id"] = draft.line_key
-    if draft.line_id is not None and draft.line_id in netsuite_lines:
-        entry["line"] = netsuite_lines[draft.line_id]
+    known = netsuite_lines or {}
+    if draft.line_id is not None and draft.line_id in known:
+        entry["line"] = known[draft.line_id]
     return entry
 
 

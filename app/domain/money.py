@@ -8,6 +8,7 @@ two (`ORDER_CURRENCY`), never a mix. Pure: plain data in and out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -88,3 +89,20 @@ def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
 def within_half_cent_per_line(difference: Decimal, lines: int) -> bool:
     """A rounding difference small enough to be per-line rounding (the money rule's tolerance)."""
     return abs(difference) <= HALF_CENT * max(lines, 1)
+
+
+@dataclass(frozen=True)
+class TaxPart:
+    """One Shopify tax line on one document line: its title, rate (a fraction, as Shopify gives it) and amount."""
+
+    title: str
+    rate: Decimal
+    amount: Decimal
+
+
+def tax_lines(obj: Mapping[str, Any], side: str) -> tuple[TaxPart, ...]:
+    """`obj`'s Shopify `tax_lines`, each amount in the document currency."""
+    return tuple(
+        TaxPart(str(tax.get("title") or "Tax"), Decimal(str(tax.get("rate") or 0)), amount(tax, "price", side))
+        for tax in obj.get("tax_lines") or []
+    )

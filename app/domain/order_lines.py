@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.errors import MappingError
-from app.domain.money import SHOP, ZERO, allocate, amount, bag_amount, cents, shop_to_document
+from app.domain.money import SHOP, ZERO, TaxPart, allocate, amount, bag_amount, cents, shop_to_document, tax_lines
 from app.domain.state_machine import sales_quantity
 
 PRODUCT, DISCOUNT, SHIPPING, GIFT_CARD = "product", "discount", "shipping", "gift_card"
@@ -32,19 +32,11 @@ class ServiceItems:
     fee: str = "SHOPIFY-FEE"
     tax_variance: str = "SHOPIFY-TAX-VARIANCE"
     rounding: str = "SHOPIFY-ROUNDING"
+    refund_adjustment: str = "SHOPIFY-REFUND-ADJUSTMENT"  # a credit memo's money returned - value refunded
 
     def all(self) -> list[str]:
         return [self.shipping, self.discount, self.gift_card, self.tip, self.duty, self.fee, self.tax_variance,
-                self.rounding]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class TaxPart:
-    """One Shopify tax line on one sales-order line: its title, rate (a fraction, as Shopify gives it) and amount."""
-
-    title: str
-    rate: Decimal
-    amount: Decimal
+                self.rounding, self.refund_adjustment]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,13 +79,14 @@ def _scaled(value: Decimal, quantity: int, ordered: int) -> Decimal:
     return value if quantity == ordered or not ordered else cents(value * quantity / ordered)
 
 
-def tax_parts(obj: Mapping[str, Any], side: str, quantity: int | None = None, ordered: int | None = None):
+def tax_parts(
+    obj: Mapping[str, Any], side: str, quantity: int | None = None, ordered: int | None = None
+) -> tuple[TaxPart, ...]:
     parts = []
-    for tax in obj.get("tax_lines") or []:
-        value = amount(tax, "price", side)
+    for part in tax_lines(obj, side):
         if quantity is not None and ordered is not None:
-            value = _scaled(value, quantity, ordered)
-        parts.append(TaxPart(str(tax.get("title") or "Tax"), Decimal(tax.get("rate") or 0), value))
+            part = replace(part, amount=_scaled(part.amount, quantity, ordered))
+        parts.append(part)
     return tuple(parts)
 
 
@@ -281,19 +274,6 @@ def gift_card_redeemed(order: Mapping[str, Any], side: str) -> Decimal | None:
     if not tenders:
         return None
     return sum((amount(t, "amount", side) for t in tenders), ZERO)
-
-
-def refunded_lines(order: Mapping[str, Any], side: str) -> Decimal:
-    """What the order's refunds took back on its lines (subtotal + tax): the sales order keeps refunded units (the
-    refund is a credit memo of its own), so they count again against Shopify's current total."""
-    return sum(
-        (
-            amount(rli, "subtotal", side) + amount(rli, "total_tax", side)
-            for refund in order.get("refunds") or ()
-            for rli in refund.get("refund_line_items") or ()
-        ),
-        ZERO,
-    )
 
 
 def drafts_total(drafts: Sequence[Draft]) -> Decimal:

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.domain.errors import SchemaError
 from app.domain.money import PRESENTMENT, SHOP, bag_amount
+from app.domain.refunds import has_discrepancy, refund_line_taxes, refunded_duties, shipping_refunds
 from app.domain.state_machine import REFUND_KINDS, FulfillmentEvent, FulfillmentLine, RefundEvent, RefundLine
 
 
@@ -35,6 +36,7 @@ def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | N
     in the shop's currency they are converted at the refund's own rate (its lines' shop ÷ presentment subtotals).
     """
     rate = _shop_per_presentment(r) if side == SHOP else Decimal(1)
+    bags = side or ""  # no side: every amount from the plain fields
     amount = Decimal("0.00")
     for t in r.get("transactions") or []:
         kind = (t.get("kind") or "").lower()
@@ -47,8 +49,12 @@ def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | N
         restock_type = (rl.get("restock_type") or ("return" if r.get("restock") else "no_restock")).lower()
         subtotal = bag_amount(rl.get("subtotal_set"), side)
         subtotal = rl.get("subtotal") if subtotal is None else subtotal
-        lines.append(RefundLine(rl["line_item_id"], rl["quantity"], restock_type, rl.get("location_id"), subtotal))
-    return RefundEvent(r["id"], r["order_id"], tuple(lines), amount, r.get("note"))
+        gift_card = bool((rl.get("line_item") or {}).get("gift_card"))
+        taxes = refund_line_taxes(rl, bags)
+        location = rl.get("location_id")
+        lines.append(RefundLine(rl["line_item_id"], rl["quantity"], restock_type, location, subtotal, taxes, gift_card))
+    charges = (*shipping_refunds(r, bags), *refunded_duties(r, bags))
+    return RefundEvent(r["id"], r["order_id"], tuple(lines), amount, r.get("note"), charges, has_discrepancy(r))
 
 
 def _shop_per_presentment(r: dict[str, Any]) -> Decimal:

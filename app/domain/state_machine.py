@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from app.domain.errors import PermanentError, SchemaError
 from app.domain.keys import fulfillment_external_id, refund_external_id
-from app.domain.money import bag_amount
+from app.domain.money import TaxPart, bag_amount
 
 ZERO = Decimal("0.00")
 
@@ -114,7 +114,19 @@ class RefundLine:
     quantity: int
     restock_type: str
     location_id: int | None
-    subtotal: Decimal
+    subtotal: Decimal | None  # in the document currency, net of the line's discounts, before tax
+    taxes: tuple[TaxPart, ...] = ()  # Shopify's tax on the refunded units, per tax line
+    gift_card: bool = False  # a gift card sold and refunded: a liability reversed, never a line of our view
+
+
+@dataclass(frozen=True)
+class RefundCharge:
+    """What a refund gives back outside its line items: shipping (with its tax) or duties."""
+
+    kind: str  # shipping | duty
+    amount: Decimal
+    taxes: tuple[TaxPart, ...] = ()
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,8 @@ class RefundEvent:
     lines: tuple[RefundLine, ...]
     amount: Decimal  # money that moved back to the customer (successful refund transactions)
     note: str | None = None
+    charges: tuple[RefundCharge, ...] = ()
+    adjusted: bool = False  # Shopify recorded a refund discrepancy (money returned differs from the value, on purpose)
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,9 @@ class CreateCredit:
     lines: tuple[tuple[Line, RefundLine], ...]
     amount: Decimal
     note: str | None
+    gift_cards: tuple[RefundLine, ...] = ()
+    charges: tuple[RefundCharge, ...] = ()
+    adjusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,7 +290,9 @@ def apply_refund(view: OrderView, event: RefundEvent, topic: str = "refunds/crea
             raise SchemaError(
                 f"{topic}: unknown restock_type {rl.restock_type!r} (field refund_line_items.restock_type)"
             )
-        refunding[rl.line_id] = rl
+        if not rl.gift_card:
+            refunding[rl.line_id] = rl
+    gift_cards = tuple(rl for rl in event.lines if rl.gift_card and rl.quantity)
     lines = []
     credited = []
     restocks = []
@@ -305,8 +324,17 @@ def apply_refund(view: OrderView, event: RefundEvent, topic: str = "refunds/crea
         topic,
     )
     commands: tuple[Command, ...] = ()
-    if credited or event.amount:
-        commands = (CreateCredit(refund_external_id(event.refund_id), tuple(credited), event.amount, event.note),)
+    if credited or gift_cards or event.charges or event.amount:
+        credit = CreateCredit(
+            refund_external_id(event.refund_id),
+            tuple(credited),
+            event.amount,
+            event.note,
+            gift_cards,
+            event.charges,
+            event.adjusted,
+        )
+        commands = (credit,)
     return Decision(new, commands, note=f"refund {event.refund_id}: {event.amount}", restocks=tuple(restocks))
 
 
@@ -379,7 +407,8 @@ def view_from_order(order: Mapping, previous: OrderView | None = None, side: str
             )
         )
     base = previous or OrderView(order_id=order["id"], state=CREATED, lines=(), total=ZERO)
-    return replace(base, lines=tuple(lines), total=order["total_price"])
+    total = bag_amount(order.get("total_price_set"), side)  # in the currency refunds are checked against
+    return replace(base, lines=tuple(lines), total=order["total_price"] if total is None else total)
 
 
 def _price(item: Mapping, side: str | None) -> Decimal:

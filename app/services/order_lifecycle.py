@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,12 +19,11 @@ from app.config import Settings
 from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
-from app.domain.errors import MappingError, PermanentError, UnknownSku
-from app.domain.keys import order_external_id
+from app.domain.errors import MappingError, PermanentError
+from app.domain.locations import netsuite_location
 from app.domain.money import SIDES
 from app.domain.shopify_events import fulfillment_event, refund_event
 from app.domain.state_machine import (
-    ZERO,
     CancelEvent,
     CloseOpenLines,
     CreateCredit,
@@ -38,7 +36,7 @@ from app.domain.state_machine import (
     apply_refund,
 )
 from app.logging_setup import correlation_id
-from app.services.items import resolve_items
+from app.services.credits import create_credit
 from app.services.orders import OrderOutcome, load_order, sync_order_payload
 from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
@@ -47,7 +45,6 @@ from schemas.shopify import FulfillmentSchema, OrderEditedSchema, OrderSchema, R
 
 log = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
 
 OrderFetcher = Callable[[int], dict[str, Any] | None]
 
@@ -329,19 +326,6 @@ def ensure_netsuite_lines(client: NetSuiteClient, state: OrderState, view: Order
     return replace(view, lines=tuple(lines))
 
 
-def netsuite_location(settings: Settings, shopify_location_id: int | None) -> str:
-    if shopify_location_id is None:
-        if settings.netsuite_default_location_id:
-            return settings.netsuite_default_location_id
-        raise MappingError(
-            "the event names no Shopify location and NETSUITE_DEFAULT_LOCATION_ID is not set", code="UNMAPPED_LOCATION"
-        )
-    location = settings.location_map.get(int(shopify_location_id))
-    if location is None:
-        raise MappingError(f"Shopify location {shopify_location_id} is not in LOCATION_MAP", code="UNMAPPED_LOCATION")
-    return location
-
-
 def _existing_id(client: NetSuiteClient, record_type: str, external_id: str, correlation: str) -> str | None:
     try:
         record = client.get(record_type, external_id=external_id, fields=["id"], correlation_id=correlation)
@@ -363,7 +347,7 @@ def create_item_fulfillment(
     if existing:
         return existing
     numbers = {line.line_id: line.netsuite_line for line in view.lines}
-    location = netsuite_location(settings, cmd.location_id)
+    location = netsuite_location(settings.location_map, settings.netsuite_default_location_id, cmd.location_id)
     items: list[dict[str, Any]] = [
         {"orderLine": numbers[line.line_id], "quantity": qty, "location": {"id": location}, "itemReceive": True}
         for line, qty in cmd.ship
@@ -381,123 +365,6 @@ def create_item_fulfillment(
         body["custbody_shopify_tracking_company"] = cmd.tracking_company[:200]
     return client.transform(
         "salesOrder", state.netsuite_internal_id, "itemFulfillment", body, correlation_id=correlation
-    )
-
-
-def create_credit(
-    session: Session,
-    client: NetSuiteClient,
-    settings: Settings,
-    state: OrderState,
-    cmd: CreateCredit,
-    correlation: str,
-) -> tuple[str | None, str | None]:
-    """A credit memo for what the refund gives back (upsert by external id), and a customer refund applying it
-    when money moved. Returns the internal ids (credit memo, customer refund)."""
-    entity = (
-        {"externalId": state.customer_external_id} if state.customer_external_id else {"id": state.netsuite_customer_id}
-    )
-    item_ids = _credit_item_ids(session, client, settings, cmd)
-    items, lines_total = _credit_lines(settings, cmd, item_ids)
-    difference = (cmd.amount - lines_total).quantize(CENT)
-    if difference and settings.netsuite_refund_adjustment_item:
-        items.append(
-            {
-                "item": {"id": item_ids[settings.netsuite_refund_adjustment_item]},
-                "quantity": 1,
-                "rate": difference,
-                "amount": difference,
-                "description": "Shopify refund adjustment (tax, shipping, fees)",
-            }
-        )
-    if not items:
-        raise MappingError(
-            f"{cmd.external_id} refunds {cmd.amount} with no line items and NETSUITE_REFUND_ADJUSTMENT_ITEM is not set",
-            code="NO_REFUND_ITEM",
-        )
-    if difference and not settings.netsuite_refund_adjustment_item:
-        state.money_mismatch = (
-            f"{cmd.external_id}: Shopify refunded {cmd.amount}, the credit lines total {lines_total} "
-            f"(difference {difference}); set NETSUITE_REFUND_ADJUSTMENT_ITEM to book it"
-        )
-        log.warning("money mismatch recorded on order %s: %s", state.shopify_order_id, state.money_mismatch)
-    body = {
-        "entity": entity,
-        **_currency(settings, state),
-        "otherRefNum": state.order_name,
-        "memo": (cmd.note or f"Shopify {cmd.external_id}")[:999],
-        "custbody_shopify_order_id": str(state.shopify_order_id),
-        "custbody_shopify_sales_order": {"externalId": order_external_id(state.shopify_order_id)},
-        "custbody_shopify_refund_amount": cmd.amount,
-        "item": {"items": items},
-    }
-    credit_id = client.upsert("creditMemo", cmd.external_id, body, replace=("item",), correlation_id=correlation)
-    payment_id = (
-        _refund_payment(client, entity, cmd, correlation, _currency(settings, state)) if cmd.amount > 0 else None
-    )
-    return credit_id, payment_id
-
-
-def _credit_item_ids(session: Session, client: NetSuiteClient, settings: Settings, cmd: CreateCredit) -> dict[str, str]:
-    skus = {line.sku for line, _ in cmd.lines}
-    if settings.netsuite_refund_adjustment_item:
-        skus.add(settings.netsuite_refund_adjustment_item)
-    item_ids = resolve_items(session, client, sorted(skus), settings.netsuite_item_sku_field) if skus else {}
-    missing = sorted(skus - set(item_ids))
-    if missing:
-        raise UnknownSku(missing)
-    return item_ids
-
-
-def _credit_lines(
-    settings: Settings, cmd: CreateCredit, item_ids: dict[str, str]
-) -> tuple[list[dict[str, Any]], Decimal]:
-    """One credit line per refunded order line (restocked at its location, or marked as not restocked)."""
-    items: list[dict[str, Any]] = []
-    lines_total = ZERO
-    for line, refund_line in cmd.lines:
-        if refund_line.quantity == 0:
-            continue
-        amount = refund_line.subtotal if refund_line.subtotal is not None else line.price * refund_line.quantity
-        amount = amount.quantize(CENT)
-        lines_total += amount
-        entry: dict[str, Any] = {
-            "item": {"id": item_ids[line.sku]},
-            "quantity": refund_line.quantity,
-            "rate": line.price.quantize(CENT),
-            "amount": amount,
-            "custcol_shopify_line_id": str(line.line_id),
-        }
-        if refund_line.restock_type in ("return", "cancel", "legacy_restock"):
-            entry["location"] = {"id": netsuite_location(settings, refund_line.location_id)}
-        else:
-            entry["custcol_shopify_no_restock"] = True
-        items.append(entry)
-    return items, lines_total
-
-
-def _currency(settings: Settings, state: OrderState) -> dict[str, Any]:
-    """A refund's documents are in their sales order's currency (NETSUITE_CURRENCY_MAP); none named for an order
-    synced before the currency was recorded, which NetSuite then books in the customer's currency."""
-    currency_id = settings.netsuite_currency_map.get((state.currency or "").upper())
-    return {"currency": {"id": currency_id}} if currency_id else {}
-
-
-def _refund_payment(
-    client: NetSuiteClient, entity: dict[str, Any], cmd: CreateCredit, correlation: str, currency: dict[str, Any]
-) -> str | None:
-    """The customer refund that pays the credit memo out (money moved back to the customer)."""
-    return client.upsert(
-        "customerRefund",
-        f"{cmd.external_id}-payment",
-        {
-            "customer": entity,
-            **currency,
-            "total": cmd.amount,
-            "memo": f"Shopify {cmd.external_id}",
-            "apply": {"items": [{"doc": {"externalId": cmd.external_id}, "apply": True, "amount": cmd.amount}]},
-        },
-        correlation_id=correlation,
     )
 
 

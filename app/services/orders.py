@@ -64,7 +64,7 @@ def mapping_config(settings: Settings, tax_rates: Mapping[str, Decimal] | None =
     )
 
 
-def _order_mapping_config(client: NetSuiteClient, settings: Settings) -> MappingConfig:
+def order_mapping_config(client: NetSuiteClient, settings: Settings) -> MappingConfig:
     """The mapping's configuration for one order: legacy tax needs its codes' rates (read once per process)."""
     money = settings.order_money
     codes = [*money.tax_code_map.values(), money.default_tax_code_id or ""]
@@ -116,7 +116,7 @@ def sync_order_payload(
     # Before anything reaches NetSuite: an edit below what has shipped is refused with its reason.
     side = SIDES[settings.order_money.order_currency]
     check_edit(previous, view_from_order(order, previous, side), topic)
-    config = _order_mapping_config(client, settings)
+    config = order_mapping_config(client, settings)
     item_ids = _resolve(session, client, order, config, settings)
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
@@ -186,6 +186,7 @@ def _record_applied(
     # None for a customer found by email: later documents (credit memos) name it by internal id.
     state.customer_external_id = customer.external_id
     state.currency = bodies.currency or order["currency"]  # the document currency: its credit memos use the same
+    state.taxes_included = bool(order.get("taxes_included"))  # its credit memos book refunds ex-tax the same way
     state.last_applied_updated_at = order["updated_at"]
     _report_money(order, bodies)
     state.money_mismatch = bodies.money_mismatch

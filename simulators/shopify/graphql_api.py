@@ -44,6 +44,10 @@ TRANSACTION_KINDS = frozenset(
     {"AUTHORIZATION", "CAPTURE", "CHANGE", "EMV_AUTHORIZATION", "REFUND", "SALE", "SUGGESTED_REFUND", "VOID"}
 )
 TRANSACTION_STATUSES = frozenset({"AWAITING_RESPONSE", "ERROR", "FAILURE", "PENDING", "SUCCESS", "UNKNOWN"})
+ADJUSTMENT_REASONS = frozenset(
+    {"CUSTOMER", "DAMAGE", "FULL_RETURN_BALANCING_ADJUSTMENT", "PENDING_REFUND_DISCREPANCY", "REFUND_DISCREPANCY",
+     "RESTOCK"}
+)  # fmt: skip
 DISPLAY_FULFILLMENT = {None: "UNFULFILLED", "": "UNFULFILLED", "partial": "PARTIALLY_FULFILLED"}
 # REST's discount application `type` -> the GraphQL type implementing DiscountApplication.
 DISCOUNT_APPLICATION_TYPES = {
@@ -573,9 +577,44 @@ class OrderView:
                 "createdAt": graphql_time(rest.get("created_at") or refund.get("created_at")),
             }
 
+        shipping_by_id = {x.get("id"): x for x in self.order.get("shipping_lines") or []}
+
+        def refund_shipping_line(pair: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+            position, rest = pair
+            shipping = rest.get("shipping_line") or shipping_by_id.get(rest.get("shipping_line_id")) or {}
+            return {
+                "id": gid("RefundShippingLine", rest.get("id") or int(refund_id) * 100 + position + 1),
+                "shippingLine": self.shipping_line({"price": "0.00", **shipping}),
+                "subtotalAmountSet": self.money(rest.get("subtotal_amount_set"), rest.get("subtotal_amount")),
+                "taxAmountSet": self.money(rest.get("tax_amount_set"), rest.get("tax_amount")),
+            }
+
+        def order_adjustment(pair: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+            position, rest = pair
+            return {
+                "id": gid("OrderAdjustment", rest.get("id") or int(refund_id) * 100 + position + 1),
+                "amountSet": self.money(rest.get("amount_set"), rest.get("amount")),
+                "taxAmountSet": self.money(rest.get("tax_amount_set"), rest.get("tax_amount") or "0.00"),
+                "reason": _upper_enum(rest.get("reason"), ADJUSTMENT_REASONS, "REFUND_DISCREPANCY"),
+            }
+
+        # Since 2024-10 shipping refunds are refund shipping lines; order adjustments are discrepancies only.
+        adjustments = [
+            a for a in refund.get("order_adjustments") or [] if str(a.get("kind") or "").lower() != "shipping_refund"
+        ]
+        duties = (
+            [{"amountSet": self.money(refund.get("total_duties_set"), None)}] if refund.get("total_duties_set") else []
+        )
         return {
             "id": gid("Refund", refund_id),
             "legacyResourceId": str(refund_id),
+            "refundShippingLines": lambda _info, first=None, after=None: list_connection(
+                list(enumerate(refund.get("refund_shipping_lines") or [])), refund_shipping_line, first, after
+            ),
+            "orderAdjustments": lambda _info, first=None, after=None: list_connection(
+                list(enumerate(adjustments)), order_adjustment, first, after
+            ),
+            "duties": duties,
             "createdAt": graphql_time(refund.get("created_at")),
             "note": refund.get("note"),
             "totalRefundedSet": self.money(refund.get("total_refunded_set"), money_text(refunded)),

@@ -18,6 +18,7 @@ of draws. No import from app/ or tasks/ (simulators sit below them).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -708,26 +709,23 @@ def build_refund(
     created_at: str,
     transaction_id: int,
     note: str | None = None,
+    shipping: bool = False,
+    short_by: Decimal | str = ZERO,
 ) -> dict[str, Any]:
-    """A refunds/create payload returning (restocking) `lines` ({line item id: quantity}) of `order`: each line's
-    subtotal and tax are its share of what the order charged, and one transaction refunds their sum in the
-    currency the buyer paid in (the presentment currency; the shop's when the order has one currency)."""
-    by_id = {li["id"]: li for li in order["line_items"]}
+    """A refunds/create payload returning (restocking) `lines` ({line item id: quantity}) of `order`, as Shopify
+    computes it: each line's subtotal is its share of what the line was sold for (after its discounts) and its
+    tax its share of the line's tax; `shipping` also refunds the order's shipping (a `refund_shipping_lines` entry
+    with its tax). One transaction returns their sum (subtotals alone in a tax-inclusive store) in the currency
+    the buyer paid in, less `short_by` (presentment money): a refund for less than its value, which Shopify records
+    as a refund-discrepancy order adjustment."""
     shop_currency = order.get("currency") or "USD"
     paid_in = order.get("presentment_currency") or shop_currency
+    with_tax = not order.get("taxes_included")
+    by_id = {li["id"]: li for li in order["line_items"]}
     refund_lines = []
     paid = ZERO
     for n, (lid, qty) in enumerate(lines.items(), start=1):
-        line = by_id[lid]
-        share = Decimal(qty) / Decimal(line["quantity"])
-        sides = {}
-        for side in ("shop_money", "presentment_money"):
-            if line.get("tax_lines") is not None:
-                line_tax = sum((Decimal(_side(t, side)) for t in line["tax_lines"]), ZERO)
-            else:  # a compact order: its one tax rate applies to every line
-                rate = sum((Decimal(str(t["rate"])) for t in order.get("tax_lines") or []), ZERO)
-                line_tax = money(Decimal(line["price"]) * line["quantity"] * rate)
-            sides[side] = (money(Decimal(_side(line, side)) * qty), money(line_tax * share))
+        sides = _refunded_line(order, by_id[lid], qty)
         refund_line = {
             "id": n,
             "quantity": qty,
@@ -736,21 +734,36 @@ def build_refund(
             "restock_type": "return",
             "subtotal": _fmt(sides["shop_money"][0]),
             "total_tax": _fmt(sides["shop_money"][1]),
+            "line_item": dict(by_id[lid]),
         }
-        if line.get("price_set"):
+        if by_id[lid].get("price_set"):
             refund_line["subtotal_set"] = _sides(sides, 0, shop_currency, paid_in)
             refund_line["total_tax_set"] = _sides(sides, 1, shop_currency, paid_in)
         refund_lines.append(refund_line)
-        paid += sum(sides["presentment_money"], ZERO)
-    transaction = {
-        "id": transaction_id,
-        "amount": _fmt(paid),
-        "kind": "refund",
-        "status": "success",
-        "gateway": "shopify_payments",
-    }
+        paid += sides["presentment_money"][0] + (sides["presentment_money"][1] if with_tax else ZERO)
+    shipping_lines = [_refunded_shipping(s, shop_currency, paid_in) for s in order.get("shipping_lines") or []]
+    shipping_lines = [x for x in shipping_lines if shipping and x is not None]
+    for x in shipping_lines:
+        paid += Decimal(x["subtotal_amount_set"]["presentment_money"]["amount"])
+        paid += Decimal(x["tax_amount_set"]["presentment_money"]["amount"]) if with_tax else ZERO
+    short = money(short_by)
+    transaction = {"id": transaction_id, "amount": _fmt(paid - short), "kind": "refund", "status": "success",
+                   "gateway": "shopify_payments"}  # fmt: skip
     if order.get("presentment_currency"):  # a full order (the compact shape carries no currency pairs)
         transaction["currency"] = paid_in
+    adjustments = []
+    if short:
+        adjustments.append(
+            {
+                "id": refund_id,
+                "order_id": order["id"],
+                "refund_id": refund_id,
+                "kind": "refund_discrepancy",
+                "reason": "Refund discrepancy",
+                "amount": _fmt(-short),
+                "tax_amount": "0.00",
+            }
+        )
     return {
         "id": refund_id,
         "order_id": order["id"],
@@ -758,8 +771,59 @@ def build_refund(
         "note": note,
         "restock": True,
         "refund_line_items": refund_lines,
+        "refund_shipping_lines": shipping_lines,
         "transactions": [transaction],
-        "order_adjustments": [],
+        "order_adjustments": adjustments,
+    }
+
+
+def _refunded_line(order: Mapping[str, Any], line: Mapping[str, Any], qty: int) -> dict[str, tuple[Decimal, Decimal]]:
+    """(subtotal, tax) of `qty` units of `line` on each side: their share of the line's price less its discount
+    allocations, and of its tax lines (a compact order's one rate when the line has none)."""
+    share = Decimal(qty) / Decimal(line["quantity"])
+    sides = {}
+    for side in ("shop_money", "presentment_money"):
+        discount = sum((Decimal(_side_of(a, "amount", side)) for a in line.get("discount_allocations") or []), ZERO)
+        gross = Decimal(_side(line, side)) * line["quantity"]
+        if line.get("tax_lines") is not None:
+            line_tax = sum((Decimal(_side(t, side)) for t in line["tax_lines"]), ZERO)
+        else:  # a compact order: its one tax rate applies to every line
+            rate = sum((Decimal(str(t["rate"])) for t in order.get("tax_lines") or []), ZERO)
+            line_tax = money(Decimal(line["price"]) * line["quantity"] * rate)
+        sides[side] = (money((gross - discount) * share), money(line_tax * share))
+    return sides
+
+
+def _side_of(item: Mapping[str, Any], name: str, side: str) -> str:
+    bag = item.get(f"{name}_set")
+    if isinstance(bag, Mapping) and isinstance(bag.get(side), Mapping):
+        return str(bag[side]["amount"])
+    return str(item[name])
+
+
+def _refunded_shipping(shipping: Mapping[str, Any], shop: str, presentment: str) -> dict[str, Any] | None:
+    """A `refund_shipping_lines` entry giving back all of a shipping line (what was charged, after its discounts,
+    and its tax); None for a free one."""
+    sides = {}
+    for side in ("shop_money", "presentment_money"):
+        discount = sum((Decimal(_side_of(a, "amount", side)) for a in shipping.get("discount_allocations") or []), ZERO)
+        tax = sum((Decimal(_side(t, side)) for t in shipping.get("tax_lines") or []), ZERO)
+        sides[side] = (money(Decimal(_side(shipping, side)) - discount), money(tax))
+    if not any(sides["presentment_money"]):
+        return None
+    return {
+        "id": shipping.get("id"),
+        "shipping_line_id": shipping.get("id"),
+        "shipping_line": {
+            "id": shipping.get("id"),
+            "title": shipping.get("title"),
+            "code": shipping.get("code"),
+            "tax_lines": copy.deepcopy(shipping.get("tax_lines") or []),
+        },  # fmt: skip
+        "subtotal_amount": _fmt(sides["shop_money"][0]),
+        "subtotal_amount_set": _sides(sides, 0, shop, presentment),
+        "tax_amount": _fmt(sides["shop_money"][1]),
+        "tax_amount_set": _sides(sides, 1, shop, presentment),
     }
 
 

@@ -335,7 +335,9 @@ class OrderStore:
             lines.append(line)
         refund["refund_line_items"] = lines
         if "transactions" not in refund:
-            amount = sum((_refund_line_total(line) for line in lines), Decimal(0))
+            shipping = [(to_decimal(x.get("subtotal_amount")), to_decimal(x.get("tax_amount")))
+                        for x in refund.get("refund_shipping_lines") or []]  # fmt: skip
+            amount = sum((_refund_line_total(line) for line in lines), Decimal(0)) + sum(map(sum, shipping), Decimal(0))
             refund["transactions"] = [
                 {
                     "id": self._new_id(),
@@ -428,31 +430,54 @@ def _shop_per_presentment(order: dict[str, Any]) -> Decimal:
 
 
 def _lower_current_total(order: dict[str, Any], refund: dict[str, Any]) -> None:
-    """Shopify's `current_total_price` is after refunds: a refund takes off what its successful transactions
-    returned (in the currency the buyer paid, the presentment side; the shop side at the order's rate)."""
-    returned = Decimal(0)
-    for tx in refund.get("transactions") or []:
-        if (
-            str(tx.get("kind") or "refund").lower() == "refund"
-            and str(tx.get("status") or "success").lower() == "success"
-        ):
-            returned += to_decimal(tx.get("amount"))
-    if not returned:
-        return
+    """Shopify's `current_total_price` is the order after returns: a refund takes off what it refunded (its line
+    items' subtotal and tax, the shipping and duties it gives back), on each side of the money bag; the money it
+    returned may differ (an order adjustment records the discrepancy) and does not move the current total."""
     if order.get("current_total_price") is None:  # an order posted without current_*: no edit so far
         order["current_total_price"] = order.get("total_price")
         if order.get("total_price_set") and not order.get("current_total_price_set"):
             order["current_total_price_set"] = copy.deepcopy(order["total_price_set"])
     if order.get("current_total_price") is None:
         return
+    rate = _shop_per_presentment(order)
+    shop_off, presentment_off = (
+        _refund_value(refund, "shop_money", rate),
+        _refund_value(refund, "presentment_money", rate),
+    )
+    order["current_total_price"] = money_text(to_decimal(order["current_total_price"]) - shop_off)
     bag = order.get("current_total_price_set") or {}
-    shop, presentment = bag.get("shop_money") or {}, bag.get("presentment_money") or {}
-    shop_returned = (returned * _shop_per_presentment(order)).quantize(Decimal("0.01"))
-    order["current_total_price"] = money_text(to_decimal(order["current_total_price"]) - shop_returned)
-    if shop.get("amount") is not None:
-        shop["amount"] = money_text(to_decimal(shop["amount"]) - shop_returned)
-    if presentment.get("amount") is not None:
-        presentment["amount"] = money_text(to_decimal(presentment["amount"]) - returned)
+    for side, off in (("shop_money", shop_off), ("presentment_money", presentment_off)):
+        money = bag.get(side) or {}
+        if money.get("amount") is not None:
+            money["amount"] = money_text(to_decimal(money["amount"]) - off)
+
+
+def _refund_value(refund: dict[str, Any], side: str, rate: Decimal) -> Decimal:
+    """What a refund took off the order on one side: line items (subtotal + tax), shipping refunded (its
+    `refund_shipping_lines`, or older order adjustments of kind shipping_refund) and duties."""
+    parts: list[tuple[dict[str, Any], str]] = []
+    for line in refund.get("refund_line_items") or []:
+        parts += [(line, "subtotal"), (line, "total_tax")]
+    for line in refund.get("refund_shipping_lines") or []:
+        parts += [(line, "subtotal_amount"), (line, "tax_amount")]
+    value = sum((_side_amount(obj, name, side, rate) for obj, name in parts), Decimal(0))
+    if not refund.get("refund_shipping_lines"):
+        for adjustment in refund.get("order_adjustments") or []:
+            if str(adjustment.get("kind") or "").lower() == "shipping_refund":
+                value += abs(_side_amount(adjustment, "amount", side, rate))
+                value += abs(_side_amount(adjustment, "tax_amount", side, rate))
+    if refund.get("total_duties_set"):
+        value += _side_amount(refund, "total_duties", side, rate)
+    return value.quantize(Decimal("0.01"))
+
+
+def _side_amount(obj: dict[str, Any], name: str, side: str, rate: Decimal) -> Decimal:
+    """`obj[name]` on one side: from its `_set` bag, else the plain (shop) field, converted for presentment."""
+    money = (obj.get(f"{name}_set") or {}).get(side) or {}
+    if money.get("amount") is not None:
+        return to_decimal(money["amount"])
+    plain = to_decimal(obj.get(name))
+    return plain if side == "shop_money" else (plain / rate).quantize(Decimal("0.01"))
 
 
 def _refund_line_total(line: dict[str, Any]) -> Decimal:

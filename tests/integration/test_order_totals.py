@@ -197,7 +197,7 @@ def test_a_refund_of_a_euro_order_is_booked_in_euros(sim, catalog):
     from tests.integration.test_services import store_event
 
     order = euro()
-    settings = replace(settings_for("legacy", catalog), netsuite_refund_adjustment_item=None)
+    settings = settings_for("legacy", catalog)
     with session_scope() as session:
         loaded = OrderSchema().load(json.loads(json.dumps(order)))
         sync_order_payload(session, loaded, get_netsuite(), settings, topic="orders/create", event_id=None)
@@ -213,5 +213,7 @@ def test_a_refund_of_a_euro_order_is_booked_in_euros(sim, catalog):
     returned = D(refund["transactions"][0]["amount"])
     [memo] = requests.get(f"{sim}/_sim/records/creditMemo", timeout=5).json()
     assert memo["currency"] == {"id": "4"} and D(str(memo["total"])) == returned
+    # The refund's own lines and tax make the total: nothing on the refund adjustment item.
+    assert not [x for x in memo["item"]["items"] if "adjustment" in x.get("description", "")]
     [payment] = requests.get(f"{sim}/_sim/records/customerRefund", timeout=5).json()
     assert payment["currency"] == {"id": "4"} and D(str(payment["total"])) == returned

@@ -440,9 +440,10 @@ def test_refunds_cut_short_are_read_again_with_rebalanced_sizes(shopify, client)
     order = get_order(client, 450789469)
 
     # Two refunds came back (fewer than 3: the list is whole) but one was cut: ask for 2 + 1 refunds with as many
-    # lines as 1000 points allow (1 + 3 x (5 + 13 x 25) = 991).
-    assert sizes == [(3, 12), (3, 25)]
-    assert orders_module.refunds_cost(3, 25) == 991 and orders_module.refunds_cost(3, 26) > 1000
+    # lines as 1000 points allow (1 + 3 x (70 + 13 x 20) = 991: each refund also reads up to 3 shipping refunds,
+    # 3 order adjustments and its duties for 65 points).
+    assert sizes == [(3, 12), (3, 20)]
+    assert orders_module.refunds_cost(3, 20) == 991 and orders_module.refunds_cost(3, 21) > 1000
     assert [len(r["refund_line_items"]) for r in order["refunds"]] == [2, 2]
 
 
@@ -592,7 +593,7 @@ def test_documents_validate_against_the_schema_and_cost_what_the_client_expects(
         (ORDER_FULFILLMENTS_QUERY, {"id": "x", "first": 5, "linesFirst": 25}, m.fulfillments_cost(5, 25)),
         (ORDER_FULFILLMENTS_QUERY, {"id": "x", "first": 3, "linesFirst": 7}, m.fulfillments_cost(3, 7)),
         (ORDER_REFUNDS_QUERY, {"id": "x", "first": 3, "linesFirst": 12}, m.refunds_cost(3, 12)),
-        (ORDER_REFUNDS_QUERY, {"id": "x", "first": 3, "linesFirst": 25}, m.refunds_cost(3, 25)),
+        (ORDER_REFUNDS_QUERY, {"id": "x", "first": 3, "linesFirst": 20}, m.refunds_cost(3, 20)),
     ]
     for document, variables, expected in cases:
         assert requested(document, variables) == expected

@@ -494,16 +494,25 @@ def test_module_help_runs() -> None:
     assert "--bucket-size" in result.stdout and "--orders-file" in result.stdout
 
 
-def test_a_refund_lowers_the_current_total_but_not_the_total(sim: Sim) -> None:
+def test_a_refund_lowers_the_current_total_by_what_it_refunded_not_by_the_money(sim: Sim) -> None:
+    """Shopify's current total is the order after returns: refunded line items (subtotal and tax) and refunded
+    shipping are off it; money returned for nothing in particular (a discrepancy) does not move it."""
     query = (
         "query($id: ID!) { order(id: $id) { totalPriceSet { shopMoney { amount } } "
         "currentTotalPriceSet { shopMoney { amount } } } }"
     )
     before = sim.gql(query, {"id": ORDER_GID}).json()["data"]["order"]
     assert before["currentTotalPriceSet"]["shopMoney"]["amount"] == "409.94"  # posted without current_*: no edit
-    refund = {"refund_line_items": [], "transactions": [{"kind": "refund", "status": "success", "amount": "100.00"}]}
+    goodwill = {"refund_line_items": [], "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]}
+    sim.sim("POST", "/orders/450789469/refunds", goodwill)
+    after = sim.gql(query, {"id": ORDER_GID}).json()["data"]["order"]
+    assert after["currentTotalPriceSet"]["shopMoney"]["amount"] == "409.94"
+    refund = {
+        "refund_line_items": [{"line_item_id": 466157049, "quantity": 1, "subtotal": "199.00", "total_tax": "11.94"}],
+        "refund_shipping_lines": [{"subtotal_amount": "4.00", "tax_amount": "0.24"}],
+    }
     sim.sim("POST", "/orders/450789469/refunds", refund)
     after = sim.gql(query, {"id": ORDER_GID}).json()["data"]["order"]
     # Shopify's total is before returns, its current total after them.
     assert after["totalPriceSet"]["shopMoney"]["amount"] == "409.94"
-    assert after["currentTotalPriceSet"]["shopMoney"]["amount"] == "309.94"
+    assert after["currentTotalPriceSet"]["shopMoney"]["amount"] == "194.76"  # 409.94 - 199.00 - 11.94 - 4.24

@@ -90,6 +90,7 @@ def test_order_money_defaults_need_no_setting():
         "SHOPIFY-FEE",
         "SHOPIFY-TAX-VARIANCE",
         "SHOPIFY-ROUNDING",
+        "SHOPIFY-REFUND-ADJUSTMENT",
     ]
 
 
