@@ -1,0 +1,307 @@
+"""NetSuite's own total equals Shopify's to the cent in the setting modes and order shapes test_order_totals.py
+leaves out: DISCOUNT_MODE=item, GUEST_CUSTOMERS=single, ORDER_CURRENCY=shop with a EUR buyer on a USD shop (the
+sales order, a partial refund, the nightly orders check), edits of a EUR order, duties, additional fees and tips.
+
+Orders come from the order factory, are held by the Shopify simulator (the service reads edits and the orders
+check from it) and go through the service's own path (process_event with the mode's settings, the lifecycle, the
+orders check) into the NetSuite simulator over HTTP. Every figure checked is one NetSuite computed (SuiteQL
+`foreigntotal`, `taxtotal`; a record's `total`), never a copy the service wrote."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+
+from app.adapters.netsuite import get_netsuite
+from app.config import Settings, get_settings
+from app.db.models import OrderState
+from app.db.session import session_scope
+from app.services import events
+from app.services.orders_check import check_orders
+from app.services.tax_rates import forget_rates
+from shopify_client.client import ShopifyAdminClient
+from simulators.shopify import order_factory as of
+from tests.integration.test_services import records, store_event
+
+D = Decimal
+PRODUCTS = [("MD-SHIRT", "Shirt"), ("MD-MUG", "Mug"), ("MD-HAT", "Hat"), ("MD-SOCKS", "Socks")]
+# Shopify tax line title -> the NetSuite tax code (a salesTaxItem with the same rate, in percent) seeded for it.
+TAX_CODES = {"CA State Tax": ("MD-CA-STATE", "6.25"), "LA County Tax": ("MD-LA-COUNTY", "1"), "VAT": ("MD-VAT", "20")}
+STATE, COUNTY, VAT = ("CA State Tax", "0.0625"), ("LA County Tax", "0.01"), ("VAT", "0.20")
+EUR_RATE = "1.0850"  # USD (the shop's) per EUR (the buyer's)
+CURRENCY_IDS = {"USD": "1", "EUR": "4"}  # the simulator's seeded currencies
+
+
+@dataclass(frozen=True)
+class Modes:
+    tax: str = "legacy"  # NETSUITE_TAX_MODE
+    discount: str = "net"  # DISCOUNT_MODE
+    currency: str = "presentment"  # ORDER_CURRENCY
+    guests: str = "per_email"  # GUEST_CUSTOMERS
+
+    @property
+    def side(self) -> str:
+        return f"{self.currency}_money"
+
+
+@dataclass
+class Shop:
+    """Both simulators, the tax codes seeded in NetSuite, and the service's settings for the modes under test."""
+
+    sim: str
+    shopify: str
+    codes: dict[str, str]  # Shopify tax title -> NetSuite tax code id
+    monkeypatch: pytest.MonkeyPatch
+    settings: Settings | None = None
+    sent: int = 0
+
+    def use(self, modes: Modes) -> Settings:
+        """The service (process_event) runs with these modes; the NetSuite simulator in the tax mode."""
+        requests.post(f"{self.sim}/_sim/config", json={"tax_mode": modes.tax}, timeout=5).raise_for_status()
+        base = get_settings()
+        money = replace(
+            base.order_money,
+            tax_mode=modes.tax,
+            discount_mode=modes.discount,
+            order_currency=modes.currency,
+            tax_code_map={title: code for title, code in self.codes.items()},
+            default_tax_code_id=self.codes["CA State Tax"],
+        )
+        self.settings = replace(
+            base, order_money=money, guest_customers=modes.guests, netsuite_currency_map=dict(CURRENCY_IDS)
+        )
+        self.monkeypatch.setattr(events, "get_settings", lambda: self.settings)
+        return self.settings
+
+    def deliver(self, topic: str, payload: dict) -> str:
+        self.sent += 1
+        event_id = store_event(json.dumps(payload).encode(), topic=topic, webhook_id=f"modes-{self.sent}")
+        return events.process_event(event_id)
+
+    def land(self, order: dict) -> dict:
+        """Shopify holds the order, its orders/create is processed; the one sales order NetSuite holds for it."""
+        requests.post(f"{self.shopify}/_sim/orders", json=order, timeout=5).raise_for_status()
+        self.deliver("orders/create", order)
+        return sales_order(self.sim, order["id"])
+
+    def refund(self, order: dict, lines: dict[int, int], refund_id: int) -> dict:
+        """A refund made in Shopify (the simulator keeps it on the order) and its refunds/create processed."""
+        body = of.build_refund(
+            order, refund_id=refund_id, lines=lines, location_id=1001, created_at=order["created_at"],
+            transaction_id=refund_id + 1,
+        )  # fmt: skip
+        url = f"{self.shopify}/_sim/orders/{order['id']}/refunds"
+        made = requests.post(url, json=body, timeout=5)
+        made.raise_for_status()
+        self.deliver("refunds/create", made.json()["refund"])
+        return made.json()["refund"]
+
+    def check(self) -> Any:
+        shopify = ShopifyAdminClient(url=f"{self.shopify}/admin/api/2026-04/graphql.json", access_token="shpat_test")
+        assert self.settings is not None
+        with session_scope() as session:
+            return check_orders(session, get_netsuite(), shopify, self.settings, dry_run=True)
+
+
+@pytest.fixture
+def shop(sim: str, shopify_server: str, monkeypatch: pytest.MonkeyPatch):
+    requests.post(f"{shopify_server}/_sim/reset", json={}, timeout=5).raise_for_status()
+    items = [{"itemid": sku, "displayname": name} for sku, name in PRODUCTS]
+    requests.post(f"{sim}/_sim/items", json=items, timeout=5).raise_for_status()
+    seeded = requests.post(
+        f"{sim}/_sim/taxcodes",
+        json=[{"itemid": code, "rate": rate} for code, rate in TAX_CODES.values()],
+        timeout=5,
+    )
+    seeded.raise_for_status()
+    ids = {code["itemid"]: str(code["id"]) for code in seeded.json()}
+    forget_rates()
+    yield Shop(sim, shopify_server, {title: ids[code] for title, (code, _) in TAX_CODES.items()}, monkeypatch)
+    requests.post(f"{sim}/_sim/config", json={"tax_mode": "legacy"}, timeout=5).raise_for_status()
+    forget_rates()
+
+
+# --- orders, Shopify's figures and NetSuite's ----------------------------------------------------------------
+
+STAMP = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()  # inside the check's window
+
+
+def customer(n: int) -> of.Customer:
+    address = of.Address("Robin", f"Mode{n}", f"{n} Main St", "Los Angeles", "CA", "90012")
+    return of.Customer(7_710_000_000_000 + n, "Robin", f"Mode{n}", f"mode{n}@example.com", address)
+
+
+def line(sku: str, price: str, quantity: int, **kw: Any) -> of.Line:
+    n = sum(map(ord, sku))
+    return of.Line(sku, sku.title(), price, quantity, 8_810_000_000 + n, 8_910_000_000 + n, **kw)
+
+
+def order(n: int, lines: list[of.Line], **kw: Any) -> dict:
+    kw.setdefault("customer", customer(n))
+    return of.build_order(order_id=6_622_000_000_000 + n, number=6000 + n, lines=lines, created_at=STAMP, **kw)
+
+
+def euro(**kw: Any) -> dict[str, Any]:
+    return dict(currency="USD", presentment_currency="EUR", exchange_rate=EUR_RATE, **kw)
+
+
+def dec(value: Any) -> D:
+    return D(str(value))
+
+
+def shopify_total(body: dict, side: str) -> D:
+    """Shopify's current total on the side of its money bags the sales order is in."""
+    return dec(body["current_total_price_set"][side]["amount"])
+
+
+def shopify_tax(body: dict, side: str) -> D:
+    return dec(body["current_total_tax_set"][side]["amount"])
+
+
+def sales_order(sim: str, order_id: int) -> dict:
+    [so] = [r for r in records(sim, "salesOrder") if r.get("externalId") == f"shopify-order-{order_id}"]
+    return so
+
+
+def netsuite_figures(external_id: str) -> dict[str, D]:
+    """What NetSuite itself reports for a transaction (SuiteQL): its total in the document currency, its tax, its
+    currency and exchange rate."""
+    query = f"SELECT foreigntotal, taxtotal, currency, exchangerate FROM transaction WHERE externalid = '{external_id}'"
+    [row] = list(get_netsuite().suiteql(query))
+    return {key: dec(row.get(key) or 0) for key in ("foreigntotal", "taxtotal", "currency", "exchangerate")}
+
+
+def skus_of(sim: str, record: dict) -> list[tuple[str, dict]]:
+    items = {str(i["id"]): i["itemid"] for i in requests.get(f"{sim}/_sim/items", timeout=5).json()}
+    return [(items[str(li["item"]["id"])], li) for li in record["item"]["items"]]
+
+
+def amounts(sim: str, record: dict, sku: str) -> list[D]:
+    return [dec(li["amount"]) for s, li in skus_of(sim, record) if s == sku]
+
+
+def money_mismatch(order_id: int) -> str | None:
+    with session_scope() as session:
+        state = session.get(OrderState, order_id)
+        assert state is not None
+        return state.money_mismatch
+
+
+def assert_netsuite_total_is_shopifys(shop: Shop, body: dict, modes: Modes) -> dict[str, D]:
+    """NetSuite's own total of the sales order is Shopify's current total, to the cent, with no alert; in the
+    document currency the mode names."""
+    figures = netsuite_figures(f"shopify-order-{body['id']}")
+    assert figures["foreigntotal"] == shopify_total(body, modes.side), (figures, shopify_total(body, modes.side))
+    assert money_mismatch(body["id"]) is None
+    currency = body["current_total_price_set"][modes.side]["currency_code"]
+    assert str(int(figures["currency"])) == CURRENCY_IDS[currency]
+    return figures
+
+
+# --- DISCOUNT_MODE=item ---------------------------------------------------------------------------------------
+
+
+def discounts_multi_rate(n: int) -> dict:
+    """Line, order (code) and shipping discounts; two rates; taxed shipping; a tip."""
+    return order(
+        n,
+        [line("MD-SHIRT", "28.00", 2, discount="3.00"), line("MD-MUG", "12.50", 3), line("MD-HAT", "19.99", 1)],
+        taxes=[STATE, COUNTY],
+        shipping=of.Shipping("Express", "15.00", discount="5.00", taxable=True),
+        discount=of.Discount("SPRING", "10.00"),
+        tip="4.00",
+    )
+
+
+def discounts_one_rate(n: int) -> dict:
+    """One rate, every line discounted: NetSuite's legacy tax is computed from one code per line."""
+    return order(
+        n,
+        [line("MD-SHIRT", "28.00", 2, discount="3.00"), line("MD-MUG", "12.50", 3), line("MD-SOCKS", "9.99", 4)],
+        taxes=[STATE],
+        shipping=of.Shipping("Standard", "6.00", taxable=True),
+        discount=of.Discount("TEN", "10.00"),
+    )
+
+
+def discounts_taxes_included(n: int) -> dict:
+    """VAT inside the prices, a line discount, a code and a discounted taxed shipping line."""
+    return order(
+        n,
+        [line("MD-HAT", "19.99", 2, discount="1.00"), line("MD-SOCKS", "9.99", 3)],
+        taxes=[VAT],
+        taxes_included=True,
+        shipping=of.Shipping("Standard", "6.00", discount="1.50", taxable=True),
+        discount=of.Discount("VAT5", "5.00"),
+    )
+
+
+def discounts_in_euros(n: int) -> dict:
+    """A EUR buyer of a USD shop, a line discount and a code."""
+    return order(
+        n,
+        [line("MD-SHIRT", "26.00", 2, discount="2.00"), line("MD-MUG", "11.50", 1)],
+        taxes=[STATE],
+        shipping=of.Shipping("Express", "9.00", taxable=True),
+        discount=of.Discount("EURO", "4.00"),
+        **euro(),
+    )
+
+
+ITEM_MODE_ORDERS = {
+    "multi-rate": discounts_multi_rate,
+    "one-rate": discounts_one_rate,
+    "taxes-included": discounts_taxes_included,
+    "euro": discounts_in_euros,
+}
+
+
+@pytest.mark.parametrize("tax", ["legacy", "suitetax"])
+@pytest.mark.parametrize("shape", list(ITEM_MODE_ORDERS))
+def test_discount_item_mode_posts_gross_lines_and_discount_lines_netsuite_totals_as_shopify(
+    shop: Shop, tax: str, shape: str
+):
+    modes = Modes(tax=tax, discount="item")
+    shop.use(modes)
+    n = list(ITEM_MODE_ORDERS).index(shape) + (10 if tax == "suitetax" else 0)
+    body = ITEM_MODE_ORDERS[shape](n)
+    so = shop.land(body)
+    figures = assert_netsuite_total_is_shopifys(shop, body, modes)
+    assert amounts(shop.sim, so, "SHOPIFY-ROUNDING") == [], "nothing left for a rounding line"
+    side = modes.side
+    posted = skus_of(shop.sim, so)
+    details = {d["taxDetailsReference"]: d for d in (so.get("taxDetails") or {}).get("items", [])}
+    for li in body["line_items"]:
+        price = dec(li["price_set"][side]["amount"]) * li["quantity"]
+        off = sum((dec(a["amount_set"][side]["amount"]) for a in li["discount_allocations"]), D(0))
+        line_tax = sum((dec(t["price_set"][side]["amount"]) for t in li["tax_lines"]), D(0))
+        [at] = [k for k, (_, nl) in enumerate(posted) if nl.get("custcol_shopify_line_id") == str(li["id"])]
+        product, (discount_sku, discount) = posted[at][1], posted[at + 1]
+        # The product line at its full price, followed by a SHOPIFY-DISCOUNT line of minus its allocations ...
+        assert discount_sku == "SHOPIFY-DISCOUNT"
+        if body["taxes_included"]:  # ... both ex-tax, sharing the line's tax (Shopify's, on the net)
+            assert abs(dec(product["amount"]) - (price / (1 + D(VAT[1]))).quantize(D("0.01"))) <= D("0.01")
+            assert abs(dec(discount["amount"]) + (off / (1 + D(VAT[1]))).quantize(D("0.01"))) <= D("0.01")
+            assert dec(product["amount"]) + dec(discount["amount"]) == price - off - line_tax
+        else:
+            assert (dec(product["amount"]), dec(discount["amount"])) == (price, -off)
+        if tax == "suitetax":  # the tax Shopify charged, on the amount it charged it on: the line net of the discount
+            reference = product["taxDetailsReference"]
+            assert {dec(d["taxBasis"]) for r, d in details.items() if r == reference} == {
+                dec(product["amount"]) + dec(discount["amount"])
+            }
+    variance = sum(amounts(shop.sim, so, "SHOPIFY-TAX-VARIANCE"), D(0))
+    assert figures["taxtotal"] + variance == shopify_tax(body, side)
+    if tax == "suitetax":
+        assert variance == 0
+    elif shape != "multi-rate":
+        # One rate a line: NetSuite taxes each discount line at its product's code (the discount item is applied
+        # before sales tax), so its tax is Shopify's but for per-line rounding, not the tax on the full prices.
+        discount_lines = len(amounts(shop.sim, so, "SHOPIFY-DISCOUNT"))
+        assert abs(variance) <= D("0.01") * discount_lines, (figures["taxtotal"], shopify_tax(body, side))
