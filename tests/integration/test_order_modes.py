@@ -23,7 +23,7 @@ from app.config import Settings, get_settings
 from app.db.models import OrderState
 from app.db.session import session_scope
 from app.services import events
-from app.services.orders_check import check_orders
+from app.services.orders_check import OrdersCheckReport, check_orders
 from app.services.tax_rates import forget_rates
 from shopify_client.client import ShopifyAdminClient
 from simulators.shopify import order_factory as of
@@ -70,7 +70,7 @@ class Shop:
             tax_mode=modes.tax,
             discount_mode=modes.discount,
             order_currency=modes.currency,
-            tax_code_map={title: code for title, code in self.codes.items()},
+            tax_code_map=dict(self.codes),
             default_tax_code_id=self.codes["CA State Tax"],
         )
         self.settings = replace(
@@ -102,7 +102,8 @@ class Shop:
         self.deliver("refunds/create", made.json()["refund"])
         return made.json()["refund"]
 
-    def check(self) -> Any:
+    def check(self) -> OrdersCheckReport:
+        """The nightly orders check over both simulators (dry run: what it finds, nothing healed)."""
         shopify = ShopifyAdminClient(url=f"{self.shopify}/admin/api/2026-04/graphql.json", access_token="shpat_test")
         assert self.settings is not None
         with session_scope() as session:
@@ -193,7 +194,7 @@ def money_mismatch(order_id: int) -> str | None:
         return state.money_mismatch
 
 
-def assert_netsuite_total_is_shopifys(shop: Shop, body: dict, modes: Modes) -> dict[str, D]:
+def assert_netsuite_total_is_shopifys(body: dict, modes: Modes) -> dict[str, D]:
     """NetSuite's own total of the sales order is Shopify's current total, to the cent, with no alert; in the
     document currency the mode names."""
     figures = netsuite_figures(f"shopify-order-{body['id']}")
@@ -272,7 +273,7 @@ def test_discount_item_mode_posts_gross_lines_and_discount_lines_netsuite_totals
     n = list(ITEM_MODE_ORDERS).index(shape) + (10 if tax == "suitetax" else 0)
     body = ITEM_MODE_ORDERS[shape](n)
     so = shop.land(body)
-    figures = assert_netsuite_total_is_shopifys(shop, body, modes)
+    figures = assert_netsuite_total_is_shopifys(body, modes)
     assert amounts(shop.sim, so, "SHOPIFY-ROUNDING") == [], "nothing left for a rounding line"
     side = modes.side
     posted = skus_of(shop.sim, so)
@@ -305,3 +306,195 @@ def test_discount_item_mode_posts_gross_lines_and_discount_lines_netsuite_totals
         # before sales tax), so its tax is Shopify's but for per-line rounding, not the tax on the full prices.
         discount_lines = len(amounts(shop.sim, so, "SHOPIFY-DISCOUNT"))
         assert abs(variance) <= D("0.01") * discount_lines, (figures["taxtotal"], shopify_tax(body, side))
+
+
+# --- GUEST_CUSTOMERS=single -----------------------------------------------------------------------------------
+
+
+def guest(n: int, email: str) -> dict:
+    """A guest checkout (no Shopify customer, an email): line, code and shipping discounts, taxed shipping."""
+    body = order(
+        n,
+        [line("MD-HAT", "19.99", 2, discount="2.00"), line("MD-SOCKS", "9.99", 3)],
+        taxes=[STATE, COUNTY],
+        shipping=of.Shipping("Standard", "7.00", discount="2.00", taxable=True),
+        discount=of.Discount("GUEST", "3.00"),
+    )
+    del body["customer"]
+    body["email"] = body["contact_email"] = email
+    return body
+
+
+@pytest.mark.parametrize("tax", ["legacy", "suitetax"])
+def test_single_guest_customer_is_created_once_and_its_orders_total_as_shopify(shop: Shop, tax: str):
+    modes = Modes(tax=tax, guests="single")
+    settings = shop.use(modes)
+    base = 30 if tax == "legacy" else 40
+    first, second = guest(base, "first.guest@example.com"), guest(base + 1, "second.guest@example.com")
+    orders = [shop.land(first), shop.land(second)]
+    for body in (first, second):
+        assert_netsuite_total_is_shopifys(body, modes)
+    # The one guest customer the service created (NetSuite lacked it), no personal data on it; both orders name it.
+    [the_guest] = records(shop.sim, "customer")
+    assert the_guest["externalId"] == settings.netsuite_default_customer_external_id
+    assert "email" not in the_guest and (the_guest["firstName"], the_guest["lastName"]) == ("Shopify", "Guest")
+    assert [so["entity"] for so in orders] == [{"externalId": the_guest["externalId"]}] * 2
+
+
+# --- ORDER_CURRENCY: a EUR buyer on a USD shop, its refund and the orders check ------------------------------
+
+
+def eur_order(n: int) -> dict:
+    return order(
+        n,
+        [line("MD-SHIRT", "26.00", 2, discount="2.00"), line("MD-MUG", "11.50", 1), line("MD-HAT", "19.99", 3)],
+        taxes=[STATE],
+        shipping=of.Shipping("Express", "9.00", taxable=True),
+        discount=of.Discount("EURO", "4.00"),
+        **euro(),
+    )
+
+
+@pytest.mark.parametrize("tax", ["legacy", "suitetax"])
+@pytest.mark.parametrize("currency", ["shop", "presentment"])
+def test_a_eur_order_its_partial_refund_and_the_orders_check_in_either_order_currency(
+    shop: Shop, currency: str, tax: str
+):
+    modes = Modes(tax=tax, currency=currency)
+    shop.use(modes)
+    body = eur_order(50 + 2 * (currency == "shop") + (tax == "suitetax"))
+    so = shop.land(body)
+    figures = assert_netsuite_total_is_shopifys(body, modes)
+    if currency == "shop":  # booked in the shop's money: USD, at rate 1
+        assert (figures["currency"], figures["exchangerate"]) == (D(1), D(1))
+    else:  # booked in EUR at Shopify's rate for the order
+        shop_total, eur_total = (
+            dec(body["total_price_set"][side]["amount"]) for side in ("shop_money", "presentment_money")
+        )
+        assert figures["currency"] == D(4) and dec(so["exchangeRate"]) == (shop_total / eur_total).quantize(D("1e-10"))
+
+    hat = body["line_items"][2]
+    refund = shop.refund(body, {hat["id"]: 2}, refund_id=body["id"] + 7)
+    # The credit memo is in the sales order's currency, for what the buyer got back in that currency: the refund's
+    # transactions are in EUR (what the buyer paid in); in USD they are worth the refund's own shop money.
+    memo = netsuite_figures(f"shopify-refund-{refund['id']}")
+    assert memo["currency"] == figures["currency"]
+    returned = {
+        side: sum(
+            (
+                dec(rl[f][side]["amount"])
+                for rl in refund["refund_line_items"]
+                for f in ("subtotal_set", "total_tax_set")
+            ),
+            D(0),
+        )
+        for side in ("shop_money", "presentment_money")
+    }
+    assert dec(refund["transactions"][0]["amount"]) == returned["presentment_money"]
+    # (The EUR transaction at the refund's own rate may land a cent from the sum of its shop amounts.)
+    assert abs(memo["foreigntotal"] - returned[modes.side]) <= D("0.01"), (memo, returned)
+
+    # Shopify follows a refund with orders/updated, its current total after the refund: the sales order keeps the
+    # refunded units (the credit memo credits them), so NetSuite's total stays Shopify's before refunds.
+    after = requests.get(f"{shop.shopify}/_sim/orders/{body['id']}", timeout=5).json()
+    shop.deliver("orders/updated", after)
+    before_refunds = dec(after["current_total_price_set"][modes.side]["amount"]) + returned[modes.side]
+    assert netsuite_figures(f"shopify-order-{body['id']}")["foreigntotal"] == before_refunds
+    assert money_mismatch(body["id"]) is None
+    if currency == "presentment":
+        assert before_refunds == shopify_total(body, modes.side)
+    else:  # Shopify converts each shop amount on its own: its figures after the refund may move by a cent
+        assert abs(before_refunds - shopify_total(body, modes.side)) <= D("0.01")
+    # The nightly check reads the order back from Shopify (refund included) and agrees with NetSuite's figures.
+    report = shop.check()
+    assert (report.orders_checked, report.missing) == (1, [])
+    assert report.total_mismatches == [], json.dumps(report.total_mismatches, indent=1)
+
+
+# --- an edit of a EUR order -------------------------------------------------------------------------------------
+
+EDIT_LINES = [line("MD-SHIRT", "26.00", 3), line("MD-MUG", "11.50", 1), line("MD-HAT", "19.99", 1)]
+
+
+def edited_in_shopify(body: dict, n: int) -> dict:
+    """The order after an edit took a shirt off and removed the hat: each line keeps its `quantity` and gets its
+    `current_quantity`; the current totals are Shopify's for what is left (the same order built with two shirts
+    and the mug: each amount in EUR, each converted to USD on its own)."""
+    kept = [replace(EDIT_LINES[0], quantity=2), EDIT_LINES[1]]
+    now = order(n, kept, taxes=[STATE], shipping=of.Shipping("Express", "9.00", taxable=True), **euro())
+    after = json.loads(json.dumps(body))
+    for item, left in zip(after["line_items"], (2, 1, 0), strict=True):
+        item["current_quantity"] = left
+    for field in ("current_total_price", "current_subtotal_price", "current_total_tax", "current_total_discounts"):
+        after[field], after[f"{field}_set"] = now[field], now[f"{field}_set"]
+    after["updated_at"] = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()
+    return after
+
+
+@pytest.mark.parametrize("currency", ["shop", "presentment"])
+def test_an_edit_of_a_eur_order_removing_a_line_and_reducing_another(shop: Shop, currency: str):
+    modes = Modes(currency=currency)
+    shop.use(modes)
+    n = 60 + (currency == "shop")
+    body = order(n, EDIT_LINES, taxes=[STATE], shipping=of.Shipping("Express", "9.00", taxable=True), **euro())
+    shop.land(body)
+    assert_netsuite_total_is_shopifys(body, modes)
+    shirt, _, hat = (li["id"] for li in body["line_items"])
+    after = edited_in_shopify(body, n)
+    requests.post(f"{shop.shopify}/_sim/orders", json=after, timeout=5).raise_for_status()
+    edit = {
+        "order_edit": {
+            "id": n,
+            "order_id": body["id"],
+            "committed_at": after["updated_at"],
+            "line_items": {"additions": [], "removals": [{"id": shirt, "delta": 1}, {"id": hat, "delta": 1}]},
+        }
+    }
+    assert shop.deliver("orders/edited", edit) == f"edit {n}: synced order {body['id']}"
+    so = sales_order(shop.sim, body["id"])
+    products = {sku: li["quantity"] for sku, li in skus_of(shop.sim, so) if not sku.startswith("SHOPIFY-")}
+    assert products == {"MD-SHIRT": 2, "MD-MUG": 1}
+    assert shopify_total(after, modes.side) < shopify_total(body, modes.side)
+    assert_netsuite_total_is_shopifys(after, modes)  # Shopify's current total after the edit
+    report = shop.check()
+    assert (report.missing, report.total_mismatches) == ([], [])
+
+
+# --- duties, additional fees and tips ---------------------------------------------------------------------------
+
+EXTRAS = {
+    "usd": {},
+    "eur": euro(),
+}
+
+
+@pytest.mark.parametrize("tax", ["legacy", "suitetax"])
+@pytest.mark.parametrize("money_shape", list(EXTRAS))
+def test_duties_additional_fees_and_a_tip_post_untaxed_on_their_own_items(shop: Shop, tax: str, money_shape: str):
+    modes = Modes(tax=tax)
+    shop.use(modes)
+    n = 80 + 2 * list(EXTRAS).index(money_shape) + (tax == "suitetax")
+    body = order(
+        n,
+        [line("MD-SHIRT", "28.00", 2, duty="4.35"), line("MD-MUG", "12.50", 1, duty="1.10", discount="1.00")],
+        taxes=[STATE],
+        shipping=of.Shipping("International", "18.00", taxable=True),
+        discount=of.Discount("WELCOME", "5.00"),
+        tip="3.00",
+        fees="1.50",
+        **EXTRAS[money_shape],
+    )
+    assert dec(body["current_total_duties_set"]["presentment_money"]["amount"]) == D("5.45")
+    so = shop.land(body)
+    figures = assert_netsuite_total_is_shopifys(body, modes)
+    assert amounts(shop.sim, so, "SHOPIFY-ROUNDING") == []
+    posted = dict(skus_of(shop.sim, so))
+    side = modes.side
+    assert dec(posted["SHOPIFY-DUTY"]["amount"]) == dec(body["current_total_duties_set"][side]["amount"])
+    assert dec(posted["SHOPIFY-FEE"]["amount"]) == dec(body["current_total_additional_fees_set"][side]["amount"])
+    assert dec(posted["SHOPIFY-TIP"]["amount"]) == D("3.00")  # the buyer's tip, from its shop-money field
+    for sku in ("SHOPIFY-DUTY", "SHOPIFY-FEE", "SHOPIFY-TIP"):
+        assert not posted[sku].get("taxCode") and not posted[sku].get("taxDetailsReference"), sku
+        assert dec(posted[sku].get("tax1Amt") or posted[sku].get("taxAmount") or 0) == 0
+    variance = sum(amounts(shop.sim, so, "SHOPIFY-TAX-VARIANCE"), D(0))
+    assert figures["taxtotal"] + variance == shopify_tax(body, side)
