@@ -285,13 +285,18 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
 
 def service_items() -> list[dict[str, object]]:
     """The SHOPIFY-* service items under their default SKUs, as other-charge items (a discount item and a gift
-    certificate for those two): none is shipped or stocked."""
+    certificate for those two): none is shipped or stocked. The discount item is applied before sales tax, as
+    DISCOUNT_MODE=item needs it in legacy tax (docs/MAPPING.md)."""
     from dataclasses import asdict
 
     from app.domain.order_lines import ServiceItems
 
     types = {"discount": "discountItem", "gift_card": "giftCertificateItem"}
-    return [
+    items: list[dict[str, object]] = [
         {"itemid": sku, "displayname": sku.title(), "type": types.get(field, "otherChargeSaleItem")}
         for field, sku in asdict(ServiceItems()).items()
     ]
+    for item in items:
+        if item["type"] == "discountItem":
+            item["ispretax"] = True
+    return items

@@ -71,7 +71,8 @@ FIXTURE_SKUS = [
 # type an account would give them (the simulator's /_sim/items): none of them is fulfilled.
 SERVICE_ITEMS = [
     {"itemid": "SHOPIFY-SHIPPING", "displayname": "Shopify shipping", "type": "otherChargeSaleItem"},
-    {"itemid": "SHOPIFY-DISCOUNT", "displayname": "Shopify discount", "type": "discountItem"},
+    # DISCOUNT_MODE=item in legacy tax: the discount is applied before sales tax (docs/MAPPING.md, Discounts).
+    {"itemid": "SHOPIFY-DISCOUNT", "displayname": "Shopify discount", "type": "discountItem", "ispretax": True},
     {"itemid": "SHOPIFY-GIFT-CARD", "displayname": "Shopify gift card", "type": "giftCertificateItem"},
     {"itemid": "SHOPIFY-TIP", "displayname": "Shopify tip", "type": "otherChargeSaleItem", "istaxable": False},
     {"itemid": "SHOPIFY-DUTY", "displayname": "Shopify duties", "type": "otherChargeSaleItem", "istaxable": False},

@@ -15,6 +15,8 @@ from typing import Any
 
 from app.domain.keys import order_external_id, refund_external_id
 from app.domain.mapping import sales_order_total
+from app.domain.money import PRESENTMENT
+from app.domain.shopify_events import refund_event
 
 CENT = Decimal("0.01")
 SHIPPED = frozenset({"success", "open", "pending"})  # the fulfillment statuses that become item fulfillments
@@ -69,21 +71,20 @@ def money_of(value: Any) -> Decimal:
     return Decimal(str(value if value not in (None, "") else "0")).quantize(CENT)
 
 
-def refunded_amount(refund: Mapping[str, Any]) -> Decimal:
-    """What a refund gave back: its successful refund transactions (the amount the credit memo carries)."""
-    total = Decimal("0")
-    for tx in refund.get("transactions") or ():
-        kind = str(tx.get("kind") or "").lower()
-        status = str(tx.get("status") or "success").lower()
-        if kind == "refund" and status == "success":
-            total += money_of(tx.get("amount"))
-    return total.quantize(CENT)
-
-
-def expected(order: Mapping[str, Any], side: str = "presentment_money") -> Expected:
+def expected(order: Mapping[str, Any], side: str = PRESENTMENT, *, refunds: Sequence[Mapping[str, Any]]) -> Expected:
     """NetSuite's side of a Shopify order: the sales order's total (the figure the mapping posts against, in the
-    document currency), its shipments and its credit memos."""
-    refunds = [r for r in order.get("refunds") or () if refunded_amount(r) or r.get("refund_line_items")]
+    document currency), its shipments and its credit memos.
+
+    `refunds` are the order's refunds as the lifecycle reads a refunds/create payload (loaded through its schema),
+    so each credit memo is expected to carry what the lifecycle books for it: `refund_event`'s amount, in the
+    document currency (Shopify's refund transactions are in the buyer's currency; with ORDER_CURRENCY=shop they are
+    converted to the shop's). A refund that moved no money and restocked nothing has no credit memo."""
+    raw = {int(r["id"]): r for r in order.get("refunds") or ()}
+    credits = {}
+    for refund in refunds:
+        event = refund_event(dict(refund), side=side)
+        if event.amount or event.lines:
+            credits[refund_external_id(event.refund_id)] = (event.amount, raw.get(event.refund_id, refund))
     shipped = tuple(f for f in order.get("fulfillments") or () if str(f.get("status") or "").lower() in SHIPPED)
     return Expected(
         order_id=int(order["id"]),
@@ -91,8 +92,8 @@ def expected(order: Mapping[str, Any], side: str = "presentment_money") -> Expec
         sales_order=order_external_id(int(order["id"])),
         total=sales_order_total(order, side).quantize(CENT),
         fulfillments=shipped,
-        refunds={refund_external_id(int(r["id"])): refunded_amount(r) for r in refunds},
-        refund_payloads={refund_external_id(int(r["id"])): r for r in refunds},
+        refunds={eid: amount.quantize(CENT) for eid, (amount, _) in credits.items()},
+        refund_payloads={eid: payload for eid, (_, payload) in credits.items()},
     )
 
 

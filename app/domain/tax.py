@@ -86,8 +86,24 @@ def prepare_taxes(drafts: Sequence[Draft], order: Mapping[str, Any], side: str) 
     if not any(d.taxes for d in drafts):
         drafts = _spread_order_tax(drafts, tax_parts(order, side))
     if order.get("taxes_included"):
-        drafts = [replace(d, amount=d.amount - sum((p.amount for p in d.taxes), ZERO)) for d in drafts]
+        drafts = _ex_tax(drafts)
     return drafts
+
+
+def _ex_tax(drafts: list[Draft]) -> list[Draft]:
+    """Tax-inclusive prices as ex-tax amounts: each line less its tax. With DISCOUNT_MODE=item a discounted line is
+    followed by its discount line (`follows_tax`), and Shopify's tax is on the line net of the discount: the two
+    share that tax by their tax-inclusive amounts, so the product line is its price ex-tax and the discount line the
+    discount ex-tax (together still the line's net less its tax, to the cent)."""
+    amounts = [d.amount - sum((p.amount for p in d.taxes), ZERO) for d in drafts]
+    for n, (line, discount) in enumerate(zip(drafts, drafts[1:], strict=False)):
+        tax = line.amount - amounts[n]
+        net = line.amount + discount.amount
+        if discount.follows_tax and tax and net > 0:
+            on_gross = cents(tax * line.amount / net)
+            amounts[n] = line.amount - on_gross
+            amounts[n + 1] = discount.amount + on_gross - tax
+    return [replace(d, amount=a) for d, a in zip(drafts, amounts, strict=True)]
 
 
 def _spread_order_tax(drafts: list[Draft], order_parts: tuple[TaxPart, ...]) -> list[Draft]:
@@ -111,8 +127,19 @@ def apply_tax(drafts: Sequence[Draft], lines: list[dict[str, Any]], config: TaxC
     return TaxOutcome(lines, {}, _legacy(drafts, lines, config), shopify_tax)
 
 
+def _tax_bases(drafts: Sequence[Draft]) -> list[Decimal]:
+    """What Shopify computed each line's tax on: its amount, net of the DISCOUNT_MODE=item discount line that
+    follows it (the discount line itself carries no tax of its own)."""
+    bases = [d.amount for d in drafts]
+    for n, following in enumerate(drafts[1:]):
+        if following.follows_tax:
+            bases[n] += following.amount
+    return bases
+
+
 def _suitetax(drafts: Sequence[Draft], lines: list[dict[str, Any]], config: TaxConfig) -> dict[str, Any]:
     details = []
+    bases = _tax_bases(drafts)
     for n, (draft, line) in enumerate(zip(drafts, lines, strict=True), start=1):
         if not draft.taxes or draft.kind == GIFT_CARD:
             continue
@@ -130,7 +157,7 @@ def _suitetax(drafts: Sequence[Draft], lines: list[dict[str, Any]], config: TaxC
                 {
                     "taxDetailsReference": reference,
                     "taxCode": {"id": code},
-                    "taxBasis": draft.amount,
+                    "taxBasis": bases[n - 1],
                     "taxRate": (part.rate * HUNDRED).normalize(),
                     "taxAmount": part.amount,
                 }

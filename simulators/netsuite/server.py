@@ -9,13 +9,15 @@ tax modes and every UNCONFIRMED choice); item types, tax codes and currencies ar
 
 - `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}` (items: also drops every
   item and tax code; currencies always stay).
-- `GET|POST /_sim/items`: POST a list of `{"itemid", "displayname"?, "type"?, "rate"?, "istaxable"?, "externalid"?,
-  "quantityonhand"?, "quantityavailable"?, "location"?}`; `type` is an item record type or its itemtype code
-  (`inventoryItem` default, `kitItem`/`Kit`, `nonInventorySaleItem`/`NonInvtPart`, `otherChargeSaleItem`/`OthCharge`,
-  `serviceSaleItem`/`Service`, `discountItem`/`Discount`, `giftCertificateItem`/`GiftCert`, `salesTaxItem`);
+- `GET|POST /_sim/items`: POST a list of `{"itemid", "displayname"?, "type"?, "rate"?, "istaxable"?, "ispretax"?,
+  "externalid"?, "quantityonhand"?, "quantityavailable"?, "location"?}`; `type` is an item record type or its
+  itemtype code (`inventoryItem` default, `kitItem`/`Kit`, `nonInventorySaleItem`/`NonInvtPart`,
+  `otherChargeSaleItem`/`OthCharge`, `serviceSaleItem`/`Service`, `discountItem`/`Discount`,
+  `giftCertificateItem`/`GiftCert`, `salesTaxItem`);
   `rate` is the item's own rate (a price; a discount's amount or "-10%"; a tax code's percent, required);
   quantities only for inventory items. An existing itemid is updated (its type cannot change). Answers (and GET
-  lists, by id) `{"id", "itemid", "displayname", "type", "itemtype", "rate"?, "externalid"?, "istaxable"?}`.
+  lists, by id) `{"id", "itemid", "displayname", "type", "itemtype", "rate"?, "externalid"?, "istaxable"?,
+  "ispretax"?}`; `ispretax` (discount items only) is NetSuite's "Apply Before Sales Tax" (totals.py).
 - `GET|POST /_sim/taxcodes` `[{"itemid": "CA-SF", "rate": 8.625}]`: the same for sales tax codes (`salesTaxItem`).
 - `GET|POST /_sim/currencies` `[{"symbol": "JPY", "name"?, "exchangerate"?}]`: add a currency or change one's
   default rate (by ISO symbol). Seeded: 1 USD (base), 2 GBP, 3 CAD, 4 EUR.

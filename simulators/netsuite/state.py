@@ -35,6 +35,7 @@ from simulators.netsuite.catalog import (
     ALL_ITEM_TYPES,
     BASE_CURRENCY_ID,
     DEFAULT_CURRENCIES,
+    DISCOUNT_TYPE,
     FULFILLABLE_TYPES,
     INVENTORY_TYPE,
     ITEM_TYPES,
@@ -607,7 +608,8 @@ class State:
     def _add_items(self, entries: list[dict[str, Any]], default_quantity: int) -> list[dict[str, Any]]:
         """Seed or update items by `itemid`: {"itemid", "displayname"?, "type"? (catalog.py; inventoryItem by
         default), "rate"? (a price, a discount's amount or "-10%", a tax code's percent), "istaxable"?,
-        "externalid"?, and for inventory items "quantityonhand"?, "quantityavailable"?, "location"?}."""
+        "ispretax"? (a discount item only: NetSuite's "Apply Before Sales Tax"), "externalid"?, and for inventory
+        items "quantityonhand"?, "quantityavailable"?, "location"?}."""
         checked = []
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict) or not entry.get("itemid"):
@@ -623,6 +625,8 @@ class State:
                 raise _user_error(f"items[{index}]: a salesTaxItem needs a rate (percent)")
             if entry.get("rate") is not None:
                 _check_rate(entry["rate"], record_type, f"items[{index}].rate")
+            if "ispretax" in entry and record_type != DISCOUNT_TYPE:
+                raise _user_error(f"items[{index}]: only a discount item is applied before sales tax (ispretax)")
             inventory_keys = {"quantityonhand", "quantityavailable", "location"} & set(entry)
             if inventory_keys and record_type != INVENTORY_TYPE:
                 raise _user_error(f"items[{index}]: only inventory items carry inventory ({sorted(inventory_keys)})")
@@ -1018,7 +1022,13 @@ class State:
         if record is None:
             return None
         taxable = record.fields.get("isTaxable") is not False
-        return ItemInfo(id=record.id, record_type=record.type, taxable=taxable, default_rate=record.fields.get("rate"))
+        return ItemInfo(
+            id=record.id,
+            record_type=record.type,
+            taxable=taxable,
+            default_rate=record.fields.get("rate"),
+            pre_tax=record.type == DISCOUNT_TYPE and record.fields.get("isPreTax") is True,
+        )
 
     def _tax_code(self, value: Any) -> TaxCode | None:
         record = self._resolve_item(value, (TAX_CODE_TYPE,))
@@ -1400,6 +1410,8 @@ def item_entry(record: Record) -> dict[str, Any]:
         entry["rate"] = f["rate"]
     if f.get("isTaxable") is False:
         entry["istaxable"] = False
+    if f.get("isPreTax") is True:
+        entry["ispretax"] = True
     return entry
 
 
@@ -1409,6 +1421,8 @@ def _item_extras(entry: dict[str, Any]) -> dict[str, Any]:
         extras["rate"] = entry["rate"]
     if "istaxable" in entry:
         extras["isTaxable"] = entry["istaxable"] is not False
+    if "ispretax" in entry:
+        extras["isPreTax"] = entry["ispretax"] is True
     return extras
 
 

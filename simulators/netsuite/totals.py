@@ -32,11 +32,15 @@ UNCONFIRMED, NetSuite's REST may answer 400 for a read-only field):
 
 Tax (`/_sim/config` `tax_mode`):
 - `legacy` (default): a line's tax = round_half_up(line amount x rate / 100, 2) of its `taxCode` (a salesTaxItem;
-  an unknown one is a 400 INVALID_KEY_OR_REF). No tax on lines without a tax code, on discount lines, on lines with
-  `isTaxable: false` and on items seeded with `istaxable: false`. Discount lines and the header discount do not
-  change other lines' tax (NetSuite's "apply before tax" discounts would; not modelled). A body that sends
-  `taxDetailsOverride` or `taxDetails` is refused: 400 USER_ERROR (code UNCONFIRMED) quoting Oracle, "REST web
-  services do not support legacy tax features. ..." (state.py checks the body).
+  an unknown one is a 400 INVALID_KEY_OR_REF). No tax on lines without a tax code, on lines with `isTaxable: false`
+  and on items seeded with `istaxable: false`. A discount line is taxed only when its discount item is applied
+  before sales tax (the item's `isPreTax`, NetSuite's "Apply Before Sales Tax"; seeded with `ispretax: true`): then
+  its tax code taxes its (negative) amount like any line, so the discount lowers the tax by round(discount x
+  rate) (UNCONFIRMED: that NetSuite rounds a pre-tax discount line's tax on its own, per line, with per-line tax
+  codes). Any other discount line carries no tax, and tax is computed on the lines before it at their full
+  amounts. The header discount never changes the tax (a pre-tax header discount would; not modelled). A body that
+  sends `taxDetailsOverride` or `taxDetails` is refused: 400 USER_ERROR (code UNCONFIRMED) quoting Oracle, "REST
+  web services do not support legacy tax features. ..." (state.py checks the body).
 - `suitetax`: without `taxDetailsOverride: true` the same computation as legacy. With it, the tax is what the body's
   `taxDetails: {"items": [{"taxDetailsReference", "taxType", "taxCode", "taxBasis", "taxRate", "taxAmount"}]}`
   says: taxTotal = sum of `taxAmount` (each rounded to the cent), each line's tax the sum of the details that name
@@ -95,6 +99,7 @@ class ItemInfo:
     taxable: bool = True
     # The item's own rate: a price, or a discount item's amount or percentage.
     default_rate: Any = None
+    pre_tax: bool = False  # a discount item applied before sales tax (isPreTax): its lines are taxed
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,7 @@ def _code_tax(line: dict[str, Any], entry: LineTotal, index: int, tax_code: TaxL
         )
     entry.tax_code, entry.tax_rate = code.id, code.rate
     taxable = line.get("isTaxable") is not False and (entry.item is None or entry.item.taxable)
-    if entry.is_discount or not taxable:
+    if not taxable or (entry.is_discount and not (entry.item is not None and entry.item.pre_tax)):
         return
     entry.tax = cents(entry.amount * code.rate / 100)
     if entry.tax:

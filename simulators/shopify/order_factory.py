@@ -351,6 +351,7 @@ def _figures(
     discount: Discount | None,
     taxes_included: bool,
     tip: Decimal,
+    fees: Decimal = ZERO,
 ) -> _Figures:
     """Shopify's arithmetic, to the cent: a discount code spread over the (non gift card) lines after their own
     discounts, each line's tax per rate on its net amount (inside the price when taxes are included), shipping
@@ -397,7 +398,7 @@ def _figures(
     line_discounts = sum(own, ZERO) + sum(code_shares, ZERO)
     subtotal = items - line_discounts
     duties = sum((money(line.duty) for line in lines if line.duty), ZERO)
-    total = subtotal + shipping - ship_off + (ZERO if taxes_included else tax) + duties + tip
+    total = subtotal + shipping - ship_off + (ZERO if taxes_included else tax) + duties + fees + tip
     totals = {
         "items": items,
         "subtotal": subtotal,
@@ -407,6 +408,7 @@ def _figures(
         "ship": shipping,
         "ship_net": shipping - ship_off,
         "duties": duties,
+        "fees": fees,
         "tip": tip,
     }
     return _Figures(applications, line_taxes, allocations, code_shares, shipping_taxes, shipping_allocations, totals)
@@ -455,6 +457,7 @@ def build_order(
     presentment_currency: str | None = None,
     exchange_rate: Decimal | str = "1",
     tip: Decimal | str | None = None,
+    fees: Decimal | str | None = None,
 ) -> dict[str, Any]:
     """One orders/create payload. `number` is the shop's order number (name "#<number>"); line ids are
     `line_id_base + 1, + 2, ...` (default `order_id * 10`) unless a line names its own id; both addresses default
@@ -463,7 +466,9 @@ def build_order(
     Money: `taxes` ((title, rate) pairs, several rates at once) replaces `tax_rate`/`tax_title`;
     `taxes_included` puts the tax inside the prices; a `presentment_currency` other than `currency` makes every
     price one the buyer sees in that currency, converted to the shop's at `exchange_rate` (shop money per unit
-    of presentment money) on the shop side of each `*_set` and in the plain amounts; `tip` is added to the total.
+    of presentment money) on the shop side of each `*_set` and in the plain amounts; `tip` is added to the total,
+    and so are `fees` (Shopify's additional fees, such as a retail delivery fee: untaxed, in
+    `current_total_additional_fees_set`).
     Lines and shipping may carry discounts of their own, a line may be a gift card or carry a duty.
 
     `compact=True` keeps only the fields of the drift baseline that the schemas and the mapping read (no money
@@ -477,7 +482,15 @@ def build_order(
     base = order_id * 10 if line_id_base is None else line_id_base
     ship = shipping or Shipping("Standard", "0.00")
     cur = _Money(currency, presentment_currency or currency, Decimal(str(exchange_rate)))
-    fig = _figures(lines, rates, ship, discount, taxes_included, money(tip) if tip is not None else ZERO)
+    fig = _figures(
+        lines,
+        rates,
+        ship,
+        discount,
+        taxes_included,
+        money(tip) if tip is not None else ZERO,
+        money(fees) if fees is not None else ZERO,
+    )
     totals = fig.totals
     line_items = [
         _line_dict(line, line.id if line.id is not None else base + n, line_taxes, allocs, cur)
@@ -620,6 +633,9 @@ def build_order(
     if totals["duties"]:
         order["current_total_duties_set"] = m(totals["duties"])
         order["original_total_duties_set"] = m(totals["duties"])
+    if totals["fees"]:
+        order["current_total_additional_fees_set"] = m(totals["fees"])
+        order["original_total_additional_fees_set"] = m(totals["fees"])
     return order
 
 

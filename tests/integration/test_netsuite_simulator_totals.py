@@ -201,6 +201,38 @@ def test_legacy_tax_is_computed_per_line_from_tax_codes_with_rounding(sim: Sim) 
     assert unknown.status_code == 400 and error_code(unknown) == "INVALID_KEY_OR_REF"
 
 
+def test_a_discount_item_applied_before_sales_tax_lowers_the_tax_by_its_own_line(sim: Sim) -> None:
+    ids = seed(
+        sim,
+        {"itemid": "A"},
+        {"itemid": "PRE", "type": "discountItem", "ispretax": True},
+        {"itemid": "POST", "type": "discountItem"},
+        {"itemid": "TX", "type": "salesTaxItem", "rate": 6.25},
+    )
+    tax = {"taxCode": {"id": ids["TX"]}}
+    lines = [
+        {"item": {"id": ids["A"]}, "amount": 56, **tax},  # 3.50
+        {"item": {"id": ids["PRE"]}, "amount": -4.6, **tax},  # -0.2875 -> -0.29, on its own line
+        {"item": {"id": ids["A"]}, "amount": 37.5, **tax},  # 2.34375 -> 2.34
+        {"item": {"id": ids["POST"]}, "amount": -2.2, **tax},  # applied after tax: no tax
+        {"item": {"id": ids["PRE"]}, "amount": -1},  # no tax code: no tax
+    ]
+    assert put_order(sim, "o-1", lines).status_code == 204
+    order = get_order(sim, "o-1")
+    assert [money(line.get("tax1Amt", 0)) for line in order["item"]["items"]] == [
+        Decimal("3.5"),
+        Decimal("-0.29"),
+        Decimal("2.34"),
+        Decimal(0),
+        Decimal(0),
+    ]
+    assert totals(order) == (Decimal("93.5"), Decimal("-7.8"), Decimal("5.55"), Decimal("91.25"))
+    listed = {i["itemid"]: i.get("ispretax") for i in sim.control("GET", "items")}
+    assert (listed["PRE"], listed["POST"]) == (True, None)
+    refused = requests.post(f"{sim.root}/_sim/items", json=[{"itemid": "B", "ispretax": True}], timeout=5)
+    assert refused.status_code == 400 and "only a discount item" in refused.json()["error"]
+
+
 def test_legacy_tax_accounts_refuse_tax_details_as_oracle_says(sim: Sim) -> None:
     (item,) = sim.item_ids("A")
     line = {"item": {"id": item}, "amount": 10, "taxDetailsReference": "L1"}

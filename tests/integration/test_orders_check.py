@@ -91,3 +91,24 @@ def test_netsuite_own_figures_are_compared_and_a_missing_fulfillment_is_healed(s
     events.process_event(int(message["headers"]["argsrepr"].strip("[]")))
     [shipment] = records(sim, "itemFulfillment")
     assert shipment["externalId"] == f"shopify-fulfillment-{story.F1_ID}"
+
+
+def test_a_refund_the_lifecycle_could_not_read_is_an_alert_and_the_other_orders_are_still_checked(
+    sim, shopify_server, redis_db
+):
+    requests.post(f"{shopify_server}/_sim/reset", json={}, timeout=5).raise_for_status()
+    good, bad = recent(8_101, "#8101"), recent(8_102, "#8102")
+    for order in (good, bad):
+        events.process_event(store_event(json.dumps(order).encode(), webhook_id=f"unreadable-{order['id']}"))
+    requests.post(f"{shopify_server}/_sim/orders", json=[good, bad], timeout=5).raise_for_status()
+    # A refund line with a negative quantity: the refunds/create schema refuses it, as the live path would.
+    broken = {"refund_line_items": [{"line_item_id": bad["line_items"][0]["id"], "quantity": -1}], "transactions": []}
+    requests.post(f"{shopify_server}/_sim/orders/8102/refunds", json=broken, timeout=5).raise_for_status()
+    shopify = ShopifyAdminClient(url=f"{shopify_server}/admin/api/2026-04/graphql.json", access_token="shpat_test")
+
+    with session_scope() as session:
+        report = check_orders(session, get_netsuite(), shopify, get_settings(), dry_run=True)
+    assert report.orders_checked == 2 and report.missing == []
+    [unreadable] = report.total_mismatches
+    assert (unreadable["order_id"], unreadable["kind"], unreadable["shopify"]) == (8_102, "refund", "unreadable")
+    assert "refund_line_items" in unreadable["detail"] and "of order 8102 read from Shopify" in unreadable["detail"]

@@ -204,3 +204,26 @@ def test_every_money_feature_adds_up_on_both_sides():
         for a in li["discount_allocations"]
         if a["discount_application_index"] == 0
     )
+
+
+def test_additional_fees_are_their_own_money_set_and_part_of_the_total():
+    """Shopify's additional fees (a retail delivery fee, say): untaxed, in current_total_additional_fees_set, added
+    to the total on both sides; the order loads, shows no drift and maps with no mismatch."""
+    from app.domain.mapping import MappingConfig, map_order, order_skus
+    from schemas.drift import unknown_fields
+
+    plain = random_order(8, tip="2.00")
+    order = random_order(8, tip="2.00", fees="0.28", presentment_currency="EUR", exchange_rate="1.0850")
+    p = lambda value, side="presentment_money": d(value[side]["amount"])  # noqa: E731
+    assert p(order["current_total_additional_fees_set"]) == d("0.28") == p(order["original_total_additional_fees_set"])
+    assert p(order["current_total_additional_fees_set"], "shop_money") == d("0.30")  # 0.28 x 1.085, to the cent
+    assert p(order["total_price_set"]) == d(plain["total_price"]) + d("0.28")
+    assert p(order["total_price_set"]) == (
+        p(order["subtotal_price_set"]) + p(order["total_shipping_price_set"]) + p(order["total_tax_set"]) + d("2.28")
+    )
+    assert "current_total_additional_fees_set" not in plain
+    assert unknown_fields("orders/create", order) == []
+    config = MappingConfig(currency_map={"EUR": "4"}, default_customer_external_id="guest")
+    loaded = OrderSchema().load(order)
+    bodies = map_order(loaded, {sku: str(n) for n, sku in enumerate(order_skus(loaded, config))}, config)
+    assert bodies.money_mismatch is None and bodies.money.rounding == 0
