@@ -58,8 +58,12 @@ def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | N
 
 
 def _shop_per_presentment(r: dict[str, Any]) -> Decimal:
-    shop = sum((bag_amount(rl.get("subtotal_set"), SHOP) or 0 for rl in r.get("refund_line_items") or []), Decimal(0))
-    presentment = sum(
-        (bag_amount(rl.get("subtotal_set"), PRESENTMENT) or 0 for rl in r.get("refund_line_items") or []), Decimal(0)
-    )
+    """The refund's own rate: shop ÷ presentment over every money bag it carries (its lines' subtotals and tax,
+    shipping given back, duties); 1 when it carries none (an amount-only refund: see docs/MAPPING.md)."""
+    bags = [rl.get(name) for rl in r.get("refund_line_items") or [] for name in ("subtotal_set", "total_tax_set")] + [
+        x.get(name) for x in r.get("refund_shipping_lines") or [] for name in ("subtotal_amount_set", "tax_amount_set")
+    ]
+    bags.append(r.get("total_duties_set"))
+    shop = sum((bag_amount(bag, SHOP) or 0 for bag in bags), Decimal(0))
+    presentment = sum((bag_amount(bag, PRESENTMENT) or 0 for bag in bags), Decimal(0))
     return shop / presentment if shop and presentment else Decimal(1)
