@@ -173,6 +173,7 @@ class CreateCredit:
 @dataclass(frozen=True)
 class CloseOpenLines:
     lines: tuple[Line, ...]  # lines with quantity not yet fulfilled
+    whole_order: bool = False  # nothing shipped: every line of the sales order closes, shipping and fees too
 
 
 Command = CreateItemFulfillment | CreateCredit | CloseOpenLines
@@ -344,8 +345,10 @@ def apply_cancel(view: OrderView, event: CancelEvent, topic: str = "orders/cance
     if view.state in (FULFILLED, REFUNDED):
         raise InvalidTransition(view.state, topic, f"order {view.order_id} is {view.state}: nothing left to cancel")
     open_lines = tuple(line for line in view.lines if line.fulfilled < line.ordered)
+    nothing_shipped = not any(line.fulfilled for line in view.lines)
     new = _move(view, replace(view, cancelled=True), topic)
-    return Decision(new, (CloseOpenLines(open_lines),) if open_lines else (), note=f"cancelled ({event.reason})")
+    commands = (CloseOpenLines(open_lines, nothing_shipped),) if open_lines else ()
+    return Decision(new, commands, note=f"cancelled ({event.reason})")
 
 
 def sales_quantity(item: Mapping, order: Mapping) -> int:

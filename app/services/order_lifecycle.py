@@ -369,7 +369,12 @@ def create_item_fulfillment(
 
 
 def close_open_lines(client: NetSuiteClient, state: OrderState, cmd: CloseOpenLines, correlation: str) -> None:
-    """Close what was not shipped (keyed lines only, no replace: the shipped lines stay as they are)."""
+    """Close what was not shipped (keyed lines only, no replace: the shipped lines stay as they are). When nothing
+    shipped, every line closes, shipping, discount and fee lines too, so NetSuite's order is closed rather than
+    left pending billing for its shipping; after a partial shipment those lines stay (they bill with it)."""
     items = [{"line": line.netsuite_line, "isClosed": True} for line in cmd.lines if line.netsuite_line is not None]
+    if cmd.whole_order:
+        ns_lines = client.get_sublist("salesOrder", state.netsuite_internal_id, correlation_id=correlation)
+        items = [{"line": int(ns["line"]), "isClosed": True} for ns in ns_lines if not ns.get("isClosed")]
     if items:
         client.patch("salesOrder", state.netsuite_internal_id, {"item": {"items": items}}, correlation_id=correlation)

@@ -82,6 +82,23 @@ def test_cancellation_after_a_partial_fulfillment_closes_the_rest(sim, shopify_r
         assert s.get(OrderState, story.ORDER_ID).state == "cancelled"
 
 
+def test_cancellation_before_any_shipment_closes_every_line_service_lines_too(sim, shopify_reads):
+    """Nothing shipped: the whole sales order closes, its tax variance line (a SHOPIFY-* service line) too, so
+    NetSuite does not keep it pending billing for what is not a product."""
+    deliver("orders/create", story.ORDER, "w-create")
+    cancelled = dict(
+        story.ORDER,
+        cancelled_at="2026-11-22T10:00:00-05:00",
+        cancel_reason="customer",
+        updated_at="2026-11-22T10:00:00-05:00",
+    )
+    deliver("orders/cancelled", cancelled, "w-cancel")
+    [so] = records(sim, "salesOrder")
+    closed = {sku: bool(line.get("isClosed")) for sku, line in lines_by_sku(sim, so, products_only=False).items()}
+    assert any(sku.startswith("SHOPIFY-") for sku in closed)  # the order has a service line to close
+    assert set(closed.values()) == {True}
+
+
 def test_refund_larger_than_the_order_is_an_invalid_transition(sim, shopify_reads):
     deliver("orders/create", story.ORDER, "big-create")
     too_much = dict(
