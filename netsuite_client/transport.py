@@ -203,6 +203,11 @@ class Transport:
         self._local = threading.local()
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
+        # What Session.request would merge in from the environment (proxies, CA bundle) for this host, read once:
+        # requests reads it again on every send (twice), scanning the whole environment each time, which cost more
+        # CPU than signing. Sessions then run with trust_env off and get these settings explicitly.
+        with requests.Session() as probe:
+            self._send_settings = probe.merge_environment_settings(self.base_url, {}, None, None, None)
 
     # -- sessions --
 
@@ -210,6 +215,7 @@ class Transport:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._session_factory() if self._session_factory else requests.Session()
+            session.trust_env = False  # the environment's settings are in self._send_settings
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.add(session)
@@ -268,6 +274,16 @@ class Transport:
             request_id=state.request_id,
         )
         level = logging.INFO if outcome == "ok" else logging.WARNING
+        if logger.isEnabledFor(level):  # the record's dict is built only for a line that is written
+            self._log_call(call, record, level, outcome, wait)
+        if self._on_call is not None:
+            try:
+                self._on_call(record)
+            except Exception:  # noqa: BLE001 - a broken call log must not fail the NetSuite call
+                logger.exception("netsuite_client on_call hook failed (corr=%s)", call.correlation_id)
+
+    def _log_call(self, call: _Call, record: CallRecord, level: int, outcome: Outcome, wait: float | None) -> None:
+        state = call.state
         logger.log(
             level,
             "netsuite %s %s %s eid=%s id=%s attempt=%d/%d status=%s code=%s %dms outcome=%s%s corr=%s",
@@ -286,11 +302,6 @@ class Transport:
             call.correlation_id,
             extra={"netsuite_call": dataclasses.asdict(record)},
         )
-        if self._on_call is not None:
-            try:
-                self._on_call(record)
-            except Exception:  # noqa: BLE001 - a broken call log must not fail the NetSuite call
-                logger.exception("netsuite_client on_call hook failed (corr=%s)", call.correlation_id)
 
     # -- the call loop --
 
@@ -421,10 +432,8 @@ class Transport:
                 call.method, call.url, params=call.params, data=call.data, headers=call.headers, auth=self._auth
             )
         )
-        # What Session.request would merge in (proxies, CA bundle from the environment), kept for send().
-        send_settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
         with self._limiter.slot(call.lane) as handle:
-            response = self._send(session, prepared, send_settings, call.state, handle)
+            response = self._send(session, prepared, self._send_settings, call.state, handle)
             error = None if 200 <= response.status_code < 300 else error_from_response(response)
             _report(handle, _limiter_outcome(error))
         return response, error

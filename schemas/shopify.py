@@ -223,8 +223,14 @@ class OrderSchema(_Lenient):
 
 
 def order_schema_for(api_version: str) -> OrderSchema:
-    """The order schema for a delivery's X-Shopify-API-Version (one shape for every version so far)."""
-    return OrderSchema()
+    """The order schema for a delivery's X-Shopify-API-Version (one shape for every version so far).
+
+    One instance per process: building it (its fields and every nested schema) cost more CPU than loading an order
+    with it, and `load` keeps no state on the instance, so threads may share it."""
+    return _ORDER_SCHEMA
+
+
+_ORDER_SCHEMA = OrderSchema()
 
 
 def envelope_resource_id(topic: str, payload: dict) -> int | None:

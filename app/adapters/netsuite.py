@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
 
 import requests
 
@@ -14,6 +13,7 @@ from app.adapters import counters
 from app.adapters.redis_client import get_redis
 from app.config import Settings, get_settings
 from app.db.session import intake_engine_for
+from app.once import built_once
 from netsuite_client import CallRecord, NetSuiteClient, OAuth2ClientCredentials, TokenAuth, default_token_url
 from netsuite_client.limiter import LIVE, LimiterConfig, RedisSlotLimiter
 
@@ -77,7 +77,7 @@ class LaneAwareLimiter:
         return self.limiter.slot(override if override and lane == LIVE else lane)
 
 
-@lru_cache(maxsize=1)
+@built_once
 def get_limiter() -> RedisSlotLimiter:
     """The process's handle on the one fleet-wide budget (state lives in Redis, shared by every process)."""
     s = get_settings()
@@ -120,7 +120,7 @@ def _is_ec(pem: bytes) -> bool:
     return isinstance(load_pem_private_key(pem, password=None), ec.EllipticCurvePrivateKey)
 
 
-@lru_cache(maxsize=1)
+@built_once
 def get_netsuite() -> NetSuiteClient:
     s = get_settings()
     auth = netsuite_auth(s)

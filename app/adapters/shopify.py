@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from app.adapters import counters
 from app.config import get_settings
+from app.once import built_once
 from shopify_client.client import ShopifyAdminClient, ShopifyCallRecord
 from shopify_client.orders import get_order
 
 
-@lru_cache(maxsize=1)
+@built_once
 def get_shopify() -> ShopifyAdminClient:
     s = get_settings()
     return ShopifyAdminClient(url=s.shopify_admin_url, access_token=s.shopify_admin_token, on_call=_observe)

@@ -61,9 +61,10 @@ def load_view(session: Session, order_id: int) -> tuple[OrderState | None, Order
 
 
 def new_order_state(session: Session, order_id: int, state: str) -> OrderState:
+    # Not flushed here: the caller fills it in, and the next statement's autoflush INSERTs it whole (one INSERT
+    # instead of an INSERT and an UPDATE per new order).
     row = OrderState(shopify_order_id=order_id, state=state, version=0)
     session.add(row)
-    session.flush()
     return row
 
 
@@ -90,13 +91,25 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
     ]
     if not rows:
         return
-    stmt = insert(OrderLine).values(rows)  # one statement for every line of the order
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["shopify_order_id", "shopify_line_id"],
-            set_={k: stmt.excluded[k] for k in rows[0] if k not in ("shopify_order_id", "shopify_line_id")},
-        )
+    # The state row first (its INSERT or UPDATE): the lines reference it, and a Core execute does not autoflush.
+    session.flush()
+    # One constant statement executed for every line (psycopg pipelines them): building a multi-row VALUES per order
+    # coerced every value into a bind parameter and compiled anew, most of this function's CPU.
+    session.connection().execute(_UPSERT_LINES, rows)
+
+
+_LINE_KEY = ("shopify_order_id", "shopify_line_id")
+_LINE_VALUES = ("position", "sku", "ordered", "price", "fulfilled", "refunded", "restocked", "netsuite_line")
+
+
+def _upsert_lines_statement():  # noqa: ANN202 - a SQLAlchemy Insert
+    stmt = insert(OrderLine.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=list(_LINE_KEY), set_={name: stmt.excluded[name] for name in _LINE_VALUES}
     )
+
+
+_UPSERT_LINES = _upsert_lines_statement()
 
 
 def drop_removed_lines(session: Session, order_id: int, keep: list[int]) -> None:

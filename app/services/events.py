@@ -83,8 +83,6 @@ def _process_event(event_id: int) -> str:
             raise EventNotFound(f"webhook event {event_id} does not exist")
         if event.status in (EventStatus.DONE, EventStatus.IGNORED, EventStatus.DEAD):
             return f"already {event.status}"
-        event.status = EventStatus.PROCESSING
-        event.attempts += 1
         # The webhook id follows the event into every log line and NetSuite call of this processing.
         correlation_id.set(event.webhook_id[:64])
 
@@ -94,7 +92,10 @@ def _process_event(event_id: int) -> str:
             raise PermanentError(f"no handler for topic {event.topic}", code="UNHANDLED_TOPIC", category="bug")
         result = HANDLERS[topic.handler](session, event, settings)
 
+        # Status and attempt written once, with the outcome: the row is locked for this whole transaction, so a
+        # "processing" status set first was never visible to anyone and cost an UPDATE per event.
         event.status = EventStatus.DONE
+        event.attempts += 1
         event.processed_at = datetime.now(UTC)
         event.last_error = None
     log.info("event %s %s", event_id, result)

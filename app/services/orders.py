@@ -131,7 +131,8 @@ def sync_order_payload(
     # Line numbers change when unkeyed lines are replaced: forget them, they are read again when needed.
     view = _view_after_sync(order, previous, known_lines, side)
     repositories.save_view(session, state, view)
-    repositories.drop_removed_lines(session, order_id, [line.line_id for line in view.lines])
+    if previous_state is not None:  # a new order has no lines to drop
+        repositories.drop_removed_lines(session, order_id, [line.line_id for line in view.lines])
     repositories.record_transition(
         session,
         order_id,
