@@ -167,6 +167,17 @@ def code_state(db: BenchDb) -> dict:
 
 
 def event_counts(db: BenchDb, prefix: str) -> Counter:
+    for attempt in range(10):  # a shared PostgreSQL may be out of connections for a moment: poll again
+        try:
+            return _event_counts(db, prefix)
+        except psycopg.OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
+def _event_counts(db: BenchDb, prefix: str) -> Counter:
     with db.connect() as conn:
         rows = conn.execute(
             "SELECT status, count(*) FROM webhook_events WHERE webhook_id LIKE %s GROUP BY status", (prefix + "%",)
@@ -202,25 +213,82 @@ def sim_calls(stats: dict) -> Counter:
     return Counter({k: v for k, v in (stats.get("calls_by_operation") or {}).items() if k != "POST oauth2/token"})
 
 
-def start_web_and_order_workers(stack: Stack, web: str, workers: int, concurrency: int) -> None:
-    """`web` and `workers` x `worker_orders` from the Procfile (WORKER_ID=i, WORKER_CONCURRENCY=concurrency),
-    returning once the intake answers and every worker's prefork pool is up (at most 90 s)."""
+def start_web_and_order_workers(
+    stack: Stack, web: str, workers: int, concurrency: int | None = None, pool: str | None = None
+) -> dict[str, dict]:
+    """`web` and `workers` x `worker_orders` from the Procfile (WORKER_ID=i; WORKER_CONCURRENCY and WORKER_POOL only
+    when given: by default the Procfile's own defaults, the layout we ship), returning once the intake answers and
+    every worker answers a Celery ping (at most 90 s). Returns each worker's pool as the worker reports it."""
     stack.start("web")
+    extra: dict[str, str] = {}
+    if concurrency is not None:
+        extra["WORKER_CONCURRENCY"] = str(concurrency)
+    if pool is not None:
+        extra["WORKER_POOL"] = pool
     for i in range(1, workers + 1):
         stack.start(
-            f"worker_orders-{i}",
-            procfile_commands()["worker_orders"],
-            extra_env={"WORKER_ID": str(i), "WORKER_CONCURRENCY": str(concurrency)},
+            f"worker_orders-{i}", procfile_commands()["worker_orders"], extra_env={"WORKER_ID": str(i), **extra}
         )
     wait_for_http(f"{web}/healthz", timeout=60)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         stack.check_alive()
-        pools = [len(psutil.Process(m.pid).children()) for n, m in stack.processes.items() if n.startswith("worker_")]
-        if all(p >= concurrency for p in pools):
-            return
+        layout = worker_pools(stack.env["REDIS_URL"])
+        if len([n for n in layout if n.startswith("orders-")]) >= workers:
+            return layout
         time.sleep(0.5)
-    raise RuntimeError("celery worker pools did not start within 90s")
+    raise RuntimeError("celery workers did not answer within 90s")
+
+
+def worker_pools(broker_url: str) -> dict[str, dict]:
+    """Each answering worker's pool: implementation, max concurrency, pool processes (`celery inspect stats`)."""
+    from celery import Celery
+
+    probe = Celery("bench-probe", broker=broker_url)
+    try:
+        stats = probe.control.inspect(timeout=1.0).stats() or {}
+    except Exception:  # noqa: BLE001 - the broker or the workers are not up yet
+        return {}
+    finally:
+        probe.close()
+    out = {}
+    for node, st in stats.items():
+        pool = st.get("pool") or {}
+        impl = str(pool.get("implementation", "?")).rsplit(".", 1)[-1].split(":")[0]
+        out[node] = {
+            "pool": impl,
+            "concurrency": pool.get("max-concurrency"),
+            "processes": len(pool.get("processes", [])),
+        }
+    return out
+
+
+def tree_memory(pid: int) -> dict[str, float]:
+    """Memory of a process and its children (MiB): RSS summed (counts shared pages again per process), USS
+    (pages only that process has) and PSS (shared pages split between their sharers) summed, and the count."""
+    procs = []
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return {}
+    rss = uss = pss = 0.0
+    threads = 0
+    for proc in procs:
+        try:
+            full = proc.memory_full_info()
+            rss, uss, pss = rss + full.rss, uss + full.uss, pss + getattr(full, "pss", 0)
+            threads += proc.num_threads()
+        except psutil.Error:
+            pass
+    mib = 1024 * 1024
+    return {
+        "processes": len(procs),
+        "threads": threads,
+        "rss_mib": round(rss / mib, 1),
+        "uss_mib": round(uss / mib, 1),
+        "pss_mib": round(pss / mib, 1),
+    }
 
 
 # --- sending and waiting ----------------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """NetSuite throughput benchmark: real Celery order workers against the NetSuite simulator, through the real
 intake, PostgreSQL and Redis on this machine. It prints figures; it is not a test.
 
-    .venv/bin/python -m bench.netsuite_throughput.run [--orders 2000] [--warmup 300] [--workers 3]
-        [--concurrency 6] [--held-slots 0,3]
+    .venv/bin/python -m bench.netsuite_throughput.run [--orders 2000] [--warmup 300] [--workers 1]
+        [--concurrency N] [--pool prefork|threads] [--held-slots 0,3]
 
 For each `--held-slots` value, a fresh stack from the Procfile: the simulator (`shopsync-dev simulate netsuite`, cap
 15, 150 ms +/- 50 ms uniform latency, then `held_slots` set through /_sim/config: slots permanently taken by a
-simulated other integration), `web` (gunicorn intake) and `--workers` x `worker_orders` (WORKER_ID=i,
-WORKER_CONCURRENCY=--concurrency; 3 x 6 = 18 processes against a budget of NETSUITE_CONCURRENCY=12). LOG_LEVEL is
-WARNING in every process.
+simulated other integration), `web` (gunicorn intake) and `--workers` x `worker_orders` (WORKER_ID=i). By default
+the layout we ship: one `worker_orders` with the Procfile's own pool and concurrency (nothing overridden), against
+a budget of NETSUITE_CONCURRENCY=12; `--concurrency` / `--pool` set WORKER_CONCURRENCY / WORKER_POOL to try
+another layout. LOG_LEVEL is WARNING in every process.
 
 Data: 40 SKUs seeded into the simulator and `shopsync items refresh` run once (the SKU map is then cached);
 orders of 1-4 lines with realistic prices, state sales tax and shipping, each with a unique id, from a fixed pool
@@ -263,7 +264,8 @@ def cpu_by_component(stack: Stack) -> dict[str, dict[int, float]]:
     for name, managed in stack.processes.items():
         tree = _tree_cpu(managed.pid)
         if name.startswith("worker_orders"):
-            # The parent consumes from Redis and feeds its prefork children; the children run the tasks.
+            # The parent consumes from Redis and feeds its prefork children; the children run the tasks. A thread
+            # pool runs the tasks in the parent: its CPU is all under "worker parents".
             comps["worker parents"].update({pid: v for pid, v in tree.items() if pid == managed.pid})
             comps["worker pool children"].update({pid: v for pid, v in tree.items() if pid != managed.pid})
         else:
@@ -505,7 +507,10 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
         ).raise_for_status()
         print(f"  {shopsync(env, 'items', 'refresh')}", flush=True)
 
-        common.start_web_and_order_workers(stack, web, args.workers, args.concurrency)
+        result["worker_pools"] = common.start_web_and_order_workers(
+            stack, web, args.workers, args.concurrency, args.pool
+        )
+        print(f"  workers: {result['worker_pools']}", flush=True)
 
         print(f"  warm-up: {len(warm_orders)} orders (one per pool customer first) ...", flush=True)
         result["warmup_send"] = send_orders(web, warm_orders, warm_prefix)
@@ -515,7 +520,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
             errors = phase_timing(warm_prefix)["last_errors"]
             raise RuntimeError(f"warm-up failed (finished in time: {ok}): {dict(counts)}; last errors: {errors}")
 
-        quiet = wait_for_no_other_benchmarks()
+        quiet = wait_for_no_other_benchmarks(args.quiet_wait)
         result["quiet_check"] = quiet
         result["machine_busy_pct_idle_stack"] = busy_pct(2.0)
         base_stats = requests.get(f"{sim}/_sim/stats", timeout=10).json()
@@ -540,6 +545,9 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
             ticks_after = cpu_ticks()
             cpu_after = cpu_by_component(stack)
             sampler.stop()
+        result["worker_memory"] = {
+            name: common.tree_memory(m.pid) for name, m in stack.processes.items() if name.startswith("worker_orders")
+        }
         result["finished_in_time"] = finished
         result["events"] = dict(counts)
         end_stats = requests.get(f"{sim}/_sim/stats", timeout=10).json()
@@ -575,6 +583,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
     capacity_s = (ticks_after[1] - ticks_before[1]) / CLK_TCK
     orders = len(measured_orders)
     cpu["other (rest of the machine)"] = round(max(0.0, busy_s - sum(cpu.values())), 2)
+    worker_cpu = cpu["worker pool children"] + cpu["worker parents"]
     result.update(
         {
             "orders": orders,
@@ -628,6 +637,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
             "budget_changes": sum(1 for a, b in zip(budgets, budgets[1:], strict=False) if a != b),
             "cpu_s": cpu,
             "cpu_ms_per_order": {k: round(v * 1000 / orders, 1) for k, v in cpu.items()} if orders else {},
+            "worker_cpu_ms_per_order": round(worker_cpu * 1000 / orders, 1) if orders else None,
             "machine_busy_pct_phase": round(100 * busy_s / capacity_s, 1) if capacity_s else None,
             "wall_s": round(wall, 2),
             "samples": samples,
@@ -761,13 +771,23 @@ def table(r: dict, args: argparse.Namespace) -> str:
             f" {_pct(r['share_samples_machine_over_90pct'])}",
         ),
         ("CPU ms per order", ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_order"].items())),
+        ("  worker_orders in all (parents + children)", r["worker_cpu_ms_per_order"]),
+        (
+            "worker_orders memory at the end (MiB)",
+            "; ".join(
+                f"{name}: {m.get('processes')} processes, {m.get('threads')} threads, PSS {m.get('pss_mib')},"
+                f" USS {m.get('uss_mib')}, RSS summed {m.get('rss_mib')}"
+                for name, m in r["worker_memory"].items()
+            ),
+        ),
         ("worker/web log warnings+errors", r["logs"]["problems"]),
     ]
     width = max(len(k) for k, _ in rows)
+    pools = ", ".join(f"{p['pool']} x {p['concurrency']}" for n, p in sorted(r["worker_pools"].items()))
+    shipped = "Procfile defaults" if args.concurrency is None and args.pool is None else "overridden"
     title = (
-        f"held_slots={r['held_slots']}: {args.workers} workers x {args.concurrency} = "
-        f"{args.workers * args.concurrency} processes, budget {BUDGET}, simulator cap {SIM_CAP},"
-        f" {LATENCY_MS} +/- {JITTER_MS} ms uniform"
+        f"held_slots={r['held_slots']}: {args.workers} worker_orders ({shipped}: {pools}), budget {BUDGET},"
+        f" simulator cap {SIM_CAP}, {LATENCY_MS} +/- {JITTER_MS} ms uniform"
     )
     lines = [title, "-" * len(title)]
     lines += [f"{k.ljust(width)}  {v}" for k, v in rows]
@@ -791,18 +811,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.netsuite_throughput.run", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=2000, help="orders in the measured phase")
     parser.add_argument("--warmup", type=int, default=300, help="orders in the warm-up phase")
-    parser.add_argument("--workers", type=int, default=3, help="worker_orders processes")
-    parser.add_argument("--concurrency", type=int, default=6, help="WORKER_CONCURRENCY of each")
+    parser.add_argument("--workers", type=int, default=1, help="worker_orders processes (the Procfile runs one)")
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="WORKER_CONCURRENCY of each (default: the Procfile's own)"
+    )
+    parser.add_argument(
+        "--pool", choices=("prefork", "threads"), default=None, help="WORKER_POOL (default: the Procfile's own)"
+    )
     parser.add_argument("--held-slots", default="0,3", help="comma-separated: one run per value")
     parser.add_argument("--seed", type=int, default=SIM_SEED)
+    parser.add_argument(
+        "--quiet-wait", type=float, default=common.QUIET_MAX_WAIT_S, help="s to wait for other benches/tests to end"
+    )
     args = parser.parse_args(argv)
     held_values = [int(v) for v in args.held_slots.split(",") if v.strip()]
     if not 1 <= args.orders <= 10_000:
         parser.error("--orders: between 1 and 10000")
     if not 0 <= args.warmup <= 5_000:
         parser.error("--warmup: between 0 and 5000")
-    if not 1 <= args.workers <= 8 or not 1 <= args.concurrency <= 32:
-        parser.error("--workers 1..8, --concurrency 1..32")
+    if not 1 <= args.workers <= 8 or not 1 <= (args.concurrency or 1) <= 64:
+        parser.error("--workers 1..8, --concurrency 1..64")
     if not held_values or any(not 0 <= h < SIM_CAP for h in held_values):
         parser.error(f"--held-slots: values between 0 and {SIM_CAP - 1}")
 
@@ -813,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
     base_env = {**environ_copy(), **BENCH_ENV}
     base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"
 
-    quiet = wait_for_no_other_benchmarks()
+    quiet = wait_for_no_other_benchmarks(args.quiet_wait)
     print(rebuild_database(base_env), flush=True)
     info = machine_info()
     print(
@@ -823,7 +851,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     print(
-        f"LOG_LEVEL=WARNING in web and workers; {args.workers} x worker_orders at concurrency {args.concurrency};"
+        f"LOG_LEVEL=WARNING in web and workers; {args.workers} x worker_orders,"
+        f" WORKER_CONCURRENCY {args.concurrency or 'unset'}, WORKER_POOL {args.pool or 'unset'};"
         f" customers: pool of {CUSTOMER_POOL} (the warm-up sends one order per pool customer first),"
         f" ~{NEW_CUSTOMER_SHARE:.0%} first-time customers in the measured phase; {len(CATALOG)} SKUs cached by"
         " `shopsync items refresh`",
