@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 from celery import Celery, signals
 from kombu import Queue
 
-from app.config import Settings, get_settings
-from app.db.session import dispose_engines
+from app.config import Settings, get_settings, orders_worker_concurrency
+from app.db.session import dispose_engines, size_pools
 from app.logging_setup import configure_logging
 from app.routing import QUEUES, TASK_MODULES, TASK_ROUTES
 
@@ -35,6 +37,9 @@ def celery_config(settings: Settings) -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # worker_orders' Procfile line passes no --concurrency unless WORKER_CONCURRENCY is set: sized from the
+        # NetSuite budget (the other workers' lines pass their own).
+        "worker_concurrency": orders_worker_concurrency(settings),
         "task_time_limit": TASK_TIME_LIMIT,
         "task_soft_time_limit": TASK_SOFT_TIME_LIMIT,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
@@ -69,6 +74,28 @@ def _setup_logging(**_kwargs) -> None:
     configure_logging(get_settings().log_level, get_settings().log_format)
 
 
+def _runs_tasks_in_threads(pool: object) -> bool:
+    """True for the pools that run every task in the worker process itself (threads, gevent, eventlet, solo)."""
+    name = pool if isinstance(pool, str) else f"{getattr(pool, '__module__', '')}.{getattr(pool, '__name__', '')}"
+    return not any(kind in name.lower() for kind in ("prefork", "processes"))
+
+
+@signals.worker_init.connect
+def _size_for_pool(sender: object = None, **_kwargs) -> None:
+    # A thread (or green-thread) pool runs `concurrency` tasks in this process at once: one connection of each
+    # engine per task (app/db/session.py). A prefork parent runs none; its children size themselves below.
+    if sender is None:
+        return
+    if _runs_tasks_in_threads(getattr(sender, "pool_cls", "prefork")):
+        size_pools(int(getattr(sender, "concurrency", 1) or 1))
+    else:
+        # Everything imported so far leaves the collector's reach: the children share those pages with the parent
+        # instead of copying them when a collection touches every object's header (less memory per child).
+        gc.freeze()
+
+
 @signals.worker_process_init.connect
 def _after_fork(**_kwargs) -> None:
+    # A prefork child runs one task at a time, and must not reuse the parent's pooled sockets.
     dispose_engines()
+    size_pools(1)

@@ -1,42 +1,75 @@
-"""Engine and unit of work."""
+"""Engines, their connection pools, and the unit of work.
+
+Connection budget (docs/CONFIGURATION.md, "PostgreSQL connections"): a process runs `concurrency` units of work at
+once (a gunicorn thread, a Celery pool thread, a prefork child's one task). A unit holds at most one connection of
+each engine at a time: its ORM session (held for the whole event, NetSuite call included) and one autocommitted
+single-statement write (call log, intake row, drift count). Each engine's pool is therefore sized to the units,
+with a little overflow for the rare nested session, and that is a hard limit: a process never opens more than
+`2 x (concurrency + POOL_OVERFLOW)` connections, whatever its load.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
+from app.once import built_once
+
+DEFAULT_CONCURRENCY = 8  # gunicorn's threads per process (app/gunicorn_conf.py); CLI and beat use one
+POOL_OVERFLOW = 2  # connections past the pool size, closed again when returned (a nested session, a CLI helper)
+_sizing = {"concurrency": DEFAULT_CONCURRENCY}
+_sizing_lock = threading.Lock()
 
 
-@lru_cache(maxsize=4)
+def size_pools(concurrency: int) -> None:
+    """Size this process's pools for `concurrency` units of work. Call before the first engine is built (a worker's
+    init hook); engines already built are disposed so the next checkout uses the new size."""
+    with _sizing_lock:
+        changed = _sizing["concurrency"] != max(1, concurrency)
+        _sizing["concurrency"] = max(1, concurrency)
+    if changed:
+        for build in (engine_for, intake_engine_for, _factory):
+            build.cache_clear()  # type: ignore[attr-defined]
+
+
+def pool_limits() -> dict[str, int]:
+    """The connection limits of this process's engines, as built: pool size, overflow, and their sum per engine."""
+    n = _sizing["concurrency"]
+    return {"pool_size": n, "max_overflow": POOL_OVERFLOW, "per_engine": n + POOL_OVERFLOW, "engines": 2}
+
+
+@built_once
 def engine_for(url: str) -> Engine:
     # connect_timeout keeps a PostgreSQL outage a fast 503 instead of a hung request.
+    limits = pool_limits()
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=limits["pool_size"],
+        max_overflow=limits["max_overflow"],
         pool_timeout=5,
         connect_args={"connect_timeout": 3},
     )
 
 
-@lru_cache(maxsize=4)
+@built_once
 def intake_engine_for(url: str) -> Engine:
     """The engine for single-statement writes on hot paths (webhook intake, NetSuite call log): one autocommit
     INSERT per request (a single statement is atomic on its own),
     no BEGIN/COMMIT round trips and no pre-ping. A connection that died is discarded by the pool when its
     statement fails, and that request answers 503 (Shopify retries), so the ping would buy nothing per request.
     """
+    limits = pool_limits()
     return create_engine(
         url,
         isolation_level="AUTOCOMMIT",
-        pool_size=8,
-        max_overflow=8,
+        pool_size=limits["pool_size"],
+        max_overflow=limits["max_overflow"],
         pool_timeout=5,
         pool_recycle=1800,
         connect_args={"connect_timeout": 3},
@@ -47,7 +80,7 @@ def get_engine() -> Engine:
     return engine_for(get_settings().sqlalchemy_url)
 
 
-@lru_cache(maxsize=4)
+@built_once
 def _factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=engine_for(url), expire_on_commit=False)
 

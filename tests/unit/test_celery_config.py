@@ -28,3 +28,44 @@ def test_every_topic_has_a_queue_and_a_handler_and_every_handler_a_topic():
     assert {spec.handler for spec in TOPICS.values()} == set(HANDLERS)
     assert {spec.queue for spec in TOPICS.values()} <= set(QUEUES) - {"dead_letter"}
     assert TOPIC_QUEUES == {topic: spec.queue for topic, spec in TOPICS.items()}
+
+
+def test_the_orders_worker_is_sized_from_the_netsuite_budget():
+    from app.config import orders_worker_concurrency
+
+    assert celery_config(load_settings(BASE))["worker_concurrency"] == 16  # the default budget 12, plus a third
+    assert orders_worker_concurrency(load_settings({**BASE, "NETSUITE_CONCURRENCY": "20"})) == 27
+    assert orders_worker_concurrency(load_settings({**BASE, "NETSUITE_CONCURRENCY": "1"})) == 2
+    assert orders_worker_concurrency(load_settings({**BASE, "WORKER_CONCURRENCY": "5"})) == 5
+    assert orders_worker_concurrency(load_settings({**BASE, "WORKER_CONCURRENCY": ""})) == 16  # empty is unset
+
+
+def test_the_procfile_gives_worker_orders_no_concurrency_unless_asked():
+    from devtools.devstack import procfile_commands
+
+    line = procfile_commands()["worker_orders"]
+    assert "--pool ${WORKER_POOL:-prefork}" in line
+    assert "${WORKER_CONCURRENCY:+--concurrency $WORKER_CONCURRENCY}" in line  # else worker_concurrency above
+
+
+def test_pools_that_run_tasks_in_the_worker_process_size_its_connection_pools():
+    from celery.concurrency.prefork import TaskPool as Prefork
+    from celery.concurrency.thread import TaskPool as Threads
+
+    from app import celery as celery_module
+    from app.db import session
+
+    assert not celery_module._runs_tasks_in_threads(Prefork) and not celery_module._runs_tasks_in_threads("prefork")
+    assert celery_module._runs_tasks_in_threads(Threads) and celery_module._runs_tasks_in_threads("threads")
+
+    class Worker:
+        pool_cls = Threads
+        concurrency = 16
+
+    try:
+        celery_module._size_for_pool(sender=Worker())
+        assert session.pool_limits()["pool_size"] == 16  # one connection of each engine per task thread
+        celery_module._after_fork()
+        assert session.pool_limits()["pool_size"] == 1  # a prefork child runs one task at a time
+    finally:
+        session.size_pools(session.DEFAULT_CONCURRENCY)
