@@ -70,7 +70,9 @@ class ShopsyncTask(Task):
             # A clean correlation per task: a worker thread must not carry the previous task's delivery id.
             with correlated(None), netsuite_lane(queue if queue in settings.netsuite_lane_shares else None):
                 result = self.run(*args, **kwargs)
-            counters.task_outcome(self.name, "success")
+            # Counted and the attempt counter forgotten in one round trip (the finally's delete is then a no-op).
+            counters.task_outcome(self.name, "success", forget=key)
+            key = None
             return result
         except (Retry, Ignore, Reject):
             raise
@@ -97,7 +99,8 @@ class ShopsyncTask(Task):
             counters.task_outcome(self.name, f"dead_letter:{category}")
             raise
         finally:
-            self._forget(key)
+            if key is not None:
+                self._forget(key)
 
     def _reschedule(self, exc: BaseException) -> None:
         """Give the worker process back and come again shortly, without spending one of the task's retries."""

@@ -20,9 +20,14 @@ NETSUITE_LATENCY = f"{PREFIX}:netsuite_latency"  # fields "le=<bound>", "count",
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-def task_outcome(task: str, outcome: str) -> None:
+def task_outcome(task: str, outcome: str, *, forget: str | None = None) -> None:
+    """Count a task's outcome; `forget` names a key to delete in the same round trip (the attempt counter)."""
     try:
-        get_redis().hincrby(TASK_OUTCOMES, f"{task}|{outcome}", 1)
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.hincrby(TASK_OUTCOMES, f"{task}|{outcome}", 1)
+        if forget:
+            pipe.delete(forget)
+        pipe.execute()
     except redis.RedisError:
         pass  # a metric must never fail the work it describes
 
