@@ -49,7 +49,9 @@ def celery_config(settings: Settings) -> dict:
         "timezone": "UTC",
         "enable_utc": True,
         "worker_send_task_events": True,
-        "task_send_sent_event": True,
+        # No task-sent event: one more Redis PUBLISH per webhook in the intake, for a state Flower can do without
+        # (tasks appear there when a worker receives them).
+        "task_send_sent_event": False,
         "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
         "task_default_queue": "orders",
         "task_create_missing_queues": False,

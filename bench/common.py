@@ -167,11 +167,11 @@ def code_state(db: BenchDb) -> dict:
 
 
 def event_counts(db: BenchDb, prefix: str) -> Counter:
-    for attempt in range(10):  # a shared PostgreSQL may be out of connections for a moment: poll again
+    for attempt in range(60):  # a shared PostgreSQL may be out of connections for a while: poll again
         try:
             return _event_counts(db, prefix)
         except psycopg.OperationalError:
-            if attempt == 9:
+            if attempt == 59:
                 raise
             time.sleep(1.0)
     raise AssertionError("unreachable")
