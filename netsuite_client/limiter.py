@@ -19,9 +19,11 @@ How the promises are kept:
   to the configured maximum.
 * Priority lanes: lanes with a share (bulk work: backfill, reconcile, inventory reads) may hold at most
   `share x budget` slots (at least one) and never take a slot while a live caller is waiting.
-* Waiting: a caller polls with short jittered sleeps for at most `max_wait_s[lane]` (live 5 s, bulk 1 s by
-  default), then gets `SlotUnavailable`. The task layer reschedules itself with a short countdown instead of
-  pinning a worker process that does nothing.
+* Waiting: a caller polls for at most `max_wait_s[lane]` (live 5 s, bulk 1 s by default), then gets
+  `SlotUnavailable`. A live caller waits between polls blocked on a wake list that every release pushes to while
+  live callers wait, so a freed slot is taken at once (polls every ~50 ms still see slots freed by an expired
+  lease or a budget increase); bulk callers sleep 5-10 ms between polls. The task layer reschedules itself with
+  a short countdown instead of pinning a worker process that does nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import redis
 log = logging.getLogger("netsuite_client.limiter")
 
 LIVE = "live"
+WAKE_WAIT_S = 0.05  # a live waiter's longest pause blocked on the wake list before it polls again
 
 
 class SlotUnavailable(Exception):
@@ -110,12 +113,20 @@ if ARGV[3] == '1' then redis.call('ZREM', KEYS[2], ARGV[1]) end
 return {1, budget, used + 1}
 """
 
-# KEYS: holders, budget, last decrease, last change; ARGV: member, outcome, max, min, factor,
-# decrease cooldown ms, increase interval ms. Returns the budget after the outcome is applied.
+# KEYS: holders, budget, last decrease, last change, live waiters, wake list; ARGV: member, outcome, max, min,
+# factor, decrease cooldown ms, increase interval ms. Returns the budget after the outcome is applied.
+# A live caller waiting is woken: one token on the wake list per released slot (at most one per waiter), which
+# a waiter blocked on it (BLPOP) takes at once instead of finding the slot on its next poll.
 _RELEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[1], ARGV[1])
+local waiters = redis.call('ZCOUNT', KEYS[5], now, '+inf')
+if waiters > 0 then
+  redis.call('RPUSH', KEYS[6], '1')
+  redis.call('LTRIM', KEYS[6], -waiters, -1)
+  redis.call('PEXPIRE', KEYS[6], 1000)
+end
 local max_budget = tonumber(ARGV[3])
 local min_budget = tonumber(ARGV[4])
 local budget = tonumber(redis.call('GET', KEYS[2]) or max_budget)
@@ -184,14 +195,16 @@ class RedisSlotLimiter:
         config: LimiterConfig | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         # Leases live on Redis's clock (in the scripts); `clock` and `sleep` are only the caller's own waiting
         # (how long it has polled, the pauses between polls), injectable so tests need not wait in real time.
+        # Without an injected `sleep`, a live caller pauses blocked on the wake list (woken by a release).
         self._redis = client
         self.config = config or LimiterConfig()
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else time.sleep
+        self._block_on_wake = sleep is None
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
@@ -205,6 +218,7 @@ class RedisSlotLimiter:
         self._k_budget = f"{p}:budget"
         self._k_last_decrease = f"{p}:last_decrease"
         self._k_last_change = f"{p}:last_change"
+        self._k_wake = f"{p}:wake:{LIVE}"
 
     # -- the protocol the client uses --
 
@@ -253,8 +267,21 @@ class RedisSlotLimiter:
                 raise SlotUnavailable(lane, waited, reason)
             # Short polls: a slot freed by one of 12 calls of ~150 ms comes back every ~12 ms at full load, and a
             # longer sleep leaves it idle (measured: up to 50 ms sleeps left a free slot in ~30% of samples).
-            self._sleep(sleep * random.uniform(0.5, 1.5))
+            self._pause(sleep * random.uniform(0.5, 1.5), is_live)
             sleep = min(sleep * 2, 0.01)
+
+    def _pause(self, seconds: float, is_live: bool) -> None:
+        """Between two polls: blocked on the wake list for a live caller (a release ends the pause at once; the
+        poll still runs after `seconds` if no token came), a plain sleep otherwise."""
+        if is_live and self._block_on_wake:
+            try:
+                # Woken by a release; the timeout only bounds how late a slot freed another way is seen (a dead
+                # holder's lease running out, the budget growing back), so it can be longer than the polls.
+                self._redis.blpop([self._k_wake], timeout=WAKE_WAIT_S * random.uniform(0.5, 1.5))
+                return
+            except redis.RedisError:
+                pass  # the poll that follows reports a real outage
+        self._sleep(seconds)
 
     def release(self, handle: _Slot) -> int:
         with self._held_lock:
@@ -266,6 +293,8 @@ class RedisSlotLimiter:
                     self._k_budget,
                     self._k_last_decrease,
                     self._k_last_change,
+                    self._k_waiting,
+                    self._k_wake,
                 ],
                 args=[
                     handle.member,

@@ -230,3 +230,36 @@ def test_work_from_a_bulk_queue_takes_slots_from_its_lane(redis_db):
         assert slot.lane == "live"
     with netsuite_lane("backfill"), limiter.slot("reconcile") as slot:
         assert slot.lane == "reconcile"  # an explicit lane is kept
+
+
+def test_a_release_wakes_a_blocked_live_waiter_and_leaves_no_token_when_nobody_waits(redis_db):
+    limiter = make(redis_db, max_budget=1, max_wait_s={"live": 5.0})
+    wake, waiting = "test:limiter:wake:live", "test:limiter:waiting:live"
+    limiter.release(limiter.acquire())
+    assert redis_db.llen(wake) == 0  # nobody waited: no token
+
+    held = limiter.acquire()
+    got: list[float] = []
+
+    def wait_for_a_slot() -> None:
+        slot = limiter.acquire()  # blocks on the wake list between polls (no injected sleep)
+        got.append(time.monotonic())
+        limiter.release(slot)
+
+    waiter = threading.Thread(target=wait_for_a_slot)
+    waiter.start()
+    deadline = time.monotonic() + 5
+    while not redis_db.zcard(waiting) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert redis_db.zcard(waiting) == 1  # the waiter announced itself on its first refusal
+    limiter.release(held)
+    waiter.join(timeout=10)
+    assert got, "the waiter never got the released slot"
+    assert redis_db.zcard(waiting) == 0  # granted: its mark went with the grant, in the same script
+    assert redis_db.llen(wake) == 0  # the token was taken by the waiter; its own release found nobody waiting
+
+    # Tokens never pile up past the number of waiters: three releases with one (simulated) waiter leave one.
+    redis_db.zadd(waiting, {"live|someone": int(time.time() * 1000) + 60_000})
+    for _ in range(3):
+        limiter.release(limiter.acquire())
+    assert redis_db.llen(wake) == 1
