@@ -101,3 +101,6 @@ def _after_fork(**_kwargs) -> None:
     # A prefork child runs one task at a time, and must not reuse the parent's pooled sockets.
     dispose_engines()
     size_pools(1)
+    # An order allocates tens of thousands of short-lived objects (ORM rows, JSON, marshmallow): collect the young
+    # generation every 50,000 allocations instead of 700 (profile_order: ~1 ms less CPU per order, a few MB more).
+    gc.set_threshold(50_000, 20, 20)

@@ -1,3 +1,5 @@
+import gc
+
 from app.celery import TASK_TIME_LIMIT, celery_config
 from app.config import load_settings
 from app.routing import QUEUES, TOPIC_QUEUES
@@ -62,10 +64,13 @@ def test_pools_that_run_tasks_in_the_worker_process_size_its_connection_pools():
         pool_cls = Threads
         concurrency = 16
 
+    thresholds = gc.get_threshold()
     try:
         celery_module._size_for_pool(sender=Worker())
         assert session.pool_limits()["pool_size"] == 16  # one connection of each engine per task thread
         celery_module._after_fork()
         assert session.pool_limits()["pool_size"] == 1  # a prefork child runs one task at a time
+        assert gc.get_threshold()[0] == 50_000
     finally:
         session.size_pools(session.DEFAULT_CONCURRENCY)
+        gc.set_threshold(*thresholds)
