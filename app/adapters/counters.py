@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 from app.adapters.redis_client import get_redis
+from app.once import built_once
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +33,29 @@ def task_outcome(task: str, outcome: str, *, forget: str | None = None) -> None:
         pass  # a metric must never fail the work it describes
 
 
+# KEYS: calls, latency; ARGV: the calls field, seconds, then every bucket bound as the field names spell it.
+# One command per NetSuite call: the same increments as a pipeline of up to 12, without packing each of them.
+_COUNT_CALL = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+local seconds = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  if seconds <= tonumber(ARGV[i]) then redis.call('HINCRBY', KEYS[2], 'le=' .. ARGV[i], 1) end
+end
+redis.call('HINCRBY', KEYS[2], 'count', 1)
+redis.call('HINCRBYFLOAT', KEYS[2], 'sum', ARGV[2])
+"""
+_BOUNDS = [str(bound) for bound in LATENCY_BUCKETS]  # "0.05", "1.0": the `le=` fields /metrics reads
+
+
+@built_once
+def _count_call_script() -> Any:
+    return get_redis().register_script(_COUNT_CALL)
+
+
 def netsuite_call(operation: str, status: int | None, error_code: str | None, seconds: float) -> None:
+    field = f"{operation}|{status if status is not None else 'none'}|{error_code or ''}"
     try:
-        pipe = get_redis().pipeline(transaction=False)
-        pipe.hincrby(NETSUITE_CALLS, f"{operation}|{status if status is not None else 'none'}|{error_code or ''}", 1)
-        for bound in LATENCY_BUCKETS:
-            if seconds <= bound:
-                pipe.hincrby(NETSUITE_LATENCY, f"le={bound}", 1)
-        pipe.hincrby(NETSUITE_LATENCY, "count", 1)
-        pipe.hincrbyfloat(NETSUITE_LATENCY, "sum", seconds)
-        pipe.execute()
+        _count_call_script()(keys=[NETSUITE_CALLS, NETSUITE_LATENCY], args=[field, repr(float(seconds)), *_BOUNDS])
     except redis.RedisError:
         pass
 

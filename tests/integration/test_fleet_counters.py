@@ -37,3 +37,17 @@ def test_outcomes_calls_and_latency_reach_metrics(sim, redis_db):
     count = samples[("shopsync_netsuite_call_seconds_count", ())]
     assert count >= 3  # the two upserts and the SKU look-ups
     assert samples[("shopsync_netsuite_call_seconds_bucket", (("le", "+Inf"),))] == count
+
+
+def test_a_call_lands_in_its_latency_buckets_and_counts_once(redis_db):
+    from app.adapters import counters
+
+    counters.netsuite_call("upsert", 204, None, 0.2)
+    counters.netsuite_call("upsert", 204, None, 0.00001)  # a float Python spells in exponent notation
+    counters.netsuite_call("upsert", None, "TIMEOUT", 45.0)  # slower than every bound: only count and sum
+    latency = {k.decode(): float(v) for k, v in redis_db.hgetall(counters.NETSUITE_LATENCY).items()}
+    assert latency["le=0.05"] == 1 and latency["le=0.1"] == 1
+    assert all(latency[f"le={b}"] == 2 for b in counters.LATENCY_BUCKETS if b >= 0.25)
+    assert latency["count"] == 3 and abs(latency["sum"] - 45.20001) < 1e-9
+    calls = {k.decode(): int(v) for k, v in redis_db.hgetall(counters.NETSUITE_CALLS).items()}
+    assert calls == {"upsert|204|": 2, "upsert|none|TIMEOUT": 1}
