@@ -19,7 +19,7 @@ from app.db.models import (
     OrderState,
     OrderTransition,
 )
-from app.domain.state_machine import ZERO, Line, OrderView
+from app.domain.state_machine import ZERO, Component, Line, OrderView
 
 
 def load_view(session: Session, order_id: int) -> tuple[OrderState | None, OrderView | None]:
@@ -48,6 +48,7 @@ def load_view(session: Session, order_id: int) -> tuple[OrderState | None, Order
                 refunded=r.refunded,
                 restocked=r.restocked,
                 netsuite_line=r.netsuite_line,
+                components=tuple(Component(c["sku"], c["line"], c["units"]) for c in r.components or ()),
             )
             for r in rows
         ),
@@ -85,6 +86,7 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
             "refunded": line.refunded,
             "restocked": line.restocked,
             "netsuite_line": line.netsuite_line,
+            "components": [{"sku": c.sku, "line": c.netsuite_line, "units": c.units} for c in line.components] or None,
         }
         for position, line in enumerate(view.lines)
     ]

@@ -19,7 +19,8 @@ from app.config import Settings
 from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
-from app.domain.errors import MappingError, PermanentError
+from app.domain.bundles import number_lines
+from app.domain.errors import PermanentError
 from app.domain.locations import netsuite_location
 from app.domain.money import SIDES
 from app.domain.shopify_events import fulfillment_event, refund_event
@@ -29,7 +30,6 @@ from app.domain.state_machine import (
     CreateCredit,
     CreateItemFulfillment,
     Decision,
-    Line,
     OrderView,
     apply_cancel,
     apply_fulfillment,
@@ -242,17 +242,15 @@ def carry_out(
         f"event-{event_id}" if event_id is not None else f"order-{state.shopify_order_id}"
     )
     decision = decide(before)
+    if _needs_netsuite_lines(decision):
+        # The same decision against the view with NetSuite's lines: its commands, view and restocks carry them.
+        decision = decide(ensure_netsuite_lines(client, state, before, correlation))
     if decision.duplicate or decision.ignored:
         repositories.record_transition(
             session, before.order_id, event_id, before.state, before.state, topic, decision.note
         )
         return decision
     view = decision.view
-    if any(isinstance(c, (CreateItemFulfillment, CloseOpenLines)) for c in decision.commands):
-        numbered = ensure_netsuite_lines(client, state, before, correlation)
-        numbers = {line.line_id: line.netsuite_line for line in numbered.lines}
-        view = replace(view, lines=tuple(replace(line, netsuite_line=numbers.get(line.line_id)) for line in view.lines))
-        decision = replace(decision, commands=tuple(_renumber(c, numbers) for c in decision.commands))
     netsuite_ids: dict[str, str | None] = {}
     amount = None
     for command in decision.commands:
@@ -286,44 +284,27 @@ def carry_out(
     return replace(decision, view=view)
 
 
-def _renumber(command: Any, numbers: dict[int, int | None]) -> Any:
-    def fix(line: Line) -> Line:
-        return replace(line, netsuite_line=numbers.get(line.line_id))
-
-    if isinstance(command, CreateItemFulfillment):
-        return replace(
-            command, ship=tuple((fix(line), q) for line, q in command.ship), hold=tuple(fix(x) for x in command.hold)
-        )
-    if isinstance(command, CloseOpenLines):
-        return replace(command, lines=tuple(fix(x) for x in command.lines))
-    return command
+def _needs_netsuite_lines(decision: Decision) -> bool:
+    """Fulfillments and closes address NetSuite's lines by number; a credit needs to know whether a refunded line is
+    a bundle (its components are credited), which only the sales order's lines say."""
+    for command in decision.commands:
+        if isinstance(command, (CreateItemFulfillment, CloseOpenLines)):
+            return True
+        if isinstance(command, CreateCredit) and any(not line.numbered and rl.quantity for line, rl in command.lines):
+            return True
+    return False
 
 
 # -- the NetSuite side of each command --
 
 
 def ensure_netsuite_lines(client: NetSuiteClient, state: OrderState, view: OrderView, correlation: str) -> OrderView:
-    """Learn the NetSuite line number of each order line (once): fulfillments and closes address lines by it."""
-    if all(line.netsuite_line is not None for line in view.lines if line.ordered):
+    """Learn the NetSuite line of each order line, or a bundle's component lines (once: they are saved with the
+    order's lines): fulfillments and closes address lines by number, credits name a bundle's components."""
+    if all(line.numbered for line in view.lines if line.ordered):
         return view
     ns_lines = client.get_sublist("salesOrder", state.netsuite_internal_id, correlation_id=correlation)
-    by_shopify_id: dict[str, int] = {}
-    for ns in ns_lines:
-        shopify_id = ns.get("custcol_shopify_line_id")
-        if shopify_id:
-            by_shopify_id[str(shopify_id)] = int(ns["line"])
-    lines = []
-    for line in view.lines:
-        number = by_shopify_id.get(str(line.line_id))
-        lines.append(replace(line, netsuite_line=number if number is not None else line.netsuite_line))
-    missing = [line.sku for line in lines if line.ordered and line.netsuite_line is None]
-    if missing:
-        raise MappingError(
-            f"sales order {state.netsuite_internal_id} has no line for {', '.join(missing)} "
-            f"(custcol_shopify_line_id not found among {len(ns_lines)} line(s))",
-            code="NETSUITE_LINE_MISSING",
-        )
-    return replace(view, lines=tuple(lines))
+    return number_lines(view, ns_lines, str(state.netsuite_internal_id))
 
 
 def _existing_id(client: NetSuiteClient, record_type: str, external_id: str, correlation: str) -> str | None:
@@ -346,14 +327,17 @@ def create_item_fulfillment(
     existing = _existing_id(client, "itemFulfillment", cmd.external_id, correlation)
     if existing:
         return existing
-    numbers = {line.line_id: line.netsuite_line for line in view.lines}
     location = netsuite_location(settings.location_map, settings.netsuite_default_location_id, cmd.location_id)
+    # A bundle ships as each of its components (quantity x units per bundle).
     items: list[dict[str, Any]] = [
-        {"orderLine": numbers[line.line_id], "quantity": qty, "location": {"id": location}, "itemReceive": True}
+        {"orderLine": number, "quantity": units, "location": {"id": location}, "itemReceive": True}
         for line, qty in cmd.ship
+        for _, number, units in line.netsuite_units(qty)
     ]
     # A new fulfillment starts from every open line: the ones this shipment leaves behind must say so.
-    items += [{"orderLine": numbers[line.line_id], "itemReceive": False} for line in cmd.hold]
+    items += [
+        {"orderLine": number, "itemReceive": False} for line in cmd.hold for _, number, _ in line.netsuite_units(0)
+    ]
     body: dict[str, Any] = {
         "externalId": cmd.external_id,
         "item": {"items": items},
@@ -369,10 +353,12 @@ def create_item_fulfillment(
 
 
 def close_open_lines(client: NetSuiteClient, state: OrderState, cmd: CloseOpenLines, correlation: str) -> None:
-    """Close what was not shipped (keyed lines only, no replace: the shipped lines stay as they are). When nothing
-    shipped, every line closes, shipping, discount and fee lines too, so NetSuite's order is closed rather than
-    left pending billing for its shipping; after a partial shipment those lines stay (they bill with it)."""
-    items = [{"line": line.netsuite_line, "isClosed": True} for line in cmd.lines if line.netsuite_line is not None]
+    """Close what was not shipped (keyed lines only, no replace: the shipped lines stay as they are; a bundle's
+    are its components). When nothing shipped, every line closes, shipping, discount and fee lines too, so
+    NetSuite's order is closed rather than left pending billing for its shipping; after a partial shipment those
+    lines stay (they bill with it)."""
+    numbers = [number for line in cmd.lines for _, number, _ in line.netsuite_units(0)]
+    items = [{"line": number, "isClosed": True} for number in numbers if number is not None]
     if cmd.whole_order:
         ns_lines = client.get_sublist("salesOrder", state.netsuite_internal_id, correlation_id=correlation)
         items = [{"line": int(ns["line"]), "isClosed": True} for ns in ns_lines if not ns.get("isClosed")]
