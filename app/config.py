@@ -192,6 +192,10 @@ class Settings:
     outbox_relay_interval_seconds: float = 30.0
     outbox_relay_after_seconds: float = 60.0
     outbox_republish_after_seconds: float = 900.0
+    # orders/edited (docs/MAPPING.md "Order edits"): how long an edit waits for Shopify's orders/updated before
+    # reading the order itself, and how long at most while an order payload of the same order is queued.
+    order_edit_wait_seconds: float = 10.0
+    order_edit_max_wait_seconds: float = 45.0
     item_map_max_age_seconds: int = 86400
     log_level: str = "INFO"
     log_format: str = "json"
@@ -272,6 +276,8 @@ _NUMERIC = (
     _Numeric("outbox_relay_interval_seconds", "OUTBOX_RELAY_INTERVAL_SECONDS", float, 30.0),
     _Numeric("outbox_relay_after_seconds", "OUTBOX_RELAY_AFTER_SECONDS", float, 60.0),
     _Numeric("outbox_republish_after_seconds", "OUTBOX_REPUBLISH_AFTER_SECONDS", float, 900.0),
+    _Numeric("order_edit_wait_seconds", "ORDER_EDIT_WAIT_SECONDS", float, 10.0),
+    _Numeric("order_edit_max_wait_seconds", "ORDER_EDIT_MAX_WAIT_SECONDS", float, 45.0),
     _Numeric("item_map_max_age_seconds", "ITEM_MAP_MAX_AGE_SECONDS", int, 86400),
 )
 
