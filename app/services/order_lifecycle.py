@@ -9,6 +9,7 @@ or never). Every NetSuite write is idempotent by external id, so a retry never d
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,9 +21,10 @@ from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.bundles import number_lines
-from app.domain.errors import PermanentError
+from app.domain.errors import PermanentError, RunLater
 from app.domain.locations import netsuite_location
 from app.domain.money import SIDES
+from app.domain.order_edits import APPLIED, WAIT, EditWait, edit_time, plan_edit
 from app.domain.shopify_events import fulfillment_event, refund_event
 from app.domain.state_machine import (
     CancelEvent,
@@ -92,12 +94,32 @@ REFUND = _DocumentKind("refund", "refunds/create", RefundSchema, refund_event, a
 def handle_order_edit(
     session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings, fetch_order: OrderFetcher
 ) -> str:
-    """orders/edited: the payload holds only the edit's deltas, so the order is read as Shopify has it now (its
-    `current_quantity` per line is the truth) and synced like an orders/updated; a line taken below what has
-    shipped is refused (InvalidTransition, dead-lettered with the reason)."""
+    """orders/edited: the payload holds only the edit's deltas. When the order payload we applied last is at or
+    after the edit, the sales order already reflects it (Shopify's orders/updated for the same change carried
+    it): recorded, no Shopify read. Otherwise the edit waits a while for that orders/updated
+    (app/domain/order_edits.py), then the order is read as Shopify has it now (its `current_quantity` per line
+    is the truth) and synced like an orders/updated; a line taken below what has shipped is refused
+    (InvalidTransition, dead-lettered with the reason)."""
     edit = _load(OrderEditedSchema, payload_of(event), event.topic)["order_edit"]
     order_id = edit["order_id"]
     lock_order(session, order_id)
+    state, _ = repositories.load_view(session, order_id)
+    applied_at = state.last_applied_updated_at if state is not None and state.netsuite_internal_id else None
+    step = plan_edit(
+        edit_time(edit),
+        applied_at,
+        (repositories.database_now(session) - event.received_at).total_seconds(),
+        repositories.order_payload_queued(session, order_id),
+        EditWait(settings.order_edit_wait_seconds, settings.order_edit_max_wait_seconds),
+    )
+    if step.action == APPLIED and state is not None:
+        repositories.record_transition(
+            session, order_id, event.id, state.state, state.state, event.topic, f"edit {edit['id']}: {step.note}"
+        )
+        return f"edit {edit['id']}: already applied to order {order_id}"
+    if step.action == WAIT:
+        # Spread a little, so edits received together do not all come back (and read) at the same instant.
+        raise RunLater(f"edit {edit['id']} of order {order_id}: {step.note}", step.wait_s + random.uniform(0, 1))
     payload = fetch_order(order_id)
     if payload is None:
         raise OrderNotInShopify(f"order {order_id} of edit {edit['id']} does not exist in Shopify")
