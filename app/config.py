@@ -195,6 +195,13 @@ class Settings:
     outbox_relay_interval_seconds: float = 30.0
     outbox_relay_after_seconds: float = 60.0
     outbox_republish_after_seconds: float = 900.0
+    # Beat's leader lock (app/adapters/beat_leader.py): a killed leader is replaced within about the sum of the two.
+    beat_lock_timeout_seconds: int = 30
+    beat_max_loop_interval_seconds: int = 5
+    # orders/edited (docs/MAPPING.md "Order edits"): how long an edit waits for Shopify's orders/updated before
+    # reading the order itself, and how long at most while an order payload of the same order is queued.
+    order_edit_wait_seconds: float = 10.0
+    order_edit_max_wait_seconds: float = 45.0
     item_map_max_age_seconds: int = 86400
     log_level: str = "INFO"
     log_format: str = "json"
@@ -276,7 +283,11 @@ _NUMERIC = (
     _Numeric("outbox_relay_interval_seconds", "OUTBOX_RELAY_INTERVAL_SECONDS", float, 30.0),
     _Numeric("outbox_relay_after_seconds", "OUTBOX_RELAY_AFTER_SECONDS", float, 60.0),
     _Numeric("outbox_republish_after_seconds", "OUTBOX_REPUBLISH_AFTER_SECONDS", float, 900.0),
+    _Numeric("order_edit_wait_seconds", "ORDER_EDIT_WAIT_SECONDS", float, 10.0),
+    _Numeric("order_edit_max_wait_seconds", "ORDER_EDIT_MAX_WAIT_SECONDS", float, 45.0),
     _Numeric("item_map_max_age_seconds", "ITEM_MAP_MAX_AGE_SECONDS", int, 86400),
+    _Numeric("beat_lock_timeout_seconds", "BEAT_LOCK_TIMEOUT_SECONDS", int, 30, minimum=3),
+    _Numeric("beat_max_loop_interval_seconds", "BEAT_MAX_LOOP_INTERVAL_SECONDS", int, 5, minimum=1),
 )
 
 
@@ -290,6 +301,12 @@ def _numeric_settings(env: _Env, read_timeout: float) -> dict[str, int | float]:
             values[row.field] = env.integer(row.name, int(default), minimum=row.minimum)
         else:
             values[row.field] = env.number(row.name, default)
+    # The leader renews its lock once a loop: a lock shorter than a few loops would expire between two renewals.
+    if values["beat_lock_timeout_seconds"] < 3 * values["beat_max_loop_interval_seconds"]:
+        raise ConfigError(
+            f"BEAT_LOCK_TIMEOUT_SECONDS ({values['beat_lock_timeout_seconds']}) must be at least 3 x "
+            f"BEAT_MAX_LOOP_INTERVAL_SECONDS ({values['beat_max_loop_interval_seconds']})"
+        )
     return values
 
 

@@ -168,7 +168,6 @@ def run_demo(*, orders: int = 200, duplicate_share: float = 0.1, timeout: int = 
             "PORT": str(web_port),
             "OUTBOX_RELAY_INTERVAL_SECONDS": "5",
             "OUTBOX_RELAY_AFTER_SECONDS": "10",
-            "BEAT_SCHEDULE_FILE": str(run_dir / "celerybeat-schedule"),
         }
     )
     database_url = env["DATABASE_URL"]

@@ -6,7 +6,8 @@ simulator; only `url` and the token differ.
 Shopify meters GraphQL with a leaky bucket of query cost per app and store. Every answer reports the bucket
 (`extensions.cost.throttleStatus`), so the client keeps the latest report and, before sending, waits until the
 bucket has restored enough for the query instead of sending a request Shopify would refuse. A THROTTLED answer
-(nothing ran) waits exactly as long as the bucket needs and goes again, under its own cap; 5xx and transport
+(nothing ran) waits as long as the answer's throttleStatus says the bucket needs (requested cost less what is
+available, over the restore rate), plus a random spread, and goes again, under its own cap; 5xx and transport
 failures are retried with capped exponential backoff and full jitter; everything else is raised at once.
 """
 
@@ -139,6 +140,7 @@ class ShopifyAdminClient:
         max_throttle_retries: int = 10,
         max_throttle_wait: float = 60.0,
         throttle_jitter: float = 0.25,
+        throttle_spread: float = 0.0,
         on_call: Callable[[ShopifyCallRecord], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -152,7 +154,7 @@ class ShopifyAdminClient:
             raise ValueError("access_token must be a non-empty string")
         if max_tries < 1 or max_throttle_retries < 0:
             raise ValueError("max_tries must be at least 1 and max_throttle_retries not negative")
-        if min(backoff_base, backoff_max, min_available, max_throttle_wait, throttle_jitter) < 0:
+        if min(backoff_base, backoff_max, min_available, max_throttle_wait, throttle_jitter, throttle_spread) < 0:
             raise ValueError("backoff, throttle and availability settings must not be negative")
         self.url = url
         self._token = _Secret(access_token)
@@ -165,6 +167,7 @@ class ShopifyAdminClient:
         self._max_throttle_retries = max_throttle_retries
         self._max_throttle_wait = max_throttle_wait
         self._throttle_jitter = throttle_jitter
+        self._throttle_spread = throttle_spread
         self._on_call = on_call
         self._clock = clock
         self._sleep = sleep
@@ -372,7 +375,7 @@ class ShopifyAdminClient:
         if isinstance(err, ShopifyThrottled):
             retries.throttles += 1
             base = err.retry_after if err.retry_after is not None else DEFAULT_THROTTLE_WAIT
-            candidate = base + self._rng.uniform(0.0, self._throttle_jitter)
+            candidate = base + self._rng.uniform(0.0, self._throttle_window(err))
             if retries.throttles <= self._max_throttle_retries and candidate <= self._max_throttle_wait:
                 return candidate
         elif err.retryable and (info.repeatable or not err.ambiguous):
@@ -384,6 +387,19 @@ class ShopifyAdminClient:
                 if candidate <= self._max_throttle_wait:
                     return candidate
         return None
+
+    def _throttle_window(self, err: ShopifyThrottled) -> float:
+        """How widely the retry after a THROTTLED answer is spread past the wait the bucket needs.
+
+        Clients that share the bucket but not this client's estimate (other processes, other hosts) are refused
+        together and compute the same wait from the same report; coming back at one instant, all but one are
+        refused again. With `throttle_spread` s, they come back over `s` times the query's own restore time
+        (requested cost / restore rate): about as many retries as the bucket can take meanwhile.
+        """
+        window = self._throttle_jitter
+        if self._throttle_spread and err.requested and err.restore_rate and err.restore_rate > 0:
+            window = max(window, self._throttle_spread * err.requested / err.restore_rate)
+        return window
 
     # -- records --
 

@@ -79,7 +79,7 @@ class ShopsyncTask(Task):
         except Exception as exc:
             verdict = classify(exc)
             if verdict.reschedule:
-                self._reschedule(exc)
+                self._reschedule(exc, verdict.countdown)
             if verdict.retryable and self.request.retries < self.max_retries:
                 self.on_retryable_failure(args, kwargs, exc)
                 countdown = retry_countdown(self.request.retries, settings.task_retry_backoff_max)
@@ -102,14 +102,16 @@ class ShopsyncTask(Task):
             if key is not None:
                 self._forget(key)
 
-    def _reschedule(self, exc: BaseException) -> None:
-        """Give the worker process back and come again shortly, without spending one of the task's retries."""
-        countdown = random.uniform(0.5, 3.0)
-        log.info(
-            "task %s[%s] waiting for a NetSuite slot, again in %.1fs: %s", self.name, self.request.id, countdown, exc
-        )
+    def _reschedule(self, exc: BaseException, countdown: float | None) -> None:
+        """Give the worker process back and come again without spending one of the task's retries: shortly when
+        the fleet's NetSuite budget had no free slot, after `countdown` when the work asked to wait (RunLater)."""
+        if countdown is None:
+            outcome, why, countdown = "slot_wait", "waiting for a NetSuite slot", random.uniform(0.5, 3.0)
+        else:
+            outcome, why = "deferred", "deferred"
+        log.info("task %s[%s] %s, again in %.1fs: %s", self.name, self.request.id, why, countdown, exc)
         self.signature_from_request(self.request, countdown=countdown).apply_async()
-        counters.task_outcome(self.name, "slot_wait")
+        counters.task_outcome(self.name, outcome)
         raise Ignore() from exc
 
     def on_retryable_failure(self, args: tuple, kwargs: dict, exc: BaseException) -> None:

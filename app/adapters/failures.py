@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.domain.errors import PermanentError, RetryLater
+from app.domain.errors import PermanentError, RetryLater, RunLater
 from netsuite_client.errors import AuthError, ConcurrencyLimitError, NetSuiteError
 from netsuite_client.limiter import SlotUnavailable
 from shopify_client.errors import ShopifyAuthError, ShopifyError, ShopifyThrottled
@@ -20,9 +20,10 @@ class Verdict:
     retryable: bool
     category: str  # data | schema | transient | governance | auth | bug
     code: str | None
-    # Nothing failed and nothing was sent (the fleet's NetSuite budget had no free slot): run again shortly,
-    # without spending one of the task's retries.
+    # Nothing failed and nothing was sent (the fleet's NetSuite budget had no free slot, or the work asked to wait):
+    # run again shortly, or after `countdown` seconds when given, without spending one of the task's retries.
     reschedule: bool = False
+    countdown: float | None = None
 
 
 def classify(exc: BaseException) -> Verdict:
@@ -30,6 +31,8 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict(False, exc.category, exc.code)
     if isinstance(exc, SlotUnavailable):
         return Verdict(True, "governance", "SLOT_UNAVAILABLE", reschedule=True)
+    if isinstance(exc, RunLater):
+        return Verdict(True, "transient", exc.code, reschedule=True, countdown=max(0.0, exc.seconds))
     if isinstance(exc, RetryLater):
         return Verdict(True, "transient", exc.code)
     if isinstance(exc, ConcurrencyLimitError):

@@ -14,7 +14,11 @@ from shopify_client.orders import get_order
 @built_once
 def get_shopify() -> ShopifyAdminClient:
     s = get_settings()
-    return ShopifyAdminClient(url=s.shopify_admin_url, access_token=s.shopify_admin_token, on_call=_observe)
+    # Every worker process has its own client (and estimate of the bucket): after a THROTTLED answer they come back
+    # spread over the query's restore time rather than all at once (shopify_client.client._throttle_window).
+    return ShopifyAdminClient(
+        url=s.shopify_admin_url, access_token=s.shopify_admin_token, on_call=_observe, throttle_spread=1.0
+    )
 
 
 def _observe(record: ShopifyCallRecord) -> None:

@@ -185,7 +185,8 @@ class GuestCustomerSync(Base):
 
 
 class OrderLine(Base):
-    """Per-line quantities of an order as we applied them, and the NetSuite line each one became."""
+    """Per-line quantities of an order as we applied them, and the NetSuite line (or, for a bundle, lines) each one
+    became."""
 
     __tablename__ = "order_lines"
 
@@ -201,6 +202,8 @@ class OrderLine(Base):
     refunded: Mapped[int] = mapped_column(Integer, default=0)
     restocked: Mapped[int] = mapped_column(Integer, default=0)
     netsuite_line: Mapped[int | None] = mapped_column(Integer)
+    # A bundle's component lines on the sales order, read from NetSuite: [{"sku", "line", "units"}] (units per bundle).
+    components: Mapped[list | None] = mapped_column(JSONB(none_as_null=True))
 
 
 class OrderDocument(Base):

@@ -4,6 +4,7 @@ customers NetSuite already has from us. The SQL of the order use cases lives her
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
@@ -12,14 +13,16 @@ from sqlalchemy.orm import Session
 
 from app.db.models import (
     CustomerSync,
+    EventStatus,
     GuestCustomerSync,
     InventoryRestock,
     OrderDocument,
     OrderLine,
     OrderState,
     OrderTransition,
+    WebhookEvent,
 )
-from app.domain.state_machine import ZERO, Line, OrderView
+from app.domain.state_machine import ZERO, Component, Line, OrderView
 
 
 def load_view(session: Session, order_id: int) -> tuple[OrderState | None, OrderView | None]:
@@ -48,6 +51,7 @@ def load_view(session: Session, order_id: int) -> tuple[OrderState | None, Order
                 refunded=r.refunded,
                 restocked=r.restocked,
                 netsuite_line=r.netsuite_line,
+                components=tuple(Component(c["sku"], c["line"], c["units"]) for c in r.components or ()),
             )
             for r in rows
         ),
@@ -86,6 +90,7 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
             "refunded": line.refunded,
             "restocked": line.restocked,
             "netsuite_line": line.netsuite_line,
+            "components": [{"sku": c.sku, "line": c.netsuite_line, "units": c.units} for c in line.components] or None,
         }
         for position, line in enumerate(view.lines)
     ]
@@ -221,4 +226,30 @@ def save_customer(
                 "synced_at": func.now(),
             },
         )
+    )
+
+
+# Topics whose payload is the whole order (synced by sync_order_payload, which records its updated_at).
+ORDER_PAYLOAD_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
+
+
+def database_now(session: Session) -> datetime:
+    """The database's clock (the one that stamps webhook_events.received_at), as of this transaction."""
+    return session.execute(select(func.now())).scalar_one()
+
+
+def order_payload_queued(session: Session, order_id: int) -> bool:
+    """Whether a delivery carrying the whole order (orders/create, updated, cancelled) is received and not yet
+    processed (waiting in its queue, or between retries)."""
+    return (
+        session.execute(
+            select(WebhookEvent.id)
+            .where(
+                WebhookEvent.topic.in_(ORDER_PAYLOAD_TOPICS),
+                WebhookEvent.resource_id == order_id,
+                WebhookEvent.status.in_((EventStatus.RECEIVED, EventStatus.PROCESSING)),
+            )
+            .limit(1)
+        ).first()
+        is not None
     )

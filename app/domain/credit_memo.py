@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from app.domain.bundles import component_key
 from app.domain.errors import UnknownSku
 from app.domain.mapping import MappingConfig, netsuite_line
 from app.domain.money import ZERO, cents, within_half_cent_per_line
-from app.domain.order_lines import DUTY, GIFT_CARD, PRODUCT, SHIPPING, TAX_VARIANCE, Draft, drafts_total
-from app.domain.state_machine import RESTOCKS, CreateCredit, RefundCharge
+from app.domain.order_lines import DUTY, GIFT_CARD, PRODUCT, SHIPPING, TAX_VARIANCE, Draft, bundle_drafts, drafts_total
+from app.domain.state_machine import RESTOCKS, CreateCredit, Line, RefundCharge, RefundLine
 from app.domain.tax import SUITETAX, apply_tax
 
 REFUND_ADJUSTMENT = "refund_adjustment"
@@ -41,22 +42,8 @@ def credit_drafts(cmd: CreateCredit, config: MappingConfig, taxes_included: bool
     items = config.items
     drafts = []
     for line, rl in cmd.lines:
-        if rl.quantity == 0:
-            continue
-        value = rl.subtotal if rl.subtotal is not None else line.price * rl.quantity
-        drafts.append(
-            Draft(
-                PRODUCT,
-                line.sku,
-                cents(value),
-                rl.quantity,
-                cents(line.price),
-                f"Refund: {line.sku}",
-                str(line.line_id),
-                None,
-                rl.taxes,
-            )  # fmt: skip
-        )
+        if rl.quantity:
+            drafts += refunded_line_drafts(line, rl)
     for rl in cmd.gift_cards:
         value = cents(rl.subtotal or ZERO)
         drafts.append(Draft(GIFT_CARD, items.gift_card, value, rl.quantity, cents(value / rl.quantity), "Gift card",
@@ -65,6 +52,19 @@ def credit_drafts(cmd: CreateCredit, config: MappingConfig, taxes_included: bool
     if taxes_included:
         drafts = [replace(d, amount=d.amount - sum((p.amount for p in d.taxes), ZERO)) for d in drafts]
     return drafts
+
+
+def refunded_line_drafts(line: Line, rl: RefundLine) -> list[Draft]:
+    """The refunded units of an order line at their subtotal and tax; a bundle's on each component the sales order
+    holds (quantity x units per bundle), subtotal and each tax allocated as the sales order allocated the bundle
+    (order_lines.bundle_drafts), each keyed `<line id>:<component SKU>`."""
+    value = cents(rl.subtotal if rl.subtotal is not None else line.price * rl.quantity)
+    if line.components:
+        units = {c.sku: c.units for c in line.components}
+        parts = bundle_drafts({"id": line.line_id}, line.sku, rl.quantity, value, rl.taxes, units)
+        return [replace(d, description=f"Refund: {d.sku} (bundle {line.sku})") for d in parts]
+    key = str(line.line_id)
+    return [Draft(PRODUCT, line.sku, value, rl.quantity, cents(line.price), f"Refund: {line.sku}", key, None, rl.taxes)]
 
 
 def _charge_draft(charge: RefundCharge, config: MappingConfig) -> Draft:
@@ -106,6 +106,7 @@ def map_credit(
     if missing:
         raise UnknownSku(list(dict.fromkeys(missing)))
     restock = {str(line.line_id): rl for line, rl in cmd.lines}
+    restock |= {component_key(line.line_id, c.sku): rl for line, rl in cmd.lines for c in line.components}
     lines = []
     for draft, tax_fields in zip(drafts, outcome.lines, strict=True):
         entry = {**netsuite_line(draft, item_ids[draft.sku]), **tax_fields}

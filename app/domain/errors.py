@@ -52,3 +52,17 @@ class RetryLater(Exception):
     """Not a failure of the data: the work cannot run right now (another worker holds it). Retried."""
 
     code = "BUSY"
+
+
+class RunLater(Exception):
+    """Not a failure and nothing sent: the work should run again in `seconds` (rescheduled with that countdown,
+    spending none of the task's retries). Whoever raises it bounds how long it keeps doing so."""
+
+    code = "DEFERRED"
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+    def __reduce__(self) -> tuple:
+        return (_restore, (self.__class__, self.args, dict(self.__dict__)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from app.domain.bundles import component_key
 from app.domain.customers import CustomerConfig, CustomerNeed, order_customer
 from app.domain.customers import netsuite_address as _address
 from app.domain.errors import MappingError, UnknownSku
@@ -24,6 +25,7 @@ from app.domain.order_lines import (
     order_drafts,
 )
 from app.domain.refunds import refund_value
+from app.domain.state_machine import Component
 from app.domain.tax import SUITETAX, TaxConfig, apply_tax, prepare_taxes
 
 
@@ -40,13 +42,17 @@ class MappingConfig:
     shipping_item_map: Mapping[str, str] = field(default_factory=dict)
     bundles: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     tax: TaxConfig = field(default_factory=TaxConfig)
+    # Per order: bundle lines as the sales order already holds them (app/domain/bundles.py posted_components).
+    posted_bundles: Mapping[int, tuple[Component, ...]] = field(default_factory=dict)
 
     @property
     def side(self) -> str:
         return SIDES[self.order_currency]
 
     def lines(self) -> LinesConfig:
-        return LinesConfig(self.side, self.discount_mode, self.items, self.shipping_item_map, self.bundles)
+        return LinesConfig(
+            self.side, self.discount_mode, self.items, self.shipping_item_map, self.bundles, self.posted_bundles
+        )
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,12 @@ def map_order(
         raise UnknownSku(missing)
     currency_id = _currency_id(order, plan.currency, config)
     customer = order_customer(order, _customer_config(config))
-    known = netsuite_lines or {}
+    known: dict[int | str, int] = dict(netsuite_lines or {})
+    known.update(
+        (component_key(line_id, c.sku), c.netsuite_line)
+        for line_id, components in config.posted_bundles.items()
+        for c in components
+    )
     lines = [netsuite_line(d, item_ids[d.sku], known) for d in plan.drafts]
     for n, extra in plan.tax.body_lines.items():
         lines[n].update(extra)
@@ -170,8 +181,9 @@ def sales_order_total(order: Mapping[str, Any], side: str) -> Decimal:
     return total + sum((refund_value(refund, side) for refund in order.get("refunds") or ()), ZERO)
 
 
-def netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int, int] | None = None) -> dict[str, Any]:
-    """One NetSuite item line of a draft; keyed by its NetSuite line number when `netsuite_lines` knows it."""
+def netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int | str, int] | None = None) -> dict[str, Any]:
+    """One NetSuite item line of a draft; keyed by its NetSuite line number when `netsuite_lines` knows it (by
+    Shopify line id, or by a bundle component's `custcol_shopify_line_id`)."""
     entry: dict[str, Any] = {
         "item": {"id": item_id},
         "quantity": draft.quantity,
@@ -184,6 +196,8 @@ def netsuite_line(draft: Draft, item_id: str, netsuite_lines: Mapping[int, int] 
     known = netsuite_lines or {}
     if draft.line_id is not None and draft.line_id in known:
         entry["line"] = known[draft.line_id]
+    elif draft.line_id is None and draft.line_key is not None and draft.line_key in known:
+        entry["line"] = known[draft.line_key]
     return entry
 
 

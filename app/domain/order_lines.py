@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from app.domain.bundles import component_key
 from app.domain.errors import MappingError
 from app.domain.money import SHOP, ZERO, TaxPart, allocate, amount, bag_amount, cents, shop_to_document, tax_lines
-from app.domain.state_machine import sales_quantity
+from app.domain.state_machine import Component, sales_quantity
 
 PRODUCT, DISCOUNT, SHIPPING, GIFT_CARD = "product", "discount", "shipping", "gift_card"
 TIP, DUTY, FEE, TAX_VARIANCE, ROUNDING = "tip", "duty", "fee", "tax_variance", "rounding"
@@ -60,6 +61,8 @@ class LinesConfig:
     items: ServiceItems = field(default_factory=ServiceItems)
     shipping_item_map: Mapping[str, str] = field(default_factory=dict)  # shipping title or code -> SKU
     bundles: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # bundle SKU -> {component SKU: qty}
+    # Bundle lines the sales order already holds (Shopify line id -> its components there): they win over BUNDLE_MAP.
+    posted_bundles: Mapping[int, tuple[Component, ...]] = field(default_factory=dict)
 
 
 def line_quantity(line: Mapping[str, Any], order: Mapping[str, Any]) -> int:
@@ -131,8 +134,10 @@ def _product_drafts(
     if not sku:
         raise MappingError(f"line item {line['id']} of order line {description!r} has no SKU")
     taxes = tax_parts(line, side, quantity, ordered)
-    if sku in config.bundles:
-        return bundle_drafts(line, sku, quantity, gross - discount, taxes, config.bundles[sku])
+    posted = config.posted_bundles.get(line["id"])
+    components = {c.sku: c.units for c in posted} if posted else config.bundles.get(sku)
+    if components:
+        return bundle_drafts(line, sku, quantity, gross - discount, taxes, components)
     if config.discount_mode == "item" and discount:
         product = Draft(PRODUCT, sku, gross, quantity, price, description, key, line["id"], taxes)
         label = f"Discount on {description}"[:999]
@@ -164,7 +169,7 @@ def bundle_drafts(
                 qty,
                 cents(amounts[n] / qty),
                 f"{component} (bundle {sku}: {line.get('name') or line.get('title') or ''})"[:999],
-                f"{line['id']}:{component}",
+                component_key(line["id"], component),
                 None,
                 component_taxes,
             )

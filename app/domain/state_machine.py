@@ -61,6 +61,16 @@ class InvalidTransition(PermanentError):
 
 
 @dataclass(frozen=True)
+class Component:
+    """One NetSuite line a bundle line became (`custcol_shopify_line_id` `<line id>:<sku>`), as the sales order has
+    it: the component's SKU, its NetSuite line number, and its units per bundle."""
+
+    sku: str
+    netsuite_line: int
+    units: int
+
+
+@dataclass(frozen=True)
 class Line:
     line_id: int
     sku: str
@@ -70,6 +80,19 @@ class Line:
     refunded: int = 0
     restocked: int = 0
     netsuite_line: int | None = None
+    components: tuple[Component, ...] = ()  # a bundle: its NetSuite lines (netsuite_line stays None)
+
+    @property
+    def numbered(self) -> bool:
+        """NetSuite's line(s) for this line are known: its line number, or its bundle's components."""
+        return self.netsuite_line is not None or bool(self.components)
+
+    def netsuite_units(self, quantity: int) -> tuple[tuple[str, int | None, int], ...]:
+        """`quantity` of this line as NetSuite holds it: (SKU, NetSuite line, units) of the line itself, or of each
+        component of a bundle (quantity x its units per bundle)."""
+        if not self.components:
+            return ((self.sku, self.netsuite_line, quantity),)
+        return tuple((c.sku, c.netsuite_line, quantity * c.units) for c in self.components)
 
 
 @dataclass(frozen=True)
@@ -307,8 +330,8 @@ def apply_refund(view: OrderView, event: RefundEvent, topic: str = "refunds/crea
                     f"line {line.line_id} ({line.sku}): refunds {rl.quantity} of {line.ordered - line.refunded} left",
                 )
             restocked = rl.quantity if rl.restock_type in RESTOCKS else 0
-            if restocked and rl.location_id is not None:
-                restocks.append((line.sku, rl.location_id, restocked))
+            if restocked and rl.location_id is not None:  # a bundle restocks its components
+                restocks.extend((sku, rl.location_id, units) for sku, _, units in line.netsuite_units(restocked))
             credited.append((line, rl))
             line = replace(line, refunded=line.refunded + rl.quantity, restocked=line.restocked + restocked)
         lines.append(line)
@@ -407,6 +430,7 @@ def view_from_order(order: Mapping, previous: OrderView | None = None, side: str
                 refunded=old.refunded if old else 0,
                 restocked=old.restocked if old else 0,
                 netsuite_line=old.netsuite_line if old else None,
+                components=old.components if old else (),
             )
         )
     base = previous or OrderView(order_id=order["id"], state=CREATED, lines=(), total=ZERO)

@@ -9,6 +9,7 @@ or never). Every NetSuite write is idempotent by external id, so a retry never d
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,9 +20,11 @@ from app.config import Settings
 from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
-from app.domain.errors import MappingError, PermanentError
+from app.domain.bundles import number_lines
+from app.domain.errors import PermanentError, RunLater
 from app.domain.locations import netsuite_location
 from app.domain.money import SIDES
+from app.domain.order_edits import APPLIED, WAIT, EditWait, edit_time, plan_edit
 from app.domain.shopify_events import fulfillment_event, refund_event
 from app.domain.state_machine import (
     CancelEvent,
@@ -29,7 +32,6 @@ from app.domain.state_machine import (
     CreateCredit,
     CreateItemFulfillment,
     Decision,
-    Line,
     OrderView,
     apply_cancel,
     apply_fulfillment,
@@ -92,12 +94,32 @@ REFUND = _DocumentKind("refund", "refunds/create", RefundSchema, refund_event, a
 def handle_order_edit(
     session: Session, event: WebhookEvent, client: NetSuiteClient, settings: Settings, fetch_order: OrderFetcher
 ) -> str:
-    """orders/edited: the payload holds only the edit's deltas, so the order is read as Shopify has it now (its
-    `current_quantity` per line is the truth) and synced like an orders/updated; a line taken below what has
-    shipped is refused (InvalidTransition, dead-lettered with the reason)."""
+    """orders/edited: the payload holds only the edit's deltas. When the order payload we applied last is at or
+    after the edit, the sales order already reflects it (Shopify's orders/updated for the same change carried
+    it): recorded, no Shopify read. Otherwise the edit waits a while for that orders/updated
+    (app/domain/order_edits.py), then the order is read as Shopify has it now (its `current_quantity` per line
+    is the truth) and synced like an orders/updated; a line taken below what has shipped is refused
+    (InvalidTransition, dead-lettered with the reason)."""
     edit = _load(OrderEditedSchema, payload_of(event), event.topic)["order_edit"]
     order_id = edit["order_id"]
     lock_order(session, order_id)
+    state, _ = repositories.load_view(session, order_id)
+    applied_at = state.last_applied_updated_at if state is not None and state.netsuite_internal_id else None
+    step = plan_edit(
+        edit_time(edit),
+        applied_at,
+        (repositories.database_now(session) - event.received_at).total_seconds(),
+        repositories.order_payload_queued(session, order_id),
+        EditWait(settings.order_edit_wait_seconds, settings.order_edit_max_wait_seconds),
+    )
+    if step.action == APPLIED and state is not None:
+        repositories.record_transition(
+            session, order_id, event.id, state.state, state.state, event.topic, f"edit {edit['id']}: {step.note}"
+        )
+        return f"edit {edit['id']}: already applied to order {order_id}"
+    if step.action == WAIT:
+        # Spread a little, so edits received together do not all come back (and read) at the same instant.
+        raise RunLater(f"edit {edit['id']} of order {order_id}: {step.note}", step.wait_s + random.uniform(0, 1))
     payload = fetch_order(order_id)
     if payload is None:
         raise OrderNotInShopify(f"order {order_id} of edit {edit['id']} does not exist in Shopify")
@@ -242,17 +264,15 @@ def carry_out(
         f"event-{event_id}" if event_id is not None else f"order-{state.shopify_order_id}"
     )
     decision = decide(before)
+    if _needs_netsuite_lines(decision):
+        # The same decision against the view with NetSuite's lines: its commands, view and restocks carry them.
+        decision = decide(ensure_netsuite_lines(client, state, before, correlation))
     if decision.duplicate or decision.ignored:
         repositories.record_transition(
             session, before.order_id, event_id, before.state, before.state, topic, decision.note
         )
         return decision
     view = decision.view
-    if any(isinstance(c, (CreateItemFulfillment, CloseOpenLines)) for c in decision.commands):
-        numbered = ensure_netsuite_lines(client, state, before, correlation)
-        numbers = {line.line_id: line.netsuite_line for line in numbered.lines}
-        view = replace(view, lines=tuple(replace(line, netsuite_line=numbers.get(line.line_id)) for line in view.lines))
-        decision = replace(decision, commands=tuple(_renumber(c, numbers) for c in decision.commands))
     netsuite_ids: dict[str, str | None] = {}
     amount = None
     for command in decision.commands:
@@ -286,44 +306,27 @@ def carry_out(
     return replace(decision, view=view)
 
 
-def _renumber(command: Any, numbers: dict[int, int | None]) -> Any:
-    def fix(line: Line) -> Line:
-        return replace(line, netsuite_line=numbers.get(line.line_id))
-
-    if isinstance(command, CreateItemFulfillment):
-        return replace(
-            command, ship=tuple((fix(line), q) for line, q in command.ship), hold=tuple(fix(x) for x in command.hold)
-        )
-    if isinstance(command, CloseOpenLines):
-        return replace(command, lines=tuple(fix(x) for x in command.lines))
-    return command
+def _needs_netsuite_lines(decision: Decision) -> bool:
+    """Fulfillments and closes address NetSuite's lines by number; a credit needs to know whether a refunded line is
+    a bundle (its components are credited), which only the sales order's lines say."""
+    for command in decision.commands:
+        if isinstance(command, (CreateItemFulfillment, CloseOpenLines)):
+            return True
+        if isinstance(command, CreateCredit) and any(not line.numbered and rl.quantity for line, rl in command.lines):
+            return True
+    return False
 
 
 # -- the NetSuite side of each command --
 
 
 def ensure_netsuite_lines(client: NetSuiteClient, state: OrderState, view: OrderView, correlation: str) -> OrderView:
-    """Learn the NetSuite line number of each order line (once): fulfillments and closes address lines by it."""
-    if all(line.netsuite_line is not None for line in view.lines if line.ordered):
+    """Learn the NetSuite line of each order line, or a bundle's component lines (once: they are saved with the
+    order's lines): fulfillments and closes address lines by number, credits name a bundle's components."""
+    if all(line.numbered for line in view.lines if line.ordered):
         return view
     ns_lines = client.get_sublist("salesOrder", state.netsuite_internal_id, correlation_id=correlation)
-    by_shopify_id: dict[str, int] = {}
-    for ns in ns_lines:
-        shopify_id = ns.get("custcol_shopify_line_id")
-        if shopify_id:
-            by_shopify_id[str(shopify_id)] = int(ns["line"])
-    lines = []
-    for line in view.lines:
-        number = by_shopify_id.get(str(line.line_id))
-        lines.append(replace(line, netsuite_line=number if number is not None else line.netsuite_line))
-    missing = [line.sku for line in lines if line.ordered and line.netsuite_line is None]
-    if missing:
-        raise MappingError(
-            f"sales order {state.netsuite_internal_id} has no line for {', '.join(missing)} "
-            f"(custcol_shopify_line_id not found among {len(ns_lines)} line(s))",
-            code="NETSUITE_LINE_MISSING",
-        )
-    return replace(view, lines=tuple(lines))
+    return number_lines(view, ns_lines, str(state.netsuite_internal_id))
 
 
 def _existing_id(client: NetSuiteClient, record_type: str, external_id: str, correlation: str) -> str | None:
@@ -346,14 +349,17 @@ def create_item_fulfillment(
     existing = _existing_id(client, "itemFulfillment", cmd.external_id, correlation)
     if existing:
         return existing
-    numbers = {line.line_id: line.netsuite_line for line in view.lines}
     location = netsuite_location(settings.location_map, settings.netsuite_default_location_id, cmd.location_id)
+    # A bundle ships as each of its components (quantity x units per bundle).
     items: list[dict[str, Any]] = [
-        {"orderLine": numbers[line.line_id], "quantity": qty, "location": {"id": location}, "itemReceive": True}
+        {"orderLine": number, "quantity": units, "location": {"id": location}, "itemReceive": True}
         for line, qty in cmd.ship
+        for _, number, units in line.netsuite_units(qty)
     ]
     # A new fulfillment starts from every open line: the ones this shipment leaves behind must say so.
-    items += [{"orderLine": numbers[line.line_id], "itemReceive": False} for line in cmd.hold]
+    items += [
+        {"orderLine": number, "itemReceive": False} for line in cmd.hold for _, number, _ in line.netsuite_units(0)
+    ]
     body: dict[str, Any] = {
         "externalId": cmd.external_id,
         "item": {"items": items},
@@ -369,10 +375,12 @@ def create_item_fulfillment(
 
 
 def close_open_lines(client: NetSuiteClient, state: OrderState, cmd: CloseOpenLines, correlation: str) -> None:
-    """Close what was not shipped (keyed lines only, no replace: the shipped lines stay as they are). When nothing
-    shipped, every line closes, shipping, discount and fee lines too, so NetSuite's order is closed rather than
-    left pending billing for its shipping; after a partial shipment those lines stay (they bill with it)."""
-    items = [{"line": line.netsuite_line, "isClosed": True} for line in cmd.lines if line.netsuite_line is not None]
+    """Close what was not shipped (keyed lines only, no replace: the shipped lines stay as they are; a bundle's
+    are its components). When nothing shipped, every line closes, shipping, discount and fee lines too, so
+    NetSuite's order is closed rather than left pending billing for its shipping; after a partial shipment those
+    lines stay (they bill with it)."""
+    numbers = [number for line in cmd.lines for _, number, _ in line.netsuite_units(0)]
+    items = [{"line": number, "isClosed": True} for number in numbers if number is not None]
     if cmd.whole_order:
         ns_lines = client.get_sublist("salesOrder", state.netsuite_internal_id, correlation_id=correlation)
         items = [{"line": int(ns["line"]), "isClosed": True} for ns in ns_lines if not ns.get("isClosed")]

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
+from app.domain.bundles import posted_components
 from app.domain.mapping import MappingConfig, OrderBodies, map_order, order_skus
 from app.domain.money import SIDES
 from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
@@ -116,7 +117,8 @@ def sync_order_payload(
     # Before anything reaches NetSuite: an edit below what has shipped is refused with its reason.
     side = SIDES[settings.order_money.order_currency]
     check_edit(previous, view_from_order(order, previous, side), topic)
-    config = order_mapping_config(client, settings)
+    # Bundle lines already posted keep their components and NetSuite lines, whatever BUNDLE_MAP says now.
+    config = replace(order_mapping_config(client, settings), posted_bundles=posted_components(previous))
     item_ids = _resolve(session, client, order, config, settings)
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}

@@ -3,7 +3,8 @@ currencies, multi-rate tax, free and paid shipping, duties, tips, edits afterwar
 Celery order workers, PostgreSQL and Redis, against the NetSuite and Shopify simulators. It prints figures; it
 is not a test.
 
-    .venv/bin/python -m bench.orders_realistic.run [--orders 2000] [--seed N] [--tax-mode legacy|suitetax]
+    .venv/bin/python -m bench.orders_realistic [--orders 2000] [--seed N] [--tax-mode legacy|suitetax]
+        [--edit-updates 1.0]
 
 A fresh stack from the Procfile (devtools.devstack): the NetSuite simulator (`shopsync-dev simulate netsuite`,
 the throughput benchmark's 150 +/- 50 ms uniform latency, cap 15, in the chosen tax mode), the Shopify simulator
@@ -13,7 +14,8 @@ TAX_CODE_MAP naming them, then `shopsync items refresh`.
 
 Phases: warm-up (one order per pool customer, so NetSuite knows the store's returning customers); measured
 (`--orders` orders: the mix in MIX below); edits (the orders drawn for an edit are edited in the Shopify
-simulator, one line removed, and an orders/edited webhook sent). Then every measured order's sales order total
+simulator, one line removed, and Shopify's webhooks sent: the orders/edited and, for `--edit-updates` of them, the
+orders/updated Shopify sends with it; `edits.py`). Then every measured order's sales order total
 (what the simulator computed from the lines, as NetSuite does) is compared with Shopify's total to the cent.
 
 Isolation: database shopsync_bench_orders (dropped, migrated, truncated), Redis db 2 only (flushed). Raw results
@@ -50,6 +52,7 @@ from bench.netsuite_throughput.run import (
     _catalog_ids,
     pool_customer,
 )
+from bench.orders_realistic import edits
 from devtools.demo import service_items
 from devtools.devstack import ROOT, Stack, free_port, wait_for_http
 from simulators.shopify import order_factory as of
@@ -420,26 +423,30 @@ def run(args: argparse.Namespace, base_env: dict[str, str], run_dir: Path) -> di
         result["sim_calls_measured"] = sum((sim_after - base_calls).values())
         result["calls_by_operation"] = dict(sim_after - base_calls)
         edited = [p for p in plans if p.edit_line is not None]
-        prefix = f"ord-e-{stamp}-"
-        deliveries = []
-        for n, p in enumerate(edited):
+        for p in edited:
             p.shopify_total = edited_total(p.order, p.edit_line)
-            shop.post(
-                f"{urls['shop']}/_sim/orders/{p.order['id']}/edit",
-                json={"line_items": [{"id": p.edit_line, "quantity": 0}], "current_total_price": str(p.shopify_total)},
-                timeout=30,
-            ).raise_for_status()
-            edit = {
-                "order_edit": {
-                    "id": 800_000 + n,
-                    "order_id": p.order["id"],
-                    "committed_at": datetime.now(UTC).isoformat(),
-                    "line_items": {"additions": [], "removals": [{"id": p.edit_line, "delta": 1}]},
-                }
-            }
-            deliveries.append(common.Delivery("orders/edited", edit, f"{prefix}{p.order['id']}"))
-        print(f"  edits: {len(edited)} orders edited in Shopify, orders/edited sent ...", flush=True)
+        prefix = f"ord-e-{stamp}-"
+        deliveries = edits.deliveries(
+            urls["shop"],
+            shop,
+            [(p.order, p.edit_line, p.shopify_total) for p in edited],
+            prefix,
+            args.edit_updates,
+            random.Random(args.seed + 1),
+        )
+        updates = sum(d.topic == "orders/updated" for d in deliveries)
+        print(
+            f"  edits: {len(edited)} orders edited in Shopify; orders/edited + {updates} orders/updated sent",
+            flush=True,
+        )
+        before_edits = edits.snapshot(urls["shop"], DB.redis_url)
         result["edits"] = phase(urls["web"], deliveries, prefix, EDIT_TIMEOUT_S, stack, "edits")
+        result["edit_phase"] = edits.figures(
+            before_edits,
+            edits.snapshot(urls["shop"], DB.redis_url),
+            edits.events_by_topic(DB, prefix),
+            result["edits"]["timing"]["received_to_processed_s"],
+        )
         result["calls_edits"] = sum(calls_by_order(mid_log).values())
         result["sales_orders"] = requests.get(f"{urls['sim']}/_sim/records/salesOrder", timeout=120).json()
         stack.check_alive()
@@ -463,7 +470,7 @@ def figures(result: dict, plans: list[Planned]) -> dict:
     timing = result["measured"]["timing"]
     span = timing["received_to_processed_s"]
     shapes = Counter(t for p in plans for t in p.tags)
-    edits = sum(result["edits"]["events"].values())
+    edit_events = sum(result["edits"]["events"].values())
     result.update(
         {
             "orders": len(plans),
@@ -474,7 +481,7 @@ def figures(result: dict, plans: list[Planned]) -> dict:
             "calls_per_order_call_log": round(sum(calls.values()) / len(plans), 3),
             "calls_per_order_by_customer": {k: round(sum(v) / len(v), 3) for k, v in by_who.items()},
             "orders_by_customer": {k: len(v) for k, v in by_who.items()},
-            "calls_per_edit": round(result["calls_edits"] / edits, 3) if edits else None,
+            "calls_per_edit": round(result["calls_edits"] / edit_events, 3) if edit_events else None,
             "orders_per_s_end_to_end": round(len(plans) / span, 2) if span else None,
         }
     )
@@ -490,7 +497,7 @@ def report(r: dict) -> str:
         ("shapes (an order has several)", ", ".join(f"{k} {v}" for k, v in r["shapes"].items())),
         ("intake: sent in / rate", f"{r['measured']['send']['send_s']} s / {r['measured']['send']['intake_per_s']}/s"),
         ("events done / dead (measured)", f"{r['measured']['events']}"),
-        ("edits: events", f"{r['edits']['events']}"),
+        *edits.report_rows(r),
         ("dead letters (all phases), by code", f"{len(dead)} {dict(codes)}"),
         ("orders missing in NetSuite", r["orders_missing_in_netsuite"]),
         ("sales orders whose total differs from Shopify's", len(r["mismatches"])),
@@ -500,12 +507,15 @@ def report(r: dict) -> str:
         ),
         ("  by customer (call log)", ", ".join(f"{k} {v}" for k, v in r["calls_per_order_by_customer"].items())),
         ("  by operation", ", ".join(f"{k} {v}" for k, v in sorted(r["calls_by_operation"].items()))),
-        ("NetSuite calls per edit", r["calls_per_edit"]),
+        ("NetSuite calls per edit event (orders/edited and orders/updated)", r["calls_per_edit"]),
         (
             "end to end (first received -> last processed)",
             f"{r['measured']['timing']['received_to_processed_s']} s, {r['orders_per_s_end_to_end']} orders/s",
         ),
-        ("max attempts of an event", r["measured"]["timing"]["max_attempts"]),
+        (
+            "max attempts of an event",
+            f"{r['measured']['timing']['max_attempts']} (measured), {r['edits']['timing']['max_attempts']} (edits)",
+        ),
         ("worker/web log warnings+errors", r["logs"]["problems"]),
     ]
     width = max(len(k) for k, _ in rows)
@@ -535,16 +545,24 @@ def report(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.orders_realistic.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.orders_realistic", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=2000, help="orders in the measured phase")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--tax-mode", choices=("legacy", "suitetax"), default="legacy")
     parser.add_argument("--workers", type=int, default=3, help="worker_orders processes")
     parser.add_argument("--concurrency", type=int, default=6, help="WORKER_CONCURRENCY of each")
+    parser.add_argument(
+        "--edit-updates",
+        type=float,
+        default=1.0,
+        help="share of edits whose orders/updated (sent by Shopify with the edit) is delivered too; 0: never",
+    )
     parser.add_argument("--quiet-wait", type=float, default=common.QUIET_MAX_WAIT_S, help="s to wait for other benches")
     args = parser.parse_args(argv)
     if not 1 <= args.orders <= 10_000:
         parser.error("--orders: between 1 and 10000")
+    if not 0 <= args.edit_updates <= 1:
+        parser.error("--edit-updates: between 0 and 1")
     signal.signal(signal.SIGTERM, common.raise_exit)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = RESULTS_DIR / f"orders-realistic-{stamp}"
@@ -562,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = common.wait_for_no_other_benchmarks(args.quiet_wait)
     print(common.rebuild_database(DB, base_env), flush=True)
     info = common.machine_info(DB)
-    command = "python -m bench.orders_realistic.run " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m bench.orders_realistic " + " ".join(sys.argv[1:] if argv is None else argv)
     print(
         f"bench/orders_realistic on {info['nproc']} x {info['cpu_model']}, {info['date_utc']}; {command};"
         f" tax mode {args.tax_mode}; NetSuite simulator {LATENCY_MS} +/- {JITTER_MS} ms; load"

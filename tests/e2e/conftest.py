@@ -148,7 +148,6 @@ def e2e(database: str):
         "OUTBOX_RELAY_INTERVAL_SECONDS": "2",
         "OUTBOX_RELAY_AFTER_SECONDS": "3",
         "TASK_RETRY_BACKOFF_MAX": "2",
-        "BEAT_SCHEDULE_FILE": str(run_dir / "celerybeat-schedule"),
         "SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{shopify_port}/admin/api/2026-04/graphql.json",
         "FLOWER_PORT": str(flower_port),
         "FLOWER_BASIC_AUTH": FLOWER_AUTH,

@@ -399,6 +399,59 @@ def edited(order_id: int, removals: dict[int, int]) -> dict:
     }
 
 
+def test_a_bundle_shipped_twice_and_partly_refunded_lands_on_its_components(real: Real):
+    """Two boxes (each 2 mugs + 1 hat) and socks: shipped in two fulfillments, one box returned. The fulfillments and
+    refunds workers run without BUNDLE_MAP: what a bundle is comes from the sales order's own lines."""
+    body = order(12, [line("RO-BUNDLE", "45.00", 2), line("RO-SOCKS", "9.99", 1)], taxes=[STATE, COUNTY])
+    box, socks = (li["id"] for li in body["line_items"])
+    so = real.land(body)
+    assert_total_to_the_cent(real, body, so)
+    before = dead_letters()
+    url = f"{real.e2e.shopify}/_sim/orders/{body['id']}"
+    shipments = []
+    for location, ships in ((1001, {box: 1, socks: 1}), (1002, {box: 1})):
+        items = [{"id": i, "quantity": q} for i, q in ships.items()]
+        made = requests.post(
+            f"{url}/fulfillments", json={"line_items": items, "location_id": location, "status": "success"}, timeout=10
+        )
+        made.raise_for_status()
+        shipments.append(made.json()["fulfillment"])
+        real.send("fulfillments/create", shipments[-1])
+        real.send("orders/updated", requests.get(url, timeout=10).json())  # as Shopify sends after each document
+    returned = of.build_refund(
+        body, refund_id=6_611_000_000_012_001, lines={box: 1}, location_id=1001, created_at=WHEN, transaction_id=1
+    )
+    requests.post(f"{url}/refunds", json=returned, timeout=10).raise_for_status()
+    real.send("refunds/create", returned)
+    now = requests.get(url, timeout=10).json()
+    real.send("orders/updated", now)
+    assert dead_letters() == before, "a bundle's documents were dead-lettered"
+
+    so = sales_order(real.e2e, body["id"])
+    bundle_lines = [(sku, li) for sku, li in lines(real.e2e, so) if sku in ("RO-MUG", "RO-HAT")]
+    components = {li["custcol_shopify_line_id"]: (sku, li["line"]) for sku, li in bundle_lines}
+    assert sorted(sku for sku, _ in components.values()) == ["RO-HAT", "RO-MUG"], "each component once"
+    assert sorted(components) == [f"{box}:RO-HAT", f"{box}:RO-MUG"]
+    numbers = {sku: number for sku, number in components.values()}
+    for n, shipment in enumerate(shipments):
+        [record] = [f for f in real.e2e.sim_records("itemFulfillment") if f["externalId"].endswith(str(shipment["id"]))]
+        ship = {li["orderLine"]: li["quantity"] for li in record["item"]["items"]}
+        assert {sku: ship.get(number) for sku, number in numbers.items()} == {"RO-MUG": 2, "RO-HAT": 1}
+        assert len(ship) == (3 if n == 0 else 2), "the socks ship with the first box"
+    memos = [m for m in real.e2e.sim_records("creditMemo") if m["externalId"] == f"shopify-refund-{returned['id']}"]
+    [memo] = memos
+    credited = {sku: li["quantity"] for sku, li in lines(real.e2e, memo) if not sku.startswith("SHOPIFY-")}
+    assert credited == {"RO-MUG": 2, "RO-HAT": 1}
+    assert sum(amounts(real.e2e, memo, "RO-MUG") + amounts(real.e2e, memo, "RO-HAT"), Decimal(0)) == Decimal("45.00")
+    refunded = dec(returned["transactions"][0]["amount"])
+    assert dec(memo["total"]) == refunded
+    # NetSuite's own totals against Shopify's: the sales order is the order before refunds, the credit memo the
+    # refund, what is left is Shopify's current total.
+    assert dec(so["total"]) == shopify_total(body)
+    assert dec(so["total"]) - dec(memo["total"]) == shopify_total(now)
+    assert money_mismatch(body["id"]) is None
+
+
 # --- SuiteTax: Shopify's tax posted through Tax Details Override, no variance line ------------------------------
 
 

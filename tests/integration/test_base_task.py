@@ -56,3 +56,29 @@ def test_a_busy_netsuite_budget_reschedules_without_spending_a_retry(sim, redis_
     with session_scope() as s:
         assert s.scalars(select(DeadLetter)).all() == []
         assert s.get(WebhookEvent, event_id).status != "dead"
+
+
+def test_work_that_asks_to_run_later_is_rescheduled_with_its_countdown_without_a_retry(sim, redis_db, monkeypatch):
+    import json
+
+    from app.adapters.counters import TASK_OUTCOMES
+    from app.domain.errors import RunLater
+    from app.services import events
+
+    def not_yet(session, event, settings):  # noqa: ANN001, ANN202
+        raise RunLater("waiting for the orders/updated", 9.0)
+
+    monkeypatch.setitem(events.HANDLERS, "order", not_yet)
+    event_id = store_event(fixture_bytes("orders_create.json"))
+    queued_before = redis_db.llen("orders")
+    result = process_event.apply(args=[event_id], task_id="tid-later")
+    assert result.state == "IGNORED"
+    assert redis_db.llen("orders") == queued_before + 1
+    message = json.loads(redis_db.lindex("orders", 0))
+    assert message["headers"]["id"] == "tid-later" and message["headers"]["retries"] == 0
+    assert message["headers"]["eta"] is not None  # run again after the countdown, not at once
+    assert redis_db.hget(TASK_OUTCOMES, f"{process_event.name}|deferred") == b"1"
+    assert redis_db.hget(TASK_OUTCOMES, f"{process_event.name}|retry") is None
+    with session_scope() as s:
+        assert s.scalars(select(DeadLetter)).all() == []
+        assert s.get(WebhookEvent, event_id).status == "received"

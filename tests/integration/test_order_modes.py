@@ -73,8 +73,14 @@ class Shop:
             tax_code_map=dict(self.codes),
             default_tax_code_id=self.codes["CA State Tax"],
         )
+        # An edit here is delivered without its orders/updated: read at once instead of waiting for one
+        # (the wait itself is tests/integration/test_order_edits.py's).
         self.settings = replace(
-            base, order_money=money, guest_customers=modes.guests, netsuite_currency_map=dict(CURRENCY_IDS)
+            base,
+            order_money=money,
+            guest_customers=modes.guests,
+            netsuite_currency_map=dict(CURRENCY_IDS),
+            order_edit_wait_seconds=0.0,
         )
         self.monkeypatch.setattr(events, "get_settings", lambda: self.settings)
         return self.settings

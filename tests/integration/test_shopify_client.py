@@ -150,13 +150,13 @@ def clock():
 
 def make_client(shopify: FakeShopify, clock: FakeClock, records: list | None = None, **kwargs: Any):
     kwargs.setdefault("timeout", (1.0, 5.0))
+    kwargs.setdefault("rng", random.Random(7))
     return ShopifyAdminClient(
         url=shopify.url,
         access_token=TOKEN,
         on_call=records.append if records is not None else None,
         clock=clock,
         sleep=clock.sleep,
-        rng=random.Random(7),
         **kwargs,
     )
 
@@ -209,6 +209,28 @@ def test_throttled_waits_until_the_bucket_holds_the_requested_cost_then_succeeds
     assert len(shopify.requests) == 2
     assert [r.outcome for r in records] == ["retry", "ok"]
     assert records[0].error_code == "THROTTLED" and records[0].wait == clock.sleeps[0]
+
+
+def test_clients_refused_together_come_back_spread_over_the_querys_restore_time(shopify, clock):
+    """Processes sharing the bucket but not their estimates (each has its own client) get the same report when
+    refused together: with throttle_spread their retries spread over the query's restore time (500 points at
+    100/s: 5 s) past the wait the bucket needs (4 s), instead of all landing at one instant."""
+
+    def retry_waits(**kwargs: Any) -> list[float]:
+        waits = []
+        for seed in range(12):
+            shopify.script = [throttled(requested=500, available=100, rate=100), ok(requested=500, rate=100)]
+            client = make_client(shopify, clock, throttle_jitter=0, rng=random.Random(seed), **kwargs)
+            before = len(clock.sleeps)
+            assert client.execute(QUERY) == {"shop": {"name": "Test"}}
+            [wait] = clock.sleeps[before:]  # the bucket holds the cost by then: no second wait in the gate
+            waits.append(wait)
+        return waits
+
+    assert retry_waits() == [pytest.approx(4.0)] * 12  # the same instant for all
+    spread = retry_waits(throttle_spread=1.0)
+    assert all(4.0 <= w <= 9.0 for w in spread)
+    assert max(spread) - min(spread) > 2.5
 
 
 def test_throttled_retries_do_not_use_up_the_normal_tries_but_have_their_own_cap(shopify, clock):

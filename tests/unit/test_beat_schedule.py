@@ -1,8 +1,12 @@
+import json
 from pathlib import Path
 
+import pytest
 from celery.schedules import crontab
+from redbeat.decoder import RedBeatJSONDecoder, RedBeatJSONEncoder
 
-from app.config import get_settings, load_settings
+from app.adapters.beat_leader import SCHEDULER
+from app.config import ConfigError, get_settings, load_settings
 from app.routing import TASK_ROUTES
 from beat_schedule import build_schedule
 from tests.unit.test_config import BASE
@@ -19,12 +23,37 @@ def test_every_entry_expires_is_routed_and_periodic_jobs_use_crontab():
     assert isinstance(push, crontab) and push.minute == {0, 10, 20, 30, 40, 50}
 
 
-def test_the_procfiles_beat_runs_the_app_that_carries_the_schedule():
+def test_the_procfiles_beat_runs_the_app_that_carries_the_schedule_and_the_leader_lock():
     # The schedule is wired in app.beat, outside both app.celery and beat_schedule (they never import each other).
     from app.beat import celery_app as beat_app
     from app.celery import celery_app
 
     assert beat_app is celery_app
     assert set(beat_app.conf.beat_schedule) == set(build_schedule(get_settings()))
+    # The scheduler comes with the app, so any beat started from it takes part in the lock ...
+    assert beat_app.conf.beat_scheduler == SCHEDULER
+    assert beat_app.conf.redbeat_redis_url == get_settings().redis_url
+    assert beat_app.conf.redbeat_lock_timeout == get_settings().beat_lock_timeout_seconds == 30
+    assert beat_app.conf.beat_max_loop_interval == get_settings().beat_max_loop_interval_seconds == 5
     [beat] = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("beat:")]
     assert " -A app.beat:celery_app beat " in beat
+    # ... and the Procfile's line (which the dev stack, the demo and the e2e tests start) does not swap it out.
+    assert not {"-S", "--scheduler", "-s", "--schedule"} & set(beat.split())
+
+
+def test_every_entry_survives_redbeats_storage_unchanged():
+    # redbeat keeps each entry in Redis as JSON: the crontabs, the relay's interval and every `expires` come back.
+    schedule = build_schedule(load_settings({**BASE, "RECONCILE_HOUR_UTC": "4", "OUTBOX_RELAY_INTERVAL_SECONDS": "7"}))
+    for name, entry in schedule.items():
+        stored = json.loads(json.dumps(entry, cls=RedBeatJSONEncoder), cls=RedBeatJSONDecoder)
+        assert stored["task"] == entry["task"] and stored["options"] == entry["options"], name
+        assert stored["schedule"] == entry["schedule"], name
+    assert json.loads(json.dumps(schedule["nightly-reconciliation"], cls=RedBeatJSONEncoder))["schedule"]["hour"] == 4
+
+
+def test_the_lock_must_outlast_a_few_loops():
+    assert load_settings({**BASE, "BEAT_LOCK_TIMEOUT_SECONDS": "6", "BEAT_MAX_LOOP_INTERVAL_SECONDS": "2"})
+    with pytest.raises(ConfigError, match="BEAT_LOCK_TIMEOUT_SECONDS"):
+        load_settings({**BASE, "BEAT_LOCK_TIMEOUT_SECONDS": "10"})  # the default loop is 5 s
+    with pytest.raises(ConfigError, match="BEAT_MAX_LOOP_INTERVAL_SECONDS must be >= 1"):
+        load_settings({**BASE, "BEAT_MAX_LOOP_INTERVAL_SECONDS": "0"})

@@ -1,7 +1,8 @@
 import logging
+import pickle
 
 from app.adapters.failures import classify
-from app.domain.errors import UnknownSku
+from app.domain.errors import RunLater, UnknownSku
 from app.logging_setup import PiiMaskingFilter, mask_pii
 from netsuite_client.errors import AuthError, ConcurrencyLimitError, ServerError, ValidationError
 from netsuite_client.limiter import SlotUnavailable
@@ -39,13 +40,24 @@ def test_failures_are_classified_for_the_dlq():
     assert classify(KeyError("x")).category == "bug"
 
 
-def test_a_busy_netsuite_budget_reschedules_and_nothing_else_does():
+def test_a_busy_netsuite_budget_reschedules_and_failures_do_not():
     verdict = classify(SlotUnavailable("live", 5.0, "no slot within 5s"))
     assert verdict.reschedule and verdict.retryable and verdict.code == "SLOT_UNAVAILABLE"
     # A 429 means a call was sent and refused: a real retry (counted), not a free reschedule.
     assert not classify(ConcurrencyLimitError("busy", status=429, code="CONCURRENCY_LIMIT_EXCEEDED")).reschedule
     assert not classify(ServerError("boom", status=503)).reschedule
     assert not classify(UnknownSku(["X"])).reschedule
+    assert verdict.countdown is None  # the task picks its own short wait
+
+
+def test_work_that_asks_to_run_later_is_rescheduled_after_its_countdown_without_a_retry():
+    asked = RunLater("edit 1 of order 2: waiting for the orders/updated", 7.5)
+    verdict = classify(asked)
+    assert verdict.reschedule and verdict.countdown == 7.5 and verdict.code == "DEFERRED"
+    assert classify(RunLater("clock skew", -3.0)).countdown == 0.0
+    # Celery pickles exceptions: the countdown survives it.
+    again = pickle.loads(pickle.dumps(asked))
+    assert (type(again), again.seconds, str(again)) == (RunLater, 7.5, str(asked))
 
 
 def test_masking_keeps_dates_and_ids_but_not_international_phones():
