@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -100,21 +101,19 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
     session.flush()
     # One constant statement executed for every line (psycopg pipelines them): building a multi-row VALUES per order
     # coerced every value into a bind parameter and compiled anew, most of this function's CPU.
-    session.connection().execute(_UPSERT_LINES, rows)
+    session.connection().execute(_upsert_lines(tuple(rows[0])), rows)
 
 
 _LINE_KEY = ("shopify_order_id", "shopify_line_id")
-_LINE_VALUES = ("position", "sku", "ordered", "price", "fulfilled", "refunded", "restocked", "netsuite_line")
 
 
-def _upsert_lines_statement():  # noqa: ANN202 - a SQLAlchemy Insert
+@lru_cache(maxsize=8)
+def _upsert_lines(columns: tuple[str, ...]):  # noqa: ANN202 - a SQLAlchemy Insert
+    """The lines' upsert for these columns (every column a row carries is updated on conflict, the key aside)."""
     stmt = insert(OrderLine.__table__)
     return stmt.on_conflict_do_update(
-        index_elements=list(_LINE_KEY), set_={name: stmt.excluded[name] for name in _LINE_VALUES}
+        index_elements=list(_LINE_KEY), set_={name: stmt.excluded[name] for name in columns if name not in _LINE_KEY}
     )
-
-
-_UPSERT_LINES = _upsert_lines_statement()
 
 
 def drop_removed_lines(session: Session, order_id: int, keep: list[int]) -> None:

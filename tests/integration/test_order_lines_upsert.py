@@ -1,0 +1,42 @@
+"""save_view writes an order's lines with one cached statement executed per line: a second save updates every
+column a line carries (a bundle's components included), and the state row is written before its lines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from app.db import repositories
+from app.db.session import session_scope
+from app.domain.state_machine import Component, Line, OrderView
+
+
+def test_a_second_save_updates_every_column_of_every_line(clean_db):
+    order_id = 9_100_000_000_001
+    first = OrderView(
+        order_id=order_id,
+        state="created",
+        lines=(Line(1, "MUG", 2, Decimal("10.00")), Line(2, "BOX", 1, Decimal("45.00"))),
+        total=Decimal("65.00"),
+    )
+    with session_scope() as session:
+        state = repositories.new_order_state(session, order_id, "created")
+        state.netsuite_internal_id = "900"
+        repositories.save_view(session, state, first)  # the new state row is INSERTed before its lines
+
+    later = replace(
+        first,
+        state="partially_fulfilled",
+        lines=(
+            replace(first.lines[0], fulfilled=2, netsuite_line=1),
+            replace(first.lines[1], components=(Component("HAT", 2, 1), Component("SOCK", 3, 2))),
+        ),
+    )
+    with session_scope() as session:
+        state, _ = repositories.load_view(session, order_id)
+        repositories.save_view(session, state, later)
+
+    with session_scope() as session:
+        state, view = repositories.load_view(session, order_id)
+    assert state.version == 2 and view.state == "partially_fulfilled"
+    assert view.lines == later.lines  # fulfilled, netsuite_line and components all updated on conflict
