@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -152,9 +153,10 @@ def failover(database: str) -> Iterator[Failover]:
         stack.check_alive()
         yield ctx
     finally:
+        managed_logs = [m.log_tail() for m in stack.processes.values()]
         stack.stop_all()
-        for managed in stack.processes.values():
-            print(managed.log_tail())
+        print("\n".join(managed_logs))
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _supervise(stack: Stack, name: str) -> threading.Event:
