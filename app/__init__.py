@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     @flask_app.get("/readyz")
     def readyz():
         """Ready to take webhooks: PostgreSQL answers and is migrated to the code's head; Redis answers."""
+        from app.adapters.redis_client import redis_for
         from app.db.migrate import head_revision
         from app.db.session import engine_for
 
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         except Exception as exc:  # noqa: BLE001 - readiness reports any failure
             checks["database"] = exc.__class__.__name__
         try:
-            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
+            redis_for(settings, socket_connect_timeout=2, socket_timeout=2).ping()
             checks["redis"] = "ok"
         except redis.RedisError as exc:
             checks["redis"] = exc.__class__.__name__

@@ -20,7 +20,7 @@ TASK_SOFT_TIME_LIMIT = 240
 
 def celery_config(settings: Settings) -> dict:
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": settings.broker_url,
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 3,
         "broker_transport_options": {
@@ -30,6 +30,8 @@ def celery_config(settings: Settings) -> dict:
             "socket_connect_timeout": 3,
             "socket_timeout": 10,
             "retry_on_timeout": True,
+            # Read only by kombu's sentinel:// transport (REDIS_SENTINELS set): the primary's name at the sentinels.
+            **(_sentinel_options(settings) if settings.redis_sentinels else {}),
         },
         "broker_pool_limit": 10,
         "task_ignore_result": True,
@@ -57,6 +59,14 @@ def celery_config(settings: Settings) -> dict:
         "task_create_missing_queues": False,
         "task_routes": TASK_ROUTES,
         "worker_hijack_root_logger": False,
+    }
+
+
+def _sentinel_options(settings: Settings) -> dict:
+    # The sentinels themselves get the same short timeouts, so a dead sentinel is skipped fast, never waited on.
+    return {
+        "master_name": settings.redis_sentinel_master,
+        "sentinel_kwargs": {"socket_connect_timeout": 3, "socket_timeout": 3},
     }
 
 

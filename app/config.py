@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from app.domain.order_lines import ServiceItems
 
@@ -212,10 +213,24 @@ class Settings:
     guest_customers: str = "per_email"
     netsuite_subsidiary_id: str | None = None
     order_money: OrderMoneySettings = field(default_factory=OrderMoneySettings)
+    # Redis Sentinel (docs/SCALING.md "Redis"): set, the primary is asked of these sentinels (REDIS_URL then gives
+    # only the password and the db number); empty, REDIS_URL names the one Redis.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "mymaster"
 
     @property
     def sqlalchemy_url(self) -> str:
         return sqlalchemy_url(self.database_url)
+
+    @property
+    def broker_url(self) -> str:
+        """Celery's broker URL: REDIS_URL, or one `sentinel://` URL per sentinel as kombu expects them."""
+        if not self.redis_sentinels:
+            return self.redis_url
+        parts = urlsplit(self.redis_url)
+        auth = f"{parts.username or ''}:{parts.password}@" if parts.password else ""
+        db = parts.path.lstrip("/") or "0"
+        return ";".join(f"sentinel://{auth}{host}:{port}/{db}" for host, port in self.redis_sentinels)
 
 
 class _Env:
@@ -322,6 +337,16 @@ def _netsuite_auth(env: _Env) -> str:
     if missing:
         raise ConfigError("missing required setting(s): " + ", ".join(missing))
     return auth_method
+
+
+def _redis_sentinels(env: _Env) -> tuple[tuple[str, int], ...]:
+    sentinels = []
+    for chunk in filter(None, (c.strip() for c in env.text("REDIS_SENTINELS").split(","))):
+        host, sep, port = chunk.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ConfigError(f"REDIS_SENTINELS: expected host:port pairs separated by commas, got {chunk!r}")
+        sentinels.append((host, int(port)))
+    return tuple(sentinels)
 
 
 def _webhook_secrets(env: _Env) -> tuple[str, ...]:
@@ -467,6 +492,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database_url=database_url,
         redis_url=read.text("REDIS_URL", DEFAULT_REDIS_URL),
+        redis_sentinels=_redis_sentinels(read),
+        redis_sentinel_master=read.text("REDIS_SENTINEL_MASTER", "mymaster"),
         shopify_shop=shop,
         shopify_webhook_secrets=secrets,
         shopify_admin_token=read.text("SHOPIFY_ADMIN_TOKEN"),

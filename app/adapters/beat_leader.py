@@ -24,6 +24,7 @@ from typing import Any
 from redbeat.schedulers import RedBeatScheduler, acquire_distributed_beat_lock
 from redis.exceptions import LockNotOwnedError, RedisError
 
+from app.adapters.redis_client import primary_options
 from app.config import Settings
 
 log = logging.getLogger("celery.beat")
@@ -40,13 +41,23 @@ def beat_config(settings: Settings) -> dict[str, Any]:
     return {
         "beat_scheduler": SCHEDULER,
         "beat_max_loop_interval": settings.beat_max_loop_interval_seconds,
-        "redbeat_redis_url": settings.redis_url,
-        # Given explicitly, so redbeat neither falls back to the broker's transport options nor warns that it will.
-        "redbeat_redis_options": {"socket_connect_timeout": 3, "socket_timeout": 10},
+        **_redbeat_redis(settings),
         "redbeat_key_prefix": KEY_PREFIX,
         "redbeat_lock_key": LOCK_KEY,
         "redbeat_lock_timeout": settings.beat_lock_timeout_seconds,
     }
+
+
+def _redbeat_redis(settings: Settings) -> dict[str, Any]:
+    # Options given explicitly, so redbeat neither falls back to the broker's transport options nor warns that it will.
+    options: dict[str, Any] = {"socket_connect_timeout": 3, "socket_timeout": 10}
+    if not settings.redis_sentinels:
+        return {"redbeat_redis_url": settings.redis_url, "redbeat_redis_options": options}
+    # redbeat asks the sentinels for the primary (`service_name`) each time it needs a connection.
+    options |= {"sentinels": list(settings.redis_sentinels), "service_name": settings.redis_sentinel_master}
+    options |= primary_options(settings)
+    options["sentinel_kwargs"] = {"socket_connect_timeout": 3, "socket_timeout": 3}
+    return {"redbeat_redis_url": "redis-sentinel://", "redbeat_redis_options": options}
 
 
 class LeaderScheduler(RedBeatScheduler):
