@@ -18,11 +18,11 @@ from typing import Any
 
 from app.domain.bundles import component_key
 from app.domain.errors import UnknownSku
-from app.domain.mapping import MappingConfig, netsuite_line
+from app.domain.mapping import MappingConfig, netsuite_line, tax_with_variance
 from app.domain.money import ZERO, cents, within_half_cent_per_line
-from app.domain.order_lines import DUTY, GIFT_CARD, PRODUCT, SHIPPING, TAX_VARIANCE, Draft, bundle_drafts, drafts_total
+from app.domain.order_lines import DUTY, GIFT_CARD, PRODUCT, SHIPPING, Draft, bundle_drafts, drafts_total
 from app.domain.state_machine import RESTOCKS, CreateCredit, Line, RefundCharge, RefundLine
-from app.domain.tax import SUITETAX, apply_tax
+from app.domain.tax import ex_tax
 
 REFUND_ADJUSTMENT = "refund_adjustment"
 
@@ -49,9 +49,7 @@ def credit_drafts(cmd: CreateCredit, config: MappingConfig, taxes_included: bool
         drafts.append(Draft(GIFT_CARD, items.gift_card, value, rl.quantity, cents(value / rl.quantity), "Gift card",
                             str(rl.line_id)))  # fmt: skip
     drafts += [_charge_draft(charge, config) for charge in cmd.charges]
-    if taxes_included:
-        drafts = [replace(d, amount=d.amount - sum((p.amount for p in d.taxes), ZERO)) for d in drafts]
-    return drafts
+    return ex_tax(drafts) if taxes_included else drafts
 
 
 def refunded_line_drafts(line: Line, rl: RefundLine) -> list[Draft]:
@@ -91,11 +89,7 @@ def map_credit(
     refund adjustment line that brings NetSuite's total to the money returned. `locations`: the NetSuite location
     of each Shopify location the refund restocks at."""
     drafts = credit_drafts(cmd, config, taxes_included)
-    outcome = apply_tax(drafts, [{} for _ in drafts], config.tax)
-    variance = outcome.shopify_tax - outcome.netsuite_tax if config.tax.mode != SUITETAX else ZERO
-    if variance:
-        drafts.append(Draft(TAX_VARIANCE, config.items.tax_variance, variance, description="Shopify tax variance"))
-        outcome.lines.append({})
+    outcome, _ = tax_with_variance(drafts, config)
     value = drafts_total(drafts) + outcome.netsuite_tax
     adjustment = cmd.amount - value
     if adjustment:

@@ -26,7 +26,7 @@ from app.domain.order_lines import (
 )
 from app.domain.refunds import refund_value
 from app.domain.state_machine import Component
-from app.domain.tax import SUITETAX, TaxConfig, apply_tax, prepare_taxes
+from app.domain.tax import SUITETAX, TaxConfig, TaxOutcome, apply_tax, prepare_taxes
 
 
 @dataclass(frozen=True)
@@ -151,11 +151,7 @@ def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
     side = config.side
     rate = exchange_rate(order, side)
     drafts = prepare_taxes(order_drafts(order, config.lines(), rate), order, side)
-    outcome = apply_tax(drafts, [{} for _ in drafts], config.tax)
-    variance = outcome.shopify_tax - outcome.netsuite_tax if config.tax.mode != SUITETAX else ZERO
-    if variance:
-        drafts.append(Draft(TAX_VARIANCE, config.items.tax_variance, variance, description="Shopify tax variance"))
-        outcome.lines.append({})
+    outcome, variance = tax_with_variance(drafts, config)
     total = sales_order_total(order, side)
     netsuite_total = drafts_total(drafts) + outcome.netsuite_tax
     rounding = total - netsuite_total
@@ -165,6 +161,18 @@ def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
     check = MoneyCheck(total, netsuite_total + rounding, rounding, variance, len(drafts))
     body_lines = {n: fields for n, fields in enumerate(outcome.lines) if fields}
     return _Plan(drafts, _TaxFields(outcome.body, body_lines), check, document_currency(order, side), rate, side)
+
+
+def tax_with_variance(drafts: list[Draft], config: MappingConfig) -> tuple[TaxOutcome, Decimal]:
+    """The account's tax mode applied to `drafts` (sales order or credit memo) and, in legacy tax, Shopify's tax
+    minus NetSuite's computed tax appended to `drafts` as a `SHOPIFY-TAX-VARIANCE` line. Returns the outcome (its
+    `lines`: the tax fields, one per draft, the variance line's included) and the variance (0: no line)."""
+    outcome = apply_tax(drafts, [{} for _ in drafts], config.tax)
+    variance = outcome.shopify_tax - outcome.netsuite_tax if config.tax.mode != SUITETAX else ZERO
+    if variance:
+        drafts.append(Draft(TAX_VARIANCE, config.items.tax_variance, variance, description="Shopify tax variance"))
+        outcome.lines.append({})
+    return outcome, variance
 
 
 def sales_order_total(order: Mapping[str, Any], side: str) -> Decimal:

@@ -86,11 +86,11 @@ def prepare_taxes(drafts: Sequence[Draft], order: Mapping[str, Any], side: str) 
     if not any(d.taxes for d in drafts):
         drafts = _spread_order_tax(drafts, tax_parts(order, side))
     if order.get("taxes_included"):
-        drafts = _ex_tax(drafts)
+        drafts = ex_tax(drafts)
     return drafts
 
 
-def _ex_tax(drafts: list[Draft]) -> list[Draft]:
+def ex_tax(drafts: list[Draft]) -> list[Draft]:
     """Tax-inclusive prices as ex-tax amounts: each line less its tax. With DISCOUNT_MODE=item a discounted line is
     followed by its discount line (`follows_tax`), and Shopify's tax is on the line net of the discount: the two
     share that tax by their tax-inclusive amounts, so the product line is its price ex-tax and the discount line the
