@@ -310,7 +310,9 @@ def _needs_netsuite_lines(decision: Decision) -> bool:
     """Fulfillments and closes address NetSuite's lines by number; a credit needs to know whether a refunded line is
     a bundle (its components are credited), which only the sales order's lines say."""
     for command in decision.commands:
-        if isinstance(command, (CreateItemFulfillment, CloseOpenLines)):
+        if isinstance(command, CreateItemFulfillment):
+            return True
+        if isinstance(command, CloseOpenLines) and not command.whole_order:  # a whole order closes every line
             return True
         if isinstance(command, CreateCredit) and any(not line.numbered and rl.quantity for line, rl in command.lines):
             return True
@@ -379,10 +381,11 @@ def close_open_lines(client: NetSuiteClient, state: OrderState, cmd: CloseOpenLi
     are its components). When nothing shipped, every line closes, shipping, discount and fee lines too, so
     NetSuite's order is closed rather than left pending billing for its shipping; after a partial shipment those
     lines stay (they bill with it)."""
-    numbers = [number for line in cmd.lines for _, number, _ in line.netsuite_units(0)]
-    items = [{"line": number, "isClosed": True} for number in numbers if number is not None]
-    if cmd.whole_order:
+    if cmd.whole_order:  # every line the sales order has, read once here (the view's numbers are not needed)
         ns_lines = client.get_sublist("salesOrder", state.netsuite_internal_id, correlation_id=correlation)
-        items = [{"line": int(ns["line"]), "isClosed": True} for ns in ns_lines if not ns.get("isClosed")]
+        numbers = [int(ns["line"]) for ns in ns_lines if not ns.get("isClosed")]
+    else:
+        numbers = [number for line in cmd.lines for _, number, _ in line.netsuite_units(0) if number is not None]
+    items = [{"line": number, "isClosed": True} for number in numbers]
     if items:
         client.patch("salesOrder", state.netsuite_internal_id, {"item": {"items": items}}, correlation_id=correlation)
