@@ -52,12 +52,12 @@ def _fmt(value: Decimal) -> str:
     return f"{money(value):.2f}"
 
 
-def _side(item: Mapping[str, Any], side: str) -> str:
-    """One side of an item's price: `price_set[side]` when it has one, else its plain (shop) `price`."""
-    price_set = item.get("price_set")
-    if isinstance(price_set, Mapping) and isinstance(price_set.get(side), Mapping):
-        return str(price_set[side]["amount"])
-    return str(item["price"])
+def _side(item: Mapping[str, Any], side: str, name: str = "price") -> str:
+    """One side of an item's amount `name`: `<name>_set[side]` when it has one, else its plain (shop) `name`."""
+    bag = item.get(f"{name}_set")
+    if isinstance(bag, Mapping) and isinstance(bag.get(side), Mapping):
+        return str(bag[side]["amount"])
+    return str(item[name])
 
 
 def _sides(sides: Mapping[str, tuple[Decimal, Decimal]], which: int, shop: str, presentment: str) -> dict[str, Any]:
@@ -799,7 +799,7 @@ def _refunded_line(order: Mapping[str, Any], line: Mapping[str, Any], qty: int) 
     share = Decimal(qty) / Decimal(line["quantity"])
     sides = {}
     for side in ("shop_money", "presentment_money"):
-        discount = sum((Decimal(_side_of(a, "amount", side)) for a in line.get("discount_allocations") or []), ZERO)
+        discount = sum((Decimal(_side(a, side, "amount")) for a in line.get("discount_allocations") or []), ZERO)
         gross = Decimal(_side(line, side)) * line["quantity"]
         if line.get("tax_lines") is not None:
             line_tax = sum((Decimal(_side(t, side)) for t in line["tax_lines"]), ZERO)
@@ -810,19 +810,12 @@ def _refunded_line(order: Mapping[str, Any], line: Mapping[str, Any], qty: int) 
     return sides
 
 
-def _side_of(item: Mapping[str, Any], name: str, side: str) -> str:
-    bag = item.get(f"{name}_set")
-    if isinstance(bag, Mapping) and isinstance(bag.get(side), Mapping):
-        return str(bag[side]["amount"])
-    return str(item[name])
-
-
 def _refunded_shipping(shipping: Mapping[str, Any], shop: str, presentment: str) -> dict[str, Any] | None:
     """A `refund_shipping_lines` entry giving back all of a shipping line (what was charged, after its discounts,
     and its tax); None for a free one."""
     sides = {}
     for side in ("shop_money", "presentment_money"):
-        discount = sum((Decimal(_side_of(a, "amount", side)) for a in shipping.get("discount_allocations") or []), ZERO)
+        discount = sum((Decimal(_side(a, side, "amount")) for a in shipping.get("discount_allocations") or []), ZERO)
         tax = sum((Decimal(_side(t, side)) for t in shipping.get("tax_lines") or []), ZERO)
         sides[side] = (money(Decimal(_side(shipping, side)) - discount), money(tax))
     if not any(sides["presentment_money"]):

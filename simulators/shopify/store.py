@@ -335,9 +335,12 @@ class OrderStore:
             lines.append(line)
         refund["refund_line_items"] = lines
         if "transactions" not in refund:
-            shipping = [(to_decimal(x.get("subtotal_amount")), to_decimal(x.get("tax_amount")))
-                        for x in refund.get("refund_shipping_lines") or []]  # fmt: skip
-            amount = sum((_refund_line_total(line) for line in lines), Decimal(0)) + sum(map(sum, shipping), Decimal(0))
+            shipping = sum(
+                (to_decimal(x.get("subtotal_amount")) + to_decimal(x.get("tax_amount"))
+                 for x in refund.get("refund_shipping_lines") or []),
+                Decimal(0),
+            )  # fmt: skip
+            amount = sum((_refund_line_total(line) for line in lines), Decimal(0)) + shipping
             refund["transactions"] = [
                 {
                     "id": self._new_id(),
