@@ -87,7 +87,11 @@ class OrderBodies:
 def order_skus(order: Mapping[str, Any], config: MappingConfig | None = None) -> list[str]:
     """SKUs an order needs resolved (service items included), in line order, without duplicates. A product line
     without a SKU is an error; a gift card or a tip needs none (they post to service items)."""
-    plan = _plan(order, config or MappingConfig(currency_map={}, default_customer_external_id=""))
+    return plan_skus(plan_order(order, config or MappingConfig(currency_map={}, default_customer_external_id="")))
+
+
+def plan_skus(plan: OrderPlan) -> list[str]:
+    """The SKUs of a planned order's lines, in line order, without duplicates."""
     return list(dict.fromkeys(d.sku for d in plan.drafts))
 
 
@@ -96,6 +100,7 @@ def map_order(
     item_ids: Mapping[str, str],
     config: MappingConfig,
     netsuite_lines: Mapping[int, int] | None = None,
+    plan: OrderPlan | None = None,
 ) -> OrderBodies:
     """Build the NetSuite bodies for one Shopify order (already loaded through OrderSchema).
 
@@ -103,10 +108,11 @@ def map_order(
     otherwise double every line. Lines whose NetSuite line number we know (`netsuite_lines`, by Shopify line id)
     carry it as `line`, so they are updated in place (a fulfilled line can't be removed and re-added); the others
     are added. Every order line carries its Shopify line id in `custcol_shopify_line_id` to be matched back.
-    Amounts follow docs/MAPPING.md: NetSuite's own total equals Shopify's current total to the cent.
+    Amounts follow docs/MAPPING.md: NetSuite's own total equals Shopify's current total to the cent. `plan` is
+    `plan_order(order, config)` when the caller already made it (to learn the SKUs to resolve).
     """
-    plan = _plan(order, config)
-    missing = [sku for sku in dict.fromkeys(d.sku for d in plan.drafts) if sku not in item_ids]
+    plan = plan or plan_order(order, config)
+    missing = [sku for sku in plan_skus(plan) if sku not in item_ids]
     if missing:
         raise UnknownSku(missing)
     currency_id = _currency_id(order, plan.currency, config)
@@ -137,7 +143,7 @@ class _TaxFields:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class OrderPlan:
     drafts: list[Draft]
     tax: _TaxFields
     check: MoneyCheck
@@ -146,7 +152,7 @@ class _Plan:
     side: str
 
 
-def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
+def plan_order(order: Mapping[str, Any], config: MappingConfig) -> OrderPlan:
     """Every line with its amount and tax, the tax variance and rounding lines: the whole money decision."""
     side = config.side
     rate = exchange_rate(order, side)
@@ -160,7 +166,7 @@ def _plan(order: Mapping[str, Any], config: MappingConfig) -> _Plan:
         outcome.lines.append({})
     check = MoneyCheck(total, netsuite_total + rounding, rounding, variance, len(drafts))
     body_lines = {n: fields for n, fields in enumerate(outcome.lines) if fields}
-    return _Plan(drafts, _TaxFields(outcome.body, body_lines), check, document_currency(order, side), rate, side)
+    return OrderPlan(drafts, _TaxFields(outcome.body, body_lines), check, document_currency(order, side), rate, side)
 
 
 def tax_with_variance(drafts: list[Draft], config: MappingConfig) -> tuple[TaxOutcome, Decimal]:
@@ -229,7 +235,7 @@ def _customer_config(config: MappingConfig) -> CustomerConfig:
 
 def _sales_order_body(
     order: Mapping[str, Any],
-    plan: _Plan,
+    plan: OrderPlan,
     cust_eid: str,
     currency_id: str,
     lines: list[dict[str, Any]],

@@ -15,7 +15,7 @@ from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.bundles import posted_components
-from app.domain.mapping import MappingConfig, OrderBodies, map_order, order_skus
+from app.domain.mapping import MappingConfig, OrderBodies, OrderPlan, map_order, plan_order, plan_skus
 from app.domain.money import SIDES
 from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
 from app.domain.tax import TaxConfig, parse_tax_code_map
@@ -74,10 +74,10 @@ def order_mapping_config(client: NetSuiteClient, settings: Settings) -> MappingC
 
 
 def _resolve(
-    session: Session, client: NetSuiteClient, order: dict[str, Any], config: MappingConfig, settings: Settings
+    session: Session, client: NetSuiteClient, plan: OrderPlan, config: MappingConfig, settings: Settings
 ) -> dict[str, str]:
     """Item ids of the order's SKUs and of the service items it posts to (one cached resolution)."""
-    skus = order_skus(order, config)
+    skus = plan_skus(plan)
     discount_id = settings.order_money.discount_item_id
     if discount_id:  # NETSUITE_DISCOUNT_ITEM_ID names the discount item by internal id: no lookup
         skus = [sku for sku in skus if sku != config.items.discount]
@@ -119,11 +119,12 @@ def sync_order_payload(
     check_edit(previous, view_from_order(order, previous, side), topic)
     # Bundle lines already posted keep their components and NetSuite lines, whatever BUNDLE_MAP says now.
     config = replace(order_mapping_config(client, settings), posted_bundles=posted_components(previous))
-    item_ids = _resolve(session, client, order, config, settings)
+    plan = plan_order(order, config)  # the money decision, made once: its SKUs are resolved, then it is mapped
+    item_ids = _resolve(session, client, plan, config, settings)
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
     )
-    bodies = map_order(order, item_ids, config, netsuite_lines=known_lines)
+    bodies = map_order(order, item_ids, config, netsuite_lines=known_lines, plan=plan)
     customer, sales_order_id = _upsert_customer_and_order(session, client, order, bodies, correlation)
 
     previous_state = state.state if state else None

@@ -40,3 +40,34 @@ def test_a_second_save_updates_every_column_of_every_line(clean_db):
         state, view = repositories.load_view(session, order_id)
     assert state.version == 2 and view.state == "partially_fulfilled"
     assert view.lines == later.lines  # fulfilled, netsuite_line and components all updated on conflict
+
+
+def test_the_lines_upsert_is_compiled_once_and_then_served_from_the_statement_cache(clean_db):
+    # SQLAlchemy gives PostgreSQL's ON CONFLICT constructs no cache key: such a statement is compiled on every
+    # execution. The lines' upsert must come from the compiled cache from its second execution on.
+    from sqlalchemy import event
+    from sqlalchemy.engine.interfaces import CacheStats
+
+    from app.db.session import get_engine
+
+    seen: list[str] = []
+
+    def after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
+        if statement.startswith("INSERT INTO order_lines"):
+            seen.append(context.cache_hit)
+
+    engine = get_engine()
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        for n in range(3):
+            order_id = 9_100_000_000_100 + n
+            view = OrderView(
+                order_id=order_id, state="created", lines=(Line(1, "MUG", 1, Decimal("10.00")),), total=Decimal("10.00")
+            )
+            with session_scope() as session:
+                state = repositories.new_order_state(session, order_id, "created")
+                repositories.save_view(session, state, view)
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+    assert len(seen) == 3
+    assert seen[1:] == [CacheStats.CACHE_HIT, CacheStats.CACHE_HIT], seen
