@@ -128,16 +128,22 @@ def drop_removed_lines(session: Session, order_id: int, keep: list[int]) -> None
 def record_transition(
     session: Session, order_id: int, event_id: int | None, before: str | None, after: str, topic: str, note: str
 ) -> None:
-    session.add(
-        OrderTransition(
-            shopify_order_id=order_id,
-            webhook_event_id=event_id,
-            from_state=before,
-            to_state=after,
-            topic=topic,
-            note=note[:4000],
-        )
+    # A Core INSERT of one constant statement, not an ORM object for the unit of work: one runs for every event.
+    session.flush()  # the state row it references may still be pending
+    session.connection().execute(
+        _INSERT_TRANSITION,
+        {
+            "shopify_order_id": order_id,
+            "webhook_event_id": event_id,
+            "from_state": before,
+            "to_state": after,
+            "topic": topic,
+            "note": note[:4000],
+        },
     )
+
+
+_INSERT_TRANSITION = OrderTransition.__table__.insert()
 
 
 def record_document(
@@ -259,3 +265,22 @@ def order_payload_queued(session: Session, order_id: int) -> bool:
         ).first()
         is not None
     )
+
+
+def finish_event(session: Session, event_id: int, processed_at: datetime) -> None:
+    """The event done: its status, one more attempt and the time, written once with the outcome (one constant
+    UPDATE, not the ORM's change tracking of the loaded row)."""
+    session.connection().execute(_FINISH_EVENT, {"finished_id": event_id, "finished_at": processed_at})
+
+
+_EVENTS = WebhookEvent.__table__
+_FINISH_EVENT = (
+    _EVENTS.update()
+    .where(_EVENTS.c.id == bindparam("finished_id"))
+    .values(
+        status=EventStatus.DONE,
+        attempts=_EVENTS.c.attempts + 1,
+        processed_at=bindparam("finished_at"),
+        last_error=None,
+    )
+)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.adapters.netsuite import get_netsuite
 from app.adapters.shopify import fetch_order
 from app.config import Settings, get_settings
+from app.db import repositories
 from app.db.models import EventStatus, WebhookEvent
 from app.db.session import session_scope
 from app.domain.errors import PermanentError, RetryLater
@@ -94,10 +95,7 @@ def _process_event(event_id: int) -> str:
 
         # Status and attempt written once, with the outcome: the row is locked for this whole transaction, so a
         # "processing" status set first was never visible to anyone and cost an UPDATE per event.
-        event.status = EventStatus.DONE
-        event.attempts += 1
-        event.processed_at = datetime.now(UTC)
-        event.last_error = None
+        repositories.finish_event(session, event.id, datetime.now(UTC))
     log.info("event %s %s", event_id, result)
     return result
 
