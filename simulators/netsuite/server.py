@@ -92,6 +92,7 @@ from simulators.netsuite.state import (
     ApiError,
     Fault,
     Record,
+    RecordRef,
     Settings,
     State,
     canonical_type,
@@ -764,7 +765,7 @@ class SimulatorApp:
         return body
 
     @staticmethod
-    def _record_url(base: str, record: Record) -> str:
+    def _record_url(base: str, record: Record | RecordRef) -> str:
         return f"{base}/record/v1/{record.type}/{record.id}"
 
     def _line_view(self, record_url: str, line: dict[str, Any]) -> dict[str, Any]:

@@ -171,6 +171,18 @@ class Record:
     def snapshot(self) -> Record:
         return copy.deepcopy(self)
 
+    def ref(self) -> RecordRef:
+        return RecordRef(self.id, self.type)
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """What a write answers with (NetSuite's 204 carries only the record's location): no copy of the record, whose
+    deep copy was most of the simulator's CPU per write."""
+
+    id: int
+    type: str
+
 
 @dataclass
 class Fault:
@@ -799,16 +811,16 @@ class State:
 
     # writes
 
-    def create(self, record_type: str, body: dict[str, Any]) -> Record:
+    def create(self, record_type: str, body: dict[str, Any]) -> RecordRef:
         with self.lock, self._api_write():
             if record_type in _TRANSFORM_ONLY:
                 raise _user_error(
                     f"A {record_type} record can only be created by transforming its source transaction "
                     f"(POST record/v1/salesOrder/<id>/!transform/{record_type})."
                 )
-            return self._create(record_type, body, external_id=None).snapshot()
+            return self._create(record_type, body, external_id=None).ref()
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any], replace: set[str]) -> Record:
+    def upsert(self, record_type: str, external_id: str, body: dict[str, Any], replace: set[str]) -> RecordRef:
         with self.lock, self._api_write():
             if "id" in body:
                 raise _user_error(
@@ -822,15 +834,15 @@ class State:
                     raise _user_error(
                         f"A {record_type} record can only be created by transforming its source transaction."
                     )
-                return self._create(record_type, body, external_id=external_id).snapshot()
+                return self._create(record_type, body, external_id=external_id).ref()
             record = self._records[record_type][existing_id]
-            return self._update(record, body, replace, path_external_id=external_id).snapshot()
+            return self._update(record, body, replace, path_external_id=external_id).ref()
 
-    def update(self, record_type: str, key: str, body: dict[str, Any], replace: set[str]) -> Record:
+    def update(self, record_type: str, key: str, body: dict[str, Any], replace: set[str]) -> RecordRef:
         with self.lock, self._api_write():
             record = self._find(record_type, key)
             path_eid = key[4:] if key.startswith("eid:") else None
-            return self._update(record, body, replace, path_external_id=path_eid).snapshot()
+            return self._update(record, body, replace, path_external_id=path_eid).ref()
 
     def _create(self, record_type: str, body: dict[str, Any], external_id: str | None) -> Record:
         fields = {k: v for k, v in body.items() if k != "id"}  # NetSuite assigns internal ids itself
@@ -1107,7 +1119,7 @@ class State:
 
     # transforms
 
-    def transform(self, source_type: str, key: str, target_type: str, body: dict[str, Any]) -> Record:
+    def transform(self, source_type: str, key: str, target_type: str, body: dict[str, Any]) -> RecordRef:
         with self.lock, self._api_write():
             if (source_type, target_type) not in TRANSFORMS:
                 # NetSuite's exact code for an unsupported transformation is not in API_FACTS.
@@ -1141,7 +1153,7 @@ class State:
             record.id = self._allocate_id()
             fields.setdefault("tranId", f"{TRANSACTION_TYPES[target_type][1]}{record.id}")
             self._store(record)
-            return record.snapshot()
+            return record.ref()
 
     def _fulfillment_lines(self, order: Record, incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A fulfillment starts from the order's open lines; body lines (by orderLine) adjust or, with
