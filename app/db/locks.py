@@ -25,7 +25,10 @@ def order_key(order_id: int) -> int:
 
 def lock_order(session: Session, order_id: int) -> None:
     """Wait for every earlier transaction on this order: two workers never interleave one order's events."""
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": order_key(order_id)})
+    session.execute(_ORDER_LOCK, {"k": order_key(order_id)})
+
+
+_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:k)")  # built once: it runs for every event of an order
 
 
 def try_transaction_lock(session: Session, key: int) -> bool:

@@ -24,20 +24,23 @@ from app.db.models import (
 )
 from app.domain.state_machine import ZERO, Component, Line, OrderView
 
+# The statements every order runs are built once, with bind parameters: building a select and its cache key on
+# each call cost more than executing it.
+_STATE_FOR_UPDATE = select(OrderState).where(OrderState.shopify_order_id == bindparam("order_id")).with_for_update()
+_LINES = select(OrderLine).where(OrderLine.shopify_order_id == bindparam("order_id")).order_by(OrderLine.position)
+_DOCUMENTS = select(OrderDocument.kind, OrderDocument.shopify_id).where(
+    OrderDocument.shopify_order_id == bindparam("order_id")
+)
+
 
 def load_view(session: Session, order_id: int) -> tuple[OrderState | None, OrderView | None]:
     """The order's state row (locked for this transaction) and our view of it; (None, None) if never synced."""
-    state = session.execute(
-        select(OrderState).where(OrderState.shopify_order_id == order_id).with_for_update()
-    ).scalar_one_or_none()
+    key = {"order_id": order_id}
+    state = session.execute(_STATE_FOR_UPDATE, key).scalar_one_or_none()
     if state is None or state.netsuite_internal_id is None:
         return state, None
-    rows = session.scalars(
-        select(OrderLine).where(OrderLine.shopify_order_id == order_id).order_by(OrderLine.position)
-    ).all()
-    docs = session.execute(
-        select(OrderDocument.kind, OrderDocument.shopify_id).where(OrderDocument.shopify_order_id == order_id)
-    ).all()
+    rows = session.scalars(_LINES, key).all()
+    docs = session.execute(_DOCUMENTS, key).all()
     view = OrderView(
         order_id=order_id,
         state=state.state,
@@ -200,10 +203,15 @@ def _customer_table(key: CustomerKey) -> type[CustomerSync] | type[GuestCustomer
 def known_customer(session: Session, key: CustomerKey) -> Row | None:
     """What we remember of the customer (external_id, netsuite_internal_id, body_hash, matched), or None. Columns,
     not the ORM entity: this runs for every order, and loading an entity into the session costs several times more."""
-    table = _customer_table(key)
-    key_column = table.external_id if table is GuestCustomerSync else CustomerSync.shopify_customer_id
-    columns = (table.external_id, table.netsuite_internal_id, table.body_hash, table.matched)
-    return session.execute(select(*columns).where(key_column == key)).first()
+    return session.execute(_KNOWN_CUSTOMER[_customer_table(key)], {"key": key}).first()
+
+
+_KNOWN_CUSTOMER = {
+    table: select(table.external_id, table.netsuite_internal_id, table.body_hash, table.matched).where(
+        (table.external_id if table is GuestCustomerSync else CustomerSync.shopify_customer_id) == bindparam("key")
+    )
+    for table in (CustomerSync, GuestCustomerSync)
+}
 
 
 def forget_customer(session: Session, key: CustomerKey) -> None:
@@ -284,3 +292,14 @@ _FINISH_EVENT = (
         last_error=None,
     )
 )
+
+
+_EVENT_FOR_UPDATE = (
+    select(WebhookEvent).where(WebhookEvent.id == bindparam("event_id")).with_for_update(skip_locked=True)
+)
+
+
+def lock_event(session: Session, event_id: int) -> WebhookEvent | None:
+    """The stored delivery, locked for this transaction; None if it does not exist or another transaction holds it
+    (a duplicate message, or the relay about to commit)."""
+    return session.execute(_EVENT_FOR_UPDATE, {"event_id": event_id}).scalar_one_or_none()

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.adapters.netsuite import get_netsuite
@@ -72,9 +71,7 @@ def process_event(event_id: int) -> str:
 def _process_event(event_id: int) -> str:
     settings = get_settings()
     with session_scope() as session:
-        event = session.execute(
-            select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True)
-        ).scalar_one_or_none()
+        event = repositories.lock_event(session, event_id)
         if event is None:
             exists = session.get(WebhookEvent, event_id) is not None
             if exists:

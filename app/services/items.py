@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -29,12 +29,14 @@ def _store(session: Session, pairs: Iterable[tuple[str, str]]) -> int:
     return len(rows)
 
 
+# Built once (it runs for every order): the SKUs are an expanding parameter.
+_MAPPED = select(ItemMap.sku, ItemMap.netsuite_item_id).where(ItemMap.sku.in_(bindparam("skus", expanding=True)))
+
+
 def resolve_items(session: Session, client: NetSuiteClient, skus: list[str], sku_field: str) -> dict[str, str]:
     """Map each SKU to its NetSuite internal id: from the cached map, asking NetSuite only for SKUs it lacks
     (one SuiteQL query for all of them). SKUs NetSuite does not know are simply absent from the result."""
-    known = dict(
-        session.execute(select(ItemMap.sku, ItemMap.netsuite_item_id).where(ItemMap.sku.in_(skus))).tuples().all()
-    )
+    known = dict(session.execute(_MAPPED, {"skus": skus}).tuples().all())
     missing = [sku for sku in skus if sku not in known]
     if missing:
         query = f"SELECT id, {sku_field} AS sku FROM item WHERE {sku_field} IN {suiteql_in(missing)} ORDER BY id"
