@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import decimal
-import json
 import math
 from collections.abc import Mapping
+from json.encoder import encode_basestring  # json.dumps(s, ensure_ascii=False) for a str, without an encoder per call
 from typing import Any
 
 __all__ = ["encode_json"]
@@ -23,8 +23,12 @@ def encode_json(value: Any) -> bytes:
 
 
 def _encode(value: Any, out: list[str]) -> None:
-    if value is None or isinstance(value, bool | str):
-        out.append(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, str):
+        out.append(encode_basestring(value))
+    elif value is None:
+        out.append("null")
+    elif value is True or value is False:
+        out.append("true" if value else "false")
     elif isinstance(value, decimal.Decimal):
         if not value.is_finite():
             raise ValueError(f"cannot send non-finite Decimal {value!s} to NetSuite")
@@ -43,7 +47,7 @@ def _encode(value: Any, out: list[str]) -> None:
                 raise TypeError(f"JSON object keys must be str, got {type(key).__name__}")
             if i:
                 out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(encode_basestring(key))
             out.append(":")
             _encode(item, out)
         out.append("}")

@@ -798,6 +798,8 @@ def test_json_encoding_keeps_decimal_digits():
     assert encode_json({"a": Decimal("409.94"), "b": [Decimal("1E+2"), 1, 1.5, None, True, "é"]}) == (
         '{"a":409.94,"b":[100,1,1.5,null,true,"é"]}'.encode()
     )
+    awkward = {'quo"te': 'a"b\\c\n\u0001\u2028', "f": False, "t": True, "n": None, "nested": [{"é": "ü"}]}
+    assert json.loads(encode_json(awkward)) == awkward  # escapes, bools and null as the stdlib reads them
     with pytest.raises(ValueError):
         encode_json({"a": Decimal("NaN")})
     with pytest.raises(TypeError):
