@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import Row, bindparam, delete, func, select, text
+from sqlalchemy import Row, TextClause, bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -101,24 +102,34 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
         return
     # The state row first (its INSERT or UPDATE): the lines reference it, and a Core execute does not autoflush.
     session.flush()
-    # One constant statement executed for every line (psycopg pipelines them): building a multi-row VALUES per order
-    # coerced every value into a bind parameter and compiled anew, most of this function's CPU.
-    session.connection().execute(_UPSERT_LINES, rows)
+    # One statement for all the lines, built once per line count: an executemany ran psycopg's pipeline for a few
+    # rows (more CPU than the rows), and a multi-row VALUES built per order was compiled anew each time.
+    for start in range(0, len(rows), _LINES_PER_STATEMENT):  # PostgreSQL takes at most 65,535 parameters
+        chunk = rows[start : start + _LINES_PER_STATEMENT]
+        params = {f"{column}_{n}": value for n, row in enumerate(chunk) for column, value in row.items()}
+        session.connection().execute(_upsert_lines(len(chunk)), params)
 
 
 _LINE_KEY = ("shopify_order_id", "shopify_line_id")
+_LINES_PER_STATEMENT = 500
 _LINE_COLUMNS = (
     *_LINE_KEY,
     *("position", "sku", "ordered", "price", "fulfilled", "refunded", "restocked", "netsuite_line", "components"),
 )
-# Written as text: SQLAlchemy gives PostgreSQL's ON CONFLICT statements no cache key, so `insert(...)
-# .on_conflict_do_update(...)` was compiled again on every execution (a third of save_view's CPU); a text statement
-# is compiled once per process. Every column a row carries is updated on conflict, the key aside.
-_UPSERT_LINES = text(
-    f"INSERT INTO order_lines ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _LINE_COLUMNS)}) "
-    f"ON CONFLICT ({', '.join(_LINE_KEY)}) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _LINE_COLUMNS if c not in _LINE_KEY)
-).bindparams(*(bindparam(c, type_=OrderLine.__table__.c[c].type) for c in _LINE_COLUMNS))
+
+
+@lru_cache(maxsize=64)
+def _upsert_lines(count: int) -> TextClause:
+    """The upsert of `count` lines (parameters `<column>_<n>`). Written as text: SQLAlchemy gives PostgreSQL's ON
+    CONFLICT statements no cache key, so `insert(...).on_conflict_do_update(...)` was compiled on every execution;
+    a text statement is compiled once per process. Every column is updated on conflict, the key aside."""
+    rows = ", ".join("(" + ", ".join(f":{c}_{n}" for c in _LINE_COLUMNS) + ")" for n in range(count))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _LINE_COLUMNS if c not in _LINE_KEY)
+    types = {c: OrderLine.__table__.c[c].type for c in _LINE_COLUMNS}
+    return text(
+        f"INSERT INTO order_lines ({', '.join(_LINE_COLUMNS)}) VALUES {rows} "
+        f"ON CONFLICT ({', '.join(_LINE_KEY)}) DO UPDATE SET {updates}"
+    ).bindparams(*(bindparam(f"{c}_{n}", type_=types[c]) for n in range(count) for c in _LINE_COLUMNS))
 
 
 def drop_removed_lines(session: Session, order_id: int, keep: list[int]) -> None:

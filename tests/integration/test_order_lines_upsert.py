@@ -1,5 +1,6 @@
-"""save_view writes an order's lines with one cached statement executed per line: a second save updates every
-column a line carries (a bundle's components included), and the state row is written before its lines."""
+"""save_view writes an order's lines with one cached statement per line count: a second save updates every column
+a line carries (a bundle's components included), the state row is written before its lines, and an order with more
+lines than one statement takes (PostgreSQL's parameter limit) is written in several."""
 
 from __future__ import annotations
 
@@ -71,3 +72,16 @@ def test_the_lines_upsert_is_compiled_once_and_then_served_from_the_statement_ca
         event.remove(engine, "after_cursor_execute", after)
     assert len(seen) == 3
     assert seen[1:] == [CacheStats.CACHE_HIT, CacheStats.CACHE_HIT], seen
+
+
+def test_an_order_with_more_lines_than_one_statement_takes_is_saved_whole(clean_db):
+    order_id = 9_100_000_000_200
+    lines = tuple(Line(n, f"SKU-{n}", 1 + n % 3, Decimal(n % 50) + Decimal("0.99")) for n in range(1, 1202))
+    view = OrderView(order_id=order_id, state="created", lines=lines, total=sum(line.price for line in lines))
+    with session_scope() as session:
+        state = repositories.new_order_state(session, order_id, "created")
+        state.netsuite_internal_id = "901"
+        repositories.save_view(session, state, view)
+    with session_scope() as session:
+        _, loaded = repositories.load_view(session, order_id)
+    assert loaded.lines == lines
