@@ -24,8 +24,15 @@ def simulate() -> None:
 @click.option("--latency-jitter-ms", default=0, show_default=True, type=int)
 @click.option("--concurrency-limit", default=15, show_default=True, type=int)
 @click.option("--account-id", default="1234567_SB1", show_default=True)
+@click.option("--quiet", is_flag=True, help="no access log line per request (benchmarks: it cost the simulator CPU)")
 def simulate_netsuite(
-    host: str, port: int, latency_ms: int, latency_jitter_ms: int, concurrency_limit: int, account_id: str
+    host: str,
+    port: int,
+    latency_ms: int,
+    latency_jitter_ms: int,
+    concurrency_limit: int,
+    account_id: str,
+    quiet: bool,
 ) -> None:
     """NetSuite REST web services simulator (TBA verified, concurrency cap, SuiteQL)."""
     from simulators.netsuite.server import SimulatorConfig, serve
@@ -37,7 +44,7 @@ def simulate_netsuite(
         latency_jitter_ms=latency_jitter_ms,
     )
     click.echo(f"NetSuite simulator on http://{host}:{port}/services/rest (account {account_id})")
-    serve(config, host=host, port=port)
+    serve(config, host=host, port=port, quiet=quiet)
 
 
 @simulate.command("shopify")
@@ -48,8 +55,16 @@ def simulate_netsuite(
 @click.option("--bucket-size", default=1000, show_default=True, type=int)
 @click.option("--restore-rate", default=100.0, show_default=True, type=float)
 @click.option("--latency-ms", default=0, show_default=True, type=int)
+@click.option("--quiet", is_flag=True, help="no access log line per request (benchmarks: it cost the simulator CPU)")
 def simulate_shopify(
-    host: str, port: int, shop: str, access_token: str, bucket_size: int, restore_rate: float, latency_ms: int
+    host: str,
+    port: int,
+    shop: str,
+    access_token: str,
+    bucket_size: int,
+    restore_rate: float,
+    latency_ms: int,
+    quiet: bool,
 ) -> None:
     """Shopify Admin GraphQL simulator (orders, cost-based throttle) and webhook sender."""
     from simulators.shopify.server import SimulatorConfig, serve
@@ -58,7 +73,7 @@ def simulate_shopify(
         shop=shop, access_token=access_token, bucket_size=bucket_size, restore_rate=restore_rate, latency_ms=latency_ms
     )
     click.echo(f"Shopify simulator on http://{host}:{port}/admin/api/<version>/graphql.json ({shop})")
-    serve(config, host=host, port=port)
+    serve(config, host=host, port=port, quiet=quiet)
 
 
 @main.command("drift-baseline")

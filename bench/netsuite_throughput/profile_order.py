@@ -112,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(rebuild_database(env))
         reset_state()
-        stack.start("netsuite", f"exec shopsync-dev simulate netsuite --port {sim_port} --concurrency-limit {SIM_CAP}")
+        stack.start(
+            "netsuite", f"exec shopsync-dev simulate netsuite --quiet --port {sim_port} --concurrency-limit {SIM_CAP}"
+        )
         wait_for_http(f"{sim}/_sim/stats", timeout=30)
         requests.post(
             f"{sim}/_sim/items",

@@ -339,11 +339,12 @@ def _start(stack: Stack, env: dict[str, str], urls: dict[str, str], args: argpar
     ns_port, shop_port = urls["sim"].rsplit(":", 1)[1], urls["shop"].rsplit(":", 1)[1]
     stack.start(
         "netsuite",
-        f"exec shopsync-dev simulate netsuite --port {ns_port} --concurrency-limit {SIM_CAP}"
+        f"exec shopsync-dev simulate netsuite --quiet --port {ns_port} --concurrency-limit {SIM_CAP}"
         f" --latency-ms {LATENCY_MS} --latency-jitter-ms {JITTER_MS}",
     )
     stack.start(
-        "shopify", f"exec shopsync-dev simulate shopify --port {shop_port} --shop {SHOP} --access-token {ADMIN_TOKEN}"
+        "shopify",
+        f"exec shopsync-dev simulate shopify --quiet --port {shop_port} --shop {SHOP} --access-token {ADMIN_TOKEN}",
     )
     wait_for_http(f"{urls['sim']}/_sim/stats", timeout=30)
     wait_for_http(f"{urls['shop']}/_sim/stats", timeout=30)

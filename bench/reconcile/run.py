@@ -67,8 +67,10 @@ def main() -> int:
     stack = Stack(env=env, run_dir=run_dir)
     ns, sh = f"http://127.0.0.1:{ns_port}", f"http://127.0.0.1:{sh_port}"
     try:
-        stack.start("netsuite", f"exec shopsync-dev simulate netsuite --port {ns_port}")
-        stack.start("shopify", f"exec shopsync-dev simulate shopify --port {sh_port} --access-token shpat_bench")
+        stack.start("netsuite", f"exec shopsync-dev simulate netsuite --quiet --port {ns_port}")
+        stack.start(
+            "shopify", f"exec shopsync-dev simulate shopify --quiet --port {sh_port} --access-token shpat_bench"
+        )
         wait_for_http(f"{ns}/_sim/stats")
         wait_for_http(f"{sh}/_sim/stats")
         print(
