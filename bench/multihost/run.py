@@ -180,7 +180,10 @@ def landed(ctx: Ctx, orders: list[dict]) -> dict:
     }
 
 
-def phase_figures(ctx: Ctx, orders: list[dict], prefix: str, base: dict, end: dict, samples: list[dict]) -> dict:
+def phase_figures(
+    ctx: Ctx, orders: list[dict], prefix: str, base: dict, end: dict, sampler: nst.Sampler | None
+) -> dict:
+    samples = sampler.samples if sampler is not None else []
     calls = common.sim_calls(end) - common.sim_calls(base)
     total = sum(calls.values())
     log = nst.call_log_figures(base["call_log_id"], ctx.db.dsn)
@@ -208,9 +211,20 @@ def phase_figures(ctx: Ctx, orders: list[dict], prefix: str, base: dict, end: di
         "landed": landed(ctx, orders),
         "dead": events.get("dead", 0),
         "dead_letters_total": timing["dead_letters_total"],
+        "dead_letters_by_task": dead_letters_by_task(ctx.db),
         "max_attempts": timing["max_attempts"],
         "last_errors": timing["last_errors"],
+        # Another benchmark or test seen during the phase (2 shared cores): its figures are disturbed.
+        "other_processes_during_phase": sampler.intruders if sampler is not None else {},
+        "mean_machine_busy_pct": round(sum(s["machine_busy_pct"] for s in samples) / len(samples), 1)
+        if samples
+        else None,
     }
+
+
+def dead_letters_by_task(db: common.BenchDb) -> dict[str, int]:
+    with db.connect() as conn:
+        return dict(conn.execute("SELECT task_name, count(*) FROM dead_letters GROUP BY 1 ORDER BY 1").fetchall())
 
 
 def base_point(ctx: Ctx) -> dict:
@@ -246,7 +260,7 @@ def step(ctx: Ctx, hosts: int, run_no: int) -> dict:
         finally:
             sampler.stop()
         end = sim_stats(ctx)
-        figures = phase_figures(ctx, measured, prefix, base, end, sampler.samples)
+        figures = phase_figures(ctx, measured, prefix, base, end, sampler)
         stack.check_alive()
     finally:
         stack.stop_all()
@@ -305,8 +319,8 @@ def kill_run(ctx: Ctx, run_no: int) -> dict:
     victim, survivors = hosts[-1], hosts[:-1]
     common.reset_state(ctx.db, nst.TABLES)
     stack = Stack(env=ctx.env, run_dir=ctx.run_dir / f"kill-{args.kill_hosts}")
-    warm, burst = make_orders(run_no, args.warmup, args.kill_orders)
-    _, after = make_orders(run_no + 1, 0, args.after_orders)
+    warm, measured = make_orders(run_no, args.warmup, args.kill_orders + args.after_orders)
+    burst, after = measured[: args.kill_orders], measured[args.kill_orders :]  # the same customers
     prefix, after_prefix = f"mh-kill-{uuid.uuid4().hex[:8]}-", f"mh-after-{uuid.uuid4().hex[:8]}-"
     client = ctx.redis()
     result: dict[str, Any] = {"worker_hosts": args.kill_hosts, "victim": victim.netns}
@@ -371,8 +385,8 @@ def kill_run(ctx: Ctx, run_no: int) -> dict:
         )
         after_end = sim_stats(ctx)
         figures = {
-            "burst": phase_figures(ctx, burst, prefix, base, end, sampler.samples),
-            "after": phase_figures(ctx, after, after_prefix, after_base, after_end, []),
+            "burst": phase_figures(ctx, burst, prefix, base, end, sampler),
+            "after": phase_figures(ctx, after, after_prefix, after_base, after_end, None),
         }
         stack.check_alive()
     finally:
@@ -427,6 +441,10 @@ def steps_table(steps: list[dict]) -> str:
             lambda s: f"{s['peak_concurrency_sim']} / {s['peak_in_use_limiter_sampled']}",
         ),
         row("429s", lambda s: s["rejections_429"]),
+        row(
+            "machine busy (sampled) / other benches or tests seen",
+            lambda s: f"{s['mean_machine_busy_pct']}% / {len(s['other_processes_during_phase'])}",
+        ),
         row("calls per order", lambda s: s["calls_per_order"]),
         row("per worker host: sales orders / calls", hosts_cell),
         row(
@@ -487,7 +505,11 @@ def kill_report(k: dict) -> str:
             "after: landed once / missing / duplicates / dead",
             f"{a['landed']['landed_once']} / {a['landed']['missing']} / {a['landed']['duplicates']} / {a['dead']}",
         ),
-        ("dead letters (whole run)", a["dead_letters_total"]),
+        ("dead letters (whole run), by task", f"{a['dead_letters_total']} {a['dead_letters_by_task'] or ''}"),
+        (
+            "machine busy (sampled) / other benches or tests seen in the burst",
+            f"{b['mean_machine_busy_pct']}% / {len(b['other_processes_during_phase'])}",
+        ),
     ]
     return "\n".join(["| host kill | |", "| --- | --- |", *[f"| {k_} | {v} |" for k_, v in rows]])
 
