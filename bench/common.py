@@ -28,7 +28,7 @@ from shopify_client.webhooks import sign
 
 ADMIN_DSN = "postgresql://root@127.0.0.1:5432/postgres"
 QUIET_MAX_WAIT_S = 600
-OTHER_BENCH_PATTERN = "bench.intake|bench.netsuite_throughput|bench.orders_realistic|bench.multihost|pytest"
+OTHER_BENCH_PATTERN = "bench.intake|bench.netsuite_throughput|bench.orders_realistic|bench.multihost|bench.soak|pytest"
 SENDERS = 16
 
 

@@ -598,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     net = Network(max([*steps, 0 if args.no_kill else args.kill_hosts]))
     pg = rds = None
     out: dict[str, Any] = {"command": "python -m bench.multihost " + " ".join(sys.argv[1:] if argv is None else argv)}
+    out["quiet_check_start"] = common.wait_for_no_other_benchmarks(args.quiet_wait)
     try:
         net.create()
         print(f"network: {', '.join(f'{h.netns} {h.address}' for h in net.hosts)}; driver {net.root_address}")
