@@ -134,13 +134,7 @@ class Network:
             _ip("-n", br, "link", "add", "br0", "type", "bridge")
             _ip("-n", br, "link", "set", "br0", "up")
             for host in self.hosts:
-                _ip("netns", "add", host.netns)
-                _ip("-n", host.netns, "link", "set", "lo", "up")
-                port = f"b-{host.netns.removeprefix(self.prefix)}"
-                _ip("-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", host.netns)
-                _ip("-n", br, "link", "set", port, "master", "br0", "up")
-                _ip("-n", host.netns, "addr", "add", f"{host.address}/{PREFIX_LEN}", "dev", "eth0")
-                _ip("-n", host.netns, "link", "set", "eth0", "up")
+                self._add_host(host)
             # The driver's link: the root namespace gets one address on the subnet and its on-link route only.
             _ip("link", "add", self.root_link, "type", "veth", "peer", "name", "b-root", "netns", br)
             _ip("-n", br, "link", "set", "b-root", "master", "br0", "up")
@@ -151,6 +145,45 @@ class Network:
             self.remove()
             raise
         return self
+
+    def _port(self, host: Host) -> str:
+        return f"b-{host.netns.removeprefix(self.prefix)}"
+
+    def _add_host(self, host: Host) -> None:
+        _ip("netns", "add", host.netns)
+        _ip("-n", host.netns, "link", "set", "lo", "up")
+        port = self._port(host)
+        # The host's MAC follows from its address: a host back after power_off is the same machine to its peers'
+        # ARP caches (a new MAC would be unreachable until they expire).
+        mac = "02:00:" + ":".join(f"{int(b):02x}" for b in host.address.split("."))
+        _ip(
+            "-n", self.bridge_ns, "link", "add", port, "type", "veth",
+            "peer", "name", "eth0", "address", mac, "netns", host.netns,
+        )  # fmt: skip
+        _ip("-n", self.bridge_ns, "link", "set", port, "master", "br0", "up")
+        _ip("-n", host.netns, "addr", "add", f"{host.address}/{PREFIX_LEN}", "dev", "eth0")
+        _ip("-n", host.netns, "link", "set", "eth0", "up")
+
+    def power_off(self, host: Host) -> list[int]:
+        """The host vanishes as a machine losing power does: its link goes down first, so no host it talked to
+        sees its connections close (no FIN, no RST); then every process dies and its namespace, sockets included,
+        is deleted. Returns the pids killed."""
+        _ip("-n", self.bridge_ns, "link", "set", self._port(host), "down")
+        pids = host.kill_all()
+        deadline = time.monotonic() + 10
+        while host.pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _ip("netns", "del", host.netns)
+        return pids
+
+    def power_on(self, host: Host) -> None:
+        """The host back after `power_off`: a new namespace with the same address, reachable again."""
+        self._add_host(host)
+        deadline = time.monotonic() + 10
+        while not _answers(host.address):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{host.netns} ({host.address}) does not answer after power_on")
+            time.sleep(0.1)
 
     def _wait_reachable(self, timeout: float = 10.0) -> None:
         """Each host answers from the root namespace: a TCP connect to a closed port is refused (RST) once the

@@ -323,7 +323,7 @@ def kill_run(ctx: Ctx, run_no: int) -> dict:
     burst, after = measured[: args.kill_orders], measured[args.kill_orders :]  # the same customers
     prefix, after_prefix = f"mh-kill-{uuid.uuid4().hex[:8]}-", f"mh-after-{uuid.uuid4().hex[:8]}-"
     client = ctx.redis()
-    result: dict[str, Any] = {"worker_hosts": args.kill_hosts, "victim": victim.netns}
+    result: dict[str, Any] = {"worker_hosts": args.kill_hosts, "victim": victim.netns, "kill_mode": args.kill_mode}
     try:
         result.update(start_stack(ctx, stack, hosts, SEED + run_no, relay=True))
         print(f"  workers: {result['worker_pools']}", flush=True)
@@ -344,7 +344,7 @@ def kill_run(ctx: Ctx, run_no: int) -> dict:
                     raise RuntimeError("the burst did not reach the kill point in time")
                 time.sleep(0.05)
             before_kill = sim_stats(ctx)
-            killed = victim.kill_all()
+            killed = ctx.net.power_off(victim) if args.kill_mode == "power" else victim.kill_all()
             killed_at = time.monotonic()
             held_at_kill = holders(client)
             stack.processes.pop(worker_name(victim))  # dead on purpose: not a failure of the stack
@@ -361,6 +361,8 @@ def kill_run(ctx: Ctx, run_no: int) -> dict:
                 flush=True,
             )
             at_restart = sim_stats(ctx)
+            if args.kill_mode == "power":
+                ctx.net.power_on(victim)
             start_worker(stack, victim)
             restarted_at = time.monotonic()
             common.wait_for_stack(stack, ctx.web, len(hosts))
@@ -468,7 +470,8 @@ def kill_report(k: dict) -> str:
     rows = [
         (
             "worker hosts / killed",
-            f"{k['worker_hosts']} / {k['victim']} (all {k['killed_processes']} processes, SIGKILL)",
+            f"{k['worker_hosts']} / {k['victim']} (all {k['killed_processes']} processes, "
+            + ("SIGKILL)" if k["kill_mode"] == "sigkill" else "link cut first, SIGKILL, namespace deleted)"),
         ),
         ("killed at", f"{k['killed_at_s']} s into the burst, {k['done_at_kill']}/{b['orders']} orders done"),
         (
@@ -575,6 +578,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-orders", type=int, default=2500, help="orders in the kill run's burst")
     parser.add_argument("--kill-at", type=float, default=0.15, help="share of the burst done when the host is killed")
     parser.add_argument("--after-orders", type=int, default=300, help="orders sent after the host is back")
+    parser.add_argument(
+        "--kill-mode",
+        choices=("sigkill", "power"),
+        default="sigkill",
+        help="sigkill: every process of the host SIGKILLed (the kernel closes its sockets); power: the host's link"
+        " cut first, then the processes killed and the namespace deleted (nobody sees its connections close)",
+    )
     parser.add_argument("--no-kill", action="store_true", help="skip the host-kill run")
     parser.add_argument("--step-timeout", type=int, default=900, help="hard limit (s) of each step and the kill run")
     parser.add_argument("--quiet-wait", type=float, default=common.QUIET_MAX_WAIT_S)

@@ -76,6 +76,13 @@ def test_hosts_reach_each_other_only_and_are_removed() -> None:
         assert net.infra.kill_all() == [server.pid]  # everything in the host's namespace, and only that
         assert server.wait(10) == -9
         assert net.infra.pids() == []
+
+        # A host that loses power and comes back: gone from the network, then the same address answers again.
+        w2 = net.workers[1]
+        net.power_off(w2)
+        assert f"{PREFIX}w2" not in existing_namespaces(PREFIX)
+        net.power_on(w2)
+        assert _run_in(f"{PREFIX}w2", outside) == "101"  # back, and still nothing beyond the subnet
     finally:
         removed = net.remove()
         if server is not None and server.poll() is None:
