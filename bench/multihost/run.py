@@ -369,7 +369,7 @@ def kill_run(ctx: Ctx, run_no: int) -> dict:
             rejoined_s = round(time.monotonic() - restarted_at, 1)
             sender.join(timeout=nst.MEASURE_TIMEOUT_S)
             counts, finished = common.wait_done(
-                ctx.db, prefix, len(burst), RELAY_WAIT_S, stack, "burst (lost tasks wait for the relay)"
+                ctx.db, prefix, len(burst), args.settle_timeout, stack, "burst (lost tasks wait for the relay)"
             )
         finally:
             sampler.stop()
@@ -489,6 +489,7 @@ def kill_report(k: dict) -> str:
         ),
         ("429s", b["rejections_429"]),
         ("events republished by the outbox relay", k["relay_republished"]),
+        ("burst events at the end, by status", k["events_burst"]),
         (
             "burst: orders/s, calls/s, calls per order",
             f"{b['orders_per_s']}, {b['calls_per_s']}, {b['calls_per_order']}",
@@ -585,6 +586,20 @@ def main(argv: list[str] | None = None) -> int:
         help="sigkill: every process of the host SIGKILLed (the kernel closes its sockets); power: the host's link"
         " cut first, then the processes killed and the namespace deleted (nobody sees its connections close)",
     )
+    parser.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=400,
+        help="s to wait for the kill run's burst to finish (the outbox relay republishes a lost event >= 60 s after"
+        " receipt, every 30 s, once the queue is empty)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for every process (default: none, the shipped configuration)",
+    )
     parser.add_argument("--no-kill", action="store_true", help="skip the host-kill run")
     parser.add_argument("--step-timeout", type=int, default=900, help="hard limit (s) of each step and the kill run")
     parser.add_argument("--quiet-wait", type=float, default=common.QUIET_MAX_WAIT_S)
@@ -616,7 +631,9 @@ def main(argv: list[str] | None = None) -> int:
         rds = PrivateRedis(host=net.infra.address, port=REDIS_PORT, netns=net.infra.netns).start()
         db = common.BenchDb(DB_NAME, 0, f"{net.infra.address}:{PG_PORT}", f"{net.infra.address}:{REDIS_PORT}")
         pg.create_database(DB_NAME)
-        env = bench_env(net, db)
+        env = {**bench_env(net, db), **dict(item.split("=", 1) for item in args.env)}
+        if args.env:
+            print(f"settings overridden for every process: {', '.join(args.env)}", flush=True)
         print(common.shopsync(env, "db", "upgrade"), flush=True)
         ctx = Ctx(args, net, db, env, run_dir)
         out["machine"] = common.machine_info(db)
