@@ -174,6 +174,12 @@ class Network:
         while host.pids() and time.monotonic() < deadline:
             time.sleep(0.05)
         _ip("netns", "del", host.netns)
+        # The kernel tears a namespace down in the background (its sockets, then its veth and the bridge's end).
+        deadline = time.monotonic() + 30
+        while _ip("-n", self.bridge_ns, "link", "show", self._port(host), check=False).returncode == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{host.netns}'s link is still there 30 s after its namespace was deleted")
+            time.sleep(0.1)
         return pids
 
     def power_on(self, host: Host) -> None:
