@@ -2,7 +2,8 @@
 bench/multihost/network.py). It prints figures; it is not a test.
 
     .venv/bin/python -m bench.multihost [--hosts 1,2,3] [--orders 1000] [--warmup 300]
-        [--kill-hosts 2] [--kill-orders 2500] [--kill-at 0.15] [--after-orders 300] [--no-kill] [--cleanup]
+        [--kill-hosts 2] [--kill-orders 2500] [--kill-at 0.15] [--after-orders 300] [--kill-mode sigkill|power]
+        [--settle-timeout 400] [--env KEY=VALUE] [--no-kill] [--quiet-wait 600] [--step-timeout 900] [--cleanup]
 
 Layout: PostgreSQL and Redis (the bench's own, bench/services.py) and the NetSuite simulator (cap 15, 150 +/- 50 ms
 uniform, as bench/netsuite_throughput) on host ss-infra; `web` from the Procfile on ss-web; on each worker host
@@ -20,7 +21,10 @@ mid-burst (after `--kill-at` of the orders are done) every process in the last w
 SIGKILLed. Measured: the limiter's holders that host left behind (slots held at the kill that outlive every live
 call) until their leases expire, the limiter back to the full budget, every order landed exactly once (the
 simulator's sales orders by externalId) with none dead; then that host's worker is started again, the others are
-left running, and a second burst (`--after-orders`) shows it takes work.
+left running, and a second burst (`--after-orders`) shows it takes work. `--kill-mode power`: the host's link is cut
+before its processes die and its namespace is deleted, so nobody sees its connections close (a machine losing
+power); it comes back as a new namespace with the same address. `--env KEY=VALUE` sets a setting in every process
+(e.g. DATABASE_KEEPALIVE_SECONDS=0 shows that run before the keepalive fix).
 
 Everything is bounded (`--step-timeout` per step, SIGALRM). The namespaces are removed in `finally` and on
 SIGINT/SIGTERM; `--cleanup` removes a crashed run's leftovers. Raw results go to bench/results/ (gitignored).
