@@ -180,6 +180,7 @@ class Settings:
     task_max_retries: int = 8
     task_retry_backoff_max: int = 300
     worker_lost_max: int = 3
+    database_keepalive_seconds: int = 30
     # WORKER_CONCURRENCY: 0 (unset) sizes worker_orders from the budget (orders_worker_concurrency); the other
     # workers' Procfile lines keep their own defaults.
     worker_concurrency: int = 0
@@ -286,6 +287,7 @@ _NUMERIC = (
     _Numeric("task_max_retries", "TASK_MAX_RETRIES", int, 8),
     _Numeric("task_retry_backoff_max", "TASK_RETRY_BACKOFF_MAX", int, 300, minimum=1),
     _Numeric("worker_lost_max", "WORKER_LOST_MAX", int, 3, minimum=1),
+    _Numeric("database_keepalive_seconds", "DATABASE_KEEPALIVE_SECONDS", int, 30, minimum=0),
     _Numeric("worker_concurrency", "WORKER_CONCURRENCY", int, 0, minimum=0),
     _Numeric("inventory_push_every_minutes", "INVENTORY_PUSH_EVERY_MINUTES", int, 5, minimum=1),
     _Numeric("reconcile_tolerance_high", "RECONCILE_TOLERANCE_HIGH", int, 2),

@@ -28,7 +28,7 @@ from shopify_client.webhooks import sign
 
 ADMIN_DSN = "postgresql://root@127.0.0.1:5432/postgres"
 QUIET_MAX_WAIT_S = 600
-OTHER_BENCH_PATTERN = "bench.intake|bench.netsuite_throughput|bench.orders_realistic|pytest"
+OTHER_BENCH_PATTERN = "bench.intake|bench.netsuite_throughput|bench.orders_realistic|bench.multihost|bench.soak|pytest"
 SENDERS = 16
 
 
@@ -38,14 +38,16 @@ class BenchDb:
 
     name: str
     redis_db: int
+    pg_address: str = "127.0.0.1:5432"  # host:port; a bench's own server (bench/services.py) elsewhere
+    redis_address: str = "127.0.0.1:6379"
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://root@127.0.0.1:5432/{self.name}"
+        return f"postgresql://root@{self.pg_address}/{self.name}"
 
     @property
     def redis_url(self) -> str:
-        return f"redis://127.0.0.1:6379/{self.redis_db}"
+        return f"redis://{self.redis_address}/{self.redis_db}"
 
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
@@ -229,15 +231,21 @@ def start_web_and_order_workers(
         stack.start(
             f"worker_orders-{i}", procfile_commands()["worker_orders"], extra_env={"WORKER_ID": str(i), **extra}
         )
+    return wait_for_stack(stack, web, workers)
+
+
+def wait_for_stack(stack: Stack, web: str, workers: int, timeout: float = 90) -> dict[str, dict]:
+    """Once the intake answers and `workers` order workers answer a Celery ping (at most `timeout` s): each
+    worker's pool as the worker reports it."""
     wait_for_http(f"{web}/healthz", timeout=60)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stack.check_alive()
         layout = worker_pools(stack.env["REDIS_URL"])
-        if len([n for n in layout if n.startswith("orders-")]) >= workers:
+        if len([n for n in layout if n.startswith("orders")]) >= workers:
             return layout
         time.sleep(0.5)
-    raise RuntimeError("celery workers did not answer within 90s")
+    raise RuntimeError(f"celery workers did not answer within {timeout:.0f}s")
 
 
 def worker_pools(broker_url: str) -> dict[str, dict]:

@@ -142,6 +142,10 @@ class PrivateRedis:
             "no",
             "--maxmemory-policy",
             "noeviction",
+            # Protected mode refuses every client but loopback when there is no password: a server on a
+            # namespace's private link address serves the other namespaces of the benchmark.
+            "--protected-mode",
+            "yes" if self.host.startswith("127.") else "no",
         ]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait(lambda: self.client().ping(), 15, "Redis")

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
@@ -43,9 +43,38 @@ def pool_limits() -> dict[str, int]:
     return {"pool_size": n, "max_overflow": POOL_OVERFLOW, "per_engine": n + POOL_OVERFLOW, "engines": 2}
 
 
+def connect_args(url: str) -> dict:
+    """connect_timeout keeps a PostgreSQL outage a fast 503 instead of a hung request. TCP keepalives on both ends
+    (DATABASE_KEEPALIVE_SECONDS, 0 = the kernel's defaults): a worker's session holds its event's row lock through
+    the NetSuite calls, and a machine that vanishes (power, network) never closes its connections, so without them
+    PostgreSQL keeps that backend, its transaction and its row locks for the kernel's two hours (and the outbox
+    relay skips the locked events). With them the server drops a silent client after about twice the setting; the
+    client side notices a vanished server the same way."""
+    args: dict = {"connect_timeout": 3}
+    idle = get_settings().database_keepalive_seconds
+    if idle > 0:
+        interval = max(1, idle // 3)
+        # Keepalives cover an idle connection; a peer that vanished before it acknowledged the last reply leaves
+        # data unacknowledged, where only the user timeout applies (else ~15 minutes of retransmissions).
+        user_timeout_ms = (idle + 3 * interval) * 1000
+        server = (
+            f"-c tcp_keepalives_idle={idle} -c tcp_keepalives_interval={interval} -c tcp_keepalives_count=3"
+            f" -c tcp_user_timeout={user_timeout_ms}"
+        )
+        given = make_url(url).query.get("options")  # the URL's own options (a search_path, say) are kept
+        args |= {
+            "keepalives": 1,
+            "keepalives_idle": idle,
+            "keepalives_interval": interval,
+            "keepalives_count": 3,
+            "tcp_user_timeout": user_timeout_ms,
+            "options": f"{given} {server}" if given else server,
+        }
+    return args
+
+
 @built_once
 def engine_for(url: str) -> Engine:
-    # connect_timeout keeps a PostgreSQL outage a fast 503 instead of a hung request.
     limits = pool_limits()
     return create_engine(
         url,
@@ -53,7 +82,7 @@ def engine_for(url: str) -> Engine:
         pool_size=limits["pool_size"],
         max_overflow=limits["max_overflow"],
         pool_timeout=5,
-        connect_args={"connect_timeout": 3},
+        connect_args=connect_args(url),
     )
 
 
@@ -72,7 +101,7 @@ def intake_engine_for(url: str) -> Engine:
         max_overflow=limits["max_overflow"],
         pool_timeout=5,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 3},
+        connect_args=connect_args(url),
     )
 
 

@@ -288,14 +288,14 @@ def cpu_delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, fl
 # --- database, redis, simulator ---------------------------------------------------------------------------
 
 
-def max_call_log_id() -> int:
-    with psycopg.connect(BENCH_DSN, autocommit=True, connect_timeout=5) as conn:
+def max_call_log_id(dsn: str = BENCH_DSN) -> int:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
         return conn.execute("SELECT coalesce(max(id), 0) FROM netsuite_call_log").fetchone()[0]
 
 
-def call_log_figures(after_id: int) -> dict:
+def call_log_figures(after_id: int, dsn: str = BENCH_DSN) -> dict:
     """The phase's rows of netsuite_call_log (one per HTTP attempt)."""
-    with psycopg.connect(BENCH_DSN, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
         count, first_start, last_end, mean_ms, n429 = conn.execute(
             "SELECT count(*), min(created_at - duration_ms * interval '1 millisecond'), max(created_at),"
             " avg(duration_ms), count(*) FILTER (WHERE http_status = 429) FROM netsuite_call_log WHERE id > %s",
@@ -329,6 +329,31 @@ def limiter_snapshot(client: redis.Redis) -> dict:
     return RedisSlotLimiter(client, LimiterConfig(max_budget=BUDGET)).snapshot()
 
 
+def simulator_command(port: int, host: str = "127.0.0.1") -> str:
+    """The simulator as every run of this benchmark starts it: cap SIM_CAP, LATENCY_MS +/- JITTER_MS."""
+    return (
+        f"exec shopsync-dev simulate netsuite --host {host} --port {port} --concurrency-limit {SIM_CAP}"
+        f" --latency-ms {LATENCY_MS} --latency-jitter-ms {JITTER_MS}"
+    )
+
+
+def prepare_simulator(sim: str, env: dict[str, str], held: int, seed: int) -> dict:
+    """Uniform latency, `held` slots taken by another integration, the seed; the catalog's SKUs seeded and
+    `shopsync items refresh` run once (the SKU map is then cached). Returns the simulator's configuration."""
+    config = requests.post(
+        f"{sim}/_sim/config",
+        json={"latency_distribution": "uniform", "held_slots": held, "seed": seed},
+        timeout=10,
+    ).json()
+    requests.post(
+        f"{sim}/_sim/items",
+        json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG] + service_items(),  # docs/MAPPING.md
+        timeout=10,
+    ).raise_for_status()
+    print(f"  {shopsync(env, 'items', 'refresh')}", flush=True)
+    return config
+
+
 # --- sending and waiting ----------------------------------------------------------------------------------
 
 
@@ -336,14 +361,14 @@ class Sampler(threading.Thread):
     """Every SAMPLE_EVERY_S: the simulator's in-flight count and served calls, the limiter's budget and holders
     (read from Redis db 13), and how busy the machine is."""
 
-    def __init__(self, sim: str) -> None:
+    def __init__(self, sim: str, redis_url: str = REDIS_URL) -> None:
         super().__init__(name="bench-sampler", daemon=True)
         self.sim = sim
         self.samples: list[dict] = []
         self.errors = 0
         self.intruders: dict[str, float] = {}  # other benchmark/test processes seen during the phase -> when
         self._stop_event = threading.Event()
-        self._redis = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=5)
         self._http = requests.Session()
 
     def stop(self) -> None:
@@ -490,22 +515,10 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
     try:
         stack.start(
             "netsuite",
-            f"exec shopsync-dev simulate netsuite --port {sim_port} --concurrency-limit {SIM_CAP}"
-            f" --latency-ms {LATENCY_MS} --latency-jitter-ms {JITTER_MS}",
+            simulator_command(sim_port),
         )
         wait_for_http(f"{sim}/_sim/stats", timeout=30)
-        config = requests.post(
-            f"{sim}/_sim/config",
-            json={"latency_distribution": "uniform", "held_slots": held, "seed": seed},
-            timeout=10,
-        ).json()
-        result["sim_config"] = config
-        requests.post(
-            f"{sim}/_sim/items",
-            json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG] + service_items(),  # docs/MAPPING.md
-            timeout=10,
-        ).raise_for_status()
-        print(f"  {shopsync(env, 'items', 'refresh')}", flush=True)
+        result["sim_config"] = prepare_simulator(sim, env, held, seed)
 
         result["worker_pools"] = common.start_web_and_order_workers(
             stack, web, args.workers, args.concurrency, args.pool

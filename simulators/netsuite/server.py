@@ -456,7 +456,7 @@ class SimulatorApp:
             raw_path, _ = _raw_request_target(request.environ)
             segments = [unquote(s) for s in raw_path[len(REST_PREFIX) :].split("/") if s]
             route = _parse_route(request.method, segments)
-            self.state.note_call(route.operation)
+            self.state.note_call(route.operation, request.remote_addr)
             fault = self.state.take_fault(route.operation)
             return self._with_fault(fault, request, lambda: self._handle(route, request))
         except Exception:  # noqa: BLE001 - a simulator bug must still look like NetSuite's 500 to the client

@@ -403,6 +403,8 @@ class State:
         self._requests_total = 0
         self._rejections = {"concurrency": 0, "auth": 0, "fault": 0}
         self._calls: Counter[str] = Counter()
+        # The same calls by the client's address (which machine sent them: several hosts share one simulator).
+        self._calls_by_client: dict[str, Counter[str]] = {}
         self._calls_ok = 0
         self._slow_responses = 0
         self._tokens_issued = 0
@@ -469,9 +471,11 @@ class State:
         with self.lock:
             self._rejections["auth"] += 1
 
-    def note_call(self, operation: str) -> None:
+    def note_call(self, operation: str, client: str | None = None) -> None:
         with self.lock:
             self._calls[operation] += 1
+            if client:
+                self._calls_by_client.setdefault(client, Counter())[operation] += 1
 
     def remember_nonce(self, token: str, nonce: str, timestamp: int, now: int, window: int) -> bool:
         """Record a nonce; False if this token already used it while its timestamp is still acceptable."""
@@ -493,6 +497,7 @@ class State:
             return {
                 "records_by_type": {t: len(self._records[t]) for t in RECORD_TYPES},
                 "calls_by_operation": dict(self._calls),
+                "calls_by_client": {addr: dict(calls) for addr, calls in self._calls_by_client.items()},
                 # Ours only: the held slots of the simulated other integration are in peak_total.
                 "peak_concurrency": self._peak,
                 "peak_total": self._peak_total,
