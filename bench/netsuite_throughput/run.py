@@ -9,7 +9,8 @@ For each `--held-slots` value, a fresh stack from the Procfile: the simulator (`
 simulated other integration), `web` (gunicorn intake) and `--workers` x `worker_orders` (WORKER_ID=i). By default
 the layout we ship: one `worker_orders` with the Procfile's own pool and concurrency (nothing overridden), against
 a budget of NETSUITE_CONCURRENCY=12; `--concurrency` / `--pool` set WORKER_CONCURRENCY / WORKER_POOL to try
-another layout. LOG_LEVEL is WARNING in every process.
+another layout. LOG_LEVEL is the shipped default (INFO: a line per NetSuite call and per event) unless `--log-level`
+sets it; runs recorded before 2026-12-03 13:00 UTC used WARNING.
 
 Data: 40 SKUs seeded into the simulator and `shopsync items refresh` run once (the SKU map is then cached);
 orders of 1-4 lines with realistic prices, state sales tax and shipping, each with a unique id, from a fixed pool
@@ -129,7 +130,6 @@ BENCH_ENV = {
     "NETSUITE_TOKEN_SECRET": "sim-token-secret",
     "NETSUITE_CONCURRENCY": str(BUDGET),
     "OPS_TOKEN": "bench-ns-ops-token",
-    "LOG_LEVEL": "WARNING",
 }
 
 
@@ -332,7 +332,7 @@ def limiter_snapshot(client: redis.Redis) -> dict:
 def simulator_command(port: int, host: str = "127.0.0.1") -> str:
     """The simulator as every run of this benchmark starts it: cap SIM_CAP, LATENCY_MS +/- JITTER_MS."""
     return (
-        f"exec shopsync-dev simulate netsuite --host {host} --port {port} --concurrency-limit {SIM_CAP}"
+        f"exec shopsync-dev simulate netsuite --quiet --host {host} --port {port} --concurrency-limit {SIM_CAP}"
         f" --latency-ms {LATENCY_MS} --latency-jitter-ms {JITTER_MS}"
     )
 
@@ -836,6 +836,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quiet-wait", type=float, default=common.QUIET_MAX_WAIT_S, help="s to wait for other benches/tests to end"
     )
+    parser.add_argument("--log-level", help="LOG_LEVEL of web and workers (default: unset, the shipped INFO)")
     args = parser.parse_args(argv)
     held_values = [int(v) for v in args.held_slots.split(",") if v.strip()]
     if not 1 <= args.orders <= 10_000:
@@ -853,6 +854,9 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     base_env = {**environ_copy(), **BENCH_ENV}
     base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"
+    base_env.pop("LOG_LEVEL", None)
+    if args.log_level:
+        base_env["LOG_LEVEL"] = args.log_level.upper()
 
     quiet = wait_for_no_other_benchmarks(args.quiet_wait)
     print(rebuild_database(base_env), flush=True)
@@ -864,7 +868,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     print(
-        f"LOG_LEVEL=WARNING in web and workers; {args.workers} x worker_orders,"
+        f"LOG_LEVEL={base_env.get('LOG_LEVEL', 'unset (INFO, as shipped)')} in web and workers;"
+        f" {args.workers} x worker_orders,"
         f" WORKER_CONCURRENCY {args.concurrency or 'unset'}, WORKER_POOL {args.pool or 'unset'};"
         f" customers: pool of {CUSTOMER_POOL} (the warm-up sends one order per pool customer first),"
         f" ~{NEW_CUSTOMER_SHARE:.0%} first-time customers in the measured phase; {len(CATALOG)} SKUs cached by"
