@@ -199,3 +199,42 @@ def test_two_workers_with_conflicting_events_leave_one_serialized_history(sim, s
             "SKU-B": False,
             "SKU-C": True,
         }
+
+
+def test_a_fulfillment_netsuite_holds_but_our_database_lost_makes_the_other_shipment_wait_not_dead_letter(
+    sim, shopify_reads, monkeypatch
+):
+    """The second shipment's transform lands in NetSuite, then its commit fails (PostgreSQL restarting): our view
+    still counts SKU-C as open, so the first shipment's transform holds back a line NetSuite has already shipped and
+    NetSuite refuses it. That is not the data's fault: it is retried, and lands once the other event's retry has
+    recorded its fulfillment (found by the chaos soak, bench/soak)."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import repositories
+    from app.domain.errors import RetryLater
+
+    deliver("orders/create", story.ORDER, "lost-create")
+    record_document = repositories.record_document
+
+    def commit_lost(*args, **kwargs):
+        raise OperationalError("INSERT INTO order_documents", {}, Exception("terminating connection"))
+
+    monkeypatch.setattr(repositories, "record_document", commit_lost)
+    second = store_event(json.dumps(story.F2).encode(), topic="fulfillments/create", webhook_id="lost-f2")
+    with pytest.raises(OperationalError):
+        events.process_event(second)
+    monkeypatch.setattr(repositories, "record_document", record_document)
+    assert [f["externalId"] for f in records(sim, "itemFulfillment")] == [f"shopify-fulfillment-{story.F2_ID}"]
+
+    first = store_event(json.dumps(story.F1).encode(), topic="fulfillments/create", webhook_id="lost-f1")
+    with pytest.raises(RetryLater, match=f"shopify-fulfillment-{story.F2_ID}"):
+        events.process_event(first)
+    events.process_event(second)  # its retry finds its fulfillment in NetSuite and records it
+    events.process_event(first)  # and this one's retry now ships only what is open
+
+    fulfillments = {f["externalId"]: f for f in records(sim, "itemFulfillment")}
+    assert sorted(fulfillments) == [f"shopify-fulfillment-{story.F1_ID}", f"shopify-fulfillment-{story.F2_ID}"]
+    units = {eid: sum(li["quantity"] for li in f["item"]["items"]) for eid, f in fulfillments.items()}
+    assert units == {f"shopify-fulfillment-{story.F1_ID}": 2, f"shopify-fulfillment-{story.F2_ID}": 1}
+    with session_scope() as s:
+        assert s.get(OrderState, story.ORDER_ID).state == "fulfilled"
