@@ -565,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         concurrency=args.concurrency,
         timeout_s=args.timeout,
         republish_s=args.republish,
+        progress=sys.stdout.isatty(),  # bars on a terminal, a line every 15 s otherwise
     )
     common.wait_for_no_other_benchmarks(args.quiet_wait)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
