@@ -576,11 +576,12 @@ def main(argv: list[str] | None = None) -> int:
     out = RESULTS_DIR / f"soak-{stamp}.json"
     try:
         result = soak(opts, run_dir)
-    except SoakTimeout as exc:
+    except (SoakTimeout, RuntimeError) as exc:  # past the limit, or the stack could not run the soak
         say(opts, f"soak verdict: FAIL — {exc}")
         return 2
     print(report(result))
-    payload = {**result, "history": {**result["history"].facts(), **asdict(result["history"])}, "command": command}
+    history = result["history"]
+    payload = {**result, "history": {"facts": history.facts(), "findings": asdict(history)}, "command": command}
     out.write_text(json.dumps(payload, indent=1, default=str))
     print(f"raw results: {out.relative_to(ROOT)} (process logs in {run_dir.relative_to(ROOT)}/)")
     return 0 if result["history"].passed else 1

@@ -238,3 +238,31 @@ def test_a_fulfillment_netsuite_holds_but_our_database_lost_makes_the_other_ship
     assert units == {f"shopify-fulfillment-{story.F1_ID}": 2, f"shopify-fulfillment-{story.F2_ID}": 1}
     with session_scope() as s:
         assert s.get(OrderState, story.ORDER_ID).state == "fulfilled"
+
+
+def test_an_order_netsuite_has_shipped_from_but_our_database_forgot_keeps_its_lines_when_synced_again(
+    sim, shopify_reads
+):
+    """NetSuite holds the sales order and the first shipment, our database nothing of them (the sync that wrote
+    them was rolled back: a later document of the same sync failed). The next event reads the order from Shopify
+    and upserts the sales order again: its lines must be keyed to NetSuite's, or `replace=item` would drop the
+    shipped lines and add them as new open ones, and the second shipment would ship them again (found by the chaos
+    soak, bench/soak: a fulfillment of 4 units where Shopify shipped 1)."""
+    from sqlalchemy import delete
+
+    from app.db.models import OrderDocument, OrderLine, OrderTransition
+
+    deliver("orders/create", story.ORDER, "forgot-create")
+    deliver("fulfillments/create", story.F1, "forgot-f1")
+    [so] = records(sim, "salesOrder")
+    lines_before = sorted((line["line"], line.get("custcol_shopify_line_id")) for line in so["item"]["items"])
+    with session_scope() as s:  # what a rolled-back sync leaves: nothing of the order on our side
+        for model in (OrderDocument, OrderLine, OrderTransition, OrderState):
+            s.execute(delete(model).where(model.shopify_order_id == story.ORDER_ID))
+
+    deliver("fulfillments/create", story.F2, "forgot-f2")  # reads the order (both shipments, the refund) again
+
+    story.assert_story_in_netsuite(sim)  # F2 ships SKU-C alone; F1 still ships A and B
+    [so] = records(sim, "salesOrder")
+    product_lines = [(line["line"], line.get("custcol_shopify_line_id")) for line in so["item"]["items"]]
+    assert [x for x in sorted(product_lines) if x[1]] == [x for x in lines_before if x[1]], "lines kept, not re-added"
