@@ -313,7 +313,8 @@ class Delivery:
 
 def send_webhooks(web: str, deliveries: list[Delivery], *, secret: str, shop: str) -> dict:
     """Deliver signed webhooks to the intake from SENDERS threads, as fast as it takes them; a 5xx or a refused
-    connection is delivered again, as Shopify would."""
+    connection is delivered again, as Shopify would (up to 5 tries here: `failed` lists the webhook ids still not
+    accepted, for a caller that delivers them again later, as Shopify's retry schedule does)."""
     local = threading.local()
 
     def deliver(item: Delivery) -> int:
@@ -342,11 +343,13 @@ def send_webhooks(web: str, deliveries: list[Delivery], *, secret: str, shop: st
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-        statuses = Counter(pool.map(deliver, deliveries))
+        outcomes = list(pool.map(deliver, deliveries))
     elapsed = time.monotonic() - started
+    statuses = Counter(outcomes)
     return {
         "sent": len(deliveries),
         "statuses": {str(k): v for k, v in statuses.items()},
+        "failed": [d.webhook_id for d, status in zip(deliveries, outcomes, strict=True) if not 200 <= status < 300],
         "send_s": round(elapsed, 2),
         "intake_per_s": round(len(deliveries) / elapsed, 1) if elapsed else None,
     }

@@ -187,6 +187,17 @@ def record_document(
     )
 
 
+def recorded_documents(session: Session, order_id: int, kind: str) -> set[str]:
+    """External ids of the order's documents of this kind (fulfillment | refund) we recorded."""
+    return set(
+        session.scalars(
+            select(OrderDocument.external_id).where(
+                OrderDocument.shopify_order_id == order_id, OrderDocument.kind == kind
+            )
+        )
+    )
+
+
 def record_restocks(
     session: Session, order_id: int, refund_id: int, restocks: Iterable[tuple[str, int | None, int]]
 ) -> None:

@@ -21,7 +21,7 @@ from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.bundles import number_lines
-from app.domain.errors import PermanentError, RunLater
+from app.domain.errors import PermanentError, RetryLater, RunLater
 from app.domain.locations import netsuite_location
 from app.domain.money import SIDES
 from app.domain.order_edits import APPLIED, WAIT, EditWait, edit_time, plan_edit
@@ -42,7 +42,7 @@ from app.services.credits import create_credit
 from app.services.orders import OrderOutcome, load_order, sync_order_payload
 from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
-from netsuite_client.errors import NotFoundError
+from netsuite_client.errors import NetSuiteError, NotFoundError
 from schemas.shopify import FulfillmentSchema, OrderEditedSchema, OrderSchema, RefundSchema
 
 log = logging.getLogger(__name__)
@@ -277,9 +277,7 @@ def carry_out(
     amount = None
     for command in decision.commands:
         if isinstance(command, CreateItemFulfillment):
-            netsuite_ids["itemFulfillment"] = create_item_fulfillment(
-                client, settings, state, view, command, correlation
-            )
+            netsuite_ids["itemFulfillment"] = _fulfill(session, client, settings, state, view, command, correlation)
         elif isinstance(command, CreateCredit):
             credit, payment = create_credit(session, client, settings, state, command, correlation)
             netsuite_ids["creditMemo"], netsuite_ids["customerRefund"] = credit, payment
@@ -337,6 +335,44 @@ def _existing_id(client: NetSuiteClient, record_type: str, external_id: str, cor
     except NotFoundError:
         return None
     return str(record.get("id")) if record.get("id") is not None else None
+
+
+def _fulfill(
+    session: Session,
+    client: NetSuiteClient,
+    settings: Settings,
+    state: OrderState,
+    view: OrderView,
+    cmd: CreateItemFulfillment,
+    correlation: str,
+) -> str:
+    """The item fulfillment; retried later when NetSuite refuses it while holding a fulfillment of this order that
+    we have not recorded: another event wrote it and its own commit failed after (a database restart, a killed
+    worker), so our view still counts those units as open and this shipment holds back, or ships, lines NetSuite
+    has already shipped. That event's retry records it; this one then sees the lines as NetSuite does."""
+    try:
+        return create_item_fulfillment(client, settings, state, view, cmd, correlation)
+    except NetSuiteError as exc:
+        if exc.status != 400:
+            raise
+        unrecorded = _unrecorded_fulfillments(session, client, state, correlation) - {cmd.external_id}
+        if not unrecorded:
+            raise
+        raise RetryLater(
+            f"{cmd.external_id} refused ({exc}) while NetSuite holds fulfillment(s) of order "
+            f"{state.shopify_order_id} not recorded yet: {', '.join(sorted(unrecorded)[:5])}"
+        ) from exc
+
+
+def _unrecorded_fulfillments(session: Session, client: NetSuiteClient, state: OrderState, correlation: str) -> set[str]:
+    """External ids of the order's item fulfillments NetSuite holds and our documents do not."""
+    rows = client.suiteql(
+        "SELECT externalid FROM transaction WHERE recordtype = 'itemfulfillment' "
+        f"AND createdfrom = {int(state.netsuite_internal_id)}",
+        correlation_id=correlation,
+    )
+    in_netsuite = {str(row["externalid"]) for row in rows if row.get("externalid")}
+    return in_netsuite - repositories.recorded_documents(session, state.shopify_order_id, "fulfillment")
 
 
 def create_item_fulfillment(

@@ -15,6 +15,7 @@ from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.bundles import posted_components
+from app.domain.keys import order_external_id
 from app.domain.mapping import MappingConfig, OrderBodies, OrderPlan, map_order, plan_order, plan_skus
 from app.domain.money import SIDES
 from app.domain.state_machine import CREATED, OrderView, check_edit, derive_state, is_stale, view_from_order
@@ -25,6 +26,7 @@ from app.services.items import resolve_items
 from app.services.payloads import load_payload, payload_of
 from app.services.tax_rates import tax_code_rates
 from netsuite_client import NetSuiteClient
+from netsuite_client.errors import NotFoundError
 from netsuite_client.errors import ValidationError as NetSuiteValidationError
 from schemas.shopify import order_schema_for
 
@@ -124,6 +126,8 @@ def sync_order_payload(
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
     )
+    if not known_lines and _shipped_from(order):
+        known_lines = _lines_netsuite_holds(client, order_id, correlation)
     bodies = map_order(order, item_ids, config, netsuite_lines=known_lines, plan=plan)
     customer, sales_order_id = _upsert_customer_and_order(session, client, order, bodies, correlation)
 
@@ -146,6 +150,25 @@ def sync_order_payload(
         f"salesOrder {bodies.order_external_id} upserted (internal id {sales_order_id})",
     )
     return OrderOutcome(order_id, "synced", sales_order_id)
+
+
+def _shipped_from(order: dict[str, Any]) -> bool:
+    """Shopify says some of the order has shipped (its fulfillment status, or a line's)."""
+    return bool(order.get("fulfillment_status")) or any(li.get("fulfillment_status") for li in order["line_items"])
+
+
+def _lines_netsuite_holds(client: NetSuiteClient, order_id: int, correlation: str) -> dict[int, int]:
+    """Shopify has shipped from this order and we know none of its NetSuite lines: NetSuite may already hold its
+    sales order with lines shipped (written by an attempt whose commit failed after: a NetSuite error on a later
+    document of the same sync, a database restart). Its lines (Shopify line id -> NetSuite line), so the upsert
+    updates them: unkeyed, `replace=item` would drop those lines and add them again as new, open ones, and the next
+    fulfillment would ship them a second time. One read, only for a shipped order we hold no lines of."""
+    try:
+        lines = client.get_sublist("salesOrder", f"eid:{order_external_id(order_id)}", correlation_id=correlation)
+    except NotFoundError:
+        return {}
+    keys = ((str(ns.get("custcol_shopify_line_id") or ""), ns.get("line")) for ns in lines)
+    return {int(key): int(number) for key, number in keys if key.isdigit() and number is not None}
 
 
 def _upsert_customer_and_order(

@@ -348,36 +348,38 @@ def _start(stack: Stack, env: dict[str, str], urls: dict[str, str], args: argpar
     )
     wait_for_http(f"{urls['sim']}/_sim/stats", timeout=30)
     wait_for_http(f"{urls['shop']}/_sim/stats", timeout=30)
+    env.update(seed_netsuite(urls["sim"], seed=args.seed, tax_mode=args.tax_mode))
+    print(f"  {common.shopsync(env, 'items', 'refresh')}", flush=True)
+    stack.env = env
+    common.start_web_and_order_workers(stack, urls["web"], args.workers, args.concurrency)
+    return urls
+
+
+def seed_netsuite(sim: str, *, seed: int, tax_mode: str) -> dict[str, str]:
+    """The NetSuite simulator as these orders need it (uniform latency, the tax mode, the 40 SKUs and the SHOPIFY-*
+    service items, one tax code per Shopify tax); the settings that name them for the service."""
     requests.post(
-        f"{urls['sim']}/_sim/config",
-        json={"latency_distribution": "uniform", "seed": args.seed, "tax_mode": args.tax_mode},
-        timeout=10,
+        f"{sim}/_sim/config", json={"latency_distribution": "uniform", "seed": seed, "tax_mode": tax_mode}, timeout=10
     ).raise_for_status()
     requests.post(
-        f"{urls['sim']}/_sim/items",
+        f"{sim}/_sim/items",
         json=[{"itemid": s, "displayname": t} for s, t, _ in CATALOG] + service_items(),
         timeout=10,
     ).raise_for_status()
     codes = requests.post(
-        f"{urls['sim']}/_sim/taxcodes",
+        f"{sim}/_sim/taxcodes",
         json=[{"itemid": f"{t} {r}", "rate": float(Decimal(r) * 100)} for t, r in tax_titles()],
         timeout=10,
     )
     codes.raise_for_status()
     ids = [str(c["id"]) for c in codes.json()]
     tax_map = ",".join(f"{t}:{Decimal(r).normalize()}={i}" for (t, r), i in zip(tax_titles(), ids, strict=True))
-    env.update(
-        {
-            "TAX_CODE_MAP": tax_map,
-            "NETSUITE_DEFAULT_TAX_CODE_ID": ids[0],
-            "NETSUITE_TAX_MODE": args.tax_mode,
-            "NETSUITE_CURRENCY_MAP": ",".join(f"{k}={v}" for k, v in CURRENCY_IDS.items()),
-        }
-    )
-    print(f"  {common.shopsync(env, 'items', 'refresh')}", flush=True)
-    stack.env = env
-    common.start_web_and_order_workers(stack, urls["web"], args.workers, args.concurrency)
-    return urls
+    return {
+        "TAX_CODE_MAP": tax_map,
+        "NETSUITE_DEFAULT_TAX_CODE_ID": ids[0],
+        "NETSUITE_TAX_MODE": tax_mode,
+        "NETSUITE_CURRENCY_MAP": ",".join(f"{k}={v}" for k, v in CURRENCY_IDS.items()),
+    }
 
 
 class DeadlinePassed(RuntimeError):

@@ -199,3 +199,70 @@ def test_two_workers_with_conflicting_events_leave_one_serialized_history(sim, s
             "SKU-B": False,
             "SKU-C": True,
         }
+
+
+def test_a_fulfillment_netsuite_holds_but_our_database_lost_makes_the_other_shipment_wait_not_dead_letter(
+    sim, shopify_reads, monkeypatch
+):
+    """The second shipment's transform lands in NetSuite, then its commit fails (PostgreSQL restarting): our view
+    still counts SKU-C as open, so the first shipment's transform holds back a line NetSuite has already shipped and
+    NetSuite refuses it. That is not the data's fault: it is retried, and lands once the other event's retry has
+    recorded its fulfillment (found by the chaos soak, bench/soak)."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import repositories
+    from app.domain.errors import RetryLater
+
+    deliver("orders/create", story.ORDER, "lost-create")
+    record_document = repositories.record_document
+
+    def commit_lost(*args, **kwargs):
+        raise OperationalError("INSERT INTO order_documents", {}, Exception("terminating connection"))
+
+    monkeypatch.setattr(repositories, "record_document", commit_lost)
+    second = store_event(json.dumps(story.F2).encode(), topic="fulfillments/create", webhook_id="lost-f2")
+    with pytest.raises(OperationalError):
+        events.process_event(second)
+    monkeypatch.setattr(repositories, "record_document", record_document)
+    assert [f["externalId"] for f in records(sim, "itemFulfillment")] == [f"shopify-fulfillment-{story.F2_ID}"]
+
+    first = store_event(json.dumps(story.F1).encode(), topic="fulfillments/create", webhook_id="lost-f1")
+    with pytest.raises(RetryLater, match=f"shopify-fulfillment-{story.F2_ID}"):
+        events.process_event(first)
+    events.process_event(second)  # its retry finds its fulfillment in NetSuite and records it
+    events.process_event(first)  # and this one's retry now ships only what is open
+
+    fulfillments = {f["externalId"]: f for f in records(sim, "itemFulfillment")}
+    assert sorted(fulfillments) == [f"shopify-fulfillment-{story.F1_ID}", f"shopify-fulfillment-{story.F2_ID}"]
+    units = {eid: sum(li["quantity"] for li in f["item"]["items"]) for eid, f in fulfillments.items()}
+    assert units == {f"shopify-fulfillment-{story.F1_ID}": 2, f"shopify-fulfillment-{story.F2_ID}": 1}
+    with session_scope() as s:
+        assert s.get(OrderState, story.ORDER_ID).state == "fulfilled"
+
+
+def test_an_order_netsuite_has_shipped_from_but_our_database_forgot_keeps_its_lines_when_synced_again(
+    sim, shopify_reads
+):
+    """NetSuite holds the sales order and the first shipment, our database nothing of them (the sync that wrote
+    them was rolled back: a later document of the same sync failed). The next event reads the order from Shopify
+    and upserts the sales order again: its lines must be keyed to NetSuite's, or `replace=item` would drop the
+    shipped lines and add them as new open ones, and the second shipment would ship them again (found by the chaos
+    soak, bench/soak: a fulfillment of 4 units where Shopify shipped 1)."""
+    from sqlalchemy import delete
+
+    from app.db.models import OrderDocument, OrderLine, OrderTransition
+
+    deliver("orders/create", story.ORDER, "forgot-create")
+    deliver("fulfillments/create", story.F1, "forgot-f1")
+    [so] = records(sim, "salesOrder")
+    lines_before = sorted((line["line"], line.get("custcol_shopify_line_id")) for line in so["item"]["items"])
+    with session_scope() as s:  # what a rolled-back sync leaves: nothing of the order on our side
+        for model in (OrderDocument, OrderLine, OrderTransition, OrderState):
+            s.execute(delete(model).where(model.shopify_order_id == story.ORDER_ID))
+
+    deliver("fulfillments/create", story.F2, "forgot-f2")  # reads the order (both shipments, the refund) again
+
+    story.assert_story_in_netsuite(sim)  # F2 ships SKU-C alone; F1 still ships A and B
+    [so] = records(sim, "salesOrder")
+    product_lines = [(line["line"], line.get("custcol_shopify_line_id")) for line in so["item"]["items"]]
+    assert [x for x in sorted(product_lines) if x[1]] == [x for x in lines_before if x[1]], "lines kept, not re-added"
