@@ -335,12 +335,15 @@ def start_stack(args: argparse.Namespace, base_env: dict[str, str], run_dir: Pat
         raise
 
 
-def _start(stack: Stack, env: dict[str, str], urls: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
+def start_simulators(
+    stack: Stack, urls: dict[str, str], *, latency_ms: int = LATENCY_MS, jitter_ms: int = JITTER_MS, cap: int = SIM_CAP
+) -> None:
+    """Both simulators on the ports of `urls["sim"]` and `urls["shop"]` (quiet, this bench's shop and token), up."""
     ns_port, shop_port = urls["sim"].rsplit(":", 1)[1], urls["shop"].rsplit(":", 1)[1]
     stack.start(
         "netsuite",
-        f"exec shopsync-dev simulate netsuite --quiet --port {ns_port} --concurrency-limit {SIM_CAP}"
-        f" --latency-ms {LATENCY_MS} --latency-jitter-ms {JITTER_MS}",
+        f"exec shopsync-dev simulate netsuite --quiet --port {ns_port} --concurrency-limit {cap}"
+        f" --latency-ms {latency_ms} --latency-jitter-ms {jitter_ms}",
     )
     stack.start(
         "shopify",
@@ -348,6 +351,10 @@ def _start(stack: Stack, env: dict[str, str], urls: dict[str, str], args: argpar
     )
     wait_for_http(f"{urls['sim']}/_sim/stats", timeout=30)
     wait_for_http(f"{urls['shop']}/_sim/stats", timeout=30)
+
+
+def _start(stack: Stack, env: dict[str, str], urls: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
+    start_simulators(stack, urls)
     env.update(seed_netsuite(urls["sim"], seed=args.seed, tax_mode=args.tax_mode))
     print(f"  {common.shopsync(env, 'items', 'refresh')}", flush=True)
     stack.env = env

@@ -46,7 +46,7 @@ import requests
 from app.config import environ_copy
 from bench import common
 from bench.netsuite_throughput.run import BENCH_ENV, CATALOG
-from bench.orders_realistic.run import ADMIN_TOKEN, SECRET, SHOP, seed_netsuite
+from bench.orders_realistic.run import ADMIN_TOKEN, SECRET, SHOP, seed_netsuite, start_simulators
 from bench.services import PrivatePostgres, PrivateRedis
 from bench.soak import history as hist
 from bench.soak import plan
@@ -191,18 +191,7 @@ def seed_inventory(urls: dict[str, str], rng: random.Random) -> None:
 
 
 def start(opts: Options, stack: Stack, urls: dict[str, str], rng: random.Random) -> dict[str, Worker]:
-    ns_port, shop_port = urls["sim"].rsplit(":", 1)[1], urls["shop"].rsplit(":", 1)[1]
-    stack.start(
-        "netsuite",
-        f"exec shopsync-dev simulate netsuite --quiet --port {ns_port} --concurrency-limit {SIM_CAP}"
-        f" --latency-ms {opts.latency_ms} --latency-jitter-ms {opts.jitter_ms}",
-    )
-    stack.start(
-        "shopify",
-        f"exec shopsync-dev simulate shopify --quiet --port {shop_port} --shop {SHOP} --access-token {ADMIN_TOKEN}",
-    )
-    wait_for_http(f"{urls['sim']}/_sim/stats", timeout=30)
-    wait_for_http(f"{urls['shop']}/_sim/stats", timeout=30)
+    start_simulators(stack, urls, latency_ms=opts.latency_ms, jitter_ms=opts.jitter_ms, cap=SIM_CAP)
     requests.post(
         f"{urls['shop']}/_sim/config",
         json={"bucket_size": opts.shopify_bucket, "restore_rate": opts.shopify_restore},
