@@ -19,11 +19,11 @@ def component_key(line_id: int | str, sku: str) -> str:
     return f"{line_id}:{sku}"
 
 
-def number_lines(view: OrderView, sales_order_lines: Sequence[Mapping[str, Any]], sales_order: str) -> OrderView:
-    """The view with each line's NetSuite line (its `custcol_shopify_line_id` is the Shopify line id) or, for a
-    bundle, its components (lines keyed `<line id>:<SKU>`: the SKU, the line number, and the units per bundle =
-    the line's quantity on the sales order / the Shopify line's ordered quantity). Raises NETSUITE_LINE_MISSING
-    when a line with a quantity has neither."""
+def keyed_lines(
+    sales_order_lines: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, int], dict[str, list[tuple[str, int, Decimal]]]]:
+    """The sales order's lines by their `custcol_shopify_line_id`: a Shopify line's own line (Shopify line id ->
+    NetSuite line), and a bundle's component lines (Shopify line id -> (SKU, NetSuite line, quantity) each)."""
     single: dict[str, int] = {}
     parts: dict[str, list[tuple[str, int, Decimal]]] = {}
     for ns in sales_order_lines:
@@ -33,6 +33,15 @@ def number_lines(view: OrderView, sales_order_lines: Sequence[Mapping[str, Any]]
             parts.setdefault(line_id, []).append((sku, int(ns["line"]), Decimal(str(ns.get("quantity") or 0))))
         elif key:
             single[key] = int(ns["line"])
+    return single, parts
+
+
+def number_lines(view: OrderView, sales_order_lines: Sequence[Mapping[str, Any]], sales_order: str) -> OrderView:
+    """The view with each line's NetSuite line (its `custcol_shopify_line_id` is the Shopify line id) or, for a
+    bundle, its components (lines keyed `<line id>:<SKU>`: the SKU, the line number, and the units per bundle =
+    the line's quantity on the sales order / the Shopify line's ordered quantity). Raises NETSUITE_LINE_MISSING
+    when a line with a quantity has neither."""
+    single, parts = keyed_lines(sales_order_lines)
     lines = []
     for line in view.lines:
         number = single.get(str(line.line_id))

@@ -14,7 +14,7 @@ from app.config import Settings
 from app.db import repositories
 from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
-from app.domain.bundles import posted_components
+from app.domain.bundles import keyed_lines, posted_components
 from app.domain.keys import order_external_id
 from app.domain.mapping import MappingConfig, OrderBodies, OrderPlan, map_order, plan_order, plan_skus
 from app.domain.money import SIDES
@@ -167,8 +167,8 @@ def _lines_netsuite_holds(client: NetSuiteClient, order_id: int, correlation: st
         lines = client.get_sublist("salesOrder", f"eid:{order_external_id(order_id)}", correlation_id=correlation)
     except NotFoundError:
         return {}
-    keys = ((str(ns.get("custcol_shopify_line_id") or ""), ns.get("line")) for ns in lines)
-    return {int(key): int(number) for key, number in keys if key.isdigit() and number is not None}
+    single, _ = keyed_lines(lines)
+    return {int(key): number for key, number in single.items() if key.isdigit()}
 
 
 def _upsert_customer_and_order(
