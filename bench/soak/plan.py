@@ -130,15 +130,7 @@ def _happen(session: requests.Session, shop_url: str, life: Lifecycle, n: int, r
         made.raise_for_status()
         life.fulfillments.append(made.json()["fulfillment"])
     if life.kind == "returned":
-        line = life.product_lines()[0]
-        refund = of.build_refund(
-            life.order,
-            refund_id=REFUND_ID_BASE + n,
-            lines={line["id"]: 1},
-            location_id=LOCATIONS[0],
-            created_at=datetime.now(UTC).isoformat(),
-            transaction_id=REFUND_ID_BASE + n,
-        )
+        refund = _one_unit_refund(life, REFUND_ID_BASE + n)
         made = session.post(f"{url}/refunds", json=refund, timeout=30)
         made.raise_for_status()
         life.refunds.append(made.json()["refund"])
@@ -146,17 +138,22 @@ def _happen(session: requests.Session, shop_url: str, life: Lifecycle, n: int, r
 
 def bad_refund(life: Lifecycle, n: int) -> dict:
     """A refund for far more than the order (never made in Shopify): it must be refused with its reason."""
+    refund = _one_unit_refund(life, BAD_REFUND_ID_BASE + n)
+    refund["transactions"][0]["amount"] = BAD_REFUND_AMOUNT
+    return refund
+
+
+def _one_unit_refund(life: Lifecycle, refund_id: int) -> dict:
+    """One unit of the order's first product line refunded, restocked at the first location."""
     line = life.product_lines()[0]
-    refund = of.build_refund(
+    return of.build_refund(
         life.order,
-        refund_id=BAD_REFUND_ID_BASE + n,
+        refund_id=refund_id,
         lines={line["id"]: 1},
         location_id=LOCATIONS[0],
         created_at=datetime.now(UTC).isoformat(),
-        transaction_id=BAD_REFUND_ID_BASE + n,
+        transaction_id=refund_id,
     )
-    refund["transactions"][0]["amount"] = BAD_REFUND_AMOUNT
-    return refund
 
 
 @dataclass
