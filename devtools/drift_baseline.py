@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from schemas.drift import family, field_paths
+from simulators.shared import shared_dir
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-SHARED = REPOSITORY.parent / "shared"
+SHARED = shared_dir()
 FIXTURES = SHARED / "fixtures" / "shopify"
 SAMPLES = SHARED / "reference" / "shopify-webhook-samples"
 BASELINE = REPOSITORY / "schemas" / "baseline.py"  # KNOWN_FIELDS; one baseline_<family>.py module per family

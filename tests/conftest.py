@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from devtools.devstack import free_port
+from simulators.shared import shared_dir
 
-# The real Shopify payloads live in shared/, beside the repository (as on developers' machines and in CI).
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "shopify"
+# The real Shopify payloads live in shared/ (simulators/shared.py: beside the repository, as on developers' machines
+# and in CI, or beside the one this clone came from, or SHOPSYNC_SHARED_DIR).
+FIXTURES = shared_dir() / "fixtures" / "shopify"
 if not FIXTURES.is_dir():
-    raise RuntimeError(f"Shopify fixtures not found at {FIXTURES}: shared/ must sit beside the repository")
+    raise RuntimeError(
+        f"Shopify fixtures not found at {FIXTURES}: shared/ must sit beside the repository (or set SHOPSYNC_SHARED_DIR)"
+    )
 # Shopify's published references (Admin GraphQL schema, example webhook payloads per topic and version).
 REFERENCE = FIXTURES.parents[1] / "reference"
 PUBLISHED_SCHEMA = REFERENCE / "shopify-admin-graphql-2026-04" / "admin_2026-04.json"

@@ -19,16 +19,11 @@ from pathlib import Path
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_client_schema, validate
 
+from simulators.shared import shared_dir
+
 __all__ = ["DEFAULT_PUBLISHED_SCHEMA", "PublishedSchemaValidator", "default_published_schema", "load_published_schema"]
 
-# shared/ sits beside the repository (as on developers' machines and in CI); simulators/shopify/ is two levels in.
-DEFAULT_PUBLISHED_SCHEMA = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "reference"
-    / "shopify-admin-graphql-2026-04"
-    / "admin_2026-04.json"
-)
+DEFAULT_PUBLISHED_SCHEMA = shared_dir() / "reference" / "shopify-admin-graphql-2026-04" / "admin_2026-04.json"
 CACHED_DOCUMENTS = 512
 
 

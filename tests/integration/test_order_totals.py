@@ -8,7 +8,6 @@ import copy
 import json
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,12 +19,13 @@ from app.db.session import session_scope
 from app.services.orders import sync_order_payload
 from app.services.tax_rates import forget_rates
 from schemas.shopify import OrderSchema
+from simulators.shared import shared_dir
 from simulators.shopify import order_factory as of
 from tests import story
 from tests.conftest import load_fixture
 
 D = Decimal
-EXAMPLE = Path("/work/shared/reference/shopify-webhook-samples/metadatas/2026-04/orders/create.json")
+EXAMPLE = shared_dir() / "reference" / "shopify-webhook-samples" / "metadatas" / "2026-04" / "orders" / "create.json"
 CATALOG = [("MUG", "Mug"), ("TEA", "Tea"), ("SKU2006-001", "Aviator"), ("LENS-PROTECT-2YR", "Plan")]
 CATALOG += [("CASE-LEATHER-PREM", "Case"), ("SKU2006-020", "Lounger"), ("SKU2006-035", "Coffee table")]
 CUSTOMER = of.Customer(

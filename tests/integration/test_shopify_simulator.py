@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from simulators.shared import shared_dir
 from simulators.shopify.cost import requested_cost
 from simulators.shopify.graphql_api import load_schema
 from simulators.shopify.search import parse_search
@@ -27,7 +28,7 @@ from simulators.shopify.server import SimulatorConfig, graphql_url, start_in_thr
 from simulators.shopify.store import OrderEntry
 from simulators.shopify.webhooks import deliver_webhook, payload_bytes, sign
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shopify"
+FIXTURES = shared_dir() / "fixtures" / "shopify"
 TOKEN = "shpat_sim_token"
 ORDER_GID = "gid://shopify/Order/450789469"
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from app.domain.money import allocate, exchange_rate
 from app.domain.order_lines import ServiceItems
 from app.domain.tax import TaxConfig, parse_rate, parse_tax_code_map
 from schemas.shopify import OrderSchema
+from simulators.shared import shared_dir
 
 D = Decimal
 SERVICE = {sku: f"9{n}" for n, sku in enumerate(ServiceItems().all())}
@@ -484,7 +484,7 @@ def test_mapping_is_deterministic_and_leaves_the_payload_alone():
 
 # -- Shopify's own 2026-04 examples -------------------------------------------------------------------------------
 
-EXAMPLES = Path("/work/shared/reference/shopify-webhook-samples/metadatas/2026-04/orders")
+EXAMPLES = shared_dir() / "reference" / "shopify-webhook-samples" / "metadatas" / "2026-04" / "orders"
 EXAMPLE_SKUS = ["SKU2006-001", "LENS-PROTECT-2YR", "CASE-LEATHER-PREM", "SKU2006-020", "SKU2006-035"]
 
 
