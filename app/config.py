@@ -15,7 +15,10 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from app.domain.order_lines import ServiceItems
+from app.config_env import ConfigError, EnvReader
+from app.config_money import OrderMoneySettings, order_money_settings
+
+__all__ = ["ConfigError", "OrderMoneySettings", "Settings", "get_settings", "load_settings"]
 
 DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/shopsync"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -39,10 +42,6 @@ OAUTH2_SETTINGS = ("NETSUITE_CLIENT_ID", "NETSUITE_CERTIFICATE_ID", "NETSUITE_PR
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; the message names it and never echoes a secret."""
-
-
 def sqlalchemy_url(url: str) -> str:
     """Accept the plain `postgresql://` URL hosting platforms pass and pin it to the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -51,94 +50,6 @@ def sqlalchemy_url(url: str) -> str:
     if url.startswith("postgresql+psycopg://"):
         return url
     raise ConfigError(f"DATABASE_URL must be a postgresql:// URL (got scheme {url.split(':', 1)[0]!r})")
-
-
-def _parse_pairs(name: str, raw: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for chunk in filter(None, (c.strip() for c in raw.split(","))):
-        key, sep, value = chunk.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise ConfigError(f"{name}: expected key=value pairs separated by commas, got {chunk!r}")
-        pairs[key.strip()] = value.strip()
-    return pairs
-
-
-# --- the money mapping of an order (docs/MAPPING.md, issue 11) --------------------------------------------------
-SERVICE_ITEM_SETTINGS = {  # ServiceItems field (its default SKU is there) -> environment variable
-    "shipping": "NETSUITE_SHIPPING_ITEM",
-    "discount": "NETSUITE_DISCOUNT_ITEM",
-    "gift_card": "NETSUITE_GIFT_CARD_ITEM",
-    "tip": "NETSUITE_TIP_ITEM",
-    "duty": "NETSUITE_DUTY_ITEM",
-    "fee": "NETSUITE_FEE_ITEM",
-    "tax_variance": "NETSUITE_TAX_VARIANCE_ITEM",
-    "rounding": "NETSUITE_ROUNDING_ITEM",
-    "refund_adjustment": "NETSUITE_REFUND_ADJUSTMENT_ITEM",
-}
-
-
-@dataclass(frozen=True)
-class OrderMoneySettings:
-    """How an order's money becomes sales order lines (docs/MAPPING.md; docs/CONFIGURATION.md "Order money")."""
-
-    order_currency: str = "presentment"  # ORDER_CURRENCY: presentment | shop
-    discount_mode: str = "net"  # DISCOUNT_MODE: net | item
-    tax_mode: str = "legacy"  # NETSUITE_TAX_MODE: legacy | suitetax
-    tax_code_map: Mapping[str, str] = field(default_factory=dict)  # TAX_CODE_MAP: title[:rate] -> tax code id
-    default_tax_code_id: str | None = None  # NETSUITE_DEFAULT_TAX_CODE_ID
-    shipping_item_map: Mapping[str, str] = field(default_factory=dict)  # SHIPPING_ITEM_MAP: title or code -> SKU
-    discount_item_id: str | None = None  # NETSUITE_DISCOUNT_ITEM_ID: the discount item's internal id (no lookup)
-    items: ServiceItems = field(default_factory=ServiceItems)  # NETSUITE_<KIND>_ITEM: the service items' SKUs
-
-    def service_skus(self) -> list[str]:
-        """Every service item SKU the mapping may post to (the credentials check looks each one up)."""
-        skus = self.items.all()
-        skus += list(self.shipping_item_map.values())
-        if self.discount_mode != "item" or self.discount_item_id:
-            skus.remove(self.items.discount)
-        return list(dict.fromkeys(skus))
-
-
-def _choice(env: _Env, name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env.text(name, default).lower()
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
-def _order_money(env: _Env) -> OrderMoneySettings:
-    from app.domain.tax import parse_tax_code_map
-
-    tax_code_map = _parse_pairs("TAX_CODE_MAP", env.text("TAX_CODE_MAP"))
-    try:
-        parse_tax_code_map(tax_code_map)
-    except ValueError as exc:
-        raise ConfigError(f"TAX_CODE_MAP: {exc}") from None
-    default_code = env.optional("NETSUITE_DEFAULT_TAX_CODE_ID")
-    if default_code is not None and not default_code.isdigit():
-        raise ConfigError(f"NETSUITE_DEFAULT_TAX_CODE_ID must be a NetSuite internal id (digits), got {default_code!r}")
-    tax_mode = _choice(env, "NETSUITE_TAX_MODE", "legacy", ("legacy", "suitetax"))
-    if tax_mode == "suitetax" and default_code is None:
-        raise ConfigError(
-            "NETSUITE_TAX_MODE=suitetax needs NETSUITE_DEFAULT_TAX_CODE_ID (the tax code of a Shopify tax that "
-            "TAX_CODE_MAP does not name): Tax Details Override needs a code on every tax line"
-        )
-    items = {}
-    for attr, name in SERVICE_ITEM_SETTINGS.items():
-        default = getattr(ServiceItems, attr)
-        items[attr] = env.text(name, default)
-        if not items[attr]:
-            raise ConfigError(f"{name} must name a NetSuite item (its SKU); unset it for the default {default}")
-    return OrderMoneySettings(
-        order_currency=_choice(env, "ORDER_CURRENCY", "presentment", ("presentment", "shop")),
-        discount_mode=_choice(env, "DISCOUNT_MODE", "net", ("net", "item")),
-        tax_mode=tax_mode,
-        tax_code_map=tax_code_map,
-        default_tax_code_id=default_code,
-        shipping_item_map=_parse_pairs("SHIPPING_ITEM_MAP", env.text("SHIPPING_ITEM_MAP")),
-        discount_item_id=env.optional("NETSUITE_DISCOUNT_ITEM_ID"),
-        items=ServiceItems(**items),
-    )
 
 
 @dataclass(frozen=True)
@@ -234,39 +145,6 @@ class Settings:
         return ";".join(f"sentinel://{auth}{host}:{port}/{db}" for host, port in self.redis_sentinels)
 
 
-class _Env:
-    """One environment mapping, read the way every setting is: trimmed text, checked numbers."""
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = values
-
-    def text(self, name: str, default: str = "") -> str:
-        return self._values.get(name, default).strip()
-
-    def optional(self, name: str) -> str | None:
-        return self.text(name) or None
-
-    def integer(self, name: str, default: int, minimum: int = 0) -> int:
-        raw = self.text(name) or str(default)  # set but empty (`X=` in an env file) reads as unset
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-        if value < minimum:
-            raise ConfigError(f"{name} must be >= {minimum}, got {value}")
-        return value
-
-    def number(self, name: str, default: float) -> float:
-        raw = self.text(name, str(default))
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-        if value < 0:
-            raise ConfigError(f"{name} must be >= 0, got {value}")
-        return value
-
-
 class _Numeric(NamedTuple):
     field: str  # the Settings attribute
     name: str  # the environment variable
@@ -308,7 +186,7 @@ _NUMERIC = (
 )
 
 
-def _numeric_settings(env: _Env, read_timeout: float) -> dict[str, int | float]:
+def _numeric_settings(env: EnvReader, read_timeout: float) -> dict[str, int | float]:
     """Settings field -> value for every row of _NUMERIC, checked in table order."""
     values: dict[str, int | float] = {}
     for row in _NUMERIC:
@@ -327,7 +205,7 @@ def _numeric_settings(env: _Env, read_timeout: float) -> dict[str, int | float]:
     return values
 
 
-def _netsuite_auth(env: _Env) -> str:
+def _netsuite_auth(env: EnvReader) -> str:
     """The NetSuite auth method, once every setting it and the service require is present."""
     auth_method = env.text("NETSUITE_AUTH", "tba").lower()
     if auth_method not in ("tba", "oauth2"):
@@ -341,7 +219,7 @@ def _netsuite_auth(env: _Env) -> str:
     return auth_method
 
 
-def _redis_sentinels(env: _Env) -> tuple[tuple[str, int], ...]:
+def _redis_sentinels(env: EnvReader) -> tuple[tuple[str, int], ...]:
     sentinels = []
     for chunk in filter(None, (c.strip() for c in env.text("REDIS_SENTINELS").split(","))):
         host, sep, port = chunk.rpartition(":")
@@ -351,36 +229,34 @@ def _redis_sentinels(env: _Env) -> tuple[tuple[str, int], ...]:
     return tuple(sentinels)
 
 
-def _webhook_secrets(env: _Env) -> tuple[str, ...]:
+def _webhook_secrets(env: EnvReader) -> tuple[str, ...]:
     secrets = tuple(s.strip() for s in env.text("SHOPIFY_WEBHOOK_SECRETS").split(",") if s.strip())
     if not secrets:
         raise ConfigError("SHOPIFY_WEBHOOK_SECRETS must list at least one secret")
     return secrets
 
 
-def _database_url(env: _Env) -> str:
+def _database_url(env: EnvReader) -> str:
     database_url = env.text("DATABASE_URL", DEFAULT_DATABASE_URL)
     sqlalchemy_url(database_url)  # validate early: a bad URL must stop the process at start
     return database_url
 
 
-def _sku_field(env: _Env) -> str:
+def _sku_field(env: EnvReader) -> str:
     sku_field = env.text("NETSUITE_ITEM_SKU_FIELD", "itemid")
     if not _FIELD_NAME.match(sku_field):
         raise ConfigError(f"NETSUITE_ITEM_SKU_FIELD must be a plain column name, got {sku_field!r}")
     return sku_field
 
 
-def _currency_map(env: _Env) -> dict[str, str]:
-    currency_map = _parse_pairs("NETSUITE_CURRENCY_MAP", env.text("NETSUITE_CURRENCY_MAP", "USD=1"))
+def _currency_map(env: EnvReader) -> dict[str, str]:
+    currency_map = env.pairs("NETSUITE_CURRENCY_MAP", "USD=1")
     return {k.upper(): v for k, v in currency_map.items()}
 
 
-def _lane_shares(env: _Env) -> dict[str, float]:
+def _lane_shares(env: EnvReader) -> dict[str, float]:
     lane_shares: dict[str, float] = {}
-    for lane, raw in _parse_pairs(
-        "NETSUITE_LANE_SHARES", env.text("NETSUITE_LANE_SHARES", "backfill=0.25,reconcile=0.25,inventory=0.25")
-    ).items():
+    for lane, raw in env.pairs("NETSUITE_LANE_SHARES", "backfill=0.25,reconcile=0.25,inventory=0.25").items():
         try:
             share = float(raw)
         except ValueError:
@@ -393,14 +269,14 @@ def _lane_shares(env: _Env) -> dict[str, float]:
     return lane_shares
 
 
-def _log_format(env: _Env) -> str:
+def _log_format(env: EnvReader) -> str:
     log_format = env.text("LOG_FORMAT", "json").lower()
     if log_format not in ("json", "text"):
         raise ConfigError(f"LOG_FORMAT must be json or text, got {log_format!r}")
     return log_format
 
 
-def _bundles(env: _Env) -> dict[str, dict[str, int]]:
+def _bundles(env: EnvReader) -> dict[str, dict[str, int]]:
     from app.domain.reconciliation import parse_bundles
 
     try:
@@ -409,16 +285,16 @@ def _bundles(env: _Env) -> dict[str, dict[str, int]]:
         raise ConfigError(f"BUNDLE_MAP: {exc}") from None
 
 
-def _sku_classes(env: _Env) -> dict[str, str]:
-    sku_classes = _parse_pairs("RECONCILE_SKU_CLASSES", env.text("RECONCILE_SKU_CLASSES"))
+def _sku_classes(env: EnvReader) -> dict[str, str]:
+    sku_classes = env.pairs("RECONCILE_SKU_CLASSES")
     if bad := {k: v for k, v in sku_classes.items() if v not in ("high", "low")}:
         raise ConfigError(f"RECONCILE_SKU_CLASSES: classes are high or low, got {bad}")
     return sku_classes
 
 
-def _location_map(env: _Env) -> dict[int, str]:
+def _location_map(env: EnvReader) -> dict[int, str]:
     location_map: dict[int, str] = {}
-    for shopify_location, netsuite_location in _parse_pairs("LOCATION_MAP", env.text("LOCATION_MAP")).items():
+    for shopify_location, netsuite_location in env.pairs("LOCATION_MAP").items():
         if not shopify_location.isdigit() or not netsuite_location.isdigit():
             raise ConfigError(
                 f"LOCATION_MAP: expected shopify_location_id=netsuite_location_id (digits), got "
@@ -428,7 +304,7 @@ def _location_map(env: _Env) -> dict[int, str]:
     return location_map
 
 
-def _callback_url(env: _Env) -> str | None:
+def _callback_url(env: EnvReader) -> str | None:
     callback_url = env.text("WEBHOOK_CALLBACK_URL")
     if callback_url and not re.match(r"^https?://[^/\s]+/\S*$", callback_url):
         raise ConfigError(f"WEBHOOK_CALLBACK_URL must be an http(s) URL with a path, got {callback_url!r}")
@@ -438,7 +314,7 @@ def _callback_url(env: _Env) -> str | None:
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _customer_settings(env: _Env) -> dict[str, str | None]:
+def _customer_settings(env: EnvReader) -> dict[str, str | None]:
     """GUEST_CUSTOMERS, NETSUITE_SUBSIDIARY_ID and the guest customer's external id, checked."""
     guests = env.text("GUEST_CUSTOMERS", "per_email").lower()
     if guests not in ("per_email", "single"):
@@ -462,7 +338,7 @@ def _customer_settings(env: _Env) -> dict[str, str | None]:
     }
 
 
-def _netsuite_base_url(env: _Env, account: str) -> str:
+def _netsuite_base_url(env: EnvReader, account: str) -> str:
     account_host = account.lower().replace("_", "-")
     base_url = env.text("NETSUITE_BASE_URL") or f"https://{account_host}.suitetalk.api.netsuite.com/services/rest"
     return base_url.rstrip("/")
@@ -473,7 +349,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     Checks run in a fixed order (auth and required settings, then the structured ones, then the plain numbers),
     so a bad environment always reports the same first error."""
-    read = _Env(os.environ if env is None else env)
+    read = EnvReader(os.environ if env is None else env)
     auth_method = _netsuite_auth(read)
     secrets = _webhook_secrets(read)
     shop = read.text("SHOPIFY_SHOP").lower()
@@ -490,7 +366,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     location_map = _location_map(read)
     callback_url = _callback_url(read)
     customers = _customer_settings(read)
-    order_money = _order_money(read)
+    order_money = order_money_settings(read)
     return Settings(
         database_url=database_url,
         redis_url=read.text("REDIS_URL", DEFAULT_REDIS_URL),
