@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from app.config_env import ConfigError, EnvReader
 from app.config_money import OrderMoneySettings, order_money_settings
+from app.config_payments import PaymentSettings, payment_settings
 
 __all__ = ["ConfigError", "OrderMoneySettings", "Settings", "get_settings", "load_settings"]
 
@@ -125,6 +126,7 @@ class Settings:
     guest_customers: str = "per_email"
     netsuite_subsidiary_id: str | None = None
     order_money: OrderMoneySettings = field(default_factory=OrderMoneySettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)
     # Redis Sentinel (docs/SCALING.md "Redis"): set, the primary is asked of these sentinels (REDIS_URL then gives
     # only the password and the db number); empty, REDIS_URL names the one Redis.
     redis_sentinels: tuple[tuple[str, int], ...] = ()
@@ -367,6 +369,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     callback_url = _callback_url(read)
     customers = _customer_settings(read)
     order_money = order_money_settings(read)
+    payments = payment_settings(read)
     return Settings(
         database_url=database_url,
         redis_url=read.text("REDIS_URL", DEFAULT_REDIS_URL),
@@ -401,6 +404,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_callback_url=callback_url,
         **customers,
         order_money=order_money,
+        payments=payments,
         **_numeric_settings(read, read_timeout),
     )
 
