@@ -267,7 +267,7 @@ class SyncWatermark(Base):
     __tablename__ = "sync_watermarks"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)  # a timestamp, an id, or a Shopify GraphQL cursor
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -363,3 +363,27 @@ class DlqAudit(Base):
 def truncate_all_sql() -> str:
     """Empty every table the models define (demo and test resets): derived, so a new table is never missed."""
     return f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE"
+
+
+class PayoutSync(Base):
+    """One Shopify Payments payout and what became of it in NetSuite (the deposit is read back from NetSuite by the
+    checks; this row is the job's memory: waiting since when, posted as which deposit, with what variance)."""
+
+    __tablename__ = "payouts"
+
+    payout_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # Shopify's legacyResourceId
+    shopify_status: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    net: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # waiting | deposited | reversed | skipped | failed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    transactions: Mapped[int] = mapped_column(Integer, default=0)  # balance transactions, TRANSFER excluded
+    missing: Mapped[int] = mapped_column(Integer, default=0)  # receipts NetSuite did not hold when last looked at
+    variance: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal("0"))
+    suspense_types: Mapped[list | None] = mapped_column(JSONB)
+    deposit_external_id: Mapped[str | None] = mapped_column(String(64))
+    deposit_netsuite_id: Mapped[str | None] = mapped_column(String(32))
+    reversal_netsuite_id: Mapped[str | None] = mapped_column(String(32))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
