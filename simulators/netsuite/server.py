@@ -86,6 +86,7 @@ from simulators.netsuite.async_jobs import (
 )
 from simulators.netsuite.control import SIM_PREFIX, SimControl, check_settings, sim_json
 from simulators.netsuite.oauth2 import TOKEN_OPERATION, TOKEN_PATH, OAuth2Error, OAuth2Registry
+from simulators.netsuite.payments import EXPANDABLE_SUBLISTS, NO_ITEM_LINES
 from simulators.netsuite.permissions import Role
 from simulators.netsuite.state import (
     SUITEQL_ROW_CEILING,
@@ -774,14 +775,22 @@ class SimulatorApp:
     def _render(self, record: Record, base: str, request: Request) -> dict[str, Any]:
         url = self._record_url(base, record)
         data = dict(record.fields)
+        expand = request.args.get("expandSubResources", "").lower() == "true"
         if is_transaction(record.type):
             data.setdefault("total", _plain(transaction_total(record)))
+        if is_transaction(record.type) and record.type not in NO_ITEM_LINES:
             sublist: dict[str, Any] = {"links": [{"rel": "self", "href": f"{url}/item"}]}
-            if request.args.get("expandSubResources", "").lower() == "true":
+            if expand:
                 lines = record.lines or []
                 sublist["items"] = [self._line_view(url, line) for line in lines]
                 sublist["totalResults"] = len(lines)
             data["item"] = sublist
+        for name in EXPANDABLE_SUBLISTS.get(record.type, ()):
+            # Like NetSuite, a record's sublists come back as links unless the client asks for them expanded.
+            items = (data.get(name) or {}).get("items", [])
+            data[name] = {"links": [{"rel": "self", "href": f"{url}/{name}"}]}
+            if expand:
+                data[name].update(items=items, count=len(items), totalResults=len(items))
         wanted = {name.strip() for name in request.args.get("fields", "").split(",") if name.strip()}
         if wanted:
             data = {name: value for name, value in data.items() if name in wanted}
