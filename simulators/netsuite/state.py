@@ -374,6 +374,8 @@ class State(PaymentRules):
         # Payment bookkeeping (payments.py): receipt -> its deposit; invoice -> {payment: amount applied}.
         self._deposit_of: dict[int, int] = {}
         self._applied: dict[int, dict[int, Decimal]] = {}
+        self._deposit_receipts: dict[int, set[int]] = {}
+        self._payment_invoices: dict[int, set[int]] = {}
         self.random = random.Random(settings.seed)
         # Row key -> queued mirror writes [(visible_at monotonic, statements)], oldest first.
         self._pending_mirror: dict[tuple[Any, ...], list[tuple[float, list[mirror.Statement]]]] = {}
@@ -584,8 +586,8 @@ class State(PaymentRules):
             # Settle the mirror first, so no lagged write of a forgotten record surfaces later.
             self._apply_visible_writes(everything=True)
             keep = tuple(t for t in CATALOG_TYPES if t not in ALL_ITEM_TYPES) if items else CATALOG_TYPES
-            self._deposit_of.clear()
-            self._applied.clear()
+            for index in (self._deposit_of, self._applied, self._deposit_receipts, self._payment_invoices):
+                index.clear()
             for record_type in RECORD_TYPES:
                 if record_type in keep:
                     continue
@@ -939,7 +941,7 @@ class State(PaymentRules):
         new_lines = record.lines
         next_line = record.next_line
         if is_transaction(record.type) and ("item" in fields or "item" in replace):
-            incoming = self._take_lines(fields)
+            incoming = self._order_lines(record, self._take_lines(fields))
             new_lines, next_line, added = self._merge_lines(record, incoming, replace_all="item" in replace)
             self._validate_lines(record.type, incoming, added=added)
         candidate = Record(id=record.id, type=record.type, fields={**record.fields, **fields}, lines=new_lines, refs={})
@@ -996,6 +998,27 @@ class State(PaymentRules):
             if name not in fields and name in source.fields:
                 fields[name] = copy.deepcopy(source.fields[name])
         return source
+
+    def _order_lines(self, record: Record, incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """On an update of a record made from another (a cash sale from its order), an added line naming `orderLine`
+        takes that source line's fields, as it does at creation (UNCONFIRMED for updates)."""
+        source_id = record.refs.get("createdFrom")
+        source = next(
+            (
+                self._records[t][source_id]
+                for t in _CREATED_FROM_SOURCES.get(record.type, ())
+                if source_id in self._records[t]
+            ),
+            None,
+        )
+        if source is None:
+            return incoming
+        return [
+            self._copied_lines(source, [raw])[0]
+            if raw.get("line") is None and raw.get("orderLine") is not None
+            else raw
+            for raw in incoming
+        ]
 
     def _check_external_id(self, record_type: str, external_id: Any, own_id: int | None) -> None:
         if external_id is None:
@@ -1303,6 +1326,12 @@ class State(PaymentRules):
             if number not in source_lines:
                 raise _user_error(f"The source transaction has no line {number}.", path)
             base = {k: copy.deepcopy(v) for k, v in source_lines[number].items() if k != "line"}
+            if "amount" not in raw and ("quantity" in raw or "rate" in raw) and base.get("amount") is not None:
+                # A part of the line (a refund of one unit of three): its amount is recomputed from the unit price.
+                if base.get("rate") is None:
+                    old_quantity = _decimal(base.get("quantity"), Decimal(1)) or Decimal(1)
+                    base["rate"] = _plain_number(_decimal(base["amount"], Decimal(0)) / old_quantity)
+                base.pop("amount")
             lines.append({**base, **raw, "orderLine": number})
         return lines
 
