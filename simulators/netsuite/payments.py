@@ -140,15 +140,19 @@ def _plain(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, dict):
-        value = value.get("id")
+def int_or_none(value: Any) -> int | None:
+    """An internal id from an int or numeric string; None for anything else."""
     if value is None or isinstance(value, bool):
         return None
     try:
         return int(str(value))
     except ValueError:
         return None
+
+
+def _int(value: Any) -> int | None:
+    """The internal id of a reference ({"id": ...}) or a bare id."""
+    return int_or_none(value.get("id") if isinstance(value, dict) else value)
 
 
 def merge_keyed(

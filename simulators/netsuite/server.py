@@ -4,7 +4,12 @@ Base URL `http://127.0.0.1:<port>/services/rest`. Token-Based Authentication and
 (`oauth2.py`), the account-wide concurrency cap, records with NetSuite's sublist semantics, transforms, SuiteQL
 over an SQLite mirror of the state (`mirror.py`: tables and columns), and asynchronous requests (`async_jobs.py`).
 Transactions' totals are computed as NetSuite computes them, never taken from the client (`totals.py`: the rules,
-tax modes and every UNCONFIRMED choice); item types, tax codes and currencies are in `catalog.py`. `/_sim/...`
+tax modes and every UNCONFIRMED choice); item types, tax codes and currencies are in `catalog.py`. Money records
+(`payments.py`: the rules, statuses and UNCONFIRMED choices): receipts `customerDeposit` (in Undeposited Funds unless
+an `account` is given), `cashSale` and `invoice` (transformed from a sales order, or upserted with `createdFrom`),
+`customerPayment` (applied to invoices), refunds `cashRefund` and `customerRefund` (applying credit memos and
+customer deposits), and the bank `deposit` (payment lines must be undeposited receipts, each deposited once; other
+and cash-back lines are not keyed; total = payments + other - cash back, computed). `/_sim/...`
 (no auth) exposes stats, records, configuration and fault injection for tests and demos:
 
 - `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}` (items: also drops every

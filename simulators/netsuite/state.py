@@ -43,6 +43,7 @@ from simulators.netsuite.catalog import (
     item_record_type,
 )
 from simulators.netsuite.payments import PAYMENT_TYPES, PaymentError, PaymentRules
+from simulators.netsuite.payments import int_or_none as _int_or_none
 from simulators.netsuite.totals import (
     COMPUTED_LINE_FIELDS,
     LEGACY_TAX_DETAIL,
@@ -1585,12 +1586,3 @@ def _percentile(ordered: list[float], percent: int) -> float | None:
         return None
     rank = max(1, math.ceil(percent / 100 * len(ordered)))
     return round(ordered[rank - 1], 1)
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        return None

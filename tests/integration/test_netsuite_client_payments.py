@@ -9,22 +9,17 @@ from typing import Any
 
 import pytest
 
-from netsuite_client import CallRecord, Deposit, NetSuiteClient, NotFoundError, TokenAuth, ValidationError
+from netsuite_client import CallRecord, Deposit, NetSuiteClient, NotFoundError, ValidationError
 from tests.integration import test_netsuite_simulator as base
-from tests.integration.test_netsuite_simulator import CONFIG, Sim, make_customer, order_body
+from tests.integration.test_netsuite_simulator import Sim, order_body
+from tests.integration.test_netsuite_simulator_payments import BANK, CUSTOMER
 
 server = base.server
-CUSTOMER = {"externalId": "shopify-customer-1"}
-BANK = {"id": "101"}
 
 
 @pytest.fixture
 def sim(server: str) -> Sim:
-    sim = base.Sim(server)
-    sim.control("POST", "reset", {"items": True})
-    sim.control("POST", "config", {"latency_ms": 0, "latency_jitter_ms": 0})
-    make_customer(sim)
-    return sim
+    return base.fresh_sim(server)
 
 
 @pytest.fixture
@@ -34,18 +29,7 @@ def calls() -> list[CallRecord]:
 
 @pytest.fixture
 def client(sim: Sim, calls: list[CallRecord]) -> NetSuiteClient:
-    made = NetSuiteClient(
-        base_url=sim.base,
-        auth=TokenAuth(
-            account_id="1234567_SB1",
-            consumer_key=CONFIG.consumer_key,
-            consumer_secret=CONFIG.consumer_secret,
-            token_id=CONFIG.token_id,
-            token_secret=CONFIG.token_secret,
-        ),
-        on_call=calls.append,
-        max_tries=2,
-    )
+    made = base.sim_client(sim, on_call=calls.append, max_tries=2)
     yield made
     made.close()
 

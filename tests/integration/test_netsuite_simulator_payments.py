@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.integration import test_netsuite_simulator as base
-from tests.integration.test_netsuite_simulator import Sim, error_code, make_customer, order_body
+from tests.integration.test_netsuite_simulator import Sim, error_code, order_body
 
 server = base.server
 CUSTOMER = {"externalId": "shopify-customer-1"}
@@ -20,11 +20,7 @@ BANK = {"id": "101"}
 
 @pytest.fixture
 def sim(server: str) -> Sim:
-    sim = base.Sim(server)
-    sim.control("POST", "reset", {"items": True})
-    sim.control("POST", "config", {"latency_ms": 0, "latency_jitter_ms": 0, "tax_mode": "legacy"})
-    make_customer(sim)
-    return sim
+    return base.fresh_sim(server, tax_mode="legacy")
 
 
 def put(sim: Sim, record_type: str, eid: str, body: dict[str, Any], **params: str) -> requests.Response:

@@ -20,11 +20,7 @@ ORACLE_LEGACY_TAX = "REST web services do not support legacy tax features."
 
 @pytest.fixture
 def sim(server: str) -> Sim:
-    sim = base.Sim(server)
-    sim.control("POST", "reset", {"items": True})
-    sim.control("POST", "config", {"latency_ms": 0, "latency_jitter_ms": 0, "tax_mode": "legacy"})
-    make_customer(sim)
-    return sim
+    return base.fresh_sim(server, tax_mode="legacy")
 
 
 def seed(sim: Sim, *entries: dict[str, Any]) -> dict[str, str]:
