@@ -20,7 +20,8 @@ Receipts and refunds
 - `cashSale` / `invoice` are created by transforming a sales order, or by create/upsert with `createdFrom` (the
   source's lines are copied when the body sends none; lines naming `orderLine` inherit from that order line), totals
   by totals.py. `cashRefund` likewise from a cash sale. `customerRefund` applies credit memos (`apply`) and customer
-  deposits (`deposit.items[{doc, apply, amount}]`, each doc a customerDeposit); total = Σ applied amounts.
+  deposits (`deposit.items[{doc, apply, amount}]`, each doc a customerDeposit); an unknown doc is a 400
+  INVALID_KEY_OR_REF; total = Σ applied amounts.
 - Status (GET `status` {id, refName}, SuiteQL `transaction.status`), NetSuite's codes: cashSale B Not Deposited / C
   Deposited, customerPayment B / C, customerDeposit A Not Deposited / B Deposited. A receipt posted straight to a
   bank `account` shows as deposited. Refunds carry no status here.
@@ -359,10 +360,11 @@ class PaymentRules:
         return receipt
 
     def check_refund_deposits(self, record: Record) -> None:
-        """A customerRefund's `deposit` lines must each name a customer deposit."""
-        for index, line in enumerate(_items(record.fields, "deposit")):
-            if line.get("apply") is not False and self._resolve("customerDeposit", line.get("doc")) is None:
-                raise _invalid(line.get("doc"), "doc", f"deposit.items[{index}].doc")
+        """A customerRefund's `apply` lines must each name a credit memo, its `deposit` lines a customer deposit."""
+        for name, record_type in (("apply", "creditMemo"), ("deposit", "customerDeposit")):
+            for index, line in enumerate(_items(record.fields, name)):
+                if line.get("apply") is not False and self._resolve(record_type, line.get("doc")) is None:
+                    raise _invalid(line.get("doc"), "doc", f"{name}.items[{index}].doc")
 
     def check_deposited_unchanged(self, old: Record, new: Record) -> None:
         """A deposited receipt keeps its amount and stays in Undeposited Funds (its deposit was computed from it)."""

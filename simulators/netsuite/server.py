@@ -349,6 +349,9 @@ def _parse_route(method: str, segments: list[str]) -> Route:
             return Route("instance", f"{method} {name}", key=key, **common)
         if rest[1:] == ["item"]:
             return Route("sublist", f"{method} {name}", key=key, **common)
+        if len(rest) == 2 and rest[1] in EXPANDABLE_SUBLISTS.get(name, ()):
+            # A deposit's payment, other and cash-back sublists, read as a collection.
+            return Route("sublist", f"{method} {name}", key=key, target=rest[1], **common)
         if len(rest) == 3 and rest[1] == "item":
             return Route("line", f"{method} {name}", key=key, line=rest[2], **common)
         if len(rest) == 3 and rest[1] == "!transform":
@@ -722,7 +725,9 @@ class SimulatorApp:
             self._require_method(request, "GET")
             self._authorize(route, request)
             record = self.state.get(record_type, route.key)
-            if not is_transaction(record_type):
+            if route.target:
+                return self._named_sublist(record, base, route.target)
+            if not is_transaction(record_type) or record_type in NO_ITEM_LINES:
                 raise ApiError(404, "INVALID_URL", f"Record type '{record_type}' has no item sublist.")
             return self._sublist(record, base, route.line)
         self._require_method(request, "POST")
@@ -820,6 +825,18 @@ class SimulatorApp:
             "items": [self._line_view(url, candidate) for candidate in lines],
             "offset": 0,
             "totalResults": len(lines),
+        }
+        return _json_response(200, body, kind="collection")
+
+    def _named_sublist(self, record: Record, base: str, name: str) -> Response:
+        items = (record.fields.get(name) or {}).get("items", [])
+        body = {
+            "links": [{"rel": "self", "href": f"{self._record_url(base, record)}/{name}"}],
+            "count": len(items),
+            "hasMore": False,
+            "items": items,
+            "offset": 0,
+            "totalResults": len(items),
         }
         return _json_response(200, body, kind="collection")
 

@@ -249,6 +249,8 @@ def test_a_deposits_total_is_payments_plus_other_minus_cash_back_to_the_cent(sim
     assert [money(c["amount"]) for c in record["cashback"]["items"]] == [Decimal("0.61"), Decimal("2.02")]
     # Without expandSubResources the sublists are links, as NetSuite answers.
     assert set(get(sim, "deposit", deposit)["payment"]) == {"links"}
+    cash_back = get(sim, "deposit", f"{deposit}/cashback")
+    assert cash_back["count"] == 2 and [c["amount"] for c in cash_back["items"]] == [0.61, 2.02]
     # SuiteQL: the deposit's own total, its lines summing to zero against the main line, and receipts Deposited.
     assert rows(sim, f"SELECT type, foreigntotal FROM transaction WHERE id = {deposit}") == [
         {"type": "Deposit", "foreigntotal": str(expected)}
@@ -365,3 +367,14 @@ def test_a_customer_refund_applies_customer_deposits(sim: Sim) -> None:
         {"customer": CUSTOMER, "deposit": {"items": [{"doc": {"id": 99999}, "amount": 1}]}},
     )
     assert unknown.status_code == 400 and error_detail(unknown)["o:errorPath"] == "deposit.items[0].doc"
+    no_memo = put(
+        sim,
+        "customerRefund",
+        "crf-3",
+        {"customer": CUSTOMER, "apply": {"items": [{"doc": {"externalId": "cm-x"}, "amount": 1}]}},
+    )
+    assert no_memo.status_code == 400 and error_detail(no_memo) == {
+        "detail": "Invalid Field Value cm-x for the following field: doc",
+        "o:errorPath": "apply.items[0].doc",
+        "o:errorCode": "INVALID_KEY_OR_REF",
+    }
