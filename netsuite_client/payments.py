@@ -20,7 +20,11 @@ NetSuite's facts behind them (../shared/FLOWS.md, Oracle's record pages): a depo
 `payment.items[{id, deposit: true}]` keyed by the receipt's internal id, each an undeposited transaction in
 Undeposited Funds; `other.items[{account, amount > 0, memo?}]` and `cashback.items[{account, amount, memo?}]` are not
 keyed; total = Σ payment + Σ other − Σ cash back. Status codes (`transaction.status`): CashSale B Not Deposited / C
-Deposited, CustPymt B / C, CustDep A Not Deposited / B Deposited / C Fully Applied.
+Deposited, CustPymt B / C, CustDep A Not Deposited / B Deposited / C Fully Applied; a customer payment is linked to
+its invoice by a NextTransactionLineLink row with linktype 'Payment'. UNCONFIRMED against a real account: that
+SuiteQL answers `status` as the bare letter (the simulator does; `BUILTIN.CF(status)` would give 'CashSale:B') and
+that a customer deposit's `createdfrom` is its sales order, on which `receipts_for_orders` relies for deposits; the
+external-id read (`receipts_by_external_ids`) depends on neither.
 """
 
 from __future__ import annotations
