@@ -11,7 +11,6 @@ end in the dead-letter queue with their reason (INVALID_TRANSITION), the only de
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -185,10 +184,9 @@ def stream(
     drop_share: float = DROP_SHARE,
     duplicate_share: float = DUPLICATE_SHARE,
     bad_refunds: bool = True,
-    topics: Collection[str] | None = None,
 ) -> Stream:
     """Every lifecycle's webhooks with Shopify's delivery faults (and the injected bad refunds), shuffled. The
-    demo's gentler stream: `drop_share` 0, no bad refunds, and only some `topics` (a lifecycle's later webhooks)."""
+    demo's gentler stream: `drop_share` 0 and no bad refunds."""
     keyed: list[tuple[float, Delivery]] = []
     dropped: list[str] = []
     duplicated = extra = 0
@@ -199,7 +197,7 @@ def stream(
     if not bad_refunds:
         bad_at = set()
     for i, life in enumerate(lifecycles):
-        webhooks = [w for w in life.webhooks() if topics is None or w[0] in topics]
+        webhooks = life.webhooks()
         if i in bad_at:
             refund = bad_refund(life, i)
             key = f"badrefund-{refund['id']}"

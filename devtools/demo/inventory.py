@@ -32,6 +32,8 @@ def push(demo: Demo) -> dict:
 def run(demo: Demo) -> Section:
     pairs = [(sku, i) for sku, _, _ in CATALOG for i in range(len(plan.LOCATIONS))]
     moved = {pair: demo.rng.randint(100, 140) for pair in demo.rng.sample(pairs, MOVES)}
+    shopify = soak.shopify_levels(demo.urls["shop"])
+    before = {pair: shopify.get((pair[0], plan.LOCATIONS[pair[1]])) for pair in moved}
     requests.post(
         f"{demo.urls['sim']}/_sim/inventory",
         json=[
@@ -52,13 +54,15 @@ def run(demo: Demo) -> Section:
         problems = []
     except RuntimeError:
         problems = [f"Shopify's levels did not follow NetSuite's: {moved}"]
-    changes = ", ".join(f"{sku} at {soak.NETSUITE_LOCATIONS[i]} → {q}" for (sku, i), q in moved.items())
+    changes = "; ".join(
+        f"{sku} at {soak.NETSUITE_LOCATIONS[i]} (Shopify {plan.LOCATIONS[i]}): {before[(sku, i)]} → {q}"
+        for (sku, i), q in moved.items()
+    )
     figures = [
-        f"NetSuite: {changes}",
+        f"received in NetSuite: {changes}",
         f"shopsync inventory sync: {report.get('changes_read')} change(s) read, {report.get('pushed')} quantity(ies)"
         f" pushed in {report.get('calls')} inventorySetQuantities call(s)"
         + (f" ({report['skipped']})" if report.get("skipped") else ""),
-        f"Shopify now: {'the same ' + str(len(moved)) + ' levels' if not problems else 'different'}"
-        f" at locations {', '.join(str(x) for x in plan.LOCATIONS)}",
+        f"Shopify's available now: {'the same ' + str(len(moved)) + ' new levels' if not problems else 'different'}",
     ]
     return section(TITLE, figures, problems)

@@ -1,14 +1,18 @@
-"""Step 2: after the orders, what happens to some of them in Shopify: a split shipment from two locations, a
-partial refund (one unit returned after shipping), a cancellation. Made in the Shopify simulator by the soak's
-lifecycles (bench/soak/plan.py `happen`), their webhooks delivered duplicated and shuffled, then checked in
-NetSuite's own records: item fulfillments with their units and locations, a credit memo and a customer refund of
-the refund's amount, the cancelled order's lines closed.
+"""Step 2: three more orders, and what happens to them in Shopify: a split shipment from two locations, a partial
+refund (one unit returned after shipping), a cancellation. Made in the Shopify simulator by the soak's lifecycles
+(bench/soak/plan.py `happen`); every webhook of theirs (orders/create included) delivered duplicated and shuffled,
+so a fulfillment may come before its order; then checked in NetSuite's own records: item fulfillments with their
+units and locations, a credit memo and a customer refund of the refund's amount, the cancelled order's lines
+closed.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import requests
 
+from bench.orders_realistic.run import make_customer, make_order
 from bench.soak import plan
 from bench.soak import run as soak
 from bench.soak.faults import FaultLog
@@ -17,20 +21,36 @@ from devtools.demo.stack import Demo
 
 TITLE = "a split shipment from two locations, a partial refund, a cancellation"
 KINDS = ("shipped", "returned", "cancelled")
-LATER_TOPICS = ("fulfillments/create", "refunds/create", "orders/cancelled", "orders/updated")
+ORDER_NO_BASE = 48_000
 N_BASE = 90_000  # `happen`'s n: fulfillment and refund ids distinct from the soak's
 
 
-def choose(lifecycles: list[plan.Lifecycle]) -> list[plan.Lifecycle]:
-    """Three placed orders in the shop's currency with two product lines or more (so a shipment can split)."""
-    fit = [
-        life
-        for life in lifecycles
-        if life.kind == "placed" and len(life.product_lines()) >= 2 and life.order["presentment_currency"] == "USD"
-    ]
-    if len(fit) < len(KINDS):
-        raise RuntimeError(f"only {len(fit)} orders with two product lines: run the demo with more --orders")
-    return fit[: len(KINDS)]
+def orders_that_split(demo: Demo) -> list[plan.Lifecycle]:
+    """Realistic orders in the shop's currency with two product lines or more (so a shipment can split), placed."""
+    now = datetime.now(UTC)
+    out: list[plan.Lifecycle] = []
+    n = 0
+    while len(out) < len(KINDS):
+        customer = make_customer(demo.rng, 970_000 + n)
+        planned = make_order(demo.rng, ORDER_NO_BASE + n, "repeat", customer, now)
+        n += 1
+        life = plan.Lifecycle(planned.order, "placed", planned.shopify_total)
+        if planned.order["presentment_currency"] == "USD" and len(life.product_lines()) >= 2:
+            out.append(life)
+    return out
+
+
+def early_arrivals(stream: plan.Stream) -> int:
+    """Deliveries (fulfillments, refunds, cancellations) that came before their order's orders/create."""
+    created: set[int] = set()
+    early = 0
+    for delivery in stream.deliveries:
+        order_id = int(delivery.body.get("order_id", delivery.body.get("id")))
+        if delivery.topic == "orders/create":
+            created.add(order_id)
+        elif order_id not in created:
+            early += 1
+    return early
 
 
 def _lines(record: dict | None) -> list[dict]:
@@ -38,11 +58,13 @@ def _lines(record: dict | None) -> list[dict]:
 
 
 def run(demo: Demo) -> Section:
-    chosen = choose(demo.lifecycles)
+    chosen = orders_that_split(demo)
     session = requests.Session()
     for n, (life, kind) in enumerate(zip(chosen, KINDS, strict=True)):
         life.kind = kind
+        plan.create(session, demo.urls["shop"], life)
         plan.happen(session, demo.urls["shop"], life, N_BASE + n, demo.rng)
+    demo.lifecycles += chosen
     stream = plan.stream(
         chosen,
         demo.prefix,
@@ -51,9 +73,8 @@ def run(demo: Demo) -> Section:
         drop_share=0.0,
         duplicate_share=0.3,
         bad_refunds=False,
-        topics=LATER_TOPICS,
     )
-    demo.send(stream.deliveries, "fulfillment, refund, cancel webhooks")
+    demo.send(stream.deliveries, "their webhooks")
     demo.settle("documents landing in NetSuite")
     seen = demo.netsuite()
     history = demo.check(seen)
@@ -73,11 +94,12 @@ def run(demo: Demo) -> Section:
         f"order {shipped.order['name']} shipped in {len(shipped.fulfillments)} fulfillments from Shopify locations"
         f" {', '.join(str(f['location_id']) for f in shipped.fulfillments)} → NetSuite item fulfillments at"
         f" locations {', '.join(locations)}",
-        f"order {returned.order['name']} shipped, then one unit refunded ({amount:.2f}"
+        f"order {returned.order['name']} shipped in {len(returned.fulfillments)}, then one unit refunded ({amount:.2f}"
         f" {returned.order['presentment_currency']}) → a credit memo and a customer refund of that amount",
         f"order {cancelled.order['name']} cancelled → its sales order lines closed",
-        f"{len(stream.deliveries)} deliveries ({stream.extra_copies} extra copies, shuffled); NetSuite documents"
-        f" now: {', '.join(f'{n} {t}' for t, n in history.documents.items())}",
+        f"{len(stream.deliveries)} deliveries ({stream.extra_copies} extra copies, shuffled: {early_arrivals(stream)}"
+        " came before their order's orders/create)",
+        f"NetSuite documents now: {', '.join(f'{n} {t}' for t, n in history.documents.items())}",
     ]
     problems = history.missing + history.duplicated + history.wrong
     expected = {str(soak.NETSUITE_LOCATIONS[i]) for i in range(min(2, len(shipped.fulfillments)))}

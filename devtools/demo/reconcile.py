@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import requests
 
@@ -44,6 +45,14 @@ def never_delivered(demo: Demo) -> plan.Lifecycle:
     return life
 
 
+def shown(path: Path) -> Path:
+    """The path as the reader can open it from where they ran the demo."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def run(demo: Demo) -> Section:
     drift = seed_drift(demo)
     missing = never_delivered(demo)
@@ -71,7 +80,7 @@ def run(demo: Demo) -> Section:
         f" {len(report.get('total_mismatches') or [])} total mismatches",
         f"after: {len(seen['shopify_levels']) - len(left)}/{len(seen['shopify_levels'])} Shopify levels equal"
         f" NetSuite's; sales orders {eid}: {len(landed)}",
-        f"drift plot: {plot}",
+        f"drift plot: {shown(plot)}",
     ]
     problems = history.missing + history.duplicated + history.wrong
     problems += [f"{sku} at {loc}: Shopify {s}, NetSuite {n}" for (sku, loc), (s, n) in left.items()]

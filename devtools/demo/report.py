@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 PASSED, FAILED, SKIPPED = "✓", "✗", "–"
 SHOWN_PROBLEMS = 8
+WIDTH = 116
 
 
 @dataclass
@@ -15,6 +17,7 @@ class Section:
     passed: bool | None  # None: skipped (a part of the story not built yet)
     figures: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    seconds: float | None = None
 
     @property
     def mark(self) -> str:
@@ -34,9 +37,11 @@ def section(title: str, figures: list[str], problems: Iterable[str]) -> Section:
 def render(sections: list[Section]) -> str:
     lines = ["", "demo report"]
     for s in sections:
-        lines.append(f"{s.mark} {s.title}")
-        lines += [f"    {figure}" for figure in s.figures]
-        lines += [f"    ! {problem}" for problem in s.problems[:SHOWN_PROBLEMS]]
+        lines.append(f"{s.mark} {s.title}" + (f" ({s.seconds:.0f} s)" if s.seconds is not None else ""))
+        for figure in s.figures:
+            lines += textwrap.wrap(figure, WIDTH, initial_indent="    ", subsequent_indent="      ")
+        for problem in s.problems[:SHOWN_PROBLEMS]:
+            lines += textwrap.wrap(problem, WIDTH, initial_indent="    ! ", subsequent_indent="      ")
         if len(s.problems) > SHOWN_PROBLEMS:
             lines.append(f"    ! ... {len(s.problems) - SHOWN_PROBLEMS} more")
     failed = [s.title for s in sections if s.failed]

@@ -15,6 +15,7 @@ a lost webhook healed, the drift plot). The payout → deposit story is not buil
 from __future__ import annotations
 
 import signal
+import time
 import traceback
 from collections.abc import Callable
 
@@ -40,11 +41,13 @@ def run_steps(demo: Demo) -> list[Section]:
     sections = []
     for number, (title, step) in enumerate(STEPS, start=1):
         click.echo(f"\n{number}/{len(STEPS) + 1} {title}")
+        started = time.monotonic()
         try:
             sections.append(step(demo))
         except Exception as exc:  # noqa: BLE001 - reported as the section's failure, with the logs to read
             click.echo(traceback.format_exc(), err=True)
             sections.append(Section(title, False, [], [f"{type(exc).__name__}: {exc}"[:600]]))
+        sections[-1].seconds = time.monotonic() - started
         click.echo(f"{sections[-1].mark} {title}")
     click.echo(f"\n{len(STEPS) + 1}/{len(STEPS) + 1} {PAYOUTS.title}: skipped ({PAYOUTS.figures[0]})")
     return [*sections, PAYOUTS]
