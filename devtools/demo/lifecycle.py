@@ -15,7 +15,6 @@ import requests
 from bench.orders_realistic.run import make_customer, make_order
 from bench.soak import plan
 from bench.soak import run as soak
-from bench.soak.faults import FaultLog
 from devtools.demo.report import Section, section
 from devtools.demo.stack import Demo
 
@@ -65,16 +64,7 @@ def run(demo: Demo) -> Section:
         plan.create(session, demo.urls["shop"], life)
         plan.happen(session, demo.urls["shop"], life, N_BASE + n, demo.rng)
     demo.lifecycles += chosen
-    stream = plan.stream(
-        chosen,
-        demo.prefix,
-        demo.rng,
-        FaultLog(),
-        drop_share=0.0,
-        duplicate_share=0.3,
-        bad_refunds=False,
-    )
-    demo.send(stream.deliveries, "their webhooks")
+    stream = demo.deliver(chosen, "their webhooks", 0.3)
     demo.settle("documents landing in NetSuite")
     seen = demo.netsuite()
     history = demo.check(seen)

@@ -18,7 +18,6 @@ import requests
 
 from bench.orders_realistic.run import Planned, make_customer, make_order
 from bench.soak import plan
-from bench.soak.faults import FaultLog
 from devtools.demo.report import Section, section
 from devtools.demo.stack import Demo
 
@@ -72,16 +71,7 @@ def run(demo: Demo) -> Section:
     planned = mixed_orders(demo.rng, demo.options.orders)
     lifecycles = place(demo, planned)
     demo.lifecycles += lifecycles
-    stream = plan.stream(
-        lifecycles,
-        demo.prefix,
-        demo.rng,
-        FaultLog(),
-        drop_share=0.0,
-        duplicate_share=demo.options.duplicate_share,
-        bad_refunds=False,
-    )
-    demo.send(stream.deliveries, "orders/create webhooks")
+    stream = demo.deliver(lifecycles, "orders/create webhooks", demo.options.duplicate_share)
     settled = demo.settle("orders landing in NetSuite")
     seen = demo.netsuite()
     history = demo.check(seen)

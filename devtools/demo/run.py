@@ -67,7 +67,8 @@ def run_demo(options: DemoOptions) -> int:
         click.echo(render(sections))
         if options.keep:
             print_urls(demo)
-            keep_running(demo)
+            if not keep_running(demo):
+                return 1
         return exit_code(sections)
     except KeyboardInterrupt:
         return exit_code(sections) if sections else 130

@@ -93,6 +93,20 @@ class Demo:
                 bar.update(len(batch))
         return statuses
 
+    def deliver(self, lifecycles: list[plan.Lifecycle], label: str, duplicate_share: float) -> plan.Stream:
+        """Shopify's webhooks of these lifecycles, some delivered more than once, all shuffled, none lost."""
+        stream = plan.stream(
+            lifecycles,
+            self.prefix,
+            self.rng,
+            FaultLog(),
+            drop_share=0.0,
+            duplicate_share=duplicate_share,
+            bad_refunds=False,
+        )
+        self.send(stream.deliveries, label)
+        return stream
+
     def settle(self, label: str) -> float:
         """Wait (progress bar) until every stored event is done or dead; seconds it took."""
         return soak.settle(self.soak_options, self.db, self.stack, self.deadline, label)
@@ -184,8 +198,13 @@ def print_urls(demo: Demo) -> None:
     click.echo(f"  logs         {demo.options.run_dir}/")
 
 
-def keep_running(demo: Demo) -> None:
-    """Until Ctrl-C (or SIGTERM): the caller's `finally` then stops every process."""
+def keep_running(demo: Demo) -> bool:
+    """Until Ctrl-C (or SIGTERM: KeyboardInterrupt or SystemExit), or until a process of the stack exits (False);
+    the caller's `finally` then stops the rest."""
     while True:
-        demo.stack.check_alive()
+        try:
+            demo.stack.check_alive()
+        except RuntimeError as exc:
+            click.echo(f"the stack is no longer whole: {exc}", err=True)
+            return False
         time.sleep(1.0)
