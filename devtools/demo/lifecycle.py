@@ -64,7 +64,7 @@ def run(demo: Demo) -> Section:
         plan.create(session, demo.urls["shop"], life)
         plan.happen(session, demo.urls["shop"], life, N_BASE + n, demo.rng)
     demo.lifecycles += chosen
-    stream = demo.deliver(chosen, "their webhooks", 0.3)
+    stream = demo.deliver(chosen, "webhooks of the three orders", 0.3)
     demo.settle("documents landing in NetSuite")
     seen = demo.netsuite()
     history = demo.check(seen)
