@@ -101,8 +101,8 @@ def transaction_payload(tx: dict[str, Any]) -> dict[str, Any]:
 
 def dispute_payload(dispute: dict[str, Any]) -> dict[str, Any]:
     """disputes/create|update: the REST Dispute resource (UNCONFIRMED: the webhook reference's example is not in
-    shared/reference; these are the REST resource's fields)."""
-    return {k: v for k, v in dispute.items() if k != "fee"}
+    shared/reference; these are the REST resource's fields, as schemas/examples/2026-04/disputes/ has them)."""
+    return {k: v for k, v in dispute.items() if k not in ("fee", "admin_graphql_api_id")}
 
 
 def build_payload(ledger: PaymentsLedger, topic: str, resource_id: Any) -> dict[str, Any]:
