@@ -146,6 +146,9 @@ class PaymentsLedger:
         with self._lock:
             self._ids = itertools.count(_FIRST_PAYMENTS_ID)
             self._transactions: dict[int, list[dict[str, Any]]] = {}
+            self._seen_status: dict[int, str] = {}
+            # order id -> the order (the store replaces the dict on every change) its charges were last made from
+            self._synced: dict[int, dict[str, Any]] = {}
             self._charged: set[int] = set()
             self.rows: list[BalanceRow] = []
             self.payouts: dict[int, Payout] = {}
@@ -166,11 +169,30 @@ class PaymentsLedger:
         return order
 
     def _base(self, order: dict[str, Any]) -> list[dict[str, Any]]:
-        """The order's own (non-refund) transactions, made on first use."""
+        """The order's own (non-refund) transactions, made on first use and following a financial status set on
+        the order from outside (an order posted again as paid, a cancellation voiding its authorization)."""
         order_id = int(order["id"])
-        if order_id not in self._transactions:
-            self._transactions[order_id] = self._derive(order)
-        return self._transactions[order_id]
+        status = str(order.get("financial_status") or "paid").lower()
+        txs = self._transactions.get(order_id)
+        if txs is None:
+            txs = self._transactions[order_id] = self._derive(order)
+        elif self._seen_status.get(order_id) != status:
+            self._follow(order, txs, status)
+        self._seen_status[order_id] = status
+        return txs
+
+    def _follow(self, order: dict[str, Any], txs: list[dict[str, Any]], status: str) -> None:
+        if not txs:
+            txs.extend(self._derive(order))
+            return
+        if status not in ("paid", "partially_refunded", "refunded", "voided"):
+            return
+        if any(t["kind"] in CHARGE_KINDS or t["kind"] == "void" for t in txs):
+            return
+        auth = next((t for t in reversed(txs) if t["kind"] == "authorization" and t["status"] == "success"), None)
+        if auth is not None:
+            kind = "void" if status == "voided" else "capture"
+            txs.append(self._complete(order, {"kind": kind, "amount": auth["amount"], "parent_id": auth["id"]}))
 
     def _derive(self, order: dict[str, Any]) -> list[dict[str, Any]]:
         status = str(order.get("financial_status") or "paid").lower()
@@ -274,9 +296,9 @@ class PaymentsLedger:
                 tx["amount"] = str(amount if kind == "capture" else capturable)
             made = self._complete(order, tx)
             txs.append(made)
-            status = self._financial_status(txs)
-        if status is not None:
-            self.store.update(order_id, lambda o: o.__setitem__("financial_status", status))
+            status = self._financial_status(txs) or str(order.get("financial_status") or "pending").lower()
+            self._seen_status[order_id] = status
+        self.store.update(order_id, lambda o: o.__setitem__("financial_status", status))
         return made
 
     def expire_authorizations(self, order_id: int) -> list[dict[str, Any]]:
@@ -289,6 +311,8 @@ class PaymentsLedger:
                 tx["authorization_expires_at"] = past
             captured = any(t["kind"] in CHARGE_KINDS for t in self._base(order))
         if expired and not captured:
+            with self._lock:
+                self._seen_status[order_id] = "expired"
             self.store.update(order_id, lambda o: o.__setitem__("financial_status", "expired"))
         return [dict(t) for t in expired]
 
@@ -317,6 +341,9 @@ class PaymentsLedger:
     def _sync_charges(self) -> None:
         """CHARGE and REFUND rows for the Shopify Payments transactions that have none yet."""
         for entry in sorted(self.store.snapshot(), key=lambda e: e.id):
+            if self._synced.get(entry.id) is entry.order:
+                continue  # unchanged since its charges were made
+            self._synced[entry.id] = entry.order
             order = entry.order
             for tx in self.transactions(order):
                 if tx["id"] in self._charged or tx["status"] != "success" or tx["gateway"] != PAYMENTS_GATEWAY:

@@ -25,6 +25,7 @@ from simulators.shopify.store import gid, graphql_time, money_text, parse_gid, p
 
 ACCOUNT_ID = gid("ShopifyPaymentsAccount", 1)
 SUMMARY_FIELDS = ("adjustments", "advance", "charges", "refunds", "reservedFunds", "retriedPayouts")
+_TRANSFER_TERM = re.compile(r"(?:^|\s)payments_transfer_id:['\"]?(?P<id>\d+)['\"]?(?:\s|$)")
 _TERM = re.compile(r"""^(?P<field>[a-z_]+):(?P<op>>=|<=|>|<)?(?P<value>"[^"]*"|'[^']*'|\S+)$""")
 
 
@@ -278,6 +279,9 @@ def payments_root(
         with ledger._lock:  # noqa: SLF001
             rows = list(ledger.rows)
             known = dict(ledger.payouts)
+        payout = _TRANSFER_TERM.search(args.get("query") or "")
+        if payout is not None:  # the common read: one payout's rows (narrowed first, the filter still applies)
+            rows = [r for r in rows if r.payout_id == int(payout["id"])]
         getters = {
             "payments_transfer_id": lambda r: r.payout_id,
             "payout_status": lambda r: known[r.payout_id].status if r.payout_id in known else "PENDING",

@@ -320,3 +320,31 @@ def test_the_payments_account_needs_its_access_scope(sim: Sim):
     finally:
         sim.sim("POST", "/config", {"access_scopes": list(DEFAULT_ACCESS_SCOPES)})
     assert list(iter_payouts(sim.client)) == []
+
+
+def test_transactions_follow_a_status_set_on_the_order_and_later_refunds_reach_the_next_payout(sim: Sim):
+    pending, authorized, cancelled = (order(n, "80.00", DAYS[2], financial_status=s) for n, s in (
+        (41, "pending"), (42, "authorized"), (43, "authorized")))  # fmt: skip
+    sim.sim("POST", "/orders", [pending, authorized, cancelled])
+    assert order_transactions(sim.client, ORDER_BASE + 41) == []
+    assert [t.kind for t in order_transactions(sim.client, ORDER_BASE + 42) or []] == ["AUTHORIZATION"]
+    sim.sim("POST", "/orders", [{**pending, "financial_status": "paid"}, {**authorized, "financial_status": "paid"}])
+    sim.sim("POST", f"/orders/{ORDER_BASE + 43}/cancel", {})
+    assert [t.kind for t in order_transactions(sim.client, ORDER_BASE + 41) or []] == ["SALE"]
+    captured = order_transactions(sim.client, ORDER_BASE + 42) or []
+    assert [(t.kind, t.amount) for t in captured] == [
+        ("AUTHORIZATION", Decimal("80.00")),
+        ("CAPTURE", Decimal("80.00")),
+    ]
+    assert captured[1].parent_id == captured[0].id
+    assert [t.kind for t in order_transactions(sim.client, ORDER_BASE + 43) or []] == ["AUTHORIZATION", "VOID"]
+    [first] = sim.sim("POST", "/payments/payouts")["payouts"]
+    assert [r["type"] for r in first["balance_transactions"]] == ["CHARGE", "CHARGE", "TRANSFER"]
+    # A refund right after the run (the same second, even) is charged back in the next one.
+    line_id = pending["line_items"][0]["id"]
+    sim.sim("POST", f"/orders/{ORDER_BASE + 41}/refunds", {"refund_line_items": [{"line_item_id": line_id}]})
+    [second] = sim.sim("POST", "/payments/payouts")["payouts"]
+    assert [(r["type"], r["amount"]) for r in second["balance_transactions"]] == [
+        ("REFUND", "-80.00"),
+        ("TRANSFER", "80.00"),
+    ]
