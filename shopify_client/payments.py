@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ShopifyError
 from .graphql import MAX_PAGE_SIZE, MAX_QUERY_COST, GraphQLExecutor, end_cursor, paged
@@ -56,6 +56,7 @@ __all__ = [
     "payouts_search_query",
 ]
 
+T = TypeVar("T")
 TRANSFER = "TRANSFER"
 PAYOUTS_PAGE = 50  # 803 points a page
 BALANCE_TRANSACTIONS_PAGE = 150  # 903 points a page
@@ -163,25 +164,9 @@ def iter_payouts(
     page_size: int = PAYOUTS_PAGE,
 ) -> Iterator[tuple[Payout, str]]:
     """Every payout after the cursor `after` (all of them when None), oldest first, each with its own cursor."""
-    first = _page_size(page_size, payouts_page_cost)
-    while True:
-        data = client.execute(
-            PAYOUTS_QUERY,
-            {"first": first, "after": after, "query": query},
-            operation_name="Payouts",
-            expected_cost=payouts_page_cost(first),
-        )
-        connection = _account_field(data, "payouts", "Payouts")
-        for edge in connection.get("edges") or ():
-            if isinstance(edge, Mapping) and isinstance(edge.get("node"), Mapping):
-                yield _payout(edge["node"]), str(edge["cursor"])
-        page_info = connection.get("pageInfo") or {}
-        if not page_info.get("hasNextPage"):
-            return
-        cursor = end_cursor(page_info, "shopifyPaymentsAccount.payouts")
-        if cursor == after:
-            raise ShopifyError(f"Payouts paging did not advance past {after!r}", code="INVALID_RESPONSE")
-        after = cursor
+    return _with_cursors(
+        client, PAYOUTS_QUERY, "Payouts", "payouts", after, query, _page_size(page_size, payouts_page_cost), _payout
+    )
 
 
 def payout_balance_transactions(
@@ -236,24 +221,42 @@ def iter_disputes(
 ) -> Iterator[tuple[Dispute, str]]:
     """Every dispute after the cursor `after`, oldest initiated first, each with its cursor."""
     first = _page_size(page_size, disputes_page_cost)
+    return _with_cursors(client, DISPUTES_QUERY, "Disputes", "disputes", after, query, first, _dispute)
+
+
+def _with_cursors(
+    client: GraphQLExecutor,
+    document: str,
+    operation: str,
+    field: str,
+    after: str | None,
+    query: str | None,
+    first: int,
+    convert: Callable[[Mapping[str, Any]], T],
+) -> Iterator[tuple[T, str]]:
+    """The nodes of `shopifyPaymentsAccount.<field>` after the cursor `after`, converted, each with its cursor."""
+    cost = _COSTS[field]
     while True:
         data = client.execute(
-            DISPUTES_QUERY,
+            document,
             {"first": first, "after": after, "query": query},
-            operation_name="Disputes",
-            expected_cost=disputes_page_cost(first),
+            operation_name=operation,
+            expected_cost=cost(first),
         )
-        connection = _account_field(data, "disputes", "Disputes")
+        connection = _account_field(data, field, operation)
         for edge in connection.get("edges") or ():
             if isinstance(edge, Mapping) and isinstance(edge.get("node"), Mapping):
-                yield _dispute(edge["node"]), str(edge["cursor"])
+                yield convert(edge["node"]), str(edge["cursor"])
         page_info = connection.get("pageInfo") or {}
         if not page_info.get("hasNextPage"):
             return
-        cursor = end_cursor(page_info, "shopifyPaymentsAccount.disputes")
+        cursor = end_cursor(page_info, f"shopifyPaymentsAccount.{field}")
         if cursor == after:
-            raise ShopifyError(f"Disputes paging did not advance past {after!r}", code="INVALID_RESPONSE")
+            raise ShopifyError(f"{operation} paging did not advance past {after!r}", code="INVALID_RESPONSE")
         after = cursor
+
+
+_COSTS: dict[str, Callable[[int], int]] = {"payouts": payouts_page_cost, "disputes": disputes_page_cost}
 
 
 # --- conversion -----------------------------------------------------------------------------------------

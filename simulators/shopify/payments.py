@@ -72,6 +72,14 @@ def processing_fee(amount: Decimal) -> Decimal:
     return cents(amount * FEE_RATE + FEE_FIXED)
 
 
+def status_in(value: Any, allowed: frozenset[str]) -> str:
+    """`value` upper-cased if it is one of `allowed`; a 400 StoreError otherwise."""
+    status = str(value or "").upper()
+    if status not in allowed:
+        raise StoreError(400, f"status must be one of {sorted(allowed)}")
+    return status
+
+
 def money(value: Any, what: str) -> Decimal:
     try:
         amount = Decimal(str(value))
@@ -407,9 +415,7 @@ class PaymentsLedger:
 
     def create_payouts(self, body: dict[str, Any]) -> list[Payout]:
         """Charges and refunds from the orders, then one payout per UTC day of pending rows."""
-        status = str(body.get("status") or "PAID").upper()
-        if status not in PAYOUT_STATUSES:
-            raise StoreError(400, f"status must be one of {sorted(PAYOUT_STATUSES)}")
+        status = status_in(body.get("status") or "PAID", PAYOUT_STATUSES)
         with self._lock:
             self._sync_charges()
             by_day: dict[Any, list[BalanceRow]] = {}
@@ -436,9 +442,7 @@ class PaymentsLedger:
 
     def set_payout_status(self, payout_id: int, status: str) -> Payout:
         """A payout's new status; FAILED or CANCELED puts its net back on the balance (a pending row)."""
-        status = str(status or "").upper()
-        if status not in PAYOUT_STATUSES:
-            raise StoreError(400, f"status must be one of {sorted(PAYOUT_STATUSES)}")
+        status = status_in(status, PAYOUT_STATUSES)
         with self._lock:
             payout = self.payouts.get(payout_id)
             if payout is None:
@@ -465,9 +469,7 @@ class PaymentsLedger:
         """`{"order_id", "amount"?, "fee"?, "reason"?, "status"?, "type"?}`: the dispute, and its withdrawal and
         fee rows (pending)."""
         order = self._order(int(body["order_id"]))
-        status = str(body.get("status") or "NEEDS_RESPONSE").upper()
-        if status not in DISPUTE_STATUSES:
-            raise StoreError(400, f"status must be one of {sorted(DISPUTE_STATUSES)}")
+        status = status_in(body.get("status") or "NEEDS_RESPONSE", DISPUTE_STATUSES)
         total = (order.get("total_price_set") or {}).get("shop_money") or {}
         amount = money(body.get("amount") or total.get("amount") or order.get("total_price") or "0", "amount")
         fee = money(body.get("fee", DEFAULT_DISPUTE_FEE), "fee")
@@ -498,9 +500,7 @@ class PaymentsLedger:
 
     def update_dispute(self, dispute_id: int, body: dict[str, Any]) -> dict[str, Any]:
         """A new status; WON credits the disputed amount back (DISPUTE_REVERSAL), WON and LOST finalize it."""
-        status = str(body.get("status") or "").upper()
-        if status not in DISPUTE_STATUSES:
-            raise StoreError(400, f"status must be one of {sorted(DISPUTE_STATUSES)}")
+        status = status_in(body.get("status"), DISPUTE_STATUSES)
         with self._lock:
             dispute = self.disputes.get(dispute_id)
             if dispute is None:
