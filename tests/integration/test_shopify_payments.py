@@ -348,3 +348,57 @@ def test_transactions_follow_a_status_set_on_the_order_and_later_refunds_reach_t
         ("REFUND", "-80.00"),
         ("TRANSFER", "80.00"),
     ]
+
+
+def test_a_split_tender_order_pays_out_only_its_card_part(sim: Sim):
+    tenders = [
+        {"kind": "sale", "gateway": "gift_card", "amount": "20.00"},
+        {"kind": "sale", "gateway": "shopify_payments", "amount": "49.99"},
+    ]
+    sim.sim("POST", "/orders", {**order(51, "69.99", DAYS[1]), "transactions": tenders})
+    txs = order_transactions(sim.client, ORDER_BASE + 51) or []
+    assert [(t.gateway, t.amount) for t in txs] == [
+        ("gift_card", Decimal("20.00")),
+        ("shopify_payments", Decimal("49.99")),
+    ]
+    [payout] = sim.sim("POST", "/payments/payouts")["payouts"]
+    [charge] = payout_balance_transactions(sim.client, payout["id"]).transactions
+    assert (charge.amount, charge.fee, charge.source_order_transaction_id) == (
+        Decimal("49.99"),
+        Decimal("1.75"),
+        txs[1].id,
+    )
+
+
+def balance_page(sim: Sim, arguments: str) -> dict[str, Any]:
+    query = f"""{{ shopifyPaymentsAccount {{ balanceTransactions({arguments}) {{
+        edges {{ cursor node {{ type net {{ amount }} associatedPayout {{ status }} }} }}
+        pageInfo {{ hasNextPage hasPreviousPage }} }} }} }}"""
+    response = requests.post(
+        graphql_url(sim.base), json={"query": query}, headers={"X-Shopify-Access-Token": TOKEN}, timeout=10
+    ).json()
+    assert "errors" not in response, response
+    return response["data"]["shopifyPaymentsAccount"]["balanceTransactions"]
+
+
+def test_the_simulators_balance_transactions_page_both_ways_and_hide_transfers_when_asked(sim: Sim):
+    sim.sim("POST", "/orders", [order(n, "10.00", DAYS[0]) for n in range(61, 66)])
+    [payout] = sim.sim("POST", "/payments/payouts")["payouts"]
+    sim.sim("POST", "/payments/reserve", {"amount": "5.00"})  # pending: not in the payout
+    scoped = f'query: "payments_transfer_id:{payout["id"]}", sortKey: ID'
+    everything = balance_page(sim, f"first: 50, {scoped}")
+    assert [e["node"]["type"] for e in everything["edges"]] == ["CHARGE"] * 5 + ["TRANSFER"]
+    hidden = balance_page(sim, f"first: 50, {scoped}, hideTransfers: true")
+    assert [e["node"]["type"] for e in hidden["edges"]] == ["CHARGE"] * 5
+    last_cursor = everything["edges"][-1]["cursor"]
+    backwards = balance_page(sim, f'last: 2, before: "{last_cursor}", {scoped}')
+    assert [e["cursor"] for e in backwards["edges"]] == [e["cursor"] for e in everything["edges"][3:5]]
+    assert backwards["pageInfo"] == {"hasNextPage": True, "hasPreviousPage": True}
+    newest = balance_page(sim, "first: 1, reverse: true, sortKey: ID")
+    assert newest["edges"][0]["node"] == {
+        "type": "RESERVED_FUNDS",
+        "net": {"amount": "-5.00"},
+        "associatedPayout": {"status": "PENDING"},
+    }
+    pending = balance_page(sim, 'first: 10, query: "payout_status:pending"')
+    assert [e["node"]["type"] for e in pending["edges"]] == ["RESERVED_FUNDS"]
