@@ -22,8 +22,10 @@ from schemas.shopify import PAYLOAD_SCHEMAS
 from shopify_client import (
     ShopifyAdminClient,
     ShopifyAuthError,
+    create_subscription,
     iter_disputes,
     iter_payouts,
+    list_subscriptions,
     order_transactions,
     payout_balance_transactions,
     payouts_search_query,
@@ -402,3 +404,10 @@ def test_the_simulators_balance_transactions_page_both_ways_and_hide_transfers_w
     }
     pending = balance_page(sim, 'first: 10, query: "payout_status:pending"')
     assert [e["node"]["type"] for e in pending["edges"]] == ["RESERVED_FUNDS"]
+
+
+@pytest.mark.parametrize("topic", ["orders/paid", "order_transactions/create", "disputes/create", "disputes/update"])
+def test_the_payment_topics_can_be_subscribed_to(sim: Sim, topic: str):
+    made = create_subscription(sim.client, topic, "https://sync.example.com/webhooks/shopify")
+    assert made.topic == topic
+    assert [s.topic for s in list_subscriptions(sim.client)] == [topic]
