@@ -254,8 +254,10 @@ class PaymentsLedger:
             base = [dict(t) for t in self._base(order)]
         charge = next((t for t in base if t["kind"] in CHARGE_KINDS and t["status"] == "success"), None)
         for refund in order.get("refunds") or []:
-            for raw in refund.get("transactions") or []:
-                tx = self._complete(order, dict(raw))
+            for position, raw in enumerate(refund.get("transactions") or []):
+                # A hand-written refund may give its transaction no id: the stable one the GraphQL view derives.
+                stable = int(refund.get("id") or 0) * 1000 + position + 1
+                tx = self._complete(order, {**raw, "id": raw.get("id") or stable})
                 if tx.get("parent_id") is None and charge is not None:
                     tx["parent_id"] = charge["id"]
                 base.append(tx)
