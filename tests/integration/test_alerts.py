@@ -127,6 +127,12 @@ def dead_letter(queue: str = "orders", category: str = "data", failed_at: dateti
     )
 
 
+def finished_run(at: datetime, **figures) -> ReconciliationRun:
+    return ReconciliationRun(
+        kind="inventory", trigger="scheduled", run_date=at, status="done", finished_at=at, **figures
+    )
+
+
 def seed_dead_letters(count: int) -> None:
     with session_scope() as s:
         s.add_all(dead_letter() for _ in range(count))
@@ -268,17 +274,7 @@ def test_every_condition_source_fires_without_personal_data_or_secrets_in_the_te
                 last_seen_at=now - timedelta(days=3),
             )
         )
-        s.add(
-            ReconciliationRun(
-                kind="inventory",
-                trigger="scheduled",
-                run_date=now,
-                status="done",
-                finished_at=now,
-                diffs_found=1500,
-                alert="1500 diffs is above the absolute threshold 1000",
-            )
-        )
+        s.add(finished_run(now, diffs_found=1500, alert="1500 diffs is above the absolute threshold 1000"))
         s.add(
             WebhookEvent(
                 webhook_id="w-1",
@@ -369,19 +365,7 @@ def test_the_daily_digest_reports_yesterday_from_the_rows(clean_db, redis_db, re
         s.add(dead_letter(category="data", created_at=yesterday))
         s.add(dead_letter(category="auth", created_at=yesterday))
         s.add(dead_letter(category="auth", created_at=yesterday, failed_at=now - timedelta(hours=30)))
-        s.add(
-            ReconciliationRun(
-                kind="inventory",
-                trigger="scheduled",
-                run_date=yesterday,
-                status="done",
-                finished_at=yesterday,
-                diffs_found=4,
-                corrections_applied=3,
-                mismatches=1,
-                orders_healed=1,
-            )
-        )
+        s.add(finished_run(yesterday, diffs_found=4, corrections_applied=3, mismatches=1, orders_healed=1))
         # Three calls of 1 s ending 10:00:01, 10:00:01.5 and 10:00:02: the first two overlap (the third starts as
         # the first ends), so the peak is 2, from 10:00:00.5. One of them was refused on governance.
         for end, code in ((1.0, None), (1.5, "CONCURRENCY_LIMIT_EXCEEDED"), (2.0, None)):
