@@ -131,8 +131,10 @@ def finished(episode: Episode, channels: Sequence[str]) -> bool:
 
 
 def headline(action: str, key: str, summary: str) -> str:
-    word = {TRIGGER: "FIRING", RESOLVE: "RESOLVED"}.get(action, action.upper())
-    return f"[shopsync] {word} {key}: {summary}"
+    """The line a person reads; a resolve quotes the figures the condition last fired with."""
+    if action == RESOLVE:
+        return f"[shopsync] RESOLVED {key} (last seen: {summary})"
+    return f"[shopsync] FIRING {key}: {summary}"
 
 
 # ---- the conditions the service watches (each source's pure half) -------------------------------------------

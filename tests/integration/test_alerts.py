@@ -164,7 +164,7 @@ def test_a_condition_pages_once_while_it_stays_and_resolves_once_when_it_clears(
             row.status = "requeued"
     cleared = evaluate(settings)
     assert cleared.cleared == ["dlq:depth"]
-    assert receiver.slack()[1].startswith("[shopsync] RESOLVED dlq:depth: 3 open dead letter(s)")
+    assert receiver.slack()[1] == "[shopsync] RESOLVED dlq:depth (last seen: 3 open dead letter(s), above 1 (orders 3))"
     resolve = receiver.pagerduty()[1]
     assert resolve == {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "shopsync:dlq:depth"}
     assert evaluate(settings).sent == [] and len(receiver.got) == 4
@@ -185,10 +185,15 @@ def test_a_condition_pages_once_while_it_stays_and_resolves_once_when_it_clears(
 def test_nothing_is_sent_when_no_receiver_is_configured_and_a_receiver_added_later_gets_the_open_alerts(
     clean_db, redis_db, receiver
 ):
-    seed_dead_letters(2)
+    seed_dead_letters(11)  # above the default ALERT_DLQ_DEPTH (10) too, for the task run with the default settings
     quiet = evaluate(configured(receiver, slack=False, pagerduty=False))
     assert quiet.opened == ["dlq:depth"] and quiet.sent == [] and receiver.attempts == []
     assert send_test(configured(receiver, slack=False, pagerduty=False)) == {} and receiver.attempts == []
+    # The beat task itself, with the test environment's settings (no ALERT_* set): it evaluates, sends nothing.
+    from tasks.alerts import evaluate_alerts
+
+    through_task = evaluate_alerts.apply().get()
+    assert through_task["firing"] == ["dlq:depth"] and through_task["sent"] == [] and receiver.attempts == []
     later = evaluate(configured(receiver, pagerduty=False))
     assert later.sent == ["slack trigger dlq:depth"] and receiver.pagerduty() == []
 
@@ -433,3 +438,17 @@ def test_the_cli_sends_a_test_notification_and_metrics_show_alerts(clean_db, red
     sent_messages = ("shopsync_alert_sends_total", (("action", "message"), ("channel", "slack"), ("outcome", "sent")))
     assert samples[sent_messages] == 1  # the first test message; the second one failed
     assert samples[("shopsync_alerts_last_evaluation_timestamp", ())] > 0
+
+
+def test_one_evaluation_at_a_time(clean_db, redis_db, receiver):
+    from app.db import locks
+    from app.db.session import get_engine
+
+    seed_dead_letters(2)
+    with get_engine().connect() as conn, locks.held_on_connection(conn, locks.ALERT_EVALUATION) as taken:
+        assert taken
+        busy = evaluate(configured(receiver))
+    assert busy.skipped == "another alert evaluation is running" and receiver.attempts == []
+    assert evaluate(configured(receiver)).opened == ["dlq:depth"]
+    with get_engine().connect() as conn, locks.held_on_connection(conn, locks.ALERT_EVALUATION) as free:
+        assert free  # the evaluation released its lock
