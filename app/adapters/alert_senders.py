@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import backoff
 import requests
@@ -53,10 +54,33 @@ class Sender(Protocol):
     def send(self, notification: Notification) -> None: ...
 
 
+class _HideSecret(logging.Filter):
+    """urllib3 logs each request's path at DEBUG, and a Slack webhook's path is its secret: replaced there."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "/<redacted>"), None
+        return True
+
+
+def _hide_from_urllib3(url: str) -> None:
+    parts = urlsplit(url)
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    pool_log = logging.getLogger("urllib3.connectionpool")
+    if len(secret) > 1 and not any(isinstance(f, _HideSecret) and f.secret == secret for f in pool_log.filters):
+        pool_log.addFilter(_HideSecret(secret))
+
+
 class _HttpSender:
     channel = "http"
 
     def __init__(self, url: str, *, timeout: float, max_tries: int, max_seconds: float) -> None:
+        _hide_from_urllib3(url)
         self._url = url
         self._timeout = timeout
         self._max_tries = max_tries

@@ -142,9 +142,10 @@ def sends(redis_db) -> dict[str, int]:
     return {k.decode(): int(v) for k, v in redis_db.hgetall("shopsync:metrics:alert_sends").items()}
 
 
-def test_a_condition_pages_once_while_it_stays_and_resolves_once_when_it_clears(clean_db, redis_db, receiver):
+def test_a_condition_pages_once_while_it_stays_and_resolves_once_when_it_clears(clean_db, redis_db, receiver, caplog):
     settings = configured(receiver)
     seed_dead_letters(2)
+    caplog.set_level(logging.DEBUG, logger="urllib3")  # urllib3 logs every request's path at DEBUG
     first = evaluate(settings)
     assert first.opened == ["dlq:depth"] and first.firing == ["dlq:depth"]
     assert receiver.slack() == ["[shopsync] FIRING dlq:depth: 2 open dead letter(s), above 1 (orders 2)"]
@@ -174,6 +175,7 @@ def test_a_condition_pages_once_while_it_stays_and_resolves_once_when_it_clears(
             "pagerduty": ["resolve", "trigger"],
             "slack": ["resolve", "trigger"],
         }
+    assert "POST /<redacted> HTTP/1.1" in caplog.text and "XXXXSECRETXXXX" not in caplog.text
     assert sends(redis_db) == {
         "slack|trigger|sent": 1,
         "slack|resolve|sent": 1,
