@@ -10,6 +10,8 @@ from app.config import Settings
 from app.routing import (
     TASK_CHECK_CREDENTIALS,
     TASK_CHECK_SUBSCRIPTIONS,
+    TASK_DAILY_DIGEST,
+    TASK_EVALUATE_ALERTS,
     TASK_INVENTORY_PUSH,
     TASK_OUTBOX_RELAY,
     TASK_RECONCILE,
@@ -20,6 +22,7 @@ from app.routing import (
 def build_schedule(settings: Settings) -> dict:
     relay_every = settings.outbox_relay_interval_seconds
     push_every = settings.inventory_push_every_minutes
+    alerts_every = settings.alerts.evaluate_every_minutes
     return {
         "scheduled-checks": {
             "task": TASK_SCHEDULED_CHECKS,
@@ -54,5 +57,19 @@ def build_schedule(settings: Settings) -> dict:
             "task": TASK_CHECK_SUBSCRIPTIONS,
             "schedule": crontab(minute=17),
             "options": {"queue": "reconcile", "expires": 3000},
+        },
+        # On the alerts queue (worker_bulk), never an order worker's: a receiver that is down delays alerts only.
+        # An evaluation that could not start within its period is superseded by the next one.
+        "alerts-evaluate": {
+            "task": TASK_EVALUATE_ALERTS,
+            "schedule": crontab(minute=f"*/{alerts_every}"),
+            "options": {"queue": "alerts", "expires": alerts_every * 60},
+        },
+        # Yesterday's figures, shortly after the UTC day closed; a digest that could not go within 6 hours is late
+        # enough to skip (the log of the next one still has the DLQ as it stands).
+        "daily-digest": {
+            "task": TASK_DAILY_DIGEST,
+            "schedule": crontab(hour=settings.alerts.digest_hour_utc, minute=5),
+            "options": {"queue": "alerts", "expires": 6 * 3600},
         },
     }
