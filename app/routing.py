@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-QUEUES = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill", "alerts", "dead_letter")
+QUEUES = (
+    "orders",
+    "fulfillments",
+    "refunds",
+    "payments",
+    "inventory",
+    "reconcile",
+    "backfill",
+    "alerts",
+    "dead_letter",
+)
 
 # Process groups: which queues each kind of worker consumes (Procfile lines worker_<group>).
 WORKER_GROUPS = {
     "orders": ("orders",),
-    "fulfillment": ("fulfillments", "refunds"),
+    # payments: an order's receipts, beside its refunds (both lock the order and write money records).
+    "fulfillment": ("fulfillments", "refunds", "payments"),
     # alerts: a queue of its own, so an evaluation never waits behind a backlog of bulk work, and no order worker
     # ever waits on Slack or PagerDuty.
     "bulk": ("inventory", "reconcile", "backfill", "alerts"),
@@ -45,6 +56,10 @@ TOPICS = {
     "fulfillments/create": Topic("fulfillments", "fulfillment"),
     "fulfillments/update": Topic("fulfillments", "fulfillment"),
     "refunds/create": Topic("refunds", "refund"),
+    # Either one makes the handler read the order's transactions from Shopify and post the receipts still missing
+    # (app/services/payments.py), so duplicates and any delivery order converge.
+    "orders/paid": Topic("payments", "payment"),
+    "order_transactions/create": Topic("payments", "payment"),
     # Shopify's own inventory changes: NetSuite is the truth for stock, so these are recorded (and counted for
     # drift), never written to NetSuite; the push-back flow corrects Shopify from NetSuite.
     "inventory_levels/update": Topic("inventory", "record"),

@@ -282,6 +282,8 @@ class RefundLineItemSchema(_Lenient):
 
 
 class TransactionSchema(_Lenient):
+    id = fields.Integer(allow_none=True, strict=True, load_default=None)
+    parent_id = fields.Integer(allow_none=True, strict=True, load_default=None)
     amount = Money(required=True)
     currency = fields.String(allow_none=True, load_default=None)  # the currency the buyer paid
     kind = fields.String(required=True)

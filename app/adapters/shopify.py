@@ -9,6 +9,7 @@ from app.config import get_settings
 from app.once import built_once
 from shopify_client.client import ShopifyAdminClient, ShopifyCallRecord
 from shopify_client.orders import get_order
+from shopify_client.payments import OrderTransaction, order_transactions
 
 
 @built_once
@@ -29,3 +30,8 @@ def _observe(record: ShopifyCallRecord) -> None:
 def fetch_order(order_id: int) -> dict[str, Any] | None:
     """The order as Shopify has it now (REST shape, with its fulfillments and refunds), or None if it is gone."""
     return get_order(get_shopify(), order_id)
+
+
+def fetch_order_transactions(order_id: int) -> list[OrderTransaction] | None:
+    """The order's transactions as Shopify has them now (Order.transactions), or None if the order is gone."""
+    return order_transactions(get_shopify(), order_id)

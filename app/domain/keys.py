@@ -30,6 +30,11 @@ def refund_external_id(refund_id: int) -> str:
     return _eid("refund", refund_id)
 
 
+def invoice_external_id(order_id: int) -> str:
+    """The one invoice of an order under the invoice payment model (its customer payments apply to it)."""
+    return _eid("invoice", order_id)
+
+
 def transaction_external_id(transaction_id: int | str) -> str:
     """A Shopify order transaction (sale, capture, refund) as the one NetSuite receipt or refund record it becomes."""
     return _eid("txn", transaction_id)

@@ -14,8 +14,9 @@ The payment models (docs/CONFIGURATION.md "Payments"):
   whole lines. Fits stores that capture everything at checkout and want revenue at once.
 - `invoice`: the sales order invoiced once, each capture a customerPayment applied to that invoice; fits terms, B2B
   and manual capture.
-Refunds are a customerRefund in every model: the credit memo the refund flow writes already reverses the revenue,
-the customerRefund is the money going back.
+Refunds are a customerRefund per Shopify refund transaction in every model (`refund_payments`, written by the refund
+flow): the credit memo the refund flow writes already reverses the revenue, each customerRefund is money going back
+through one gateway, applied to that credit memo.
 """
 
 from __future__ import annotations
@@ -75,18 +76,36 @@ def receipts_for(
     methods: Mapping[str, str],
     default_method: str,
 ) -> list[ReceiptRecord]:
-    """The records an order's transactions become, in Shopify's order (a refund after what it refunds)."""
+    """The receipts an order's money-in (successful sales and captures) becomes, in Shopify's order. Refunds are
+    the refund flow's (`refund_payments`): a refund transaction belongs to a Shopify refund and its credit memo."""
     if model not in MODELS:
         raise ValueError(f"payment model must be one of {', '.join(MODELS)}, got {model!r}")
-    records = []
+    records: list[ReceiptRecord] = []
     for txn in money_moving(transactions):
-        method = methods.get(txn.gateway, default_method)
-        if txn.kind == REFUND:
-            parent = transaction_external_id(txn.parent_id) if txn.parent_id else None
-            records.append(_record("customerRefund", txn, method, parent))
-        else:
-            records.append(_record(_receipt_type(model, txn, order_total), txn, method, None))
+        if txn.kind not in MONEY_IN:
+            continue
+        record_type = _receipt_type(model, txn, order_total)
+        if record_type == "cashSale" and any(r.record_type == "cashSale" for r in records):
+            record_type = "customerDeposit"  # a cash sale bills the whole order: only once
+        records.append(_record(record_type, txn, methods.get(txn.gateway, default_method), None))
     return records
+
+
+def refund_payments(
+    transactions: Iterable[Transaction], *, methods: Mapping[str, str], default_method: str
+) -> list[ReceiptRecord]:
+    """One customerRefund per successful Shopify REFUND transaction (of one Shopify refund), keyed by its id and
+    paid through its gateway's method, so a payout's REFUND row finds exactly its record."""
+    return [
+        _record(
+            "customerRefund",
+            txn,
+            methods.get(txn.gateway, default_method),
+            transaction_external_id(txn.parent_id) if txn.parent_id else None,
+        )
+        for txn in money_moving(transactions)
+        if txn.kind == REFUND
+    ]
 
 
 def _receipt_type(model: str, txn: Transaction, order_total: Decimal) -> str:

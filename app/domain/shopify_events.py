@@ -8,6 +8,7 @@ from typing import Any
 
 from app.domain.errors import SchemaError
 from app.domain.money import PRESENTMENT, SHOP, bag_amount
+from app.domain.payments import REFUND, SUCCESS, Transaction
 from app.domain.refunds import has_discrepancy, refund_line_taxes, refunded_duties, shipping_refunds
 from app.domain.state_machine import REFUND_KINDS, FulfillmentEvent, FulfillmentLine, RefundEvent, RefundLine
 
@@ -38,12 +39,15 @@ def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | N
     rate = _shop_per_presentment(r) if side == SHOP else Decimal(1)
     bags = side or ""  # no side: every amount from the plain fields
     amount = Decimal("0.00")
-    for t in r.get("transactions") or []:
+    transactions = []
+    for position, t in enumerate(r.get("transactions") or []):
         kind = (t.get("kind") or "").lower()
         if kind not in REFUND_KINDS:
             raise SchemaError(f"{topic}: unknown transaction kind {kind!r} (field transactions.kind)")
         if kind == "refund" and (t.get("status") or "success").lower() == "success":
-            amount += (t["amount"] * rate).quantize(Decimal("0.01"))
+            money = (t["amount"] * rate).quantize(Decimal("0.01"))
+            amount += money
+            transactions.append(_refund_transaction(r, t, position, money, converted=rate != 1))
     lines = []
     for rl in r.get("refund_line_items") or []:
         restock_type = (rl.get("restock_type") or ("return" if r.get("restock") else "no_restock")).lower()
@@ -54,7 +58,28 @@ def refund_event(r: dict[str, Any], topic: str = "refunds/create", side: str | N
         location = rl.get("location_id")
         lines.append(RefundLine(rl["line_item_id"], rl["quantity"], restock_type, location, subtotal, taxes, gift_card))
     charges = (*shipping_refunds(r, bags), *refunded_duties(r, bags))
-    return RefundEvent(r["id"], r["order_id"], tuple(lines), amount, r.get("note"), charges, has_discrepancy(r))
+    return RefundEvent(
+        r["id"], r["order_id"], tuple(lines), amount, r.get("note"), charges, has_discrepancy(r), tuple(transactions)
+    )
+
+
+def _refund_transaction(
+    r: dict[str, Any], t: dict[str, Any], position: int, money: Decimal, *, converted: bool
+) -> Transaction:
+    """A successful refund transaction of the refund, in the sales order's currency. Shopify always sends its id; a
+    hand-written payload without one gets the id the Admin API's refund view gives it (refund id x 1000 + its
+    position + 1), so the refund record and a payout's REFUND row still name the same transaction."""
+    txn_id = t.get("id") or r["id"] * 1000 + position + 1
+    parent = t.get("parent_id")
+    return Transaction(
+        id=str(txn_id),
+        kind=REFUND,
+        status=SUCCESS,
+        gateway=t.get("gateway") or "manual",
+        amount=money,
+        currency="" if converted else t.get("currency") or "",  # converted: the shop's, which the payload omits
+        parent_id=str(parent) if parent else None,
+    )
 
 
 def _shop_per_presentment(r: dict[str, Any]) -> Decimal:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from app.domain.errors import PermanentError, SchemaError
 from app.domain.keys import fulfillment_external_id, refund_external_id
 from app.domain.money import TaxPart, bag_amount
+from app.domain.payments import Transaction
 
 ZERO = Decimal("0.00")
 
@@ -161,6 +162,8 @@ class RefundEvent:
     note: str | None = None
     charges: tuple[RefundCharge, ...] = ()
     adjusted: bool = False  # Shopify recorded a refund discrepancy (money returned differs from the value, on purpose)
+    # Its successful REFUND transactions, each in the sales order's currency (their amounts add up to `amount`).
+    transactions: tuple[Transaction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ class CreateCredit:
     gift_cards: tuple[RefundLine, ...] = ()
     charges: tuple[RefundCharge, ...] = ()
     adjusted: bool = False
+    transactions: tuple[Transaction, ...] = ()  # the refund's money, one customer refund each (payment models)
 
 
 @dataclass(frozen=True)
@@ -357,6 +361,7 @@ def apply_refund(view: OrderView, event: RefundEvent, topic: str = "refunds/crea
             gift_cards,
             event.charges,
             event.adjusted,
+            event.transactions,
         )
         commands = (credit,)
     return Decision(new, commands, note=f"refund {event.refund_id}: {event.amount}", restocks=tuple(restocks))

@@ -1,6 +1,8 @@
 """A refund's NetSuite documents: the credit memo (its lines by the sales order's money rule,
-app/domain/credit_memo.py) and the customer refund that pays it out when money moved. Both are upserts by external
-id, so a retried refund never doubles them."""
+app/domain/credit_memo.py) and the customer refund(s) that pay it out when money moved: one for the whole refund
+("shopify-refund-<id>-payment") under PAYMENT_MODEL=none, else one per Shopify refund transaction
+("shopify-txn-<id>", app/domain/payments.refund_payments), which a payout's REFUND row finds one to one. All are
+upserts by external id, so a retried refund never doubles them."""
 
 from __future__ import annotations
 
@@ -10,17 +12,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import repositories
 from app.db.models import OrderState
 from app.domain.credit_memo import credit_skus, map_credit
 from app.domain.errors import UnknownSku
 from app.domain.keys import order_external_id
 from app.domain.locations import netsuite_location
+from app.domain.payments import refund_payments
 from app.domain.state_machine import RESTOCKS, CreateCredit
 from app.services.items import resolve_items
 from app.services.orders import order_mapping_config
 from netsuite_client import NetSuiteClient
 
 log = logging.getLogger(__name__)
+
+# order_documents.kind of a refund transaction's customerRefund (shopify_id = the transaction id).
+REFUND_TRANSACTION = "refund_txn"
 
 
 def create_credit(
@@ -55,7 +62,7 @@ def create_credit(
         log.info("%s: refund adjustment line %s %s", cmd.external_id, credit.adjustment, state.currency)
     body = {
         "entity": entity,
-        **_currency(settings, state),
+        **document_currency(settings, state),
         "otherRefNum": state.order_name,
         "memo": (cmd.note or f"Shopify {cmd.external_id}")[:999],
         "custbody_shopify_order_id": str(state.shopify_order_id),
@@ -65,13 +72,58 @@ def create_credit(
         **credit.tax_body,
     }
     credit_id = client.upsert("creditMemo", cmd.external_id, body, replace=("item",), correlation_id=correlation)
-    payment_id = (
-        _refund_payment(client, entity, cmd, correlation, _currency(settings, state)) if cmd.amount > 0 else None
-    )
-    return credit_id, payment_id
+    if cmd.amount <= 0:
+        return credit_id, None
+    if settings.payments.enabled and cmd.transactions:
+        refunds = refund_records(session, client, settings, state, cmd, entity, correlation)
+        return credit_id, refunds[0] if refunds else None
+    return credit_id, _refund_payment(client, entity, cmd, correlation, document_currency(settings, state))
 
 
-def _currency(settings: Settings, state: OrderState) -> dict[str, Any]:
+def refund_records(
+    session: Session,
+    client: NetSuiteClient,
+    settings: Settings,
+    state: OrderState,
+    cmd: CreateCredit,
+    entity: dict[str, Any],
+    correlation: str,
+) -> list[str | None]:
+    """Under a payment model: one customerRefund per successful Shopify refund transaction (external id from the
+    transaction id, its gateway's payment method, in Undeposited Funds so the payout's deposit can take it), each
+    applying its amount to the refund's credit memo. Recorded as documents of kind REFUND_TRANSACTION."""
+    payments = settings.payments
+    ids = []
+    for record in refund_payments(cmd.transactions, methods=payments.methods, default_method=payments.default_method):
+        internal_id = client.upsert_receipt(
+            "customerRefund",
+            record.external_id,
+            {
+                "customer": entity,
+                **document_currency(settings, state),
+                "paymentMethod": {"id": record.payment_method},
+                "undepFunds": True,
+                "total": record.amount,
+                "memo": f"Shopify {cmd.external_id} transaction {record.transaction_id} ({record.gateway})"[:999],
+                "apply": {"items": [{"doc": {"externalId": cmd.external_id}, "apply": True, "amount": record.amount}]},
+            },
+            correlation_id=correlation,
+        )
+        repositories.record_document(
+            session,
+            state.shopify_order_id,
+            REFUND_TRANSACTION,
+            int(record.transaction_id),
+            external_id=record.external_id,
+            netsuite_type="customerRefund",
+            netsuite_internal_id=internal_id,
+            amount=record.amount,
+        )
+        ids.append(internal_id)
+    return ids
+
+
+def document_currency(settings: Settings, state: OrderState) -> dict[str, Any]:
     """A refund's documents are in their sales order's currency (NETSUITE_CURRENCY_MAP); none named for an order
     synced before the currency was recorded, which NetSuite then books in the customer's currency."""
     currency_id = settings.netsuite_currency_map.get((state.currency or "").upper())
@@ -81,7 +133,7 @@ def _currency(settings: Settings, state: OrderState) -> dict[str, Any]:
 def _refund_payment(
     client: NetSuiteClient, entity: dict[str, Any], cmd: CreateCredit, correlation: str, currency: dict[str, Any]
 ) -> str | None:
-    """The customer refund that pays the credit memo out (money moved back to the customer)."""
+    """PAYMENT_MODEL=none: one customer refund pays the whole credit memo out (money moved back to the customer)."""
     return client.upsert(
         "customerRefund",
         f"{cmd.external_id}-payment",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from app.adapters.netsuite import get_netsuite
-from app.adapters.shopify import fetch_order
+from app.adapters.shopify import fetch_order, fetch_order_transactions
 from app.config import Settings, get_settings
 from app.db import repositories
 from app.db.models import EventStatus, WebhookEvent
@@ -19,6 +19,7 @@ from app.logging_setup import correlation_id
 from app.routing import TOPICS
 from app.services.drift import record_drift
 from app.services.order_lifecycle import handle_fulfillment, handle_order, handle_order_edit, handle_refund
+from app.services.payments import handle_payment
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ def _refund(session: Session, event: WebhookEvent, settings: Settings) -> str:
     return handle_refund(session, event, get_netsuite(), settings, fetch_order)
 
 
+def _payment(session: Session, event: WebhookEvent, settings: Settings) -> str:
+    return handle_payment(session, event, get_netsuite(), settings, fetch_order, fetch_order_transactions)
+
+
 def _record(session: Session, event: WebhookEvent, settings: Settings) -> str:
     return f"recorded {event.topic}"
 
@@ -50,6 +55,7 @@ HANDLERS: dict[str, Callable[[Session, WebhookEvent, Settings], str]] = {
     "order_edit": _order_edit,
     "fulfillment": _fulfillment,
     "refund": _refund,
+    "payment": _payment,
     "record": _record,
 }
 

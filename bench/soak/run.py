@@ -62,7 +62,7 @@ NETSUITE_LOCATIONS = (901, 902)  # LOCATION_MAP: plan.LOCATIONS[i] -> NETSUITE_L
 INVENTORY_AT = (0.25, 0.5, 0.75)  # shares of the stream at which stock moves on both sides
 MAX_NIGHTS = 3
 REDELIVERY_ROUNDS = 8
-QUEUES = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill")
+QUEUES = ("orders", "fulfillments", "refunds", "payments", "inventory", "reconcile", "backfill")
 
 
 class SoakTimeout(RuntimeError):

@@ -72,7 +72,7 @@ class E2E:
 
         client = redis.Redis(port=self.redis_port)
         wait_until(
-            lambda: all(client.llen(q) == 0 for q in ("orders", "fulfillments", "refunds", "reconcile")),
+            lambda: all(client.llen(q) == 0 for q in ("orders", "fulfillments", "refunds", "payments", "reconcile")),
             30,
             what="idle queues",
         )
@@ -121,7 +121,7 @@ def queues_drained(redis_port: int) -> bool:
     import redis
 
     client = redis.Redis(port=redis_port)
-    queues = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill")
+    queues = ("orders", "fulfillments", "refunds", "payments", "inventory", "reconcile", "backfill")
     return all(client.llen(q) == 0 for q in queues) and client.hlen("unacked") == 0
 
 

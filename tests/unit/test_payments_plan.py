@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.payments import Transaction, gateway_differences, net_by_gateway, receipts_for
+from app.domain.payments import Transaction, gateway_differences, net_by_gateway, receipts_for, refund_payments
 
 D = Decimal
 METHODS = {"shopify_payments": "11", "gift_card": "12", "paypal": "13"}
@@ -35,20 +35,36 @@ def test_authorizations_voids_failures_and_pending_move_no_money():
         assert plan(transactions, model) == []
 
 
-def test_each_model_gives_one_record_per_capture_and_refund_keyed_by_the_shopify_transaction():
+def test_each_model_gives_one_receipt_per_capture_keyed_by_the_shopify_transaction_and_leaves_refunds_out():
     transactions = [
         txn(1, "AUTHORIZATION", "100.00"),
         txn(2, "CAPTURE", "100.00", parent="1"),
         txn(3, "REFUND", "30.00", parent="2"),
     ]
-    assert kinds(plan(transactions, "deposit")) == [
-        ("customerDeposit", "shopify-txn-2", D("100.00")),
-        ("customerRefund", "shopify-txn-3", D("30.00")),
+    assert kinds(plan(transactions, "deposit")) == [("customerDeposit", "shopify-txn-2", D("100.00"))]
+    assert kinds(plan(transactions, "cash_sale")) == [("cashSale", "shopify-txn-2", D("100.00"))]
+    assert kinds(plan(transactions, "invoice")) == [("customerPayment", "shopify-txn-2", D("100.00"))]
+    assert plan(transactions, "invoice")[0].payment_method == "11"
+
+
+def test_each_successful_refund_transaction_is_one_customer_refund_through_its_gateway():
+    transactions = [
+        txn(3, "REFUND", "30.00", parent="2"),
+        txn(4, "REFUND", "5.00", gateway="gift_card"),
+        txn(5, "REFUND", "9.00", status="FAILURE", parent="2"),
+        txn(6, "CAPTURE", "100.00"),
     ]
-    assert kinds(plan(transactions, "cash_sale"))[0] == ("cashSale", "shopify-txn-2", D("100.00"))
-    assert kinds(plan(transactions, "invoice"))[0] == ("customerPayment", "shopify-txn-2", D("100.00"))
-    refund = plan(transactions, "invoice")[1]
-    assert refund.parent_external_id == "shopify-txn-2" and refund.payment_method == "11"
+    records = refund_payments(transactions, methods=METHODS, default_method="19")
+    assert [(r.record_type, r.external_id, r.amount, r.payment_method, r.gift_card) for r in records] == [
+        ("customerRefund", "shopify-txn-3", D("30.00"), "11", False),
+        ("customerRefund", "shopify-txn-4", D("5.00"), "12", True),
+    ]
+    assert [r.parent_external_id for r in records] == ["shopify-txn-2", None]
+
+
+def test_a_second_capture_of_the_whole_total_is_a_deposit_not_a_second_cash_sale():
+    transactions = [txn(1, "SALE", "100.00"), txn(2, "SALE", "100.00")]
+    assert [r.record_type for r in plan(transactions, "cash_sale")] == ["cashSale", "customerDeposit"]
 
 
 def test_partial_and_several_captures_are_deposits_under_the_cash_sale_model():
