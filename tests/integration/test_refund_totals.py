@@ -27,9 +27,10 @@ from tests.integration.test_services import store_event
 D = Decimal
 
 
-def _order(order_id: int) -> dict:
+def _order(order_id: int, **overrides) -> dict:
+    """An order of two hours ago: mugs and tea at 8.875 %, express shipping and a 10.00 code unless overridden."""
     stamp = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0).isoformat()
-    return of.build_order(
+    values = dict(
         order_id=order_id,
         number=order_id % 10_000,
         customer=CUSTOMER,
@@ -44,6 +45,7 @@ def _order(order_id: int) -> dict:
         shipping=of.Shipping("Express", "7.50"),
         discount=of.Discount("SAVE10", "10.00"),
     )
+    return of.build_order(**{**values, **overrides})
 
 
 @pytest.mark.parametrize("mode", ["legacy", "suitetax"])
