@@ -51,3 +51,25 @@ def test_line_prices_follow_the_sales_orders_currency():
     assert view_from_order(order, side="shop_money").lines[0].price == Decimal("29.16")
     assert view_from_order(order, side="presentment_money").lines[0].price == Decimal("27.00")
     assert view_from_order(order).lines[0].price == Decimal("27.00")
+
+
+def test_each_successful_refund_transaction_is_kept_with_its_id_and_gateway_in_the_orders_currency():
+    refund = {
+        **REFUND,
+        "transactions": [
+            {"id": 71, "kind": "refund", "status": "success", "amount": Decimal("20.00"), "gateway": "shopify_payments",
+             "parent_id": 70, "currency": "EUR"},
+            {"kind": "refund", "status": "success", "amount": Decimal("7.00"), "gateway": "gift_card",
+             "currency": "EUR"},
+            {"id": 73, "kind": "refund", "status": "failure", "amount": Decimal("5.00"), "gateway": "shopify_payments"},
+        ],
+    }  # fmt: skip
+    eur = refund_event(refund, side="presentment_money")
+    assert [(t.id, t.kind, t.gateway, t.amount, t.currency, t.parent_id) for t in eur.transactions] == [
+        ("71", "REFUND", "shopify_payments", Decimal("20.00"), "EUR", "70"),
+        # No id in the payload: the refund's id x 1000 + its position + 1, as the Admin API's refund view gives it.
+        ("1002", "REFUND", "gift_card", Decimal("7.00"), "EUR", None),
+    ]
+    usd = refund_event(refund, side="shop_money")  # at the refund's own rate, 29.16 / 27.00; the sum is the amount
+    assert [t.amount for t in usd.transactions] == [Decimal("21.60"), Decimal("7.56")]
+    assert sum(t.amount for t in usd.transactions) == usd.amount and usd.transactions[0].currency == ""
