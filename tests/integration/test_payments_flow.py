@@ -16,12 +16,14 @@ import requests
 from sqlalchemy import select
 
 from app.adapters.netsuite import get_netsuite
+from app.adapters.shopify import fetch_order_transactions
 from app.config_payments import PaymentSettings
 from app.db.models import OrderDocument
 from app.db.session import session_scope
 from app.domain.keys import invoice_external_id, order_external_id, transaction_external_id
 from app.domain.payments import Transaction, net_by_gateway
 from app.services import events
+from app.services.payments import payment_gaps
 from simulators.shopify import order_factory as of
 from simulators.shopify.payments_control import transaction_payload
 from tests.integration.test_order_totals import catalog, settings_for  # noqa: F401 (catalog: a fixture)
@@ -140,6 +142,11 @@ def shopify_net_by_gateway(shopify_txns: list[dict]) -> dict[str, D]:
     )
 
 
+def gaps(settings, order_id: int) -> dict:
+    """The service's nightly balance check of one order (Shopify's transactions against NetSuite's records)."""
+    return payment_gaps(get_netsuite(), fetch_order_transactions, [order_id], settings)
+
+
 def documents(kind: str) -> list[tuple[int, str]]:
     with session_scope() as s:
         rows = s.execute(select(OrderDocument.shopify_id, OrderDocument.external_id).where(OrderDocument.kind == kind))
@@ -174,7 +181,7 @@ def test_a_paid_order_becomes_one_receipt_whatever_is_delivered_how_often(stores
 @pytest.mark.parametrize("model", MODELS)
 def test_a_partial_capture_then_the_rest_are_two_receipts(stores, model):
     sim, shopify, use = stores
-    use(model)
+    settings = use(model)
     order = make_order(shopify, 9_102, status="authorized")
     deliver("orders/create", order, "create")
     [auth] = transactions(shopify, order["id"])
@@ -184,6 +191,8 @@ def test_a_partial_capture_then_the_rest_are_two_receipts(stores, model):
     first = add_transaction(shopify, order["id"], kind="capture", amount="20.00")
     txn_event(first, "cap-1")
     second = add_transaction(shopify, order["id"], kind="capture")  # what the authorization has left
+    # Its webhook not delivered yet: the nightly check sees the gap on that gateway, NetSuite short.
+    assert gaps(settings, order["id"]) == {order["id"]: {"shopify_payments": D("20.00") - TOTAL}}
     paid(shopify, order["id"], "paid")
     txn_event(second, "cap-2")
     txn_event(first, "cap-1-again")
@@ -199,6 +208,7 @@ def test_a_partial_capture_then_the_rest_are_two_receipts(stores, model):
     assert len(records(sim, "invoice")) == (1 if model == "invoice" else 0)
     txns = transactions(shopify, order["id"])
     assert netsuite_net_by_gateway(order["id"], txns) == shopify_net_by_gateway(txns) == {"shopify_payments": TOTAL}
+    assert gaps(settings, order["id"]) == {}
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -260,7 +270,7 @@ def test_refund_transactions_are_one_customer_refund_each_and_the_gateways_balan
     transaction, each with its gateway's method and applying its amount to the refund's credit memo; no single
     "-payment" refund. Per gateway, NetSuite's receipts − refunds equal Shopify's sales + captures − refunds."""
     sim, shopify, use = stores
-    use(model)
+    settings = use(model)
     order, card, rest = paid_by_gift_card_and_card(shopify, 9_107)
 
     tea = order["line_items"][1]
@@ -294,6 +304,7 @@ def test_refund_transactions_are_one_customer_refund_each_and_the_gateways_balan
     expected = {"shopify_payments": TOTAL - D("15.00") - value + D("4.00"), "gift_card": D("11.00")}
     assert shopify_net_by_gateway(txns) == expected
     assert netsuite_net_by_gateway(order["id"], txns) == expected
+    assert gaps(settings, order["id"]) == {}
 
 
 def test_payment_model_none_posts_no_receipt_and_keeps_the_one_refund_payment(stores):
