@@ -16,6 +16,7 @@ from app.routing import (
     TASK_OUTBOX_RELAY,
     TASK_RECONCILE,
     TASK_SCHEDULED_CHECKS,
+    TASK_SYNC_PAYOUTS,
 )
 
 
@@ -23,6 +24,7 @@ def build_schedule(settings: Settings) -> dict:
     relay_every = settings.outbox_relay_interval_seconds
     push_every = settings.inventory_push_every_minutes
     alerts_every = settings.alerts.evaluate_every_minutes
+    payouts_every = settings.payments.payouts_every_minutes
     return {
         "scheduled-checks": {
             "task": TASK_SCHEDULED_CHECKS,
@@ -67,6 +69,13 @@ def build_schedule(settings: Settings) -> dict:
         },
         # Yesterday's figures, shortly after the UTC day closed; a digest that could not go within 6 hours is late
         # enough to skip (the log of the next one still has the DLQ as it stands).
+        # Payouts (docs/CONFIGURATION.md "Payments and payouts"): a run that could not start within its period is
+        # superseded by the next one, which reads from the same cursor.
+        "payouts-sync": {
+            "task": TASK_SYNC_PAYOUTS,
+            "schedule": crontab(minute=f"*/{payouts_every}" if payouts_every < 60 else 23),
+            "options": {"queue": "reconcile", "expires": payouts_every * 60},
+        },
         "daily-digest": {
             "task": TASK_DAILY_DIGEST,
             "schedule": crontab(hour=settings.alerts.digest_hour_utc, minute=5),

@@ -526,5 +526,14 @@ def alerts_test() -> None:
         sys.exit(1)
 
 
+def _register_groups() -> None:
+    from app.cli_payouts import payouts
+
+    main.add_command(payouts)
+
+
+_register_groups()
+
+
 if __name__ == "__main__":
     main()

@@ -66,6 +66,13 @@ def _payout_accounts(env: EnvReader) -> PayoutAccounts | None:
     )
 
 
+def _every_minutes(env: EnvReader) -> int:
+    minutes = env.integer("PAYOUTS_EVERY_MINUTES", 60, minimum=1)
+    if minutes > 60:
+        raise ConfigError(f"PAYOUTS_EVERY_MINUTES must be at most 60 (beat's crontab minute field), got {minutes}")
+    return minutes
+
+
 def payment_settings(env: EnvReader) -> PaymentSettings:
     model = env.choice("PAYMENT_MODEL", "none", ("none", *MODELS))
     default_method = env.optional("NETSUITE_DEFAULT_PAYMENT_METHOD_ID")
@@ -85,5 +92,5 @@ def payment_settings(env: EnvReader) -> PaymentSettings:
         default_method=default_method,
         payout_accounts=payout_accounts,
         payout_lag_hours=env.integer("PAYOUT_LAG_HOURS", 72),
-        payouts_every_minutes=env.integer("PAYOUTS_EVERY_MINUTES", 60, minimum=1),
+        payouts_every_minutes=_every_minutes(env),
     )

@@ -35,6 +35,7 @@ TASK_REQUEUE_DEAD_LETTER = "shopsync.requeue_dead_letter"
 TASK_CHECK_CREDENTIALS = "shopsync.check_credentials"
 TASK_SCHEDULED_CHECKS = "shopsync.scheduled_checks"
 TASK_CHECK_SUBSCRIPTIONS = "shopsync.check_subscriptions"
+TASK_SYNC_PAYOUTS = "shopsync.sync_payouts"
 TASK_EVALUATE_ALERTS = "shopsync.evaluate_alerts"
 TASK_DAILY_DIGEST = "shopsync.daily_digest"
 
@@ -77,6 +78,8 @@ TASK_ROUTES = {
     TASK_CHECK_CREDENTIALS: {"queue": "reconcile"},
     TASK_SCHEDULED_CHECKS: {"queue": "reconcile"},
     TASK_CHECK_SUBSCRIPTIONS: {"queue": "reconcile"},
+    # Shopify sends no payout webhook: beat polls. A batch job on the bulk worker, NetSuite calls in the reconcile lane.
+    TASK_SYNC_PAYOUTS: {"queue": "reconcile"},
     TASK_EVALUATE_ALERTS: {"queue": "alerts"},
     TASK_DAILY_DIGEST: {"queue": "alerts"},
 }

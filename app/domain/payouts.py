@@ -113,7 +113,7 @@ class DepositPlan:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # "post" | "wait" | "skip" | "reverse"
+    action: str  # "post" | "wait" | "skip" | "reverse" | "manual" (a person books it)
     reason: str
     plan: DepositPlan | None = None
     missing: tuple[str, ...] = ()
@@ -146,6 +146,12 @@ def decide(
         return Decision("skip", f"payout {payout.status}: not paid yet")
     if deposited:
         return Decision("skip", "deposit already in NetSuite (compared by the check, never posted twice)")
+    if payout.net <= 0:
+        return Decision(
+            "manual",
+            f"a withdrawal (net {payout.net} {payout.currency}): Shopify debited the bank, and a NetSuite deposit "
+            "must be positive; book it by hand (docs/RUNBOOK.md, 'Payout is a withdrawal')",
+        )
     rows = without_transfers(transactions)
     check_net(payout, rows)
     missing = tuple(

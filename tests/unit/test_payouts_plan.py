@@ -162,7 +162,7 @@ KINDS = ["CHARGE", "REFUND", "DISPUTE_WITHDRAWAL", "RESERVED_FUNDS", "ADJUSTMENT
     st.booleans(),
 )
 def test_after_the_lag_the_deposit_always_equals_the_payout_net(specs, per_txn_fees):
-    rows, receipts = [], {}
+    rows, receipts = [BalanceTransaction("big", "ADJUSTMENT", D("20000"), D("0"), D("20000"))], {}
     for n, (kind, amount, fee, known, ns_amount) in enumerate(specs):
         txn = f"t{n}" if kind in ("CHARGE", "REFUND") else None
         rows.append(BalanceTransaction(f"bt{n}", kind, amount, fee, amount - fee, order_transaction_id=txn))
@@ -172,3 +172,9 @@ def test_after_the_lag_the_deposit_always_equals_the_payout_net(specs, per_txn_f
     plan = decide(payout(rows), rows, receipts, accounts, past_lag=True, deposited=False).plan
     assert plan.total() == payout(rows).net
     assert all(line.amount > 0 for line in plan.lines if line.sublist != "payment")
+
+
+def test_a_withdrawal_payout_is_left_to_a_person_never_posted_as_a_negative_deposit():
+    rows = [refund(1, "-40.00"), other(2, "RESERVED_FUNDS", "-10.00")]
+    decision = decide(payout(rows), rows, receipts_of(rows), ACCOUNTS, past_lag=True, deposited=False)
+    assert decision.action == "manual" and "withdrawal" in decision.reason and decision.plan is None
