@@ -16,7 +16,8 @@ import requests
 from sqlalchemy import select
 
 from app.adapters.netsuite import get_netsuite
-from app.adapters.shopify import fetch_order_transactions
+from app.adapters.shopify import fetch_order_transactions, get_shopify
+from app.config import load_settings
 from app.config_payments import PaymentSettings
 from app.db.models import OrderDocument
 from app.db.session import session_scope
@@ -24,9 +25,12 @@ from app.domain.keys import invoice_external_id, order_external_id, transaction_
 from app.domain.payments import Transaction, net_by_gateway
 from app.services import events
 from app.services.payments import payment_gaps
+from app.services.payouts import sync_payouts
 from simulators.shopify import order_factory as of
 from simulators.shopify.payments_control import transaction_payload
+from tests.conftest import TEST_ENV
 from tests.integration.test_order_totals import catalog, settings_for  # noqa: F401 (catalog: a fixture)
+from tests.integration.test_payouts_sync import PAYOUT_ENV
 from tests.integration.test_refund_totals import _order as refund_totals_order
 from tests.integration.test_services import records, store_event
 
@@ -327,3 +331,35 @@ def test_payment_model_none_posts_no_receipt_and_keeps_the_one_refund_payment(st
     [payment] = records(sim, "customerRefund")
     assert payment["externalId"] == f"shopify-refund-{refund['id']}-payment"
     assert D(str(payment["total"])) == D(refund["transactions"][0]["amount"])
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_receipts_and_refunds_this_flow_writes_are_what_a_payout_deposit_takes(stores, model):
+    """Two orders (one paid partly by gift card, which never reaches a payout) and a refund, posted by this flow;
+    Shopify's payout run; the payout job (app/services/payouts.py) finds every receipt and refund by the Shopify
+    transaction id and posts one deposit equal to the payout's net, with no variance."""
+    sim, shopify, use = stores
+    settings = use(model)
+    accounts = load_settings({**TEST_ENV, **PAYOUT_ENV}).payments.payout_accounts
+    settings = replace(settings, payments=replace(settings.payments, payout_accounts=accounts))
+    whole = make_order(shopify, 9_111)
+    deliver("orders/create", whole, "create-whole")
+    paid(shopify, whole["id"], "paid-whole")
+    split, _, _ = paid_by_gift_card_and_card(shopify, 9_112)
+    refund = of.build_refund(
+        whole, refund_id=whole["id"] * 10 + 1, lines={whole["line_items"][1]["id"]: 1}, location_id=1001,
+        created_at=whole["created_at"], transaction_id=whole["id"] * 10 + 2,
+    )  # fmt: skip
+    requests.post(f"{shopify}/_sim/orders/{whole['id']}/refunds", json=refund, timeout=5).raise_for_status()
+    deliver("refunds/create", refund, "refund")
+
+    payouts = requests.post(f"{shopify}/_sim/payments/payouts", json={}, timeout=5).json()["payouts"]
+    with session_scope() as session:
+        report = sync_payouts(session, get_shopify(), get_netsuite(), settings)
+    assert (report.posted, report.waiting, report.errors) == (len(payouts), 0, 0), report
+    client = get_netsuite()
+    deposits = [client.get_deposit(external_id=f"shopify-payout-{p['id']}") for p in payouts]
+    assert [d.total for d in deposits] == [D(p["net"]) for p in payouts]
+    assert [D(o.variance) for o in report.payouts] == [D(0)] * len(payouts)
+    # The whole order's sale, the split order's card capture, and the refund: each its own payment line.
+    assert sum(len(d.payments) for d in deposits) == 3
