@@ -79,13 +79,14 @@ def handle_payment(
     fetch_order: OrderFetcher,
     read_transactions: TransactionReader,
 ) -> str:
-    """orders/paid or order_transactions/create: the order's receipts brought up to what Shopify holds."""
+    """orders/paid or order_transactions/create: the order's receipts brought up to what Shopify holds. With
+    PAYMENT_MODEL=none the event is done unread (a payload nobody uses cannot dead-letter)."""
+    if not settings.payments.enabled:
+        return f"{event.topic}: PAYMENT_MODEL=none, no receipt posted"
     if event.topic == "orders/paid":
         order_id = load_payload(OrderSchema(), payload_of(event), event.topic)["id"]
     else:
         order_id = load_payload(OrderTransactionSchema(), payload_of(event), event.topic)["order_id"]
-    if not settings.payments.enabled:
-        return f"order {order_id}: PAYMENT_MODEL=none, no receipt posted"
     return sync_payments(session, order_id, client, settings, fetch_order, read_transactions, event_id=event.id)
 
 
