@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.config_env import ConfigError, EnvReader
 from app.domain.payments import MODELS
@@ -26,6 +27,9 @@ class PaymentSettings:
     model: str = "none"
     methods: Mapping[str, str] = field(default_factory=dict)  # PAYMENT_METHOD_MAP: Shopify gateway -> method id
     default_method: str | None = None  # NETSUITE_DEFAULT_PAYMENT_METHOD_ID
+    # NETSUITE_GIFT_CARD_ACCOUNT_ID: gift card tenders and refunds to gift cards post to this account (the gift card
+    # liability) instead of Undeposited Funds: no payout deposits them. Unset: Undeposited Funds like any receipt.
+    gift_card_account: str | None = None
     # Payouts: off while PAYOUT_BANK_ACCOUNTS is empty.
     payout_accounts: PayoutAccounts | None = None
     payout_lag_hours: int = 72  # a payout whose receipts are missing waits this long, then posts with a variance
@@ -34,6 +38,13 @@ class PaymentSettings:
     @property
     def enabled(self) -> bool:
         return self.model != "none"
+
+    def funds(self, gift_card: bool) -> dict[str, Any]:
+        """Where a receipt or refund record's money sits: Undeposited Funds (for the payout's deposit), or for a gift
+        card with NETSUITE_GIFT_CARD_ACCOUNT_ID that account (a liability: gift cards never reach a payout)."""
+        if gift_card and self.gift_card_account:
+            return {"undepFunds": False, "account": {"id": self.gift_card_account}}
+        return {"undepFunds": True}
 
 
 def _ids(env: EnvReader, name: str) -> dict[str, str]:
@@ -78,6 +89,9 @@ def payment_settings(env: EnvReader) -> PaymentSettings:
     default_method = env.optional("NETSUITE_DEFAULT_PAYMENT_METHOD_ID")
     if default_method is not None and not default_method.isdigit():
         raise ConfigError(f"NETSUITE_DEFAULT_PAYMENT_METHOD_ID must be an internal id (digits), got {default_method!r}")
+    gift_card_account = env.optional("NETSUITE_GIFT_CARD_ACCOUNT_ID")
+    if gift_card_account is not None and not gift_card_account.isdigit():
+        raise ConfigError(f"NETSUITE_GIFT_CARD_ACCOUNT_ID must be an internal id (digits), got {gift_card_account!r}")
     if model != "none" and default_method is None:
         raise ConfigError(
             f"PAYMENT_MODEL={model} needs NETSUITE_DEFAULT_PAYMENT_METHOD_ID (the payment method of a gateway "
@@ -90,6 +104,7 @@ def payment_settings(env: EnvReader) -> PaymentSettings:
         model=model,
         methods=_ids(env, "PAYMENT_METHOD_MAP"),
         default_method=default_method,
+        gift_card_account=gift_card_account,
         payout_accounts=payout_accounts,
         payout_lag_hours=env.integer("PAYOUT_LAG_HOURS", 72),
         payouts_every_minutes=_every_minutes(env),

@@ -90,8 +90,9 @@ def refund_records(
     correlation: str,
 ) -> list[str | None]:
     """Under a payment model: one customerRefund per successful Shopify refund transaction (external id from the
-    transaction id, its gateway's payment method, in Undeposited Funds so the payout's deposit can take it), each
-    applying its amount to the refund's credit memo. Recorded as documents of kind REFUND_TRANSACTION."""
+    transaction id, its gateway's payment method, in Undeposited Funds so the payout's deposit can take it, a gift
+    card's in NETSUITE_GIFT_CARD_ACCOUNT_ID when set), each applying its amount to the refund's credit memo.
+    Recorded as documents of kind REFUND_TRANSACTION."""
     payments = settings.payments
     ids = []
     for record in refund_payments(cmd.transactions, methods=payments.methods, default_method=payments.default_method):
@@ -102,7 +103,7 @@ def refund_records(
                 "customer": entity,
                 **document_currency(settings, state),
                 "paymentMethod": {"id": record.payment_method},
-                "undepFunds": True,
+                **payments.funds(record.gift_card),
                 "total": record.amount,
                 "memo": f"Shopify {cmd.external_id} transaction {record.transaction_id} ({record.gateway})"[:999],
                 "apply": {"items": [{"doc": {"externalId": cmd.external_id}, "apply": True, "amount": record.amount}]},

@@ -14,8 +14,9 @@ finds the same record. Refund transactions are the refund flow's (app/services/c
   other capture (partial, several, a gift card).
 - invoice: the order's invoice (`shopify-invoice-<order id>`, created from the sales order once, recorded as kind
   INVOICE) and a customerPayment per capture applied to it.
-Every receipt sits in Undeposited Funds (the payout's bank deposit takes it from there) with its gateway's payment
-method (PAYMENT_METHOD_MAP, else NETSUITE_DEFAULT_PAYMENT_METHOD_ID), in the sales order's currency.
+Every receipt sits in Undeposited Funds (the payout's bank deposit takes it from there; a gift card tender in
+NETSUITE_GIFT_CARD_ACCOUNT_ID when set) with its gateway's payment method (PAYMENT_METHOD_MAP, else
+NETSUITE_DEFAULT_PAYMENT_METHOD_ID), in the sales order's currency.
 
 For the payouts job: `receipt_external_id(transaction_id)` is the receipt (or, for a REFUND transaction, the
 customerRefund) of a Shopify transaction; `client.receipts_by_external_ids` finds them in NetSuite,
@@ -152,6 +153,7 @@ class _ReceiptWriter:
         self.state = state
         self.correlation = correlation
         self.currency = document_currency(settings, state)
+        self.funds = settings.payments.funds
         self.order_ref = {"externalId": order_external_id(state.shopify_order_id)}
         self.customer = (
             {"externalId": state.customer_external_id}
@@ -163,7 +165,7 @@ class _ReceiptWriter:
         body = {
             **self.currency,
             "paymentMethod": {"id": record.payment_method},
-            "undepFunds": True,
+            **self.funds(record.gift_card),
             "memo": f"Shopify {self.state.order_name or self.state.shopify_order_id} {record.gateway} "
             f"transaction {record.transaction_id}"[:999],
             "custbody_shopify_order_id": str(self.state.shopify_order_id),

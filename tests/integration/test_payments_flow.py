@@ -50,8 +50,8 @@ def stores(sim, shopify_server, catalog, monkeypatch):  # noqa: F811
     requests.post(f"{shopify_server}/_sim/reset", json={}, timeout=5).raise_for_status()
     base = settings_for("legacy", catalog)
 
-    def use(model: str):
-        payments = PaymentSettings(model=model, methods=METHODS, default_method=DEFAULT_METHOD)
+    def use(model: str, **payment_settings):
+        payments = PaymentSettings(model=model, methods=METHODS, default_method=DEFAULT_METHOD, **payment_settings)
         settings = replace(base, payments=payments)
         monkeypatch.setattr(events, "get_settings", lambda: settings)
         return settings
@@ -217,8 +217,10 @@ def test_a_partial_capture_then_the_rest_are_two_receipts(stores, model):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_a_gift_card_tender_is_its_own_receipt_with_the_gift_card_method(stores, model):
+    """With a gift card liability account named, the gift card's receipt posts there (no payout deposits it); the
+    card's stays in Undeposited Funds."""
     sim, shopify, use = stores
-    use(model)
+    use(model, gift_card_account="250")
     order, card, rest = paid_by_gift_card_and_card(shopify, 9_103)
 
     methods = {row[1]: (row[0], row[2], row[3]) for row in receipt_rows(sim)}
@@ -227,6 +229,8 @@ def test_a_gift_card_tender_is_its_own_receipt_with_the_gift_card_method(stores,
         f"shopify-txn-{card['id']}": (other_type, D("15.00"), "12"),
         f"shopify-txn-{rest['id']}": (other_type, TOTAL - D("15.00"), "11"),
     }
+    funds = {r["externalId"]: (r["undepFunds"], (r.get("account") or {}).get("id")) for r in records(sim, other_type)}
+    assert funds == {f"shopify-txn-{card['id']}": (False, "250"), f"shopify-txn-{rest['id']}": (True, None)}
     assert netsuite_net_by_gateway(order["id"], transactions(shopify, order["id"])) == {
         "gift_card": D("15.00"),
         "shopify_payments": TOTAL - D("15.00"),

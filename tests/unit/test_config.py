@@ -154,6 +154,12 @@ def test_payments_are_off_until_finance_picks_a_model_and_payouts_until_a_bank_i
     assert accounts.banks == {"USD": "101", "CAD": "102"} and accounts.variance == "698"
     assert accounts.type_accounts == {"SHOP_CASH_CREDIT": "777"} and accounts.fees_per_transaction
     assert on.payout_lag_hours == 24
+    # Receipts in Undeposited Funds; a gift card's in the liability account once one is named.
+    assert on.funds(gift_card=True) == on.funds(gift_card=False) == {"undepFunds": True}
+    liability = load_settings({**BASE, "PAYMENT_MODEL": "deposit", "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9",
+                               "NETSUITE_GIFT_CARD_ACCOUNT_ID": "250"}).payments  # fmt: skip
+    assert liability.funds(gift_card=True) == {"undepFunds": False, "account": {"id": "250"}}
+    assert liability.funds(gift_card=False) == {"undepFunds": True}
 
 
 def test_payment_settings_that_cannot_post_are_refused_by_name():
@@ -162,6 +168,7 @@ def test_payment_settings_that_cannot_post_are_refused_by_name():
         ({"PAYMENT_MODEL": "cheque"}, "PAYMENT_MODEL must be one of none, deposit, cash_sale, invoice"),
         ({"PAYMENT_MODEL": "invoice"}, "PAYMENT_MODEL=invoice needs NETSUITE_DEFAULT_PAYMENT_METHOD_ID"),
         ({**model, "PAYMENT_METHOD_MAP": "paypal=PayPal"}, "PAYMENT_METHOD_MAP: paypal must map to a NetSuite"),
+        ({**model, "NETSUITE_GIFT_CARD_ACCOUNT_ID": "Gift cards"}, "NETSUITE_GIFT_CARD_ACCOUNT_ID must be an internal"),
         (PAYOUTS, "PAYOUT_BANK_ACCOUNTS is set but PAYMENT_MODEL is none"),
         ({**model, **PAYOUTS, "PAYOUT_VARIANCE_ACCOUNT_ID": ""}, "so PAYOUT_VARIANCE_ACCOUNT_ID must name"),
         ({**model, **PAYOUTS, "PAYOUT_FEES": "each"}, "PAYOUT_FEES must be one of summed, per_transaction"),
