@@ -88,7 +88,9 @@ def handle_payment(
         order_id = load_payload(OrderSchema(), payload_of(event), event.topic)["id"]
     else:
         order_id = load_payload(OrderTransactionSchema(), payload_of(event), event.topic)["order_id"]
-    return sync_payments(session, order_id, client, settings, fetch_order, read_transactions, event_id=event.id)
+    return sync_payments(
+        session, order_id, client, settings, fetch_order, read_transactions, event_id=event.id, topic=event.topic
+    )
 
 
 def sync_payments(
@@ -100,8 +102,10 @@ def sync_payments(
     read_transactions: TransactionReader,
     *,
     event_id: int | None = None,
+    topic: str = "payments",
 ) -> str:
-    """Post the order's receipts still missing (none twice); a summary of what was written."""
+    """Post the order's receipts still missing (none twice); a summary of what was written. `topic`: what the
+    order's history (order_transitions) names as the cause."""
     lock_order(session, order_id)
     state, view = ensure_order(session, order_id, client, settings, fetch_order, event_id)
     found = read_transactions(order_id)
@@ -123,7 +127,7 @@ def sync_payments(
         writer.write(record)
     note = ", ".join(f"{r.record_type} {r.external_id} {r.amount}" for r in todo) or "nothing new"
     repositories.record_transition(
-        session, order_id, event_id, state.state, state.state, "payments", f"receipts: {note}"[:2000]
+        session, order_id, event_id, state.state, state.state, topic, f"receipts: {note}"[:2000]
     )
     return f"order {order_id} receipts: {note} ({len(plan)} in all)"
 

@@ -19,7 +19,7 @@ from app.adapters.netsuite import get_netsuite
 from app.adapters.shopify import fetch_order_transactions, get_shopify
 from app.config import load_settings
 from app.config_payments import PaymentSettings
-from app.db.models import OrderDocument
+from app.db.models import OrderDocument, OrderTransition
 from app.db.session import session_scope
 from app.domain.keys import invoice_external_id, order_external_id, transaction_external_id
 from app.domain.payments import Transaction, net_by_gateway
@@ -270,6 +270,16 @@ def test_a_transaction_before_its_order_brings_the_order_in_and_lands_once(store
     assert so["externalId"] == order_external_id(order["id"])
     assert receipt_rows(sim) == [(RECEIPT_TYPE[model], f"shopify-txn-{sale['id']}", TOTAL, "11")]
     assert documents("receipt") == [(sale["id"], f"shopify-txn-{sale['id']}")]
+    with session_scope() as session:  # the order's history names each payment event and what it posted
+        notes = session.execute(
+            select(OrderTransition.topic, OrderTransition.note)
+            .where(OrderTransition.topic.in_(("orders/paid", "order_transactions/create")))
+            .order_by(OrderTransition.id)
+        ).all()
+    assert [topic for topic, _ in notes] == ["order_transactions/create", "orders/paid", "order_transactions/create"]
+    assert (
+        f"shopify-txn-{sale['id']}" in notes[0][1] and [note for _, note in notes[1:]] == ["receipts: nothing new"] * 2
+    )
 
 
 @pytest.mark.parametrize("model", MODELS)
