@@ -64,8 +64,11 @@ class ReceiptRecord:
 
 
 def money_moving(transactions: Iterable[Transaction]) -> list[Transaction]:
-    """The successful sales, captures and refunds: the only transactions that move money."""
-    return [t for t in transactions if t.status == SUCCESS and (t.kind in MONEY_IN or t.kind == REFUND)]
+    """The successful sales, captures and refunds of a cent or more: the only transactions that move money (a
+    zero-amount one, which Shopify records for some manual gateways, would be a receipt NetSuite refuses)."""
+    return [
+        t for t in transactions if t.status == SUCCESS and (t.kind in MONEY_IN or t.kind == REFUND) and cents(t.amount)
+    ]
 
 
 def receipts_for(

@@ -24,15 +24,19 @@ def kinds(records):
     return [(r.record_type, r.external_id, r.amount) for r in records]
 
 
-def test_authorizations_voids_failures_and_pending_move_no_money():
+def test_authorizations_voids_failures_pending_and_zero_amounts_move_no_money():
     transactions = [
         txn(1, "AUTHORIZATION", "100.00"),
         txn(2, "VOID", "100.00", parent="1"),
         txn(3, "CAPTURE", "100.00", status="FAILURE", parent="1"),
         txn(4, "SALE", "100.00", status="PENDING"),
+        txn(5, "SALE", "0.00"),
+        txn(6, "REFUND", "0.004", parent="1"),
     ]
     for model in ("deposit", "cash_sale", "invoice"):
         assert plan(transactions, model) == []
+    assert refund_payments(transactions, methods=METHODS, default_method="19") == []
+    assert net_by_gateway(transactions) == {}
 
 
 def test_each_model_gives_one_receipt_per_capture_keyed_by_the_shopify_transaction_and_leaves_refunds_out():
