@@ -40,6 +40,7 @@ def test_metrics_parse_with_prometheus_clients_parser(redis_db, clean_db):
         "orders",
         "fulfillments",
         "refunds",
+        "payments",
         "inventory",
         "reconcile",
         "backfill",
