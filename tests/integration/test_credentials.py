@@ -16,8 +16,7 @@ from app.config import get_settings
 from app.services.credentials import KEY, check_credentials, last_result
 from netsuite_client import AuthError, NetSuiteClient, TokenAuth
 from shopify_client.client import ShopifyAdminClient
-
-ALL_SCOPES = ["read_orders", "read_inventory", "write_inventory", "read_locations"]
+from simulators.shopify.access import DEFAULT_ACCESS_SCOPES
 
 
 def gauges(client) -> dict[str, float]:
@@ -59,9 +58,11 @@ def netsuite_role(sim: str) -> Iterator[str]:
 
 @pytest.fixture
 def shopify_scopes(shopify_server: str) -> Iterator[str]:
-    """The Shopify simulator with every required scope granted again afterwards."""
+    """The Shopify simulator with its default scopes granted again afterwards (the server outlives the test, and later
+    tests read Shopify Payments, whose scopes are among the defaults)."""
     yield shopify_server
-    requests.post(f"{shopify_server}/_sim/config", json={"access_scopes": ALL_SCOPES}, timeout=5).raise_for_status()
+    scopes = list(DEFAULT_ACCESS_SCOPES)
+    requests.post(f"{shopify_server}/_sim/config", json={"access_scopes": scopes}, timeout=5).raise_for_status()
 
 
 def test_green_then_red_when_netsuite_revokes_the_token(sim, shopify_server, redis_db):
