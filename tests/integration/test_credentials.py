@@ -16,8 +16,9 @@ from app.config import get_settings
 from app.services.credentials import KEY, check_credentials, last_result
 from netsuite_client import AuthError, NetSuiteClient, TokenAuth
 from shopify_client.client import ShopifyAdminClient
+from simulators.shopify.access import DEFAULT_ACCESS_SCOPES
 
-ALL_SCOPES = ["read_orders", "read_inventory", "write_inventory", "read_locations"]
+ALL_SCOPES = list(DEFAULT_ACCESS_SCOPES)  # what the simulator grants at start, payments scopes included
 
 
 def gauges(client) -> dict[str, float]:
