@@ -1,8 +1,8 @@
 """Structured logs with personal data masked and a correlation id on every line.
 
 Emails, phone numbers, names and street addresses never reach a log line, whoever logs it: the formatters
-`configure_logging` installs mask the whole line they write, the message and also the exception and its traceback
-(chained ones included: Celery's task failure lines, `logger.exception`) and, in JSON, every extra field. The
+`configure_logging` installs mask what a line carries, the message and also the exception and its traceback
+(chained ones included: Celery's task failure lines, `logger.exception`), the stack and, in JSON, every extra field. The
 correlation id is the Shopify webhook id: set at intake and again when a worker picks the event up, so one delivery
 can be followed from the HTTP request through the task to every NetSuite call it made (the call log carries it too).
 """
@@ -134,10 +134,29 @@ class CorrelationFilter(logging.Filter):
 
 
 class MaskingTextFormatter(logging.Formatter):
-    """The text line, message, exception and traceback included, masked as it is written."""
+    """The text line with its message, exception (traceback included) and stack masked; the fixed prefix (time,
+    level, logger, process, correlation id) is left alone: it holds no personal data, and masking it would cost
+    every line a phone-shaped match on the timestamp."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask_pii(super().format(record))
+        cached = record.exc_text
+        # Another handler may have cached the traceback unmasked: format it again (masked) from exc_info, or mask
+        # the cached text, and leave the record as it was for the handlers after this one.
+        record.exc_text = None if record.exc_info else (mask_pii(cached) if cached else cached)
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = mask_pii(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return mask_pii(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return mask_pii(super().formatStack(stack_info))
 
 
 # Fields of a JSON line that carry no personal data by construction (time, level, logger, process, correlation id).

@@ -182,3 +182,20 @@ def test_the_filter_masks_the_exception_of_a_record_for_a_foreign_formatter():
     PiiMaskingFilter().filter(record)
     text = logging.Formatter().format(record)
     assert "CustomerPushFailed" in text and not leaked(text)
+
+
+@pytest.mark.parametrize("fmt", [MaskingTextFormatter(), MaskingJsonFormatter()])
+def test_a_traceback_another_handler_cached_unmasked_is_masked_again(fmt):
+    try:
+        _push(order())
+    except CustomerPushFailed:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "push failed", (), sys.exc_info())
+    plain = logging.Formatter().format(record)  # pytest's or a third party's handler, first in line
+    assert leaked(record.exc_text or "") and leaked(plain)
+    cached = record.exc_text
+    out = fmt.format(record)
+    assert "CustomerPushFailed" in out and not leaked(out)
+    assert record.exc_text == cached  # the handlers after ours see the record as it was
+    record.exc_info = None  # only the cached text left (a record from a queue, a pickled one)
+    out = fmt.format(record)
+    assert "CustomerPushFailed" in out and not leaked(out)
