@@ -1,4 +1,4 @@
-"""`shopsync` command line: database, dead letters, maintenance."""
+"""`shopsync` command line: database, dead letters, maintenance, alerts."""
 
 from __future__ import annotations
 
@@ -504,6 +504,35 @@ def subscriptions_check(no_repair: bool, as_json: bool) -> None:
             )
     if report.configured and not report.healthy:
         sys.exit(1)
+
+
+@main.group()
+def alerts() -> None:
+    """Notifications to Slack and PagerDuty (ALERT_* settings)."""
+
+
+@alerts.command("test")
+def alerts_test() -> None:
+    """Send a test notification to each configured receiver (PagerDuty: a trigger, then its resolve)."""
+    from app.services.alerts import send_test
+
+    outcome = send_test(_settings())
+    if not outcome:
+        click.echo("no receiver configured: set ALERT_SLACK_WEBHOOK_URL and/or ALERT_PAGERDUTY_ROUTING_KEY")
+        sys.exit(1)
+    for channel, result in outcome.items():
+        click.echo(f"{channel}: {result}")
+    if any(result != "sent" for result in outcome.values()):
+        sys.exit(1)
+
+
+def _register_groups() -> None:
+    from app.cli_payouts import payouts
+
+    main.add_command(payouts)
+
+
+_register_groups()
 
 
 if __name__ == "__main__":

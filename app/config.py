@@ -15,10 +15,12 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from app.config_alerts import AlertSettings, alert_settings
 from app.config_env import ConfigError, EnvReader
 from app.config_money import OrderMoneySettings, order_money_settings
+from app.config_payments import PaymentSettings, payment_settings
 
-__all__ = ["ConfigError", "OrderMoneySettings", "Settings", "get_settings", "load_settings"]
+__all__ = ["AlertSettings", "ConfigError", "OrderMoneySettings", "Settings", "get_settings", "load_settings"]
 
 DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/shopsync"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -125,6 +127,9 @@ class Settings:
     guest_customers: str = "per_email"
     netsuite_subsidiary_id: str | None = None
     order_money: OrderMoneySettings = field(default_factory=OrderMoneySettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)
+    # Notifications to Slack / PagerDuty and the daily digest (app/config_alerts.py).
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     # Redis Sentinel (docs/SCALING.md "Redis"): set, the primary is asked of these sentinels (REDIS_URL then gives
     # only the password and the db number); empty, REDIS_URL names the one Redis.
     redis_sentinels: tuple[tuple[str, int], ...] = ()
@@ -367,6 +372,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     callback_url = _callback_url(read)
     customers = _customer_settings(read)
     order_money = order_money_settings(read)
+    payments = payment_settings(read)
+    alerts = alert_settings(read)
     return Settings(
         database_url=database_url,
         redis_url=read.text("REDIS_URL", DEFAULT_REDIS_URL),
@@ -401,6 +408,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_callback_url=callback_url,
         **customers,
         order_money=order_money,
+        payments=payments,
+        alerts=alerts,
         **_numeric_settings(read, read_timeout),
     )
 

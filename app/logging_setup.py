@@ -182,6 +182,9 @@ def formatter(fmt: str) -> logging.Formatter:
     return MaskingTextFormatter("%(asctime)s %(levelname)s %(name)s %(process)d [%(correlation_id)s] %(message)s")
 
 
+CELERY_PER_TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     if not any(isinstance(h.formatter, MaskingJsonFormatter | MaskingTextFormatter) for h in root.handlers):
@@ -190,3 +193,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         handler.addFilter(CorrelationFilter())
         root.addHandler(handler)
     root.setLevel(level)
+    # Celery's "Task … received" and "Task … succeeded" lines say again, without the correlation id, what the
+    # service's own line per event says (`event N synced order …`); at INFO they were two of the ~5 JSON lines a
+    # worker wrote per order. Failures and retries still log (ERROR, and our own reschedule line); DEBUG keeps them.
+    quiet = logging.DEBUG if logging.getLevelName(level) == logging.DEBUG else logging.WARNING
+    for name in CELERY_PER_TASK_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.adapters import counters
 from app.adapters.netsuite import get_limiter
 from app.adapters.redis_client import get_redis
+from app.db.alert_repository import open_counts
 from app.db.models import ReconciliationRun
 from app.db.session import session_scope
 from app.services.checks import governance_give_ups, stuck_orders
@@ -71,6 +72,7 @@ class FleetCollector(Collector):
                 now = datetime.now(UTC)
                 stuck, give_ups = stuck_orders(session, now), len(governance_give_ups(session, now))
                 reconciliation = list(_reconciliation(session))  # read inside the transaction, yielded after
+                alerts_open = open_counts(session)
         except SQLAlchemyError as exc:
             log.warning("metrics: PostgreSQL unavailable (%s)", exc.__class__.__name__)
         else:
@@ -83,6 +85,10 @@ class FleetCollector(Collector):
             gauge.add_metric([], give_ups)
             yield gauge
             yield from reconciliation
+            gauge = GaugeMetricFamily("shopsync_alerts_open", "Alert conditions firing now, by kind", labels=["kind"])
+            for kind, count in sorted(alerts_open.items()):
+                gauge.add_metric([kind], count)
+            yield gauge
         yield from _counters(get_redis())
         yield from _shopify(get_redis())
         checked = last_result(get_redis())
@@ -127,6 +133,18 @@ def _counters(client: redis.Redis) -> Iterator[Any]:
         "NetSuite HTTP attempts",
         ["operation", "status", "error_code"],
     )
+    yield _hash_counter(
+        client,
+        counters.ALERT_SENDS,
+        "shopsync_alert_sends",
+        "Notifications sent to Slack / PagerDuty: sent, retry (an attempt tried again), failed",
+        ["channel", "action", "outcome"],
+    )
+    evaluated = client.get(counters.ALERT_EVALUATED)
+    if evaluated:
+        gauge = GaugeMetricFamily("shopsync_alerts_last_evaluation_timestamp", "When alerts were last evaluated")
+        gauge.add_metric([], float(evaluated))
+        yield gauge
     raw = {k.decode(): v for k, v in client.hgetall(counters.NETSUITE_LATENCY).items()}
     if raw:
         buckets = [(str(b), int(raw.get(f"le={b}", 0))) for b in counters.LATENCY_BUCKETS]

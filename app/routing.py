@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-QUEUES = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill", "dead_letter")
+QUEUES = ("orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill", "alerts", "dead_letter")
 
 # Process groups: which queues each kind of worker consumes (Procfile lines worker_<group>).
 WORKER_GROUPS = {
     "orders": ("orders",),
     "fulfillment": ("fulfillments", "refunds"),
-    "bulk": ("inventory", "reconcile", "backfill"),
+    # alerts: a queue of its own, so an evaluation never waits behind a backlog of bulk work, and no order worker
+    # ever waits on Slack or PagerDuty.
+    "bulk": ("inventory", "reconcile", "backfill", "alerts"),
 }
 
 TASK_PROCESS_EVENT = "shopsync.process_event"
@@ -22,6 +24,9 @@ TASK_REQUEUE_DEAD_LETTER = "shopsync.requeue_dead_letter"
 TASK_CHECK_CREDENTIALS = "shopsync.check_credentials"
 TASK_SCHEDULED_CHECKS = "shopsync.scheduled_checks"
 TASK_CHECK_SUBSCRIPTIONS = "shopsync.check_subscriptions"
+TASK_SYNC_PAYOUTS = "shopsync.sync_payouts"
+TASK_EVALUATE_ALERTS = "shopsync.evaluate_alerts"
+TASK_DAILY_DIGEST = "shopsync.daily_digest"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,17 @@ TASK_ROUTES = {
     TASK_CHECK_CREDENTIALS: {"queue": "reconcile"},
     TASK_SCHEDULED_CHECKS: {"queue": "reconcile"},
     TASK_CHECK_SUBSCRIPTIONS: {"queue": "reconcile"},
+    # Shopify sends no payout webhook: beat polls. A batch job on the bulk worker, NetSuite calls in the reconcile lane.
+    TASK_SYNC_PAYOUTS: {"queue": "reconcile"},
+    TASK_EVALUATE_ALERTS: {"queue": "alerts"},
+    TASK_DAILY_DIGEST: {"queue": "alerts"},
 }
 
-TASK_MODULES = ["tasks.events", "tasks.maintenance", "tasks.dead_letter", "tasks.inventory", "tasks.reconcile"]
+TASK_MODULES = [
+    "tasks.events",
+    "tasks.maintenance",
+    "tasks.dead_letter",
+    "tasks.inventory",
+    "tasks.reconcile",
+    "tasks.alerts",
+]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -86,14 +88,23 @@ def drift_baseline(check: bool) -> None:
 
 
 @main.command("demo")
-@click.option("--orders", default=200, show_default=True, help="distinct orders to send")
-@click.option("--duplicates", default=0.1, show_default=True, help="share of deliveries sent twice")
-@click.option("--timeout", default=180, show_default=True, help="seconds to wait for everything to land")
-def demo(orders: int, duplicates: float, timeout: int) -> None:
-    """Run the whole service against the simulators, send a burst of signed webhooks, report, stop."""
-    from devtools.demo import run_demo
+@click.option("--orders", default=200, show_default=True, help="orders of the realistic mix (at least 4)")
+@click.option("--duplicates", "duplicate_share", default=0.1, show_default=True, help="share delivered twice or more")
+@click.option("--timeout", "timeout_s", default=900.0, show_default=True, help="seconds the whole run may take")
+@click.option("--keep", is_flag=True, help="leave the stack running after the report (Ctrl-C stops it)")
+@click.option("--database", default="shopsync_demo", show_default=True, help="PostgreSQL database (emptied)")
+@click.option("--redis-db", default=1, show_default=True, help="Redis db number on 127.0.0.1:6379 (flushed)")
+@click.option("--latency-ms", default=60, show_default=True, help="the NetSuite simulator's latency, +/- jitter")
+@click.option("--jitter-ms", default=40, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), help="process logs and the drift plot")
+def demo(run_dir: Path | None, **options: Any) -> None:
+    """The whole story against both simulators: orders, lifecycles, a dead letter, inventory, reconciliation."""
+    from devtools.demo.run import run_demo
+    from devtools.demo.stack import DemoOptions
 
-    sys.exit(run_demo(orders=orders, duplicate_share=duplicates, timeout=timeout))
+    if options["orders"] < 4:
+        raise click.BadParameter("at least 4 (one of each shape of the mix)", param_hint="--orders")
+    sys.exit(run_demo(DemoOptions(**options, **({"run_dir": run_dir} if run_dir else {}))))
 
 
 if __name__ == "__main__":

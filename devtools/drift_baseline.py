@@ -5,6 +5,8 @@ The baseline is the union of the field paths (as `schemas.drift.field_paths` nam
 - Shopify's own example payloads of every topic the service subscribes to, plus orders/edited, for the adopted API
   version (`../shared/reference/shopify-webhook-samples/metadatas/<version>/<topic>.json`, key `response`); a topic
   whose example is empty in that version (inventory_levels/update in 2026-04) takes the next version's;
+- Shopify's examples of the payment topics (orders/paid, order_transactions/create, disputes/create|update), kept in
+  the repository (`schemas/examples/<version>/<topic>.json`, key `response`; its README names their sources);
 - the anonymised real payloads in `.../exemplars/2025-04/` for their key sets (values are placeholders; paths are
   what counts). `orders/3.json` is a risk-assessment body, a topic the service does not take: left out;
 - the JSON Schemas Gadget inferred from Shopify's examples and its own collection of real payloads
@@ -36,9 +38,10 @@ SHARED = shared_dir()
 FIXTURES = SHARED / "fixtures" / "shopify"
 SAMPLES = SHARED / "reference" / "shopify-webhook-samples"
 BASELINE = REPOSITORY / "schemas" / "baseline.py"  # KNOWN_FIELDS; one baseline_<family>.py module per family
+REPOSITORY_EXAMPLES = REPOSITORY / "schemas" / "examples"
 
 API_VERSION = "2026-04"
-FAMILIES = ("orders", "fulfillments", "refunds", "inventory_levels")
+FAMILIES = ("orders", "fulfillments", "refunds", "inventory_levels", "order_transactions", "disputes")
 TOPICS = (
     "orders/create",
     "orders/updated",
@@ -49,6 +52,8 @@ TOPICS = (
     "refunds/create",
     "inventory_levels/update",
 )
+# The payment topics (issue 13): their examples are in the repository (schemas/examples), without Gadget schemas.
+PAYMENT_TOPICS = ("orders/paid", "order_transactions/create", "disputes/create", "disputes/update")
 # Shopify's examples are empty for some topics in some versions; the next version that has one stands in.
 FALLBACK_VERSIONS = ("2026-07",)
 FIXTURE_FILES = {
@@ -96,9 +101,12 @@ def _read(path: Path) -> Any:
 
 
 def example_payload(topic: str, version: str = API_VERSION) -> dict[str, Any]:
-    """Shopify's example payload of `topic` in `version`, or of the next version that has a non-empty one."""
+    """Shopify's example payload of `topic` in `version`, or of the next version that has a non-empty one (a
+    payment topic's from the repository's own examples)."""
     for candidate in (version, *FALLBACK_VERSIONS):
         path = SAMPLES / "metadatas" / candidate / f"{topic}.json"
+        if topic in PAYMENT_TOPICS:
+            path = REPOSITORY_EXAMPLES / candidate / f"{topic}.json"
         if path.is_file():
             response = _read(path).get("response")
             if response:
@@ -144,6 +152,8 @@ def sources() -> list[tuple[str, str, Any]]:
         found.append((fam, f"fixtures/{name}", _read(FIXTURES / name)))
     for topic in TOPICS:
         found.append((family(topic), f"metadatas/{API_VERSION}/{topic}", example_payload(topic)))
+    for topic in PAYMENT_TOPICS:
+        found.append((family(topic), f"schemas/examples/{API_VERSION}/{topic}", example_payload(topic)))
     for name, fam in EXEMPLARS.items():
         found.append((fam, f"exemplars/2025-04/{name}", _read(SAMPLES / "exemplars" / "2025-04" / name)))
     for topic in TOPICS:

@@ -31,8 +31,10 @@ from .errors import (
 )
 from .models import AsyncJob, AsyncResult, CallRecord
 from .oauth2 import OAuth2ClientCredentials, default_token_url
+from .payments import DEPOSITABLE_TYPES, Deposit, DepositLine, DepositPayment, Receipt
 
 __all__ = [
+    "DEPOSITABLE_TYPES",
     "GOVERNANCE_CODES",
     "SUITEQL_MAX_PAGE_SIZE",
     "SUITEQL_MAX_ROWS",
@@ -42,10 +44,14 @@ __all__ = [
     "AuthError",
     "CallRecord",
     "ConcurrencyLimitError",
+    "Deposit",
+    "DepositLine",
+    "DepositPayment",
     "NetSuiteClient",
     "NetSuiteError",
     "NotFoundError",
     "OAuth2ClientCredentials",
+    "Receipt",
     "ServerError",
     "SlotHandle",
     "SlotLimiter",

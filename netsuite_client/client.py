@@ -10,6 +10,8 @@ local simulator (`http://127.0.0.1:<port>/services/rest`); only `base_url` and `
 - `records.py`: `upsert`, `create`, `get`, `get_sublist`, `list_ids`, `patch`, `delete`, `transform`;
 - `async_jobs.py`: `async_request`, `upsert_async`, `poll_job`, `wait_for_job`;
 - `suiteql.py`: `suiteql` and the literal builders `suiteql_literal` / `suiteql_in`;
+- `payments.py`: receipts, refunds and bank deposits (`upsert_receipt`, `upsert_deposit`, `get_deposit`,
+  `receipts_by_external_ids`, `receipts_for_orders`, `undeposited_receipts`);
 - `encoding.py`: `encode_json`, the request-body encoder (exact Decimal digits);
 - `responses.py`: reading JSON bodies and ids out of `Location` headers and links.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from .async_jobs import AsyncJobOperations
 from .encoding import encode_json
+from .payments import PaymentOperations
 from .records import RecordOperations
 from .suiteql import SUITEQL_MAX_PAGE_SIZE, SUITEQL_MAX_ROWS, SuiteQLOperations, suiteql_in, suiteql_literal
 from .transport import SlotHandle, SlotLimiter
@@ -35,7 +38,7 @@ __all__ = [
 ]
 
 
-class NetSuiteClient(RecordOperations, AsyncJobOperations, SuiteQLOperations):
+class NetSuiteClient(PaymentOperations, RecordOperations, AsyncJobOperations, SuiteQLOperations):
     """NetSuite REST records + SuiteQL, with retries, a pluggable concurrency limiter and per-attempt records.
 
     Thread-safe: each thread gets its own pooled `requests.Session`. Built with the keyword arguments of

@@ -9,8 +9,10 @@ are reviewed. One module per family keeps each under the size limit."""
 
 from __future__ import annotations
 
+from schemas.baseline_disputes import FIELDS as DISPUTES
 from schemas.baseline_fulfillments import FIELDS as FULFILLMENTS
 from schemas.baseline_inventory_levels import FIELDS as INVENTORY_LEVELS
+from schemas.baseline_order_transactions import FIELDS as ORDER_TRANSACTIONS
 from schemas.baseline_orders import FIELDS as ORDERS
 from schemas.baseline_refunds import FIELDS as REFUNDS
 
@@ -19,4 +21,6 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "fulfillments": FULFILLMENTS,
     "refunds": REFUNDS,
     "inventory_levels": INVENTORY_LEVELS,
+    "order_transactions": ORDER_TRANSACTIONS,
+    "disputes": DISPUTES,
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from schemas.shopify_payments import DisputeSchema, OrderTransactionSchema
+
 __all__ = [
     "ValidationError",
     "OrderSchema",
@@ -235,7 +237,7 @@ _ORDER_SCHEMA = OrderSchema()
 
 def envelope_resource_id(topic: str, payload: dict) -> int | None:
     """The id of the resource an event is about (order id for orders/*, the order behind a refund...)."""
-    key = "order_id" if topic.startswith(("fulfillments/", "refunds/")) else "id"
+    key = "order_id" if topic.startswith(("fulfillments/", "refunds/", "order_transactions/")) else "id"
     if topic.startswith("inventory_levels/"):
         key = "inventory_item_id"
     if topic == "orders/edited":
@@ -360,4 +362,9 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     "fulfillments/update": FulfillmentSchema,
     "refunds/create": RefundSchema,
     "inventory_levels/update": InventoryLevelSchema,
+    # The payment topics (issue 13): schemas ready before the service routes them (app/routing.py TOPICS).
+    "orders/paid": OrderSchema,
+    "order_transactions/create": OrderTransactionSchema,
+    "disputes/create": DisputeSchema,
+    "disputes/update": DisputeSchema,
 }

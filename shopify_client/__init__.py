@@ -1,5 +1,6 @@
 """Shopify: webhook HMAC verify/sign, and the Admin GraphQL client (cost-aware throttle, typed errors, orders,
-inventory levels and keyed quantity pushes, bulk queries, webhook subscriptions, granted access scopes).
+inventory levels and keyed quantity pushes, bulk queries, webhook subscriptions, granted access scopes, Shopify
+Payments payouts, balance transactions, order transactions and disputes).
 
 A reusable library: it imports nothing from the application.
 """
@@ -36,6 +37,18 @@ from shopify_client.inventory import (
     set_available,
 )
 from shopify_client.orders import get_order, iter_orders_updated_between
+from shopify_client.payments import (
+    BalanceTransaction,
+    Dispute,
+    OrderTransaction,
+    Payout,
+    PayoutTransactions,
+    iter_disputes,
+    iter_payouts,
+    order_transactions,
+    payout_balance_transactions,
+    payouts_search_query,
+)
 from shopify_client.subscriptions import (
     Subscription,
     create_subscription,
@@ -48,7 +61,17 @@ from shopify_client.webhooks import sign, verify
 
 __all__ = [
     "ACCESS_SCOPES_QUERY",
+    "BalanceTransaction",
     "BulkResult",
+    "Dispute",
+    "OrderTransaction",
+    "Payout",
+    "PayoutTransactions",
+    "iter_disputes",
+    "iter_payouts",
+    "order_transactions",
+    "payout_balance_transactions",
+    "payouts_search_query",
     "Level",
     "Location",
     "QuantityChange",

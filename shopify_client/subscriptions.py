@@ -107,6 +107,8 @@ KNOWN_TOPICS = (
     "customers/delete",
     "customers/redact",
     "customers/update",
+    "disputes/create",
+    "disputes/update",
     "fulfillments/create",
     "fulfillments/update",
     "inventory_items/create",

@@ -91,3 +91,22 @@ def shopify_call(record: Any, throttle: Any | None) -> None:
         pipe.execute()
     except redis.RedisError:
         pass
+
+
+ALERT_SENDS = f"{PREFIX}:alert_sends"  # field "channel|action|outcome"
+ALERT_EVALUATED = f"{PREFIX}:alerts_evaluated_at"  # when the last alert evaluation finished (epoch seconds)
+
+
+def alert_send(channel: str, action: str, outcome: str) -> None:
+    """One notification send to Slack or PagerDuty: `sent`, `retry` (an attempt that will be tried again), `failed`."""
+    try:
+        get_redis().hincrby(ALERT_SENDS, f"{channel}|{action}|{outcome}", 1)
+    except redis.RedisError:
+        pass
+
+
+def alerts_evaluated() -> None:
+    try:
+        get_redis().set(ALERT_EVALUATED, time.time())
+    except redis.RedisError:
+        pass

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 INVENTORY_PUSH = 7345100  # one inventory push cycle at a time (beat, CLI, a slow cycle and the next)
 RECONCILIATION = 7345200  # one reconciliation at a time, whoever started it
+ALERT_EVALUATION = 7345300  # one alert evaluation at a time: two could both send an episode's trigger
+PAYOUTS = 7345400  # one payout run at a time: two would both decide a payout is not deposited yet
 
 _KEYSPACE = 2**63  # bigint
 

@@ -267,7 +267,7 @@ class SyncWatermark(Base):
     __tablename__ = "sync_watermarks"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)  # a timestamp, an id, or a Shopify GraphQL cursor
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -360,6 +360,56 @@ class DlqAudit(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class AlertNotification(Base):
+    """One episode of an alert condition (app/domain/alerts.py): opened when it fires, clearing when it stops,
+    closed once every receiver that was paged got the resolve. `sent` keeps what each receiver has had
+    ({"slack": ["trigger"], "pagerduty": ["trigger", "resolve"]}), so a restart or a retry never pages twice."""
+
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    sent: Mapped[dict] = mapped_column(JSONB, default=dict)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # One live episode per condition: the evaluation's lock keeps to it, the index makes it a fact.
+        Index("uq_alert_notifications_live_key", "key", unique=True, postgresql_where=text("status <> 'closed'")),
+    )
+
+
 def truncate_all_sql() -> str:
     """Empty every table the models define (demo and test resets): derived, so a new table is never missed."""
     return f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE"
+
+
+class PayoutSync(Base):
+    """One Shopify Payments payout and what became of it in NetSuite (the deposit is read back from NetSuite by the
+    checks; this row is the job's memory: waiting since when, posted as which deposit, with what variance)."""
+
+    __tablename__ = "payouts"
+
+    payout_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # Shopify's legacyResourceId
+    shopify_status: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    net: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # waiting | deposited | reversed | skipped | failed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    transactions: Mapped[int] = mapped_column(Integer, default=0)  # balance transactions, TRANSFER excluded
+    missing: Mapped[int] = mapped_column(Integer, default=0)  # receipts NetSuite did not hold when last looked at
+    variance: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal("0"))
+    suspense_types: Mapped[list | None] = mapped_column(JSONB)
+    deposit_external_id: Mapped[str | None] = mapped_column(String(64))
+    deposit_netsuite_id: Mapped[str | None] = mapped_column(String(32))
+    reversal_netsuite_id: Mapped[str | None] = mapped_column(String(32))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

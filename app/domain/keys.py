@@ -28,3 +28,13 @@ def fulfillment_external_id(fulfillment_id: int) -> str:
 
 def refund_external_id(refund_id: int) -> str:
     return _eid("refund", refund_id)
+
+
+def transaction_external_id(transaction_id: int | str) -> str:
+    """A Shopify order transaction (sale, capture, refund) as the one NetSuite receipt or refund record it becomes."""
+    return _eid("txn", transaction_id)
+
+
+def payout_external_id(payout_id: int | str) -> str:
+    """A Shopify Payments payout (its legacyResourceId) as the one NetSuite deposit it becomes."""
+    return _eid("payout", payout_id)

@@ -102,13 +102,21 @@ def make_lifecycles(shop_url: str, orders: int, rng: random.Random) -> list[Life
         life = Lifecycle(planned.order, _kind(rng), planned.shopify_total)
         if not life.product_lines():
             life.kind = "placed"
-        session.post(f"{shop_url}/_sim/orders", json=life.order, timeout=30).raise_for_status()
-        _happen(session, shop_url, life, n, rng)
+        create(session, shop_url, life)
+        happen(session, shop_url, life, n, rng)
         out.append(life)
     return out
 
 
-def _happen(session: requests.Session, shop_url: str, life: Lifecycle, n: int, rng: random.Random) -> None:
+def create(session: requests.Session, shop_url: str, life: Lifecycle) -> None:
+    """The order made in the Shopify simulator (placed: its webhook is the caller's to send, or not)."""
+    session.post(f"{shop_url}/_sim/orders", json=life.order, timeout=30).raise_for_status()
+
+
+def happen(session: requests.Session, shop_url: str, life: Lifecycle, n: int, rng: random.Random) -> None:
+    """What the lifecycle's kind does to its order in the Shopify simulator, after it was placed: cancelled; or
+    shipped in two fulfillments from the two locations (`_split`) and, when returned, one unit refunded. `n` makes
+    the fulfillment and refund ids unique."""
     url = f"{shop_url}/_sim/orders/{life.order_id}"
     if life.kind == "cancelled":
         made = session.post(
@@ -167,8 +175,18 @@ class Stream:
     injected: dict[str, dict[str, Any]]  # webhook id -> the injected data fault
 
 
-def stream(lifecycles: list[Lifecycle], prefix: str, rng: random.Random, log: FaultLog) -> Stream:
-    """Every lifecycle's webhooks with Shopify's delivery faults (and the injected bad refunds), shuffled."""
+def stream(
+    lifecycles: list[Lifecycle],
+    prefix: str,
+    rng: random.Random,
+    log: FaultLog,
+    *,
+    drop_share: float = DROP_SHARE,
+    duplicate_share: float = DUPLICATE_SHARE,
+    bad_refunds: bool = True,
+) -> Stream:
+    """Every lifecycle's webhooks with Shopify's delivery faults (and the injected bad refunds), shuffled. The
+    demo's gentler stream: `drop_share` 0 and no bad refunds."""
     keyed: list[tuple[float, Delivery]] = []
     dropped: list[str] = []
     duplicated = extra = 0
@@ -176,6 +194,8 @@ def stream(lifecycles: list[Lifecycle], prefix: str, rng: random.Random, log: Fa
     position = 0
     shipped = [i for i, life in enumerate(lifecycles) if life.kind in ("shipped", "returned")]
     bad_at = set(rng.sample(shipped, min(len(shipped), max(1, len(lifecycles) // BAD_REFUND_EVERY))))
+    if not bad_refunds:
+        bad_at = set()
     for i, life in enumerate(lifecycles):
         webhooks = life.webhooks()
         if i in bad_at:
@@ -189,12 +209,12 @@ def stream(lifecycles: list[Lifecycle], prefix: str, rng: random.Random, log: Fa
             position += 1
             webhook_id = prefix + key
             at = position + rng.uniform(0, SHUFFLE_WINDOW)
-            if webhook_id not in injected and rng.random() < DROP_SHARE:
+            if webhook_id not in injected and rng.random() < drop_share:
                 dropped.append(webhook_id)
                 log.add("never_delivered", topic, webhook_id=webhook_id)
                 continue
             keyed.append((at, Delivery(topic, body, webhook_id)))
-            if webhook_id not in injected and rng.random() < DUPLICATE_SHARE:
+            if webhook_id not in injected and rng.random() < duplicate_share:
                 copies = rng.randint(2, 10) - 1
                 duplicated += 1
                 extra += copies

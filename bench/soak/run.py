@@ -342,7 +342,7 @@ def settle(opts: Options, db: common.BenchDb, stack: Stack, deadline: Deadline, 
     """Wait until every event is done or dead (twice in a row, 1 s apart); seconds it took."""
     started = time.monotonic()
     left, done, dead = pending(db)
-    bar = click.progressbar(length=left + done + dead, label=f"soak: {label}", show_pos=True) if opts.progress else None
+    bar = click.progressbar(length=left + done + dead, label=label, show_pos=True) if opts.progress else None
     last_print, calm = 0.0, 0
     try:
         while True:
@@ -377,7 +377,7 @@ def night(opts: Options, db: common.BenchDb, stack: Stack, deadline: Deadline, n
     started = time.monotonic()
     report = json.loads(common.shopsync(dict(stack.env), "reconcile", "--json", timeout=max(30, int(deadline.left()))))
     healed = events_total(db) - before
-    settle_s = settle(opts, db, stack, deadline, f"night {n} heals") if healed else 0.0
+    settle_s = settle(opts, db, stack, deadline, f"soak: night {n} heals") if healed else 0.0
     out = {
         "night": n,
         "wall_s": round(time.monotonic() - started, 1),
@@ -476,7 +476,7 @@ def soak(opts: Options, run_dir: Path) -> dict[str, Any]:
         say(opts, f"  plan: {result['plan']}")
         chaos = Chaos(stack, urls["sim"], postgres, redis_server, log, specs, SIM_CAP, scale=opts.scale)
         result["stream"] = send_stream(opts, urls, planned.deliveries, chaos, rng, prefix, deadline)
-        result["settle_s"] = settle(opts, db, stack, deadline, "settling")
+        result["settle_s"] = settle(opts, db, stack, deadline, "soak: settling")
         result["nights"] = []
         for n in range(1, MAX_NIGHTS + 1):
             result["nights"].append(night(opts, db, stack, deadline, n))

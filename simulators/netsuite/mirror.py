@@ -11,7 +11,10 @@ Tables and columns (a small, faithful subset of NetSuite's; every value comes ba
 - `transaction` (id, externalid, recordtype, type, tranid, entity, trandate, currency, exchangerate, foreigntotal,
   total, taxtotal, discounttotal, createdfrom, memo, custbody_shopify_total): `foreigntotal` is the computed
   total in the document currency, `total` the same in the base currency (round_half_up(foreigntotal x
-  exchangerate, 2)); `taxtotal` and `discounttotal` are in the document currency (UNCONFIRMED).
+  exchangerate, 2)); `taxtotal` and `discounttotal` are in the document currency (UNCONFIRMED). `status` is
+  NetSuite's one-letter code where the simulator models one (payments.py: 'CashSale' B/C, 'CustPymt' B/C, 'CustDep'
+  A/B, 'CustInvc' A/B), else null. Type codes: SalesOrd, ItemShip, CashSale, CustInvc, CustCred, CashRfnd, CustRfnd,
+  RtnAuth, CustDep, CustPymt, Deposit. A customer deposit's `createdfrom` is its sales order (UNCONFIRMED).
 - `transactionline` (transaction, id, linesequencenumber, mainline, taxline, item, itemtype, quantity, rate,
   foreignamount, netamount, isclosed, custcol_shopify_line_id): per transaction one main line (mainline 'T', id 0,
   linesequencenumber 0, foreignamount = the total), one row per item line (id = the REST line number `line`,
@@ -22,6 +25,14 @@ Tables and columns (a small, faithful subset of NetSuite's; every value comes ba
   sales (SalesOrd, CashSale, CustInvc) carry negative quantity and amounts, those of returns (CustCred, CashRfnd,
   RtnAuth) positive; the main line carries the total with the opposite sign. `rate` is the line's rate as given
   (a percentage discount keeps its text, "-10%"). Fulfillment lines have a quantity (negative) and no amounts.
+  Receipts (CustDep, CustPymt) and refunds (CustRfnd) have only their main line. A Deposit's main line carries
+  +total (the bank is debited); then one row per payment line (`createdfrom` = the receipt's internal id,
+  foreignamount = −its amount on the deposit), per other line (`account`, −amount) and per cash-back line (`account`,
+  +amount), so the lines sum to zero. UNCONFIRMED: how NetSuite's own SuiteQL exposes a deposit's lines
+  (`createdfrom` / `account` on transactionline are our choice); the REST GET of the deposit is the documented view.
+- `NextTransactionLineLink` (previousdoc, previoustype, previousline, nextdoc, nexttype, nextline, linktype,
+  foreignamount) and its mirror view `PreviousTransactionLineLink`: one row per invoice a customer payment applies
+  to (linktype 'Payment', foreignamount the amount applied), as NetSuite links them.
 - `location`, `InventoryItemLocations` (inventory items only) as before.
 """
 
@@ -46,13 +57,21 @@ CREATE TABLE currency (id INTEGER PRIMARY KEY, symbol TEXT, name TEXT, exchanger
 CREATE TABLE "transaction" (
     id INTEGER PRIMARY KEY, externalid TEXT, recordtype TEXT, type TEXT, tranid TEXT, entity INTEGER,
     trandate TEXT, currency INTEGER, exchangerate NUMERIC, foreigntotal NUMERIC, total NUMERIC, taxtotal NUMERIC,
-    discounttotal NUMERIC, createdfrom INTEGER, memo TEXT, custbody_shopify_total NUMERIC
+    discounttotal NUMERIC, createdfrom INTEGER, memo TEXT, custbody_shopify_total NUMERIC, status TEXT
 );
 CREATE TABLE transactionline (
     "transaction" INTEGER, id INTEGER, linesequencenumber INTEGER, mainline TEXT, taxline TEXT, item INTEGER,
     itemtype TEXT, quantity NUMERIC, rate NUMERIC, foreignamount NUMERIC, netamount NUMERIC, isclosed TEXT,
-    custcol_shopify_line_id TEXT, PRIMARY KEY ("transaction", id)
+    custcol_shopify_line_id TEXT, createdfrom INTEGER, account INTEGER, PRIMARY KEY ("transaction", id)
 );
+CREATE TABLE NextTransactionLineLink (
+    previousdoc INTEGER, previoustype TEXT, previousline INTEGER, nextdoc INTEGER, nexttype TEXT, nextline INTEGER,
+    linktype TEXT, foreignamount NUMERIC
+);
+CREATE INDEX nexttransactionlinelink_next ON NextTransactionLineLink (nextdoc);
+CREATE VIEW PreviousTransactionLineLink AS SELECT * FROM NextTransactionLineLink;
+CREATE INDEX transaction_externalid ON "transaction" (externalid);
+CREATE INDEX transaction_createdfrom ON "transaction" (createdfrom);
 CREATE TABLE customer (
     id INTEGER PRIMARY KEY, externalid TEXT, email TEXT, entityid TEXT, companyname TEXT, firstname TEXT,
     lastname TEXT, isinactive TEXT, subsidiary INTEGER
@@ -74,12 +93,14 @@ LINE_SIGN = {
     "CashRfnd": 1,
     "RtnAuth": 1,
     "CustRfnd": -1,
+    "CustDep": -1,
+    "CustPymt": -1,
 }
 
 _TRANSACTION_INSERT = (
     'INSERT OR REPLACE INTO "transaction" (id, externalid, recordtype, type, tranid, entity, trandate, currency, '
-    "exchangerate, foreigntotal, total, taxtotal, discounttotal, createdfrom, memo, custbody_shopify_total) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "exchangerate, foreigntotal, total, taxtotal, discounttotal, createdfrom, memo, custbody_shopify_total, status) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _LINE_INSERT = (
     'INSERT INTO transactionline ("transaction", id, linesequencenumber, mainline, taxline, item, itemtype, '
@@ -108,6 +129,7 @@ def transaction_statements(
     currency_id: int | None,
     exchange_rate: Decimal,
     total: Decimal,
+    status: str | None = None,
 ) -> list[Statement]:
     """The `transaction` row and every `transactionline` row of one transaction, as one unit of statements."""
     f = record.fields
@@ -135,6 +157,7 @@ def transaction_statements(
                 f.get("memo"),
                 # A custom body field, as an account that defines it can query it (the service sends it).
                 None if shopify_total is None else str(shopify_total),
+                status,
             ),
         ),
         ('DELETE FROM transactionline WHERE "transaction" = ?', (record.id,)),
@@ -165,10 +188,13 @@ def transaction_statements(
             ),
         )
 
-    main_foreign = -sign * total
+    main_foreign = total if type_code == "Deposit" else -sign * total
     main = (record.id, 0, 0, "T", "F", None, None, None, None)
     main_net = cents(main_foreign * exchange_rate)
     statements.append((_LINE_INSERT, (*main, _text(main_foreign), _text(main_net), "F", None)))
+    if type_code == "Deposit":
+        statements.extend(_deposit_lines(record, exchange_rate))
+        return statements
     entries = totals.lines if totals else []
     sequence = 0
     for position, line in enumerate(record.lines or []):
@@ -207,6 +233,29 @@ def transaction_statements(
         statements.append(row(next_id, sequence, taxline="T", item=code, amount=tax))
         next_id += 1
     return statements
+
+
+_DEPOSIT_LINE_INSERT = (
+    'INSERT INTO transactionline ("transaction", id, linesequencenumber, mainline, taxline, foreignamount, '
+    "netamount, isclosed, createdfrom, account) VALUES (?, ?, ?, 'F', 'F', ?, ?, 'F', ?, ?)"
+)
+
+
+def _deposit_lines(record: Record, exchange_rate: Decimal) -> list[Statement]:
+    """A deposit's payment, other and cash-back lines (see the module docstring), numbered in that order."""
+    rows: list[tuple[Decimal, int | None, int | None]] = []
+    for sublist, sign in (("payment", -1), ("other", -1), ("cashback", 1)):
+        for line in (record.fields.get(sublist) or {}).get("items", []):
+            amount = Decimal(str(line.get("paymentAmount", line.get("amount"))))
+            receipt = int(line["id"]) if sublist == "payment" else None
+            rows.append((sign * amount, receipt, None if receipt else _item_id(line.get("account"))))
+    return [
+        (
+            _DEPOSIT_LINE_INSERT,
+            (record.id, n, n, _text(amount), _text(cents(amount * exchange_rate)), receipt, account),
+        )
+        for n, (amount, receipt, account) in enumerate(rows, start=1)
+    ]
 
 
 def _quantity(value: Any) -> Decimal | None:

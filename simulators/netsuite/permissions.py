@@ -68,6 +68,9 @@ CASH_SALE = Permission("Cash Sale", "Transactions", "TRAN_CASHSALE")
 INVOICE = Permission("Invoice", "Transactions", "TRAN_CUSTINVC")
 CASH_REFUND = Permission("Cash Refund", "Transactions", "TRAN_CASHRFND")
 RETURN_AUTHORIZATION = Permission("Return Authorization", "Transactions", "TRAN_RTNAUTH")
+CUSTOMER_DEPOSIT = Permission("Customer Deposit", "Transactions", "TRAN_CUSTDEP")
+CUSTOMER_PAYMENT = Permission("Customer Payment", "Transactions", "TRAN_CUSTPYMT")
+MAKE_DEPOSITS = Permission("Make Deposits", "Transactions", "TRAN_DEPOSIT")
 SUITEANALYTICS_WORKBOOK = Permission("SuiteAnalytics Workbook", "Reports")
 
 PERMISSIONS: tuple[Permission, ...] = (
@@ -84,6 +87,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     INVOICE,
     CASH_REFUND,
     RETURN_AUTHORIZATION,
+    CUSTOMER_DEPOSIT,
+    CUSTOMER_PAYMENT,
+    MAKE_DEPOSITS,
     SUITEANALYTICS_WORKBOOK,
 )
 
@@ -103,6 +109,9 @@ RECORD_PERMISSIONS: dict[str, Permission] = {
     "invoice": INVOICE,
     "cashRefund": CASH_REFUND,
     "returnAuthorization": RETURN_AUTHORIZATION,
+    "customerDeposit": CUSTOMER_DEPOSIT,
+    "customerPayment": CUSTOMER_PAYMENT,
+    "deposit": MAKE_DEPOSITS,
 }
 
 # SuiteQL table (lowercase) -> the permissions reading it needs
@@ -112,6 +121,8 @@ TABLE_PERMISSIONS: dict[str, tuple[Permission, ...]] = {
     "location": (LOCATIONS,),
     "transaction": (FIND_TRANSACTION,),
     "transactionline": (FIND_TRANSACTION,),
+    "nexttransactionlinelink": (FIND_TRANSACTION,),
+    "previoustransactionlinelink": (FIND_TRANSACTION,),
     "salestaxitem": (ITEMS,),
     "currency": (CURRENCY,),
     "inventoryitemlocations": (ITEMS, LOCATIONS),

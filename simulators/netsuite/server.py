@@ -4,7 +4,12 @@ Base URL `http://127.0.0.1:<port>/services/rest`. Token-Based Authentication and
 (`oauth2.py`), the account-wide concurrency cap, records with NetSuite's sublist semantics, transforms, SuiteQL
 over an SQLite mirror of the state (`mirror.py`: tables and columns), and asynchronous requests (`async_jobs.py`).
 Transactions' totals are computed as NetSuite computes them, never taken from the client (`totals.py`: the rules,
-tax modes and every UNCONFIRMED choice); item types, tax codes and currencies are in `catalog.py`. `/_sim/...`
+tax modes and every UNCONFIRMED choice); item types, tax codes and currencies are in `catalog.py`. Money records
+(`payments.py`: the rules, statuses and UNCONFIRMED choices): receipts `customerDeposit` (in Undeposited Funds unless
+an `account` is given), `cashSale` and `invoice` (transformed from a sales order, or upserted with `createdFrom`),
+`customerPayment` (applied to invoices), refunds `cashRefund` and `customerRefund` (applying credit memos and
+customer deposits), and the bank `deposit` (payment lines must be undeposited receipts, each deposited once; other
+and cash-back lines are not keyed; total = payments + other - cash back, computed). `/_sim/...`
 (no auth) exposes stats, records, configuration and fault injection for tests and demos:
 
 - `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}` (items: also drops every
@@ -86,6 +91,7 @@ from simulators.netsuite.async_jobs import (
 )
 from simulators.netsuite.control import SIM_PREFIX, SimControl, check_settings, sim_json
 from simulators.netsuite.oauth2 import TOKEN_OPERATION, TOKEN_PATH, OAuth2Error, OAuth2Registry
+from simulators.netsuite.payments import EXPANDABLE_SUBLISTS, NO_ITEM_LINES
 from simulators.netsuite.permissions import Role
 from simulators.netsuite.state import (
     SUITEQL_ROW_CEILING,
@@ -343,6 +349,9 @@ def _parse_route(method: str, segments: list[str]) -> Route:
             return Route("instance", f"{method} {name}", key=key, **common)
         if rest[1:] == ["item"]:
             return Route("sublist", f"{method} {name}", key=key, **common)
+        if len(rest) == 2 and rest[1] in EXPANDABLE_SUBLISTS.get(name, ()):
+            # A deposit's payment, other and cash-back sublists, read as a collection.
+            return Route("sublist", f"{method} {name}", key=key, target=rest[1], **common)
         if len(rest) == 3 and rest[1] == "item":
             return Route("line", f"{method} {name}", key=key, line=rest[2], **common)
         if len(rest) == 3 and rest[1] == "!transform":
@@ -716,7 +725,9 @@ class SimulatorApp:
             self._require_method(request, "GET")
             self._authorize(route, request)
             record = self.state.get(record_type, route.key)
-            if not is_transaction(record_type):
+            if route.target:
+                return self._named_sublist(record, base, route.target)
+            if not is_transaction(record_type) or record_type in NO_ITEM_LINES:
                 raise ApiError(404, "INVALID_URL", f"Record type '{record_type}' has no item sublist.")
             return self._sublist(record, base, route.line)
         self._require_method(request, "POST")
@@ -774,14 +785,22 @@ class SimulatorApp:
     def _render(self, record: Record, base: str, request: Request) -> dict[str, Any]:
         url = self._record_url(base, record)
         data = dict(record.fields)
+        expand = request.args.get("expandSubResources", "").lower() == "true"
         if is_transaction(record.type):
             data.setdefault("total", _plain(transaction_total(record)))
+        if is_transaction(record.type) and record.type not in NO_ITEM_LINES:
             sublist: dict[str, Any] = {"links": [{"rel": "self", "href": f"{url}/item"}]}
-            if request.args.get("expandSubResources", "").lower() == "true":
+            if expand:
                 lines = record.lines or []
                 sublist["items"] = [self._line_view(url, line) for line in lines]
                 sublist["totalResults"] = len(lines)
             data["item"] = sublist
+        for name in EXPANDABLE_SUBLISTS.get(record.type, ()):
+            # Like NetSuite, a record's sublists come back as links unless the client asks for them expanded.
+            items = (data.get(name) or {}).get("items", [])
+            data[name] = {"links": [{"rel": "self", "href": f"{url}/{name}"}]}
+            if expand:
+                data[name].update(items=items, count=len(items), totalResults=len(items))
         wanted = {name.strip() for name in request.args.get("fields", "").split(",") if name.strip()}
         if wanted:
             data = {name: value for name, value in data.items() if name in wanted}
@@ -806,6 +825,18 @@ class SimulatorApp:
             "items": [self._line_view(url, candidate) for candidate in lines],
             "offset": 0,
             "totalResults": len(lines),
+        }
+        return _json_response(200, body, kind="collection")
+
+    def _named_sublist(self, record: Record, base: str, name: str) -> Response:
+        items = (record.fields.get(name) or {}).get("items", [])
+        body = {
+            "links": [{"rel": "self", "href": f"{self._record_url(base, record)}/{name}"}],
+            "count": len(items),
+            "hasMore": False,
+            "items": items,
+            "offset": 0,
+            "totalResults": len(items),
         }
         return _json_response(200, body, kind="collection")
 

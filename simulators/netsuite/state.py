@@ -42,6 +42,8 @@ from simulators.netsuite.catalog import (
     TAX_CODE_TYPE,
     item_record_type,
 )
+from simulators.netsuite.payments import PAYMENT_TYPES, PaymentError, PaymentRules
+from simulators.netsuite.payments import int_or_none as _int_or_none
 from simulators.netsuite.totals import (
     COMPUTED_LINE_FIELDS,
     LEGACY_TAX_DETAIL,
@@ -65,6 +67,9 @@ TRANSACTION_TYPES: dict[str, tuple[str, str]] = {
     "cashRefund": ("CashRfnd", "CR"),
     "customerRefund": ("CustRfnd", "CRF"),
     "returnAuthorization": ("RtnAuth", "RMA"),
+    "customerDeposit": ("CustDep", "DEP"),
+    "customerPayment": ("CustPymt", "PYMT"),
+    "deposit": ("Deposit", "DP"),
 }
 RECORD_TYPES: tuple[str, ...] = (*TRANSACTION_TYPES, "customer", *ALL_ITEM_TYPES, "location", "currency")
 # NetSuite matches record type names in the URL case-insensitively (`salesorder` works like `salesOrder`).
@@ -75,7 +80,18 @@ CATALOG_TYPES = (*ALL_ITEM_TYPES, "location", "currency")
 # Transactions whose totals are computed from their lines (totals.py); a customerRefund's from its applied amounts.
 TOTALLED_TYPES = ("salesOrder", "cashSale", "invoice", "creditMemo", "cashRefund", "returnAuthorization")
 # Transactions that carry a currency and an exchange rate (pinned at creation).
-CURRENCY_TYPES = (*TOTALLED_TYPES, "customerRefund")
+CURRENCY_TYPES = (*TOTALLED_TYPES, "customerRefund", *PAYMENT_TYPES)
+# Transactions whose `total` is a header amount (payments.py, totals.refund_total), not computed from item lines.
+FIELD_TOTAL_TYPES = ("customerRefund", *PAYMENT_TYPES)
+# What a create with `createdFrom` copies from, per target type (as the matching transform would).
+_CREATED_FROM_SOURCES = {
+    "cashSale": ("salesOrder",),
+    "invoice": ("salesOrder",),
+    "cashRefund": ("cashSale", "returnAuthorization"),
+    "creditMemo": ("invoice", "returnAuthorization"),
+}
+# Computed by the simulator on these types; a client's value is dropped.
+_COMPUTED_HEADER = ("status",)
 # Header fields a transform carries from its source unless the body sets them (UNCONFIRMED for the money ones).
 _TRANSFORM_HEADER = ("currency", "exchangeRate", "discountItem", "discountRate", "shippingCost", "handlingCost")
 
@@ -333,7 +349,7 @@ def _nvl(value: Any, fallback: Any) -> Any:
     return fallback if value is None else value
 
 
-class State:
+class State(PaymentRules):
     """All simulator state behind one lock. Methods return deep copies, never live objects."""
 
     def __init__(
@@ -356,6 +372,11 @@ class State:
         self._nonces: set[tuple[str, str]] = set()
         self._nonce_expiry: list[tuple[int, tuple[str, str]]] = []
         self._faults: list[Fault] = []
+        # Payment bookkeeping (payments.py): receipt -> its deposit; invoice -> {payment: amount applied}.
+        self._deposit_of: dict[int, int] = {}
+        self._applied: dict[int, dict[int, Decimal]] = {}
+        self._deposit_receipts: dict[int, set[int]] = {}
+        self._payment_invoices: dict[int, set[int]] = {}
         self.random = random.Random(settings.seed)
         # Row key -> queued mirror writes [(visible_at monotonic, statements)], oldest first.
         self._pending_mirror: dict[tuple[Any, ...], list[tuple[float, list[mirror.Statement]]]] = {}
@@ -566,6 +587,8 @@ class State:
             # Settle the mirror first, so no lagged write of a forgotten record surfaces later.
             self._apply_visible_writes(everything=True)
             keep = tuple(t for t in CATALOG_TYPES if t not in ALL_ITEM_TYPES) if items else CATALOG_TYPES
+            for index in (self._deposit_of, self._applied, self._deposit_receipts, self._payment_invoices):
+                index.clear()
             for record_type in RECORD_TYPES:
                 if record_type in keep:
                     continue
@@ -790,7 +813,12 @@ class State:
 
     def delete(self, record_type: str, key: str) -> None:
         with self.lock, self._api_write():
-            self._remove(self._find(record_type, key))
+            record = self._find(record_type, key)
+            try:
+                self.check_removable(record)
+            except PaymentError as exc:
+                raise ApiError(400, exc.code, exc.detail, path=exc.path) from None
+            self._remove(record)
 
     def _store(self, record: Record) -> None:
         self._records[record.type][record.id] = record
@@ -798,6 +826,8 @@ class State:
         if eid is not None:
             self._external_ids[record.type][str(eid)] = record.id
         self._mirror(record)
+        if record.type in ("deposit", "customerPayment"):
+            self.link_payments(record)
         if record.type == "inventoryItem":
             for location_id in self._records["location"]:
                 if (record.id, location_id) not in self._inventory:
@@ -813,6 +843,8 @@ class State:
         if eid is not None:
             self._external_ids[record.type].pop(str(eid), None)
         self._unmirror(record)
+        if record.type in ("deposit", "customerPayment"):
+            self.link_payments(record, removed=True)
 
     # writes
 
@@ -858,6 +890,9 @@ class State:
             fields["externalId"] = external_id
         self._check_external_id(record_type, fields.get("externalId"), own_id=None)
         self._check_tax_body(record_type, fields)
+        for name in _COMPUTED_HEADER:
+            fields.pop(name, None)
+        source = self._created_from(record_type, fields)
         record = Record(id=-1, type=record_type, fields=fields)
         if record_type in CURRENCY_TYPES:
             for name in READ_ONLY_FIELDS:
@@ -866,6 +901,8 @@ class State:
             self._pin_currency(fields)
         if is_transaction(record_type):
             incoming = self._take_lines(fields)
+            if source is not None:
+                incoming = self._copied_lines(source, incoming)
             if record_type in _ENTITY_REQUIRED and fields.get("entity") is None:
                 raise _user_error("Please enter value(s) for: Customer", "entity")
             if record_type in _ITEM_REQUIRED_ON_LINES and not incoming:
@@ -894,17 +931,18 @@ class State:
         # Totals are computed, not taken; currency and exchange rate are pinned at creation: an update's values
         # are ignored (UNCONFIRMED: ignored rather than refused).
         ignored = (*READ_ONLY_FIELDS, "currency", "exchangeRate") if record.type in CURRENCY_TYPES else ()
-        for name in ignored:
+        for name in (*ignored, *_COMPUTED_HEADER):
             fields.pop(name, None)
         if path_external_id is not None and "externalId" in fields:
             if str(fields["externalId"]) != path_external_id:
                 raise _user_error("The externalId in the body differs from the one in the URL.", "externalId")
         if "externalId" in fields:
             self._check_external_id(record.type, fields["externalId"], own_id=record.id)
+        self.merge_payment_sublists(record, fields, replace)
         new_lines = record.lines
         next_line = record.next_line
         if is_transaction(record.type) and ("item" in fields or "item" in replace):
-            incoming = self._take_lines(fields)
+            incoming = self._order_lines(record, self._take_lines(fields))
             new_lines, next_line, added = self._merge_lines(record, incoming, replace_all="item" in replace)
             self._validate_lines(record.type, incoming, added=added)
         candidate = Record(id=record.id, type=record.type, fields={**record.fields, **fields}, lines=new_lines, refs={})
@@ -917,6 +955,10 @@ class State:
             # The totals are written onto the lines: work on copies until the whole update has passed.
             candidate.lines = copy.deepcopy(new_lines)
         self._apply_totals(candidate)
+        try:
+            self.check_deposited_unchanged(record, candidate)
+        except PaymentError as exc:
+            raise ApiError(400, exc.code, exc.detail, path=exc.path) from None
         new_lines = candidate.lines
         old_eid = record.fields.get("externalId")
         if old_eid is not None and candidate.fields.get("externalId") != old_eid:
@@ -928,6 +970,56 @@ class State:
         record.totals = candidate.totals
         self._store(record)
         return record
+
+    def _created_from(self, record_type: str, fields: dict[str, Any]) -> Record | None:
+        """A new record made from another without a transform: a cash sale or invoice with `createdFrom` (its sales
+        order; the transform's header copy, lines copied by the caller) or a customer deposit with `salesOrder` (its
+        currency). The source of the lines, if any (payments.py)."""
+        if record_type == "customerDeposit" and fields.get("salesOrder") is not None:
+            order_id = self._resolve("salesOrder", fields["salesOrder"])
+            if order_id is not None and fields.get("currency") is None:
+                order = self._records["salesOrder"][order_id].fields
+                fields["currency"] = copy.deepcopy(order.get("currency"))
+                fields.setdefault("exchangeRate", order.get("exchangeRate"))
+            return None
+        sources = _CREATED_FROM_SOURCES.get(record_type)
+        if sources is None or fields.get("createdFrom") is None:
+            return None
+        for source_type in sources:
+            source_id = self._resolve(source_type, fields["createdFrom"])
+            if source_id is not None:
+                break
+        else:
+            raise _invalid_ref(fields["createdFrom"], "createdfrom", "createdFrom")
+        source = self._records[source_type][source_id]
+        fields["createdFrom"] = {"id": str(source.id)}
+        if "entity" not in fields and "entity" in source.fields:
+            fields["entity"] = copy.deepcopy(source.fields["entity"])
+        for name in _TRANSFORM_HEADER:
+            if name not in fields and name in source.fields:
+                fields[name] = copy.deepcopy(source.fields[name])
+        return source
+
+    def _order_lines(self, record: Record, incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """On an update of a record made from another (a cash sale from its order), an added line naming `orderLine`
+        takes that source line's fields, as it does at creation (UNCONFIRMED for updates)."""
+        source_id = record.refs.get("createdFrom")
+        source = next(
+            (
+                self._records[t][source_id]
+                for t in _CREATED_FROM_SOURCES.get(record.type, ())
+                if source_id in self._records[t]
+            ),
+            None,
+        )
+        if source is None:
+            return incoming
+        return [
+            self._copied_lines(source, [raw])[0]
+            if raw.get("line") is None and raw.get("orderLine") is not None
+            else raw
+            for raw in incoming
+        ]
 
     def _check_external_id(self, record_type: str, external_id: Any, own_id: int | None) -> None:
         if external_id is None:
@@ -1078,10 +1170,14 @@ class State:
     def _apply_totals(self, record: Record) -> None:
         """Compute the record's totals (totals.py) and write them onto it: header totals and computed line fields.
         Raises before changing anything when the lines or header do not add up to a valid transaction."""
-        if record.type == "customerRefund":
+        if record.type in PAYMENT_TYPES or record.type == "customerRefund":
             try:
-                record.fields["total"] = _plain_number(refund_total(record.fields))
-            except TotalsError as exc:
+                if record.type == "customerRefund":
+                    self.check_refund_deposits(record)
+                    record.fields["total"] = _plain_number(refund_total(record.fields))
+                else:
+                    self.payment_totals(record)
+            except (TotalsError, PaymentError) as exc:
                 raise ApiError(400, exc.code, exc.detail, path=exc.path) from None
             return
         if record.type not in TOTALLED_TYPES:
@@ -1231,6 +1327,12 @@ class State:
             if number not in source_lines:
                 raise _user_error(f"The source transaction has no line {number}.", path)
             base = {k: copy.deepcopy(v) for k, v in source_lines[number].items() if k != "line"}
+            if "amount" not in raw and ("quantity" in raw or "rate" in raw) and base.get("amount") is not None:
+                # A part of the line (a refund of one unit of three): its amount is recomputed from the unit price.
+                if base.get("rate") is None:
+                    old_quantity = _decimal(base.get("quantity"), Decimal(1)) or Decimal(1)
+                    base["rate"] = _plain_number(_decimal(base["amount"], Decimal(0)) / old_quantity)
+                base.pop("amount")
             lines.append({**base, **raw, "orderLine": number})
         return lines
 
@@ -1362,12 +1464,16 @@ class State:
             )
         elif is_transaction(record.type):
             currency = self._resolve("currency", f.get("currency")) if f.get("currency") is not None else None
+            status = self.status_of(record)
+            if status is not None:
+                f["status"] = {"id": status[0], "refName": status[1]}
             statements = mirror.transaction_statements(
                 record,
                 TRANSACTION_TYPES[record.type][0],
                 currency,
                 _decimal(f.get("exchangeRate"), Decimal(1)),
                 transaction_total(record),
+                status[0] if status is not None else None,
             )
             self._db_write_many(("transaction", record.id), statements)
 
@@ -1405,10 +1511,11 @@ class State:
 
 
 def transaction_total(record: Record) -> Decimal:
-    """The transaction's computed total in its document currency (0 for those without totals: fulfillments)."""
+    """The transaction's computed total in its document currency (0 for those without totals: fulfillments).
+    Receipts, refunds and deposits keep theirs in `total` (payments.py)."""
     if record.totals is not None:
         return record.totals.total
-    return _decimal(record.fields.get("total"), Decimal(0)) if record.type == "customerRefund" else Decimal(0)
+    return _decimal(record.fields.get("total"), Decimal(0)) if record.type in FIELD_TOTAL_TYPES else Decimal(0)
 
 
 def item_entry(record: Record) -> dict[str, Any]:
@@ -1479,12 +1586,3 @@ def _percentile(ordered: list[float], percent: int) -> float | None:
         return None
     rank = max(1, math.ceil(percent / 100 * len(ordered)))
     return round(ordered[rank - 1], 1)
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        return None

@@ -202,13 +202,15 @@ def compute(
 
 
 def refund_total(fields: dict[str, Any]) -> Decimal:
-    """A customerRefund's total: the sum of its `apply` lines' amounts (lines with `apply: false` left out)."""
-    sublist = fields.get("apply")
-    items = sublist.get("items") if isinstance(sublist, dict) else None
+    """A customerRefund's total: the sum of its `apply` (credit memos) and `deposit` (customer deposits) lines'
+    amounts (lines with `apply: false` left out)."""
     total = Decimal(0)
-    for index, line in enumerate(items if isinstance(items, list) else []):
-        if isinstance(line, dict) and line.get("apply") is not False and line.get("amount") is not None:
-            total += cents(number(line["amount"], f"apply.items[{index}].amount"))
+    for name in ("apply", "deposit"):
+        sublist = fields.get(name)
+        items = sublist.get("items") if isinstance(sublist, dict) else None
+        for index, line in enumerate(items if isinstance(items, list) else []):
+            if isinstance(line, dict) and line.get("apply") is not False and line.get("amount") is not None:
+                total += cents(number(line["amount"], f"{name}.items[{index}].amount"))
     return total
 
 

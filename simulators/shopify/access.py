@@ -19,7 +19,14 @@ ACCESS_SCOPES_DOC = "https://shopify.dev/api/usage/access-scopes"
 APP_INSTALLATION_ID = "gid://shopify/AppInstallation/1"
 
 # What the service needs (docs/PERMISSIONS.md); the simulator grants these unless told otherwise.
-DEFAULT_ACCESS_SCOPES: tuple[str, ...] = ("read_orders", "read_inventory", "write_inventory", "read_locations")
+DEFAULT_ACCESS_SCOPES: tuple[str, ...] = (
+    "read_orders",
+    "read_inventory",
+    "write_inventory",
+    "read_locations",
+    "read_shopify_payments_payouts",
+    "read_shopify_payments_disputes",
+)
 
 SCOPE_DESCRIPTIONS = {
     "read_orders": "Read orders, transactions, and fulfillments",
@@ -33,6 +40,8 @@ SCOPE_DESCRIPTIONS = {
     "write_products": "Modify products, variants, and collections",
     "read_customers": "Read customer details and customer groups",
     "write_customers": "Modify customer details and customer groups",
+    "read_shopify_payments_payouts": "Read Shopify Payments payouts, balance transactions, and account",
+    "read_shopify_payments_disputes": "Read Shopify Payments disputes",
 }
 
 # root field -> the access scope it needs
@@ -44,6 +53,8 @@ ROOT_FIELD_SCOPES: dict[str, str] = {
     "inventoryItem": "read_inventory",
     "inventorySetQuantities": "write_inventory",
     "inventoryAdjustQuantities": "write_inventory",
+    "shopifyPaymentsAccount": "read_shopify_payments_payouts",
+    "dispute": "read_shopify_payments_disputes",
 }
 
 

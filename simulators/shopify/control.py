@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from simulators.shopify import payments_control
 from simulators.shopify.store import StoreError
 from simulators.wsgi import json_body, json_response
 
@@ -120,6 +121,10 @@ class SimControl:
             if file_path is None:
                 return _json(404, {"error": f"no bulk operation result {number!r}"})
             return send_file(file_path, request.environ, mimetype="application/jsonl")
+        if path.startswith("/payments/"):
+            parts = path[len("/payments/") :].split("/")
+            result = payments_control.payments(app.payments, request, parts, app.transaction_types)
+            return payments_control.answer(result, _json, request)
         if path.startswith("/inventory/"):
             return self._inventory(request, path[len("/inventory/") :])
         if path == "/webhook_subscriptions" or path.startswith("/webhook_subscriptions/"):
@@ -139,6 +144,9 @@ class SimControl:
             if not app.store.delete(order_id):
                 return _json(404, {"error": f"no order {order_id}"})
             return _json(200, {"deleted": order_id})
+        if len(parts) >= 2 and parts[1] == "transactions":
+            result = payments_control.order_transactions(app.payments, request, order_id, parts[2:])
+            return payments_control.answer(result, _json, request)
         if len(parts) == 2 and method == "POST":
             action = parts[1]
             if action == "fulfillments":

@@ -35,7 +35,7 @@ from simulators.shopify.store import (
 )
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
-CUSTOM_SCALARS = ("DateTime", "Decimal", "UnsignedInt64", "URL")
+CUSTOM_SCALARS = ("DateTime", "Decimal", "UnsignedInt64", "URL", "BigInt")
 
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
 FULFILLMENT_STATUSES = frozenset({"CANCELLED", "ERROR", "FAILURE", "SUCCESS", "OPEN", "PENDING"})
@@ -149,6 +149,9 @@ class ShopContext:
     location_names: dict[int, str] = field(default_factory=dict)
     # The inventory's view of a location by id (None when the inventory has no such location).
     location_view: Callable[[int], dict[str, Any] | None] | None = None
+    # The resolver of an order's `transactions` (payments_api.order_transactions), given the order and the view's
+    # transaction money; None: no transactions.
+    order_transactions: Callable[[dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]], Any] | None = None
 
 
 def _amount(value: Any) -> str:
@@ -365,6 +368,11 @@ class OrderView:
                 self.fulfillment(f) for f in _first_n(order.get("fulfillments") or [], first)
             ],
             "refunds": lambda _info, first=None: [self.refund(r) for r in _first_n(order.get("refunds") or [], first)],
+            "transactions": (
+                self.shop.order_transactions(order, self.transaction_money)
+                if self.shop.order_transactions is not None
+                else lambda _info, **_args: []
+            ),
         }
 
     def customer(self, customer: dict[str, Any]) -> dict[str, Any]:
@@ -575,6 +583,14 @@ class OrderView:
                 "gateway": rest.get("gateway"),
                 "amountSet": self.transaction_money(rest),
                 "createdAt": graphql_time(rest.get("created_at") or refund.get("created_at")),
+                "processedAt": graphql_time(rest.get("processed_at") or rest.get("created_at")),
+                "parentTransaction": None,
+                "authorizationExpiresAt": None,
+                "test": bool(rest.get("test")),
+                "manuallyCapturable": False,
+                "multiCapturable": False,
+                "paymentId": rest.get("payment_id"),
+                "order": None,
             }
 
         shipping_by_id = {x.get("id"): x for x in self.order.get("shipping_lines") or []}

@@ -664,6 +664,8 @@ def _compact_order(
         "email": customer.email,
         "currency": currency,
         "financial_status": ex.financial_status,
+        # The payments the order was paid with: which of them reach a Shopify Payments payout (issue 13).
+        "payment_gateway_names": [ex.gateway],
         "fulfillment_status": None,
         "created_at": created,
         "updated_at": created,

@@ -46,11 +46,17 @@ cost-based leaky bucket throttles like Shopify's (`cost.py`). `/_sim/...` (no au
   `{"order"}`; `POST /_sim/orders/<id>/edit` `{"line_items": [{"id", "quantity"}], "total_price"?}` commits an
   order edit (lines' current quantity; 422 below what has shipped) and answers `{"order"}`. Each bumps the
   order's updated_at and derives fulfillment_status / financial_status.
+- Shopify Payments (`payments.py`; endpoints in `payments_control.py`): `Order.transactions`,
+  `shopifyPaymentsAccount { payouts balanceTransactions disputes balance }` and `dispute(id)`, generated from the
+  orders; `/_sim/orders/<id>/transactions[/expire]` (capture, void, sale, expiry) and `/_sim/payments/...` (payout
+  runs, payout status after PAID, reserves, rare balance transaction types, disputes).
 - `GET|POST|DELETE /_sim/faults`: `{"status": 503, "count": 1}` the next GraphQL requests get that status;
   `{"mode": "drop", "count": 1}` their connection is closed unanswered; `{"throttle_next": 2}` they are answered
   THROTTLED without touching the bucket.
 - `POST /_sim/webhooks/deliver` `{"url", "topic", "payload", "secret", "shop"?, "api_version"?, "webhook_id"?,
-  "event_id"?}` delivers one signed webhook as Shopify would and answers `{"status", "webhook_id", "event_id",
+  "event_id"?}` (or `resource_id` instead of `payload` for orders/paid, order_transactions/create, disputes/create
+  and disputes/update: the simulator builds the body) delivers one signed webhook as Shopify would and answers
+  `{"status", "webhook_id", "event_id",
   "error"?}`; `GET /_sim/webhooks` lists recent deliveries.
 """
 
@@ -103,9 +109,12 @@ from simulators.shopify.access import (
 from simulators.shopify.bulk import BulkOperations
 from simulators.shopify.control import JSON_CONTENT_TYPE, SIM_PREFIX, Fault, SimControl
 from simulators.shopify.cost import SINGLE_QUERY_MAX_COST, LeakyBucket, actual_cost, requested_cost
-from simulators.shopify.graphql_api import RequestContext, ShopContext, load_schema, root_value
+from simulators.shopify.graphql_api import OrderView, RequestContext, ShopContext, load_schema, root_value
 from simulators.shopify.inventory import IdempotencyRegistry, InventoryStore
 from simulators.shopify.inventory_api import InventoryContext, InventoryViews, inventory_root
+from simulators.shopify.payments import PaymentsLedger
+from simulators.shopify.payments_api import order_transactions, payments_root
+from simulators.shopify.payments_control import BUILT_TOPICS, build_payload
 from simulators.shopify.published_schema import (
     DEFAULT_PUBLISHED_SCHEMA,
     PublishedSchemaValidator,
@@ -263,6 +272,9 @@ class SimulatorApp:
                 DEFAULT_PUBLISHED_SCHEMA,
             )
         self.store = OrderStore(self.config.seed_orders)
+        self.payments = PaymentsLedger(self.store, lambda: self.config.currency)
+        enum = self.schema.type_map["ShopifyPaymentsTransactionType"]
+        self.transaction_types = frozenset(enum.values)  # type: ignore[attr-defined]
         self.bucket = LeakyBucket(self.config.bucket_size, self.config.restore_rate)
         self.stats = Stats()
         self.lock = threading.Lock()
@@ -306,6 +318,7 @@ class SimulatorApp:
             self.config.currency,
             self.config.location_names,
             InventoryViews(self.inventory).location_by_id,
+            lambda order, money: order_transactions(self.payments, order, money),
         )
 
     def _graphql_endpoint(self, request: Request, version: str) -> Response:
@@ -393,7 +406,17 @@ class SimulatorApp:
         return Outcome({"errors": errors, "extensions": self._cost_extension(requested, 0)})
 
     def _query_root(self) -> dict[str, Any]:
-        return {**root_value(self.store, self._shop_context()), **inventory_root(self.inventory_context)}
+        shop = self._shop_context()
+
+        def order_node(order_id: int) -> dict[str, Any] | None:
+            order = self.store.get(order_id)
+            return OrderView(order, shop).node() if order is not None else None
+
+        return {
+            **root_value(self.store, shop),
+            **inventory_root(self.inventory_context),
+            **payments_root(self.payments, self.config.currency, order_node),
+        }
 
     def _bulk_root(self, base_url: str) -> dict[str, Any]:
         """bulkOperationRunQuery and currentBulkOperation (bulk.py). The mutation costs 10 points like any
@@ -539,6 +562,7 @@ class SimulatorApp:
 
     def reset(self) -> None:
         self.store.reset(self.config.seed_orders)
+        self.payments.reset()
         self.inventory.reset()
         self.idempotency.reset()
         self.subscriptions.reset()
@@ -607,14 +631,17 @@ class SimulatorApp:
                 "inventory": self.inventory.counts(),
                 "webhook_subscriptions": self.subscriptions.count(),
                 "bulk_operations": self.stats.bulk_operations,
+                "payments": self.payments.counts(),
             }
 
     def deliver(self, body: dict[str, Any]) -> Delivery:
         for name in ("url", "topic", "secret"):
             if not isinstance(body.get(name), str) or not body[name]:
                 raise ValueError(f"{name} is required (a string)")
+        if "payload" not in body and body["topic"] in BUILT_TOPICS and "resource_id" in body:
+            body = {**body, "payload": build_payload(self.payments, body["topic"], body["resource_id"])}
         if "payload" not in body:
-            raise ValueError("payload is required")
+            raise ValueError(f"payload is required (or resource_id for {', '.join(sorted(BUILT_TOPICS))})")
         delivery = send_webhook(
             body["url"],
             body["topic"],

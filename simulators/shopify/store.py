@@ -257,6 +257,10 @@ class OrderStore:
     def _new_id(self) -> int:
         return next(self._ids)
 
+    def update(self, order_id: int, mutate: Callable[[dict[str, Any]], Any]) -> Any:
+        """Apply `mutate` to a copy of the order and store it (updated_at bumped); 404 StoreError if absent."""
+        return self._change(order_id, mutate)
+
     # fulfillments
 
     def add_fulfillment(self, order_id: int, body: Any) -> dict[str, Any]:
@@ -348,7 +352,8 @@ class OrderStore:
                     # A transaction is in the currency the buyer paid in (the presentment currency).
                     "amount": money_text(amount / _shop_per_presentment(order)),
                     "kind": "refund",
-                    "gateway": order.get("gateway") or "manual",
+                    # Shopify refunds to the gateway that took the payment.
+                    "gateway": order.get("gateway") or (order.get("payment_gateway_names") or ["manual"])[0],
                     "status": "success",
                     "created_at": refund["created_at"],
                     "currency": order.get("presentment_currency") or order.get("currency"),

@@ -60,6 +60,11 @@ def test_fixture_order_lands_as_one_sales_order_with_its_three_lines(fresh: E2E)
     wait_until(lambda: sales_orders(fresh), 20, what="the sales order in the simulator")
     assert_exactly_one_order(fresh)
     wait_until(lambda: event_statuses() == ["done"], 10, what="event done")
+    # The worker's log says it once, with the webhook's correlation id; Celery's own per-task lines are DEBUG only.
+    log = fresh.stack.processes["worker_orders"].log_path.read_text(errors="replace")
+    ours = [line for line in log.splitlines() if "synced order" in line and '"app.services.events"' in line]
+    assert ours and all('"correlation_id": "-"' not in line for line in ours)
+    assert "succeeded in" not in log and "] received" not in log
 
 
 def test_duplicates_concurrent_and_under_new_webhook_ids_never_double_anything(fresh: E2E):

@@ -22,6 +22,8 @@ def test_metrics_parse_with_prometheus_clients_parser(redis_db, clean_db):
         "shopsync_shopify_query_cost_points",
         "shopsync_reconciliation_diffs",
         "shopsync_reconciliation_corrections",
+        "shopsync_alerts_open",
+        "shopsync_alert_sends",
     } <= set(families)
     assert families["shopsync_webhooks_rejected"].type == "counter"
     reasons = {s.labels["reason"] for s in families["shopsync_webhooks_rejected"].samples}
@@ -34,4 +36,13 @@ def test_metrics_parse_with_prometheus_clients_parser(redis_db, clean_db):
         "unavailable",
     }
     queues = {s.labels["queue"]: s.value for s in families["shopsync_queue_depth"].samples}
-    assert set(queues) == {"orders", "fulfillments", "refunds", "inventory", "reconcile", "backfill", "dead_letter"}
+    assert set(queues) == {
+        "orders",
+        "fulfillments",
+        "refunds",
+        "inventory",
+        "reconcile",
+        "backfill",
+        "alerts",
+        "dead_letter",
+    }

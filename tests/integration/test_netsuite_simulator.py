@@ -10,6 +10,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
+from netsuite_client import NetSuiteClient, TokenAuth
 from simulators.netsuite.server import (
     SimulatorConfig,
     TbaCredentials,
@@ -100,6 +101,27 @@ def sim(server: str) -> Sim:
     sim.control("POST", "reset", {"items": True})
     sim.control("POST", "config", {"latency_ms": 0, "latency_jitter_ms": 0, "concurrency_limit": 15})
     return sim
+
+
+def fresh_sim(server: str, **config: Any) -> Sim:
+    """The module's simulator reset (items included), without latency, with the customer `shopify-customer-1`."""
+    sim = Sim(server)
+    sim.control("POST", "reset", {"items": True})
+    sim.control("POST", "config", {"latency_ms": 0, "latency_jitter_ms": 0, **config})
+    make_customer(sim)
+    return sim
+
+
+def sim_client(sim: Sim, **options: Any) -> NetSuiteClient:
+    """The project's client, signed with the simulator's TBA credentials."""
+    auth = TokenAuth(
+        account_id=ACCOUNT,
+        consumer_key=CONFIG.consumer_key,
+        consumer_secret=CONFIG.consumer_secret,
+        token_id=CONFIG.token_id,
+        token_secret=CONFIG.token_secret,
+    )
+    return NetSuiteClient(base_url=sim.base, auth=auth, **options)
 
 
 def error_code(response: requests.Response) -> str:

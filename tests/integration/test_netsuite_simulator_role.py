@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from netsuite_client import AuthError, NetSuiteClient, TokenAuth
+from netsuite_client import AuthError
 from simulators.netsuite.permissions import PERMISSIONS, suiteql_tables
 from tests.integration import test_netsuite_simulator as base
-from tests.integration.test_netsuite_simulator import CONFIG, Sim, make_customer, order_body
+from tests.integration.test_netsuite_simulator import Sim, make_customer, order_body
 
 # The simulator module's own fixtures: one server for the module, reset before each test.
 server = base.server
@@ -165,17 +165,7 @@ def test_reset_restores_the_role_and_bad_changes_are_refused_whole(sim: Sim) -> 
 
 
 def test_the_client_maps_the_403_to_an_auth_error_naming_the_permission(sim: Sim) -> None:
-    client = NetSuiteClient(
-        base_url=sim.base,
-        auth=TokenAuth(
-            account_id="1234567_SB1",
-            consumer_key=CONFIG.consumer_key,
-            consumer_secret=CONFIG.consumer_secret,
-            token_id=CONFIG.token_id,
-            token_secret=CONFIG.token_secret,
-        ),
-        max_tries=3,
-    )
+    client = base.sim_client(sim, max_tries=3)
     assert client.list_ids("currency", limit=1) == ["1"]  # the seeded currencies, USD first
     assert len(client.list_ids("inventoryItem", limit=1)) == 0  # reset with items: none left
     sim.item_ids("SKU-1", "SKU-2")

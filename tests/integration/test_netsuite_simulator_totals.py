@@ -20,11 +20,7 @@ ORACLE_LEGACY_TAX = "REST web services do not support legacy tax features."
 
 @pytest.fixture
 def sim(server: str) -> Sim:
-    sim = base.Sim(server)
-    sim.control("POST", "reset", {"items": True})
-    sim.control("POST", "config", {"latency_ms": 0, "latency_jitter_ms": 0, "tax_mode": "legacy"})
-    make_customer(sim)
-    return sim
+    return base.fresh_sim(server, tax_mode="legacy")
 
 
 def seed(sim: Sim, *entries: dict[str, Any]) -> dict[str, str]:
@@ -427,13 +423,18 @@ def test_fulfillments_ship_only_fulfillable_lines_and_transforms_keep_the_curren
 
 
 def test_customer_refund_total_is_the_sum_applied(sim: Sim) -> None:
+    ids = seed(sim, {"itemid": "A"})
+    memo = {**order_body("shopify-customer-1", [{"item": {"id": ids["A"]}, "amount": 30}])}
+    created = sim.http.put(sim.url("record/v1/creditMemo/eid:cm-1"), json=memo)
+    credit_memo = created.headers["Location"].rsplit("/", 1)[1]
     body = {
         "customer": {"externalId": "shopify-customer-1"},
         "total": 1,
         "apply": {
             "items": [
-                {"doc": {"id": "1"}, "apply": True, "amount": 20.5},
-                {"doc": {"id": "2"}, "apply": False, "amount": 7},
+                {"doc": {"id": credit_memo}, "apply": True, "amount": 20.5},
+                # A line not applied is not checked or counted.
+                {"doc": {"id": "99999"}, "apply": False, "amount": 7},
             ]
         },
     }

@@ -58,6 +58,10 @@ def test_the_walk_finds_the_documents_of_every_area():
         "inventory_documents.SET_AVAILABLE_MUTATION",
         "inventory_documents.BULK_LEVELS_QUERY",
         "orders.ORDERS_UPDATED_QUERY",
+        "payments_documents.PAYOUTS_QUERY",
+        "payments_documents.BALANCE_TRANSACTIONS_QUERY",
+        "payments_documents.DISPUTES_QUERY",
+        "payments_documents.ORDER_TRANSACTIONS_QUERY",
         "subscriptions.SUBSCRIPTION_CREATE_MUTATION",
     ):
         assert expected in names

@@ -58,6 +58,8 @@ def test_the_default_installation_has_every_scope_the_service_needs(sim: Sim) ->
         "read_inventory",
         "write_inventory",
         "read_locations",
+        "read_shopify_payments_payouts",
+        "read_shopify_payments_disputes",
     ]
     assert all(s["description"] for s in data["accessScopes"])
     assert sim.sim("GET", "/config")["access_scopes"] == list(DEFAULT_ACCESS_SCOPES)
@@ -112,7 +114,12 @@ def test_the_client_reads_granted_scopes_and_sees_access_denied_as_an_auth_error
     assert granted_scopes(client) == frozenset(DEFAULT_ACCESS_SCOPES)
     assert missing_scopes(DEFAULT_ACCESS_SCOPES, granted_scopes(client)) == []
     grant(sim, "read_orders", "read_inventory")
-    assert missing_scopes(DEFAULT_ACCESS_SCOPES, granted_scopes(client)) == ["write_inventory", "read_locations"]
+    assert missing_scopes(DEFAULT_ACCESS_SCOPES, granted_scopes(client)) == [
+        "write_inventory",
+        "read_locations",
+        "read_shopify_payments_payouts",
+        "read_shopify_payments_disputes",
+    ]
     with pytest.raises(ShopifyAuthError) as denied:
         set_available(client, [QuantityChange(101, LOC_A, 3, 5)], idempotency_key=str(uuid.uuid4()))
     assert denied.value.code == "ACCESS_DENIED" and "write_inventory" in denied.value.message

@@ -57,3 +57,23 @@ def test_the_lock_must_outlast_a_few_loops():
         load_settings({**BASE, "BEAT_LOCK_TIMEOUT_SECONDS": "10"})  # the default loop is 5 s
     with pytest.raises(ConfigError, match="BEAT_MAX_LOOP_INTERVAL_SECONDS must be >= 1"):
         load_settings({**BASE, "BEAT_MAX_LOOP_INTERVAL_SECONDS": "0"})
+
+
+def test_alerts_are_evaluated_and_digested_on_their_own_queue_which_a_procfile_worker_consumes():
+    from app.routing import QUEUES, WORKER_GROUPS
+
+    schedule = build_schedule(
+        load_settings({**BASE, "ALERT_EVALUATE_EVERY_MINUTES": "10", "ALERT_DIGEST_HOUR_UTC": "6"})
+    )
+    evaluate, digest = schedule["alerts-evaluate"], schedule["daily-digest"]
+    assert evaluate["schedule"].minute == {0, 10, 20, 30, 40, 50} and evaluate["options"]["expires"] == 600
+    assert digest["schedule"].hour == {6} and digest["options"]["queue"] == evaluate["options"]["queue"] == "alerts"
+    # Every queue but the DLQ is consumed, each by the Procfile line of its group; no order worker takes alerts.
+    consumed = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if " -Q " in command:
+            consumed[name.removeprefix("worker_")] = tuple(command.split(" -Q ")[1].split()[0].split(","))
+    assert consumed == dict(WORKER_GROUPS)
+    assert {q for group in consumed.values() for q in group} == set(QUEUES) - {"dead_letter"}
+    assert "alerts" not in consumed["orders"]

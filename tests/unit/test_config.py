@@ -124,3 +124,50 @@ def test_order_money_settings_are_read_and_checked():
     blank = load_settings({**BASE, "NETSUITE_TIP_ITEM": " ", "SHOPIFY_API_VERSION": "", "NETSUITE_TIMEOUT_READ": ""})
     assert blank.order_money.items.tip == "SHOPIFY-TIP"
     assert (blank.shopify_api_version, blank.netsuite_timeout_read) == ("2026-04", 30.0)
+
+
+PAYOUTS = {
+    "PAYOUT_BANK_ACCOUNTS": "usd=101, cad=102",
+    "PAYOUT_FEES_ACCOUNT_ID": "601",
+    "PAYOUT_DISPUTES_ACCOUNT_ID": "602",
+    "PAYOUT_RESERVES_ACCOUNT_ID": "603",
+    "PAYOUT_ADJUSTMENTS_ACCOUNT_ID": "604",
+    "PAYOUT_SUSPENSE_ACCOUNT_ID": "699",
+    "PAYOUT_VARIANCE_ACCOUNT_ID": "698",
+}
+
+
+def test_payments_are_off_until_finance_picks_a_model_and_payouts_until_a_bank_is_named():
+    payments = load_settings(BASE).payments
+    assert not payments.enabled and payments.payout_accounts is None
+    on = load_settings(
+        {
+            **BASE,
+            **PAYOUTS,
+            "PAYMENT_MODEL": "Cash_Sale",
+            "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9",
+            "PAYMENT_METHOD_MAP": "shopify_payments=11,gift_card=12",
+            "PAYOUT_TYPE_ACCOUNTS": "shop_cash_credit=777",
+            "PAYOUT_FEES": "per_transaction",
+            "PAYOUT_LAG_HOURS": "24",
+        }
+    ).payments
+    assert on.enabled and on.model == "cash_sale" and on.methods["gift_card"] == "12"
+    accounts = on.payout_accounts
+    assert accounts.banks == {"USD": "101", "CAD": "102"} and accounts.variance == "698"
+    assert accounts.type_accounts == {"SHOP_CASH_CREDIT": "777"} and accounts.fees_per_transaction
+    assert on.payout_lag_hours == 24
+
+
+def test_payment_settings_that_cannot_post_are_refused_by_name():
+    model = {"PAYMENT_MODEL": "deposit", "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9"}
+    for env, message in [
+        ({"PAYMENT_MODEL": "cheque"}, "PAYMENT_MODEL must be one of none, deposit, cash_sale, invoice"),
+        ({"PAYMENT_MODEL": "invoice"}, "PAYMENT_MODEL=invoice needs NETSUITE_DEFAULT_PAYMENT_METHOD_ID"),
+        ({**model, "PAYMENT_METHOD_MAP": "paypal=PayPal"}, "PAYMENT_METHOD_MAP: paypal must map to a NetSuite"),
+        (PAYOUTS, "PAYOUT_BANK_ACCOUNTS is set but PAYMENT_MODEL is none"),
+        ({**model, **PAYOUTS, "PAYOUT_VARIANCE_ACCOUNT_ID": ""}, "so PAYOUT_VARIANCE_ACCOUNT_ID must name"),
+        ({**model, **PAYOUTS, "PAYOUT_FEES": "each"}, "PAYOUT_FEES must be one of summed, per_transaction"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            load_settings({**BASE, **env})

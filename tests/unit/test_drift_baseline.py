@@ -119,3 +119,10 @@ def test_inventory_levels_paths_come_from_the_2026_07_example_where_2026_04_is_e
             "response"
         ]
     )
+
+
+@pytest.mark.parametrize("topic", drift_baseline.PAYMENT_TOPICS)
+def test_the_payment_topics_examples_have_no_unknown_field_and_a_made_up_one_counts(topic: str):
+    payload = drift_baseline.example_payload(topic)
+    assert unknown_fields(topic, payload) == []
+    assert unknown_fields(topic, {**payload, "settlement_batch": 1}) == ["settlement_batch"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -220,3 +221,46 @@ def test_shopifys_refund_and_fulfillment_examples_disagree_with_the_order_exampl
     assert discount_of(example("orders/create")["line_items"]) == "0.00"
     assert discount_of(example("fulfillments/create")["line_items"]) == "5.00"
     assert discount_of([line["line_item"] for line in refund["refund_line_items"]]) == "5.00"
+
+
+# --- the payment topics (issue 13): their examples are kept in the repository (schemas/examples/README.md) -----
+
+PAYMENT_EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "2026-04"
+PAYMENT_TOPICS = ("orders/paid", "order_transactions/create", "disputes/create", "disputes/update")
+
+
+def payment_example(topic: str) -> dict[str, Any]:
+    return json.loads((PAYMENT_EXAMPLES / f"{topic}.json").read_text())["response"]
+
+
+@pytest.mark.parametrize("topic", PAYMENT_TOPICS)
+def test_each_payment_topic_has_a_schema_that_accepts_its_example(topic: str):
+    loaded = PAYLOAD_SCHEMAS[topic]().load(payment_example(topic))
+    resource = envelope_resource_id(topic, payment_example(topic))
+    assert loaded and isinstance(resource, int) and resource > 0
+
+
+def test_the_orders_paid_example_is_the_order_body_and_loads_as_an_order():
+    assert payment_example("orders/paid") == example("orders/create")
+    order = PAYLOAD_SCHEMAS["orders/paid"]().load(payment_example("orders/paid"))
+    assert order["total_price"] == Decimal("404.95") and len(order["line_items"]) == 5
+
+
+def test_the_transaction_example_loads_its_money_and_is_about_its_order():
+    payload = payment_example("order_transactions/create")
+    transaction = PAYLOAD_SCHEMAS["order_transactions/create"]().load(payload)
+    assert (transaction["kind"], transaction["status"], transaction["gateway"]) == ("authorization", "success", "visa")
+    assert transaction["amount"] == Decimal("419.95") and transaction["currency"] == "USD"
+    assert transaction["total_unsettled_set"]["shop_money"]["amount"] == Decimal("419.95")
+    assert transaction["created_at"].utcoffset() is not None and transaction["parent_id"] is None
+    assert envelope_resource_id("order_transactions/create", payload) == payload["order_id"]
+
+
+def test_the_dispute_examples_load_and_refuse_a_float_id():
+    created = PAYLOAD_SCHEMAS["disputes/create"]().load(payment_example("disputes/create"))
+    updated = PAYLOAD_SCHEMAS["disputes/update"]().load(payment_example("disputes/update"))
+    assert (created["status"], updated["status"]) == ("needs_response", "under_review")
+    assert created["amount"] == Decimal("11.50") and created["evidence_sent_on"] is None
+    assert updated["evidence_sent_on"].utcoffset() is not None
+    with pytest.raises(ValidationError):
+        PAYLOAD_SCHEMAS["disputes/create"]().load({**payment_example("disputes/create"), "id": 598735659.0})
