@@ -21,6 +21,7 @@ from app.domain.inventory import Target
 from app.domain.reconciliation import CORRECT, Diff, bundle_levels, diff_inventory, spike, tolerance_by_class
 from app.services.inventory import inventory_item_map, set_targets
 from app.services.orders_check import OrdersCheckReport, check_orders
+from app.services.payouts_check import check_payouts
 from netsuite_client import NetSuiteClient
 from shopify_client.client import ShopifyAdminClient
 
@@ -50,6 +51,7 @@ class ReconcileReport:
     alert: str | None = None
     skipped: str | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    payouts: dict[str, Any] = field(default_factory=dict)  # the payouts check (app/services/payouts_check.py)
     diffs: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -179,6 +181,8 @@ def _reconcile_locked(
     lap("record_diffs")
     orders = check_orders(session, netsuite, shopify, settings, dry_run=dry_run)
     lap("orders_check")
+    report.payouts = check_payouts(session, netsuite, shopify, settings, dry_run=dry_run).as_dict()
+    lap("payouts_check")
     _finish_run(session, run_id, report, orders)
     log.info(
         "inventory reconciliation %s: %d SKUs, %d diffs, %d corrected",

@@ -212,3 +212,40 @@ def test_without_a_bank_account_the_job_says_so_and_does_nothing(stores: Stores)
     with session_scope() as session:
         report = sync_payouts(session, get_shopify(), get_netsuite(), settings)
     assert report.not_run and "PAYOUT_BANK_ACCOUNTS" in report.not_run and report.payouts_read == 0
+
+
+def check(now: dt.datetime | None = None):
+    from app.services.payouts_check import check_payouts
+
+    settings = load_settings({**TEST_ENV, **PAYOUT_ENV})
+    with session_scope() as session:
+        return check_payouts(session, get_netsuite(), get_shopify(), settings, now=now)
+
+
+def test_the_nightly_check_compares_shopifys_payouts_with_netsuites_own_deposits(stores: Stores):
+    ids = stores.orders("90.00", start=51) + stores.orders("30.00", start=52, day=dt.date.today().isoformat())
+    stores.receipts(ids)
+    yesterday, today = sorted(stores.payouts(), key=lambda p: p["id"])
+    assert check().waiting == 2  # no deposit yet, but within the lag: not a difference
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=5)
+    missing = check(later)
+    assert {(d.payout_id, d.problem, d.netsuite_total) for d in missing.differences} == {
+        (str(yesterday["id"]), "missing", None),
+        (str(today["id"]), "missing", None),
+    }
+    assert all(d.age_hours > 72 for d in missing.differences)
+
+    assert run().posted == 2
+    assert (check().matched, check().differences) == (2, [])
+    # Someone edits the deposit in NetSuite: the check reads NetSuite's total, not the job's row.
+    eid = f"shopify-payout-{yesterday['id']}"
+    deposit = stores.client.get_deposit(external_id=eid)
+    extra = {"items": [{"account": {"id": "604"}, "amount": D("1.00"), "memo": "by hand"}]}
+    stores.client.upsert("deposit", eid, {"other": extra})  # NetSuite appends an unkeyed line
+    [diff] = check().differences
+    assert (diff.payout_id, diff.problem, D(diff.netsuite_total)) == (str(yesterday["id"]), "amount", deposit.total + 1)
+    # Shopify says today's payout failed; until the job reverses it, its deposit is a difference.
+    stores.shop("POST", f"/payments/payouts/{today['id']}/status", {"status": "FAILED"})
+    assert {d.problem for d in check().differences} == {"amount", "deposit_of_failed_payout"}
+    assert run().reversed == 1
+    assert {d.problem for d in check().differences} == {"amount"}
