@@ -33,7 +33,7 @@ PERSONAL_KEYS = (
     *("first_name", "last_name", "name", "company", "address1", "address2", "street", "zip", "postal_code"),
     *("postcode", "phone", "email", "latitude", "longitude", "firstName", "lastName", "middleName", "displayName"),
     *("companyName", "altName", "addressee", "attention", "addr1", "addr2", "addr3", "addrPhone", "addrText"),
-    *("altPhone", "mobilePhone", "homePhone", "defaultAddress"),
+    *("altPhone", "mobilePhone", "homePhone", "defaultAddress", "credit_card_name"),
 )
 _PERSONAL = frozenset(key.lower() for key in PERSONAL_KEYS)
 # Matched without regard to case, as a JSON or dict key (`"zip": "K2P 1L4"`, `'name': 'Bob'`, also escaped inside a

@@ -83,6 +83,9 @@ def test_keyed_values_are_masked_in_json_reprs_escaped_json_and_keywords():
         "GET /customers?email=bobbie.normanton%40hostmail.com&name=Bobbie%20Normanton&limit=1",
         # SuiteQL answers in lower case
         '{"items": [{"id": "1", "firstname": "Bobbie", "lastname": "Normanton", "email": "' + EMAIL + '"}]}',
+        # a transaction's card holder; a name outside ASCII, JSON-escaped
+        '{"payment_details": {"credit_card_name": "Bobbie Normanton", "credit_card_company": "Visa"}}',
+        json.dumps({"billing_address": {"name": "Zoë Normanton", "address1": "Chestnut Street 92"}}),
     ]
     for text in texts:
         masked = mask_pii(text)

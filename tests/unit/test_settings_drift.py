@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from app.config import REQUIRED, load_settings
-from app.config_env import EnvReader
+from app.config_env import ConfigError, EnvReader
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "CONFIGURATION.md"
@@ -232,7 +232,7 @@ def test_the_example_env_file_holds_no_secret_and_needs_the_required_ones_filled
         assert example[name] == (False, ""), f"{name}: set, and empty in the example (the operator fills it in)"
     # Left as shipped, the service refuses to start and names what to fill in.
     shipped = {name: value for name, (commented, value) in example.items() if not commented}
-    with pytest.raises(Exception, match="missing required setting"):
+    with pytest.raises(ConfigError, match="missing required setting"):
         load_settings(shipped)
 
 
