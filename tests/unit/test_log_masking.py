@@ -17,6 +17,7 @@ from celery import Celery
 
 from app.domain.customers import CustomerConfig, customer_body
 from app.logging_setup import (
+    PERSONAL_KEYS,
     MaskingJsonFormatter,
     MaskingTextFormatter,
     PiiMaskingFilter,
@@ -202,3 +203,10 @@ def test_a_traceback_another_handler_cached_unmasked_is_masked_again(fmt):
     record.exc_info = None  # only the cached text left (a record from a queue, a pickled one)
     out = fmt.format(record)
     assert "CustomerPushFailed" in out and not leaked(out)
+
+
+def test_every_personal_key_is_masked_in_each_spelling():
+    # Also holds the shortcut honest: a key added without a matching hint would be skipped, and fail here.
+    for key in PERSONAL_KEYS:
+        for text in (f'{{"{key}": "Bobbie"}}', f"{{'{key.lower()}': 'Bobbie'}}", f"{key.upper()}=Bobbie"):
+            assert "Bobbie" not in mask_pii(text), text
