@@ -1,4 +1,4 @@
-"""`shopsync` command line: database, dead letters, maintenance, alerts."""
+"""`shopsync` command line: database, dead letters, maintenance, alerts (disputes: app/cli_money.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from app.cli_money import disputes, status_lines
 from app.config import ConfigError, get_settings
 
 
@@ -311,7 +312,7 @@ def reconcile(dry_run: bool, as_json: bool, plot_path: str | None) -> None:
 @main.command("status")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(as_json: bool) -> None:
-    """Queue depths, DLQ depth, NetSuite slots, the last reconciliation, stuck orders, open alerts."""
+    """Queue depths, DLQ depth, NetSuite slots, the last reconciliation, stuck orders, payouts, disputes, alerts."""
     from app.services.status import collect
 
     _settings()
@@ -355,6 +356,8 @@ def status(as_json: bool) -> None:
     click.echo(f"stuck orders (over 7 days in created/partially_fulfilled): {len(report['stuck_orders'])}")
     if report["stuck_orders"]:
         click.echo(_table(report["stuck_orders"], ["order_id", "name", "state", "since"]))
+    for line in status_lines(report):
+        click.echo(line)
     for alert in report["open_alerts"]:
         click.echo(f"ALERT #{alert['id']} {alert['kind']}: {alert['message']}")
 
@@ -525,6 +528,8 @@ def alerts_test() -> None:
     if any(result != "sent" for result in outcome.values()):
         sys.exit(1)
 
+
+main.add_command(disputes)
 
 if __name__ == "__main__":
     main()

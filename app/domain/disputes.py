@@ -10,7 +10,7 @@ count as further within a status), and a copy of what is held changes nothing. P
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -81,3 +81,8 @@ def supersedes(incoming: DisputeState, held: DisputeState | None) -> bool:
     if incoming.updated_at is not None and held.updated_at is not None and incoming.updated_at != held.updated_at:
         return incoming.updated_at > held.updated_at
     return _progress(incoming) > _progress(held)
+
+
+def same_word(a: DisputeState, b: DisputeState) -> bool:
+    """The same dispute state, whenever and however it was said."""
+    return replace(a, updated_at=None, source="") == replace(b, updated_at=None, source="")

@@ -19,26 +19,28 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import money_repository as repo
 from app.db.models import WebhookEvent
-from app.domain.disputes import SYNC, DisputeState, from_webhook, supersedes
+from app.domain.disputes import SYNC, DisputeState, from_webhook, same_word, supersedes
 from app.services.payloads import load_payload, payload_of
 from schemas.shopify_payments import DisputeSchema
 from shopify_client.graphql import GraphQLExecutor
 from shopify_client.payments import Dispute, iter_disputes
 
-RECORDED, UPDATED, KEPT = "recorded", "updated", "kept"  # new row │ newer word applied │ older or same word ignored
+RECORDED, UPDATED, UNCHANGED, KEPT = "recorded", "updated", "unchanged", "kept"
+# new row │ a newer, different word applied │ a newer copy of the same word (its time kept) │ an older word ignored
 
 
 def record(session: Session, incoming: DisputeState) -> str:
-    """Apply one word about a dispute: recorded, updated, or kept (what is held is as new or newer)."""
+    """Apply one word about a dispute: recorded, updated, unchanged, or kept (what is held is as new or newer)."""
     row = repo.lock_dispute(session, incoming.dispute_id)
     if row is None:
         if repo.insert_dispute(session, incoming):
             return RECORDED
         row = repo.lock_dispute(session, incoming.dispute_id)  # a concurrent delivery recorded it first
-    if not supersedes(incoming, repo.state_of(row)):
+    held = repo.state_of(row)
+    if not supersedes(incoming, held):
         return KEPT
-    repo.overwrite_dispute(row, incoming)
-    return UPDATED
+    repo.overwrite_dispute(row, incoming)  # the same word too: its newer time keeps older deliveries out
+    return UNCHANGED if same_word(incoming, held) else UPDATED
 
 
 def handle_dispute(session: Session, event: WebhookEvent, settings: Settings) -> str:
@@ -61,6 +63,7 @@ def from_shopify(dispute: Dispute, read_at: datetime) -> DisputeState:
         reason=dispute.reason.upper() if dispute.reason else None,
         initiated_at=dispute.initiated_at,
         evidence_due_by=dispute.evidence_due_by,
+        evidence_sent_on=dispute.evidence_sent_on,
         finalized_on=dispute.finalized_on,
         updated_at=read_at,
         source=SYNC,
