@@ -244,10 +244,14 @@ def _money(session: Any, now: datetime) -> Iterator[Any]:
     gauge.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
     yield gauge
     count = GaugeMetricFamily(
-        "shopsync_payouts_with_variance", "Payouts whose deposit carries a variance line, by currency", ["currency"]
+        "shopsync_payouts_with_variance",
+        "Payouts whose deposit carries a variance line, by currency",
+        labels=["currency"],
     )
     amount = GaugeMetricFamily(
-        "shopsync_payout_variance_amount", "Sum of the payouts' variance lines (signed), by currency", ["currency"]
+        "shopsync_payout_variance_amount",
+        "Sum of the payouts' variance lines (signed), by currency",
+        labels=["currency"],
     )
     for currency, variance in payouts.variance.items():
         count.add_metric([currency], variance.count)
