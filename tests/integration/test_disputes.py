@@ -5,6 +5,7 @@ PostgreSQL, applied whatever order they are processed in (an older word never re
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,12 +21,16 @@ from app import create_app
 from app.cli import main
 from app.db.models import Dispute, WebhookEvent
 from app.db.session import session_scope
+from app.domain.disputes import DisputeState
 from app.services import events
+from app.services.disputes import record
 from simulators.shopify import order_factory as of
 from tests.helpers import shopify_headers
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "2026-04" / "disputes"
 DISPUTE_ID = 598735659
+T1 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+T2 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
 def payload(topic: str, **changes: Any) -> bytes:
@@ -164,3 +169,25 @@ def test_sync_records_every_dispute_and_an_older_delivery_does_not_undo_it(shopi
     with session_scope() as session:
         won = session.get(Dispute, first["id"])
         assert (won.status, won.source, won.amount) == ("WON", "sync", Decimal("40.00"))
+
+
+def test_two_first_deliveries_at_once_apply_one_after_the_other(clean_db):
+    """Two workers see a dispute for the first time together: the second waits on the first's row, then judges its
+    word against it (here: newer, so it wins), instead of failing on the primary key or overwriting blindly."""
+    older = DisputeState(DISPUTE_ID, "NEEDS_RESPONSE", "CHARGEBACK", Decimal("11.50"), "USD", updated_at=T1)
+    newer = DisputeState(DISPUTE_ID, "UNDER_REVIEW", "CHARGEBACK", Decimal("11.50"), "USD", updated_at=T2)
+    outcomes: dict[str, str] = {}
+    with session_scope() as first:
+        outcomes["older"] = record(first, older)  # inserted, not committed yet
+        second = threading.Thread(target=lambda: outcomes.update(newer=_record_in_own_session(newer)))
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive()  # waiting on the first transaction's row
+    second.join(timeout=10)
+    assert outcomes == {"older": "recorded", "newer": "updated"}
+    assert held().status == "UNDER_REVIEW"
+
+
+def _record_in_own_session(state: DisputeState) -> str:
+    with session_scope() as session:
+        return record(session, state)
