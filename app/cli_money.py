@@ -83,10 +83,14 @@ def disputes_sync(as_json: bool) -> None:
     from app.cli import _settings
     from app.db.session import session_scope
     from app.services.disputes import sync_disputes
+    from shopify_client.errors import ShopifyError
 
     _settings()
-    with session_scope() as session:
-        report = sync_disputes(session, get_shopify())
+    try:
+        with session_scope() as session:
+            report = sync_disputes(session, get_shopify())
+    except ShopifyError as exc:  # ACCESS_DENIED names the scope to grant (docs/PERMISSIONS.md)
+        raise click.ClickException(f"reading disputes from Shopify failed: {exc}") from None
     summary = {"read": report.read, **dict(sorted(report.outcomes.items())), "open": report.open}
     if as_json:
         click.echo(json.dumps(summary))

@@ -25,6 +25,7 @@ from app.domain.disputes import DisputeState
 from app.services import events
 from app.services.disputes import record
 from simulators.shopify import order_factory as of
+from simulators.shopify.access import DEFAULT_ACCESS_SCOPES
 from tests.helpers import shopify_headers
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "2026-04" / "disputes"
@@ -107,7 +108,10 @@ def test_a_newer_update_replaces_an_older_one_and_a_retried_copy_changes_nothing
 
 @pytest.fixture
 def shopify(shopify_server: str, clean_db) -> Iterator[str]:
+    """The shared simulator, emptied, granting the default scopes (another test may have narrowed them)."""
     requests.post(f"{shopify_server}/_sim/reset", timeout=10).raise_for_status()
+    scopes = {"access_scopes": list(DEFAULT_ACCESS_SCOPES)}
+    requests.post(f"{shopify_server}/_sim/config", json=scopes, timeout=10).raise_for_status()
     yield shopify_server
     requests.post(f"{shopify_server}/_sim/reset", timeout=10).raise_for_status()
 
@@ -169,6 +173,12 @@ def test_sync_records_every_dispute_and_an_older_delivery_does_not_undo_it(shopi
     with session_scope() as session:
         won = session.get(Dispute, first["id"])
         assert (won.status, won.source, won.amount) == ("WON", "sync", Decimal("40.00"))
+
+    # Without access to the payments account the command says so (and records nothing), no traceback.
+    requests.post(f"{shopify}/_sim/config", json={"access_scopes": ["read_orders"]}, timeout=10).raise_for_status()
+    denied = CliRunner().invoke(main, ["disputes", "sync"])
+    assert denied.exit_code == 1 and "reading disputes from Shopify failed" in denied.output
+    assert "ACCESS_DENIED" in denied.output and "shpat_test" not in denied.output
 
 
 def test_two_first_deliveries_at_once_apply_one_after_the_other(clean_db):
