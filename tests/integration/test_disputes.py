@@ -114,6 +114,7 @@ def shopify(shopify_server: str, clean_db) -> Iterator[str]:
     requests.post(f"{shopify_server}/_sim/config", json=scopes, timeout=10).raise_for_status()
     yield shopify_server
     requests.post(f"{shopify_server}/_sim/reset", timeout=10).raise_for_status()
+    requests.post(f"{shopify_server}/_sim/config", json=scopes, timeout=10).raise_for_status()  # /reset keeps them
 
 
 def sim(base: str, path: str, body: Any = None) -> Any:
