@@ -105,7 +105,7 @@ def test_all_permissions_granted_is_green_and_probes_only_read(sim, shopify_serv
 def test_shopify_scope_removed_is_red_naming_it(sim, shopify_scopes, redis_db, caplog):
     requests.post(
         f"{shopify_scopes}/_sim/config",
-        json={"access_scopes": ["read_orders", "read_inventory", "read_locations"]},
+        json={"access_scopes": ["read_orders", "read_inventory", "read_locations", "read_shopify_payments_disputes"]},
         timeout=5,
     ).raise_for_status()
     with caplog.at_level(logging.ERROR, logger="app.services.credentials"):
@@ -123,7 +123,9 @@ def test_shopify_scope_removed_is_red_naming_it(sim, shopify_scopes, redis_db, c
 
 def test_write_scope_covers_its_read_scope(sim, shopify_scopes, redis_db):
     requests.post(
-        f"{shopify_scopes}/_sim/config", json={"access_scopes": ["write_inventory", "read_locations"]}, timeout=5
+        f"{shopify_scopes}/_sim/config",
+        json={"access_scopes": ["write_inventory", "read_locations", "read_shopify_payments_disputes"]},
+        timeout=5,
     ).raise_for_status()
     results = check_credentials(netsuite_client(), shopify_client(), redis_db)
     # read_inventory comes with write_inventory; read_orders does not come with anything.
