@@ -1,4 +1,4 @@
-"""`shopsync` command line: database, dead letters, maintenance, alerts."""
+"""`shopsync` command line: database, dead letters, maintenance, alerts (disputes: cli_money, payouts: cli_payouts)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from app.cli_money import disputes, status_lines
+from app.cli_payouts import payouts
 from app.config import ConfigError, get_settings
 
 
@@ -311,7 +313,7 @@ def reconcile(dry_run: bool, as_json: bool, plot_path: str | None) -> None:
 @main.command("status")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(as_json: bool) -> None:
-    """Queue depths, DLQ depth, NetSuite slots, the last reconciliation, stuck orders, open alerts."""
+    """Queue depths, DLQ depth, NetSuite slots, the last reconciliation, stuck orders, payouts, disputes, alerts."""
     from app.services.status import collect
 
     _settings()
@@ -355,6 +357,8 @@ def status(as_json: bool) -> None:
     click.echo(f"stuck orders (over 7 days in created/partially_fulfilled): {len(report['stuck_orders'])}")
     if report["stuck_orders"]:
         click.echo(_table(report["stuck_orders"], ["order_id", "name", "state", "since"]))
+    for line in status_lines(report):
+        click.echo(line)
     for alert in report["open_alerts"]:
         click.echo(f"ALERT #{alert['id']} {alert['kind']}: {alert['message']}")
 
@@ -526,13 +530,8 @@ def alerts_test() -> None:
         sys.exit(1)
 
 
-def _register_groups() -> None:
-    from app.cli_payouts import payouts
-
-    main.add_command(payouts)
-
-
-_register_groups()
+main.add_command(disputes)
+main.add_command(payouts)
 
 
 if __name__ == "__main__":

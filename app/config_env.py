@@ -20,13 +20,14 @@ class EnvReader:
         self._values = values
 
     def text(self, name: str, default: str = "") -> str:
-        return self._values.get(name, default).strip()
+        # Set but empty (`X=` in an env file, compose's `${X:-}`) reads as unset: the default.
+        return self._values.get(name, "").strip() or default.strip()
 
     def optional(self, name: str) -> str | None:
         return self.text(name) or None
 
     def integer(self, name: str, default: int, minimum: int = 0) -> int:
-        raw = self.text(name) or str(default)  # set but empty (`X=` in an env file) reads as unset
+        raw = self.text(name, str(default))
         try:
             value = int(raw)
         except ValueError:

@@ -61,12 +61,8 @@ def order_money_settings(env: EnvReader) -> OrderMoneySettings:
             "NETSUITE_TAX_MODE=suitetax needs NETSUITE_DEFAULT_TAX_CODE_ID (the tax code of a Shopify tax that "
             "TAX_CODE_MAP does not name): Tax Details Override needs a code on every tax line"
         )
-    items = {}
-    for attr, name in SERVICE_ITEM_SETTINGS.items():
-        default = getattr(ServiceItems, attr)
-        items[attr] = env.text(name, default)
-        if not items[attr]:
-            raise ConfigError(f"{name} must name a NetSuite item (its SKU); unset it for the default {default}")
+    # Empty reads as unset: the default SKU, never an item without a name.
+    items = {attr: env.text(name, getattr(ServiceItems, attr)) for attr, name in SERVICE_ITEM_SETTINGS.items()}
     return OrderMoneySettings(
         order_currency=env.choice("ORDER_CURRENCY", "presentment", ("presentment", "shop")),
         discount_mode=env.choice("DISCOUNT_MODE", "net", ("net", "item")),

@@ -12,8 +12,12 @@ the operator's value if given (it must be a directory private to this gunicorn),
 import glob
 import os
 
-# app.config imports nothing that imports prometheus_client, so the directory is still set in time below.
-from app.config import ensure_prometheus_multiproc_dir
+from gunicorn import glogging
+
+# app.config and app.logging_setup import nothing that imports prometheus_client, so the directory is still set in
+# time below.
+from app.config import ConfigError, ensure_prometheus_multiproc_dir, get_settings
+from app.logging_setup import CorrelationFilter, formatter
 
 worker_class = "gthread"
 workers = 3
@@ -23,6 +27,24 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = None
 errorlog = "-"
+
+
+class MaskedLogger(glogging.Logger):
+    """gunicorn's own log (start, stop, worker timeouts, an exception that escaped the app) in the service's format
+    (LOG_FORMAT), with the correlation id and personal data masked like every other line (app/logging_setup.py)."""
+
+    def setup(self, cfg: object) -> None:
+        super().setup(cfg)
+        try:
+            fmt = get_settings().log_format
+        except ConfigError:
+            fmt = "text"  # the app stops at start with the error itself; these lines stay masked meanwhile
+        for handler in self.error_log.handlers:
+            handler.setFormatter(formatter(fmt))
+            handler.addFilter(CorrelationFilter())
+
+
+logger_class = MaskedLogger
 
 # Not a gunicorn setting (gunicorn ignores names it does not know): the directory chosen for this server.
 MULTIPROC_DIR = ensure_prometheus_multiproc_dir()

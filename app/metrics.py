@@ -22,6 +22,7 @@ from app.adapters.netsuite import get_limiter
 from app.adapters.redis_client import get_redis
 from app.db.alert_repository import open_counts
 from app.db.models import ReconciliationRun
+from app.db.money_repository import dispute_figures, payout_figures
 from app.db.session import session_scope
 from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
@@ -73,6 +74,7 @@ class FleetCollector(Collector):
                 stuck, give_ups = stuck_orders(session, now), len(governance_give_ups(session, now))
                 reconciliation = list(_reconciliation(session))  # read inside the transaction, yielded after
                 alerts_open = open_counts(session)
+                money = list(_money(session, now))
         except SQLAlchemyError as exc:
             log.warning("metrics: PostgreSQL unavailable (%s)", exc.__class__.__name__)
         else:
@@ -89,6 +91,7 @@ class FleetCollector(Collector):
             for kind, count in sorted(alerts_open.items()):
                 gauge.add_metric([kind], count)
             yield gauge
+            yield from money
         yield from _counters(get_redis())
         yield from _shopify(get_redis())
         checked = last_result(get_redis())
@@ -220,6 +223,52 @@ def _reconciliation(session: Any) -> Iterator[Any]:
         gauge = GaugeMetricFamily(f"shopsync_reconciliation_last_{name}", doc, labels=["kind"])
         for run in sorted(runs, key=lambda r: r.kind):
             gauge.add_metric([run.kind], float(value_of(run)))
+        yield gauge
+
+
+def _money(session: Any, now: datetime) -> Iterator[Any]:
+    """Payouts by state, how long the oldest undeposited one has waited, variances on the books; open disputes and
+    the soonest evidence deadline (app/db/money_repository.py)."""
+    payouts = payout_figures(session)
+    gauge = GaugeMetricFamily(
+        "shopsync_payouts", "Shopify Payments payouts by state of their deposit", labels=["state"]
+    )
+    for state, figures in payouts.by_state.items():
+        gauge.add_metric([state], figures.count)
+    yield gauge
+    oldest = payouts.oldest_unmatched
+    gauge = GaugeMetricFamily(
+        "shopsync_payout_oldest_unmatched_age_seconds",
+        "Age (since issued) of the oldest payout with no deposit in NetSuite yet (waiting or failed); 0 if none",
+    )
+    gauge.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
+    yield gauge
+    count = GaugeMetricFamily(
+        "shopsync_payouts_with_variance",
+        "Payouts whose deposit carries a variance line, by currency",
+        labels=["currency"],
+    )
+    amount = GaugeMetricFamily(
+        "shopsync_payout_variance_amount",
+        "Sum of the payouts' variance lines (signed), by currency",
+        labels=["currency"],
+    )
+    for currency, variance in payouts.variance.items():
+        count.add_metric([currency], variance.count)
+        amount.add_metric([currency], float(variance.total))
+    yield count
+    yield amount
+    disputes = dispute_figures(session)
+    gauge = GaugeMetricFamily("shopsync_disputes_open", "Open Shopify Payments disputes, by status", labels=["status"])
+    for status, number in disputes.by_status.items():
+        gauge.add_metric([status.lower()], number)
+    yield gauge
+    if disputes.next_evidence_due is not None:
+        gauge = GaugeMetricFamily(
+            "shopsync_dispute_next_evidence_due_timestamp",
+            "The soonest evidence deadline of a dispute that needs a response (absent when none does)",
+        )
+        gauge.add_metric([], disputes.next_evidence_due.timestamp())
         yield gauge
 
 

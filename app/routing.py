@@ -64,6 +64,10 @@ TOPICS = {
     # Shopify's own inventory changes: NetSuite is the truth for stock, so these are recorded (and counted for
     # drift), never written to NetSuite; the push-back flow corrects Shopify from NetSuite.
     "inventory_levels/update": Topic("inventory", "record"),
+    # Disputes are recorded and shown (their money reaches NetSuite on the payout's deposit). On the refunds queue:
+    # post-purchase money, few deliveries, and no queue of their own to deploy.
+    "disputes/create": Topic("refunds", "dispute"),
+    "disputes/update": Topic("refunds", "dispute"),
 }
 TOPIC_QUEUES = {topic: spec.queue for topic, spec in TOPICS.items()}
 

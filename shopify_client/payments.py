@@ -140,6 +140,7 @@ class Dispute:
     initiated_at: dt.datetime
     evidence_due_by: dt.datetime | None
     finalized_on: dt.datetime | None
+    evidence_sent_on: dt.datetime | None = None
 
 
 # --- reads ----------------------------------------------------------------------------------------------
@@ -384,4 +385,5 @@ def _dispute(node: Mapping[str, Any]) -> Dispute:
         initiated_at=_required_time(node.get("initiatedAt"), "initiatedAt"),
         evidence_due_by=_time(node.get("evidenceDueBy")),
         finalized_on=_time(node.get("finalizedOn")),
+        evidence_sent_on=_time(node.get("evidenceSentOn")),
     )

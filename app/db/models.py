@@ -413,3 +413,27 @@ class PayoutSync(Base):
     reversal_netsuite_id: Mapped[str | None] = mapped_column(String(32))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Dispute(Base):
+    """One Shopify Payments dispute (chargeback or inquiry) as Shopify last told us: recorded from disputes/create
+    and disputes/update (and `shopsync disputes sync`), shown by status, /metrics and the console. `updated_at` is
+    when Shopify said it (the delivery's X-Shopify-Triggered-At, or the time a sync read it): Shopify delivers out
+    of order, and an older word never replaces a newer one (app/domain/disputes.py)."""
+
+    __tablename__ = "disputes"
+
+    dispute_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Shopify's legacyResourceId
+    order_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)  # NEEDS_RESPONSE | UNDER_REVIEW | WON | LOST | ...
+    type: Mapped[str] = mapped_column(String(16))  # CHARGEBACK | INQUIRY
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    initiated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    evidence_due_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    evidence_sent_on: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finalized_on: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))  # webhook | sync: where the state held came from
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

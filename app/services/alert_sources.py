@@ -2,15 +2,10 @@
 that returns the `Observation`s it can vouch for (app/domain/alerts.py decides what fires).
 
 This is the generic condition interface: a flow that wants a person paged adds one source to `SOURCES`, reading
-its own state and handing the figures to a pure builder in app/domain/alerts.py. Payout variance is the first
-such flow not yet built: when payouts are recorded, its source is
-
-    def payout_variance(ctx):
-        yield payout_variance_observation(<the payouts whose deposit left a residual>)
-
-(`PayoutVariance` and `payout_variance_observation` are already in the domain, keyed `payout_variance:<payout id>`).
-A source that cannot look (Redis down for the credentials result, a check never run) yields nothing for its
-scope, so its open alerts are neither re-sent nor resolved.
+its own state and handing the figures to a pure builder in app/domain/alerts.py (`payout_variance` below: the
+payouts table's variances, keyed `payout_variance:<payout id>`). A source that cannot look (Redis down for the
+credentials result, a check never run) yields nothing for its scope, so its open alerts are neither re-sent nor
+resolved.
 """
 
 from __future__ import annotations
@@ -24,11 +19,13 @@ from sqlalchemy.orm import Session
 from app.adapters.redis_client import get_redis
 from app.config import Settings
 from app.db import alert_repository as repo
+from app.db.money_repository import payout_variances
 from app.domain.alerts import (
     Observation,
     credentials_observation,
     dlq_observation,
     governance_observation,
+    payout_variance_observation,
     reconciliation_observation,
     schema_drift_observation,
     stuck_orders_observation,
@@ -93,4 +90,10 @@ def schema_drift(ctx: SourceContext) -> Iterator[Observation]:
     yield schema_drift_observation(repo.drift_since(ctx.session, ctx.now - window), window)
 
 
-SOURCES: tuple[Source, ...] = (dlq, reconciliation, credentials, stuck, governance, schema_drift)
+def payout_variance(ctx: SourceContext) -> Iterator[Observation]:
+    """Each payout whose deposit carries a variance line (not reversed, not skipped): one episode per payout, open
+    while the payouts table holds the variance."""
+    yield payout_variance_observation(payout_variances(ctx.session))
+
+
+SOURCES: tuple[Source, ...] = (dlq, reconciliation, credentials, stuck, governance, schema_drift, payout_variance)

@@ -37,7 +37,13 @@ KEY = "shopsync:credentials"
 LANE = "reconcile"
 
 # docs/PERMISSIONS.md, "Shopify app access scopes".
-SHOPIFY_REQUIRED_SCOPES: tuple[str, ...] = ("read_orders", "read_inventory", "write_inventory", "read_locations")
+SHOPIFY_REQUIRED_SCOPES: tuple[str, ...] = (
+    "read_orders",
+    "read_inventory",
+    "write_inventory",
+    "read_locations",
+    "read_shopify_payments_disputes",
+)
 
 
 @dataclass(frozen=True)

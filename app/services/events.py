@@ -17,6 +17,7 @@ from app.db.session import session_scope
 from app.domain.errors import PermanentError, RetryLater
 from app.logging_setup import correlation_id
 from app.routing import TOPICS
+from app.services.disputes import handle_dispute
 from app.services.drift import record_drift
 from app.services.order_lifecycle import handle_fulfillment, handle_order, handle_order_edit, handle_refund
 from app.services.payments import handle_payment
@@ -57,6 +58,7 @@ HANDLERS: dict[str, Callable[[Session, WebhookEvent, Settings], str]] = {
     "refund": _refund,
     "payment": _payment,
     "record": _record,
+    "dispute": handle_dispute,
 }
 
 

@@ -211,7 +211,7 @@ def _state(action: str, deposited: bool, status: str) -> str:
         return "waiting"
     if action == "manual":
         return "failed"
-    return "skipped" if status in domain.REVERSED_STATUSES else "scheduled"
+    return "skipped"  # failed before any deposit, or not paid yet (re-read once its Shopify status moves)
 
 
 def _post(

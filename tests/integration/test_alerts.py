@@ -10,7 +10,6 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -30,11 +29,11 @@ from app.db.models import (
     WebhookEvent,
 )
 from app.db.session import session_scope
-from app.domain.alerts import PayoutVariance, payout_variance_observation
 from app.services.alert_sources import SOURCES
 from app.services.alerts import evaluate, send_test
 from app.services.credentials import KEY as CREDENTIALS_KEY
 from app.services.digest import post_digest
+from tests.money_rows import payout
 
 ROUTING_KEY = "R0UTING-KEY-abcdef0123456789"
 SLACK_PATH = "/slack/services/T000/B000/XXXXSECRETXXXX"
@@ -303,10 +302,10 @@ def test_every_condition_source_fires_without_personal_data_or_secrets_in_the_te
         ),
     )
 
-    def payouts(ctx):  # the generic condition interface: how the payout flow will plug in
-        yield payout_variance_observation([PayoutVariance("9001", Decimal("-0.42"), "USD")])
+    with session_scope() as session:  # the payout flow's variance, read from the payouts table by its source
+        session.add(payout("9001", variance="-0.42"))
 
-    result = evaluate(configured(receiver, dlq_depth=10), sources=(*SOURCES, payouts))
+    result = evaluate(configured(receiver, dlq_depth=10), sources=SOURCES)
     expected = [
         "credentials:netsuite",
         "dlq:age",
@@ -335,9 +334,7 @@ def test_every_condition_source_fires_without_personal_data_or_secrets_in_the_te
 
     # Redis lost the credentials result: "could not look" keeps the credentials alert open (no resolve).
     redis_db.delete(CREDENTIALS_KEY)
-    assert (
-        "credentials:netsuite" not in evaluate(configured(receiver, dlq_depth=10), sources=(*SOURCES, payouts)).cleared
-    )
+    assert "credentials:netsuite" not in evaluate(configured(receiver, dlq_depth=10), sources=SOURCES).cleared
 
 
 def test_the_daily_digest_reports_yesterday_from_the_rows(clean_db, redis_db, receiver, caplog):

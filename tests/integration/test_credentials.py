@@ -18,6 +18,8 @@ from netsuite_client import AuthError, NetSuiteClient, TokenAuth
 from shopify_client.client import ShopifyAdminClient
 from simulators.shopify.access import DEFAULT_ACCESS_SCOPES
 
+ALL_SCOPES = list(DEFAULT_ACCESS_SCOPES)  # what the simulator grants at start, payments scopes included
+
 
 def gauges(client) -> dict[str, float]:
     text = client.get("/metrics").get_data(as_text=True)
@@ -58,11 +60,9 @@ def netsuite_role(sim: str) -> Iterator[str]:
 
 @pytest.fixture
 def shopify_scopes(shopify_server: str) -> Iterator[str]:
-    """The Shopify simulator with its default scopes granted again afterwards (the server outlives the test, and later
-    tests read Shopify Payments, whose scopes are among the defaults)."""
+    """The Shopify simulator with every required scope granted again afterwards."""
     yield shopify_server
-    scopes = list(DEFAULT_ACCESS_SCOPES)
-    requests.post(f"{shopify_server}/_sim/config", json={"access_scopes": scopes}, timeout=5).raise_for_status()
+    requests.post(f"{shopify_server}/_sim/config", json={"access_scopes": ALL_SCOPES}, timeout=5).raise_for_status()
 
 
 def test_green_then_red_when_netsuite_revokes_the_token(sim, shopify_server, redis_db):
@@ -105,7 +105,7 @@ def test_all_permissions_granted_is_green_and_probes_only_read(sim, shopify_serv
 def test_shopify_scope_removed_is_red_naming_it(sim, shopify_scopes, redis_db, caplog):
     requests.post(
         f"{shopify_scopes}/_sim/config",
-        json={"access_scopes": ["read_orders", "read_inventory", "read_locations"]},
+        json={"access_scopes": ["read_orders", "read_inventory", "read_locations", "read_shopify_payments_disputes"]},
         timeout=5,
     ).raise_for_status()
     with caplog.at_level(logging.ERROR, logger="app.services.credentials"):
@@ -123,7 +123,9 @@ def test_shopify_scope_removed_is_red_naming_it(sim, shopify_scopes, redis_db, c
 
 def test_write_scope_covers_its_read_scope(sim, shopify_scopes, redis_db):
     requests.post(
-        f"{shopify_scopes}/_sim/config", json={"access_scopes": ["write_inventory", "read_locations"]}, timeout=5
+        f"{shopify_scopes}/_sim/config",
+        json={"access_scopes": ["write_inventory", "read_locations", "read_shopify_payments_disputes"]},
+        timeout=5,
     ).raise_for_status()
     results = check_credentials(netsuite_client(), shopify_client(), redis_db)
     # read_inventory comes with write_inventory; read_orders does not come with anything.

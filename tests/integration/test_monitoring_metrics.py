@@ -15,12 +15,14 @@ from app.db.models import ReconciliationRun
 from app.db.session import session_scope
 from app.services.credentials import KEY as CREDENTIALS_KEY
 from shopify_client.client import ThrottleStatus
+from tests.money_rows import dispute, payout
 from tests.monitoring import alert_rules, dashboard, dashboard_queries, exported_series_names, unknown_names
 
 
 def scrape_with_every_source(redis_db) -> set[str]:
-    """/metrics after a NetSuite call, a Shopify answer with its bucket, a credentials check and a reconciliation
-    run: the families that appear only once such data exists are then on the page."""
+    """/metrics after a NetSuite call, a Shopify answer with its bucket, a credentials check, a reconciliation run,
+    a payout with a variance and a dispute that needs a response: the families that appear only once such data
+    exists are then on the page."""
     counters.netsuite_call("salesOrder.upsert", 200, None, 0.3)
     call = SimpleNamespace(operation="Probe", outcome="ok", error_code=None, cost_requested=10.0, cost_actual=2.0)
     counters.shopify_call(call, ThrottleStatus(1000.0, 990.0, 50.0, time.time()))
@@ -40,6 +42,7 @@ def scrape_with_every_source(redis_db) -> set[str]:
                 diffs_found=1,
             )
         )
+        session.add_all([payout("1", variance="-0.42"), dispute(1, "NEEDS_RESPONSE")])
     text = create_app().test_client().get("/metrics").get_data(as_text=True)
     assert "shopsync_redis_up 1.0" in text  # Redis answered: its families are all on the page
     return exported_series_names(text)
@@ -52,6 +55,8 @@ def test_every_alert_and_dashboard_query_reads_a_metric_the_service_exports(clea
         "shopsync_shopify_throttle_available_points",
         "shopsync_credentials_ok",
         "shopsync_stuck_orders",
+        "shopsync_payout_variance_amount",
+        "shopsync_dispute_next_evidence_due_timestamp",
     ):
         assert conditional in exported  # the seeding above reached each conditional source
     alerts = [(f"alert {rule['alert']}", rule["expr"]) for rule in alert_rules()]

@@ -117,10 +117,13 @@ def test_order_money_settings_are_read_and_checked():
         ({"NETSUITE_TAX_MODE": "suitetax"}, "needs NETSUITE_DEFAULT_TAX_CODE_ID"),
         ({"TAX_CODE_MAP": "VAT=standard"}, "TAX_CODE_MAP: tax code of 'VAT' must be a NetSuite internal id"),
         ({"NETSUITE_DEFAULT_TAX_CODE_ID": "abc"}, "NETSUITE_DEFAULT_TAX_CODE_ID must be a NetSuite internal id"),
-        ({"NETSUITE_TIP_ITEM": " "}, "NETSUITE_TIP_ITEM must name a NetSuite item"),
     ]:
         with pytest.raises(ConfigError, match=message):
             load_settings({**BASE, **env})
+    # Set but empty (`NETSUITE_TIP_ITEM=` in an env file) reads as unset: the default SKU, never a nameless item.
+    blank = load_settings({**BASE, "NETSUITE_TIP_ITEM": " ", "SHOPIFY_API_VERSION": "", "NETSUITE_TIMEOUT_READ": ""})
+    assert blank.order_money.items.tip == "SHOPIFY-TIP"
+    assert (blank.shopify_api_version, blank.netsuite_timeout_read) == ("2026-04", 30.0)
 
 
 PAYOUTS = {

@@ -3,6 +3,7 @@ prometheus_client picks multiprocess mode from the environment once, when first 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,3 +43,29 @@ def test_an_operators_directory_is_kept_and_created(tmp_path: Path, monkeypatch)
     assert chosen.is_dir() and prometheus_multiproc_dir() == str(chosen)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     assert prometheus_multiproc_dir() is None
+
+
+GUNICORN_LOG_PROBE = """
+from gunicorn.config import Config
+import app.gunicorn_conf as conf
+cfg = Config()
+cfg.set("errorlog", conf.errorlog)
+cfg.set("logger_class", conf.logger_class)
+log = cfg.logger_class(cfg)
+log.info("Booting worker with pid: %s", 4242)
+try:
+    raise ValueError({"first_name": "Bobbie", "address1": "Chestnut Street 92", "email": "bobbie.n@hostmail.com"})
+except ValueError:
+    log.exception("Error handling request /webhooks/shopify")
+"""
+
+
+def test_gunicorns_own_lines_are_in_the_service_format_and_masked(tmp_path: Path) -> None:
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"), "LOG_FORMAT": "json"}
+    err = subprocess.run(
+        [sys.executable, "-c", GUNICORN_LOG_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    ).stderr
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert [line["logger"] for line in lines] == ["gunicorn.error", "gunicorn.error"], err
+    assert "4242" in lines[0]["message"] and "Traceback" in lines[1]["exc_info"]
+    assert not [s for s in ("Bobbie", "Chestnut", "hostmail") if s in err], err

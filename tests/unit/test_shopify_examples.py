@@ -27,7 +27,7 @@ WITH_SCHEMA = sorted({*TOPICS, "orders/edited"})
 
 def example(topic: str) -> dict[str, Any]:
     """Shopify's 2026-04 example; inventory_levels/update's is empty there, so the 2026-07 one (the README says); a
-    payment topic's is the repository's copy (schemas/examples)."""
+    payment topic's is the repository's own (the shared reference lacks them)."""
     if topic in PAYMENT_TOPICS:
         return payment_example(topic)
     version = "2026-07" if topic == "inventory_levels/update" else "2026-04"

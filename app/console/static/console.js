@@ -94,9 +94,13 @@
   }
 
   function clearData() {
-    for (const id of ["dlq", "queues", "stuck"]) $(id).tBodies[0].replaceChildren();
-    for (const id of ["netsuite", "credentials", "recon", "alerts", "known-categories"]) $(id).replaceChildren();
-    for (const id of ["dlq-count", "stuck-count", "alerts-count", "updated"]) $(id).textContent = "";
+    for (const id of ["dlq", "queues", "stuck", "payouts-table", "disputes"]) $(id).tBodies[0].replaceChildren();
+    for (const id of ["netsuite", "credentials", "recon", "alerts", "known-categories", "payouts"]) {
+      $(id).replaceChildren();
+    }
+    for (const id of ["dlq-count", "stuck-count", "alerts-count", "payouts-count", "disputes-count", "updated"]) {
+      $(id).textContent = "";
+    }
     $("drift").removeAttribute("src");
     if (driftUrl) URL.revokeObjectURL(driftUrl);
     driftUrl = null;
@@ -306,6 +310,9 @@
     );
     $("stuck-count").textContent = String(stuck.length);
 
+    showPayouts(status.payouts);
+    showDisputes(status.disputes);
+
     const alerts = status.open_alerts || [];
     $("alerts").replaceChildren(
       ...alerts.map((alert) => el("li", `${when(alert.at)} [${alert.kind}] ${alert.message}`)),
@@ -321,6 +328,70 @@
       }),
     );
     show();
+  }
+
+  // --- money: payouts and disputes ----------------------------------------------------------------------
+
+  function cells(row, values) {
+    row.append(...values.map(([text, className]) => el("td", text ?? "—", className)));
+    return row;
+  }
+
+  function showPayouts(payouts) {
+    if (!payouts) return;
+    const age = (figures) =>
+      figures.count ? `${figures.count}, oldest ${when(figures.oldest_issued_at)} (${figures.oldest_age_hours} h)` : "0";
+    const variances = Object.entries(payouts.variance.by_currency).map(
+      ([currency, v]) => `${v.count} ${currency} (Σ ${v.sum}, oldest ${when(v.oldest_issued_at)})`,
+    );
+    definitions($("payouts"), [
+      ["waiting for receipts", age(payouts.waiting), payouts.waiting.count ? "alert" : ""],
+      ["with a variance", variances.join("; ") || "0", variances.length ? "alert" : ""],
+      ["reversed", payouts.reversed.count, payouts.reversed.count ? "alert" : ""],
+      ["failed to post", age(payouts.failed), payouts.failed.count ? "alert" : ""],
+    ]);
+    tableRows(
+      $("payouts-table").tBodies[0],
+      payouts.attention.map((payout) => {
+        const row = el("tr");
+        row.dataset.payoutId = payout.payout_id;
+        return cells(row, [
+          [payout.payout_id, "id"],
+          [payout.state, "code"],
+          [payout.currency],
+          [payout.net, "num"],
+          [payout.variance, payout.variance === "0.00" ? "num" : "num alert"],
+          [payout.missing, "num"],
+          [when(payout.issued_at), "when"],
+          [payout.reason],
+        ]);
+      }),
+      "payouts-empty",
+    );
+    $("payouts-count").textContent = String(payouts.attention.length);
+  }
+
+  function showDisputes(disputes) {
+    if (!disputes) return;
+    tableRows(
+      $("disputes").tBodies[0],
+      disputes.list.map((dispute) => {
+        const row = el("tr");
+        row.dataset.disputeId = String(dispute.dispute_id);
+        const overdue = dispute.status === "NEEDS_RESPONSE" && dispute.due_in_hours !== null && dispute.due_in_hours < 72;
+        return cells(row, [
+          [dispute.dispute_id, "id"],
+          [dispute.order_id, "id"],
+          [dispute.status, "code"],
+          [dispute.type, "code"],
+          [`${dispute.amount} ${dispute.currency}`, "num"],
+          [dispute.reason, "code"],
+          [when(dispute.evidence_due_by), overdue ? "when alert" : "when"],
+        ]);
+      }),
+      "disputes-empty",
+    );
+    $("disputes-count").textContent = String(disputes.open);
   }
 
   // --- reconciliation ------------------------------------------------------------------------------------
