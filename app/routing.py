@@ -95,4 +95,5 @@ TASK_MODULES = [
     "tasks.inventory",
     "tasks.reconcile",
     "tasks.alerts",
+    "tasks.payouts",
 ]

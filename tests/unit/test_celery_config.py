@@ -2,7 +2,7 @@ import gc
 
 from app.celery import TASK_TIME_LIMIT, celery_config
 from app.config import load_settings
-from app.routing import QUEUES, TOPIC_QUEUES
+from app.routing import QUEUES, TASK_ROUTES, TOPIC_QUEUES
 from tests.unit.test_config import BASE
 
 
@@ -74,3 +74,15 @@ def test_pools_that_run_tasks_in_the_worker_process_size_its_connection_pools():
     finally:
         session.size_pools(session.DEFAULT_CONCURRENCY)
         gc.set_threshold(*thresholds)
+
+
+def test_every_routed_or_scheduled_task_is_registered_by_the_task_modules():
+    # A task beat sends or a route names, but no TASK_MODULES module defines, is discarded by the worker as
+    # "unregistered": nothing runs and nothing dead-letters.
+    from app.celery import celery_app
+    from app.config import get_settings
+    from beat_schedule import build_schedule
+
+    celery_app.loader.import_default_modules()
+    wanted = set(TASK_ROUTES) | {entry["task"] for entry in build_schedule(get_settings()).values()}
+    assert wanted - set(celery_app.tasks) == set()
