@@ -114,7 +114,9 @@ _SHIPPING_FRAGMENTS = SHIPPING_LINE_FIELDS + DISCOUNT_ALLOCATION_FIELDS + TAX_LI
 # The order with its money on both sides, its line items, shipping lines (removed ones included, as REST lists
 # them with `is_removed`) and discount applications (each pageable on its own), and whether it has any
 # fulfillment or refund (`first: 1 { id }`, 1 point each; their details come from ORDER_FULFILLMENTS_QUERY /
-# ORDER_REFUNDS_QUERY). Operations using it declare $lineItemsFirst.
+# ORDER_REFUNDS_QUERY), and its transactions (a list without a size argument: Shopify returns them all and prices
+# them as one item, ORDER_TRANSACTION = 5 points; the nightly payments check reads them here instead of one
+# OrderTransactions call per order). Operations using it declare $lineItemsFirst.
 ORDER_FIELDS = (
     f"""
 fragment OrderFields on Order {{
@@ -149,6 +151,11 @@ fragment OrderFields on Order {{
   taxLines {{ ...TaxLineFields }}
   fulfillments(first: 1) {{ id }}
   refunds(first: 1) {{ id }}
+  transactions {{
+    id kind status gateway test createdAt processedAt authorizationExpiresAt
+    amountSet {{ ...MoneyFields }}
+    parentTransaction {{ id }}
+  }}
 }}
 """
     + LINE_ITEM_FIELDS
@@ -298,8 +305,9 @@ LINE_ITEM_NODE = 1 + 2 * MONEY_BAG + DISCOUNT_ALLOCATION + TAX_LINE + DUTY + 1
 SHIPPING_LINE_NODE = 1 + 2 * MONEY_BAG + DISCOUNT_ALLOCATION + TAX_LINE
 DISCOUNT_APPLICATION_NODE = 1 + 1  # itself and its value (a union object)
 ORDER_MONEY_BAGS = 10
-# Order itself, its money bags, customer and two addresses, its tax lines, the two probes.
-_ORDER_OWN = 1 + ORDER_MONEY_BAGS * MONEY_BAG + 3 + TAX_LINE + 1 + 1
+ORDER_TRANSACTION = 1 + MONEY_BAG + 1  # one item of the transactions list: itself, its amount bag, its parent
+# Order itself, its money bags, customer and two addresses, its tax lines, the two probes, its transactions.
+_ORDER_OWN = 1 + ORDER_MONEY_BAGS * MONEY_BAG + 3 + TAX_LINE + 1 + 1 + ORDER_TRANSACTION
 
 
 def _connection(first: int, node: int) -> int:

@@ -66,6 +66,12 @@ def convert_order(node: Mapping[str, Any]) -> dict[str, Any]:
         "customer": _customer(node.get("customer")),
         "fulfillments": [_fulfillment(f, order_id) for f in node.get("fulfillments") or ()],
         "refunds": [_refund(r, order_id, lines_by_id) for r in node.get("refunds") or ()],
+        # Absent when the node was read without them (a document that does not select them).
+        **(
+            {"transactions": [_order_transaction(t, order_id) for t in node["transactions"] if isinstance(t, Mapping)]}
+            if isinstance(node.get("transactions"), list)
+            else {}
+        ),
     }
 
 
@@ -325,22 +331,7 @@ def _refund(node: Mapping[str, Any], order_id: int, order_lines: Mapping[int, di
                 "total_tax_set": _money_set(rli.get("totalTaxSet")),
             }
         )
-    transactions = []
-    for tx in connection_nodes(node.get("transactions")):
-        # A REST transaction's amount is in the currency the buyer paid in (its `currency`): the presentment side.
-        paid = _side(tx.get("amountSet"), "presentmentMoney")
-        transactions.append(
-            {
-                "id": legacy_id(tx["id"]) if tx.get("id") else None,
-                "order_id": order_id,
-                "amount": _decimal_text(paid.get("amount")) if paid.get("amount") is not None else None,
-                "currency": paid.get("currencyCode"),
-                "kind": _lower(tx.get("kind")),
-                "status": _lower(tx.get("status")),
-                "gateway": tx.get("gateway"),
-                "created_at": tx.get("createdAt"),
-            }
-        )
+    transactions = [_transaction(tx, order_id) for tx in connection_nodes(node.get("transactions"))]
     return {
         "id": id_of(node),
         "admin_graphql_api_id": node.get("id"),
@@ -351,6 +342,35 @@ def _refund(node: Mapping[str, Any], order_id: int, order_lines: Mapping[int, di
         "refund_line_items": lines,
         **_refund_outside_lines(node),
         "transactions": transactions,
+    }
+
+
+def _transaction(tx: Mapping[str, Any], order_id: int) -> dict[str, Any]:
+    # A REST transaction's amount is in the currency the buyer paid in (its `currency`): the presentment side.
+    paid = _side(tx.get("amountSet"), "presentmentMoney")
+    return {
+        "id": legacy_id(tx["id"]) if tx.get("id") else None,
+        "order_id": order_id,
+        "amount": _decimal_text(paid.get("amount")) if paid.get("amount") is not None else None,
+        "currency": paid.get("currencyCode"),
+        "kind": _lower(tx.get("kind")),
+        "status": _lower(tx.get("status")),
+        "gateway": tx.get("gateway"),
+        "created_at": tx.get("createdAt"),
+    }
+
+
+def _order_transaction(tx: Mapping[str, Any], order_id: int) -> dict[str, Any]:
+    """An order's own transaction (Order.transactions) as REST lists it, with both sides (`amount_set`) and its
+    parent (a capture's authorization)."""
+    parent = tx.get("parentTransaction") or {}
+    return {
+        **_transaction(tx, order_id),
+        "amount_set": _money_set(tx.get("amountSet")),
+        "parent_id": legacy_id(parent["id"]) if parent.get("id") else None,
+        "test": bool(tx.get("test")),
+        "processed_at": tx.get("processedAt"),
+        "authorization_expires_at": tx.get("authorizationExpiresAt"),
     }
 
 

@@ -71,7 +71,7 @@ from .order_documents import (
 # Shopify lets a query start only when the bucket holds its whole requested cost (the unused part is refunded
 # afterwards), so sizes are chosen for the common order and kept well under the ceiling: a worker then waits
 # less for a bucket other workers are draining. Larger orders cost an extra request, never missing data.
-# A single order: 588 points with its first 20 line items; longer orders page the rest 30 at a time (753).
+# A single order: 593 points with its first 20 line items; longer orders page the rest 30 at a time (753).
 GET_ORDER_LINE_ITEMS = 20
 # Page sizes of a connection read on its own (line items, shipping lines, discount applications).
 NESTED_PAGE_SIZES = {"lineItems": 30, "shippingLines": 40, "discountApplications": 100}

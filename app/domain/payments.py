@@ -24,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from app.domain.keys import transaction_external_id
-from app.domain.money import ZERO, cents
+from app.domain.money import ZERO, amount, cents
 
 MODELS = ("deposit", "cash_sale", "invoice")
 MONEY_IN = frozenset({"SALE", "CAPTURE"})
@@ -149,4 +150,28 @@ def gateway_differences(shopify: Mapping[str, Decimal], netsuite: Mapping[str, D
         gap = cents(netsuite.get(gateway, ZERO)) - cents(shopify.get(gateway, ZERO))
         if gap:
             out[gateway] = gap
+    return out
+
+
+def payload_transactions(order: Mapping[str, Any], side: str) -> list[Transaction] | None:
+    """The transactions an order read through the Admin API carries (REST shape: `amount_set` on both sides, kinds
+    and statuses lower-cased), in the document currency (`side`: shop_money or presentment_money); None when the
+    order carries none at all (a webhook order, which never lists them)."""
+    found = order.get("transactions")
+    if not isinstance(found, list):
+        return None
+    out = []
+    for t in found:
+        money = (t.get("amount_set") or {}).get(side) or {}
+        out.append(
+            Transaction(
+                id=str(t["id"]),
+                kind=str(t.get("kind") or "").upper(),
+                status=str(t.get("status") or "").upper(),
+                gateway=t.get("gateway") or "manual",
+                amount=amount(t, "amount", side) or ZERO,
+                currency=money.get("currency_code") or t.get("currency") or "",
+                parent_id=str(t["parent_id"]) if t.get("parent_id") is not None else None,
+            )
+        )
     return out

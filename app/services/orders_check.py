@@ -32,6 +32,7 @@ from app.domain.orders_check import (
 )
 from app.services.backfill import publish_order_event, store_document_event, store_order_event
 from app.services.payloads import load_payload
+from app.services.payments_check import PaymentsCheck
 from netsuite_client import NetSuiteClient, suiteql_in
 from schemas.shopify import RefundSchema
 from shopify_client.client import ShopifyAdminClient
@@ -65,8 +66,10 @@ def check_orders(
     days: int | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
+    payments: PaymentsCheck | None = None,
 ) -> OrdersCheckReport:
-    """Every Shopify order updated in the last `days` (ORDERS_CHECK_DAYS) against NetSuite's own figures."""
+    """Every Shopify order updated in the last `days` (ORDERS_CHECK_DAYS) against NetSuite's own figures.
+    `payments`: the nightly payments check, handed each batch of orders read (with their transactions)."""
     now = now or datetime.now(UTC)
     window = days if days is not None else settings.orders_check_days
     report = OrdersCheckReport()
@@ -75,10 +78,10 @@ def check_orders(
         report.orders_checked += 1
         batch.append(order)
         if len(batch) == BATCH:
-            _check_batch(netsuite, settings, batch, report, dry_run)
+            _check_batch(netsuite, settings, batch, report, dry_run, payments)
             batch = []
     if batch:
-        _check_batch(netsuite, settings, batch, report, dry_run)
+        _check_batch(netsuite, settings, batch, report, dry_run, payments)
     _report(session, report, dry_run)
     return report
 
@@ -89,7 +92,10 @@ def _check_batch(
     orders: Sequence[dict[str, Any]],
     report: OrdersCheckReport,
     dry_run: bool,
+    payments: PaymentsCheck | None = None,
 ) -> None:
+    if payments is not None:
+        payments.check_batch(orders)
     side = SIDES[settings.order_money.order_currency]
     readable, wanted = [], []
     for order in orders:

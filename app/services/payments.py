@@ -27,7 +27,7 @@ gateway against NetSuite's own figures.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -243,16 +243,25 @@ def payment_gaps(
     *,
     lane: str = "reconcile",
 ) -> dict[int, dict[str, Decimal]]:
-    """The balance rule checked against NetSuite's own figures: per order and gateway, Σ NetSuite receipts − Σ
-    customer refunds (found by the external ids of the order's Shopify transactions, in one SuiteQL read per 1,000)
-    − Σ Shopify successful sales + captures − refunds. Only the orders and gateways that differ by a cent or more;
-    an order Shopify no longer has is left out. For the nightly reconciliation (a caller schedules it)."""
+    """`balance_gaps` of the orders, each order's transactions read from Shopify (one read per order); an order
+    Shopify no longer has is left out."""
     side = settings.order_money.order_currency
     shopify: dict[int, list[Transaction]] = {}
     for order_id in order_ids:
         found = read_transactions(order_id)
         if found is not None:
             shopify[order_id] = [as_transaction(t, side) for t in found]
+    return balance_gaps(client, shopify, lane=lane)
+
+
+def balance_gaps(
+    client: NetSuiteClient, shopify: Mapping[int, list[Transaction]], *, lane: str = "reconcile"
+) -> dict[int, dict[str, Decimal]]:
+    """The balance rule checked against NetSuite's own figures: per order and gateway, Σ NetSuite receipts − Σ
+    customer refunds (found by the external ids of the order's Shopify transactions, in one SuiteQL read per 1,000)
+    − Σ Shopify successful sales + captures − refunds. Only the orders and gateways that differ by a cent or more.
+    `shopify`: each order's transactions, however they were read (`payment_gaps`: one read per order; the nightly
+    payments check: from the orders the orders check already read)."""
     owner = {
         receipt_external_id(t.id): (order_id, t.gateway)
         for order_id, txns in shopify.items()

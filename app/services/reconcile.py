@@ -21,6 +21,7 @@ from app.domain.inventory import Target
 from app.domain.reconciliation import CORRECT, Diff, bundle_levels, diff_inventory, spike, tolerance_by_class
 from app.services.inventory import inventory_item_map, set_targets
 from app.services.orders_check import OrdersCheckReport, check_orders
+from app.services.payments_check import PaymentsCheck, not_run
 from app.services.payouts_check import check_payouts
 from netsuite_client import NetSuiteClient
 from shopify_client.client import ShopifyAdminClient
@@ -52,6 +53,7 @@ class ReconcileReport:
     skipped: str | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
     payouts: dict[str, Any] = field(default_factory=dict)  # the payouts check (app/services/payouts_check.py)
+    payments: dict[str, Any] = field(default_factory=dict)  # payments ↔ receipts (app/services/payments_check.py)
     diffs: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -179,8 +181,10 @@ def _reconcile_locked(
     _alert_on_spike(session, settings, report, run_id, run_date)
     report.diffs = [asdict(d) for d in diffs[:200]]
     lap("record_diffs")
-    orders = check_orders(session, netsuite, shopify, settings, dry_run=dry_run)
-    lap("orders_check")
+    payments = PaymentsCheck(netsuite, settings) if settings.payments.enabled else None
+    orders = check_orders(session, netsuite, shopify, settings, dry_run=dry_run, payments=payments)
+    lap("orders_check")  # the payments check's reads included: it rides on the orders check's batches
+    report.payments = (payments.finish(session, dry_run=dry_run) if payments else not_run(settings)).as_dict()
     report.payouts = check_payouts(session, netsuite, shopify, settings, dry_run=dry_run).as_dict()
     lap("payouts_check")
     _finish_run(session, run_id, report, orders)
