@@ -1,4 +1,4 @@
-"""`shopsync disputes list|sync` and the money lines of `shopsync status` (payouts and disputes), kept out of
+"""`shopsync disputes list|sync` and the money lines of `shopsync status` (payouts, disputes, payment gaps), kept out of
 app/cli.py, which registers them."""
 
 from __future__ import annotations
@@ -45,6 +45,26 @@ def status_lines(report: dict[str, Any]) -> list[str]:
     )
     if disputes["list"]:
         lines.append(_table(disputes["list"], DISPUTE_COLUMNS))
+    return lines + _payment_lines(report.get("payments"))
+
+
+PAYMENT_GAP_COLUMNS = ["order_id", "name", "gateway", "shopify", "netsuite", "difference", "age_hours"]
+
+
+def _payment_lines(payments: dict[str, Any] | None) -> list[str]:
+    """The last nightly payments ↔ receipts check: orders whose NetSuite receipts differ from Shopify's payments."""
+    from app.cli import _table
+
+    if not payments or payments.get("skipped"):
+        return [f"payment gaps: not checked ({(payments or {}).get('skipped') or 'no data'})"]
+    by_gateway = ", ".join(f"{g}: {v['count']} (sum {v['sum']})" for g, v in payments["by_gateway"].items())
+    lines = [
+        f"payment gaps (check of {payments['checked_at']}): {payments['orders_with_gap']} of "
+        f"{payments['orders_checked']} orders"
+        + (f" ({by_gateway}; oldest order {payments['oldest_age_hours']} h)" if by_gateway else "")
+    ]
+    if payments["gaps"]:
+        lines.append(_table(payments["gaps"], PAYMENT_GAP_COLUMNS))
     return lines
 
 

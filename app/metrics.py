@@ -26,6 +26,7 @@ from app.db.money_repository import dispute_figures, payout_figures
 from app.db.session import session_scope
 from app.services.checks import governance_give_ups, stuck_orders
 from app.services.credentials import last_result
+from app.services.money_status import payments_report
 from app.services.status import queue_depths
 from app.webhook_metrics import IntakeCollector
 
@@ -74,7 +75,7 @@ class FleetCollector(Collector):
                 stuck, give_ups = stuck_orders(session, now), len(governance_give_ups(session, now))
                 reconciliation = list(_reconciliation(session))  # read inside the transaction, yielded after
                 alerts_open = open_counts(session)
-                money = list(_money(session, now))
+                money = [*_money(session, now), *_payment_gaps(session, now)]
         except SQLAlchemyError as exc:
             log.warning("metrics: PostgreSQL unavailable (%s)", exc.__class__.__name__)
         else:
@@ -270,6 +271,24 @@ def _money(session: Any, now: datetime) -> Iterator[Any]:
         )
         gauge.add_metric([], disputes.next_evidence_due.timestamp())
         yield gauge
+
+
+def _payment_gaps(session: Any, now: datetime) -> Iterator[Any]:
+    """The last nightly payments ↔ receipts check: orders whose NetSuite receipts differ from Shopify's payments
+    (0 when none did, or no run checked payments), and how old the oldest such order is."""
+    payments = payments_report(session, now)
+    gauge = GaugeMetricFamily(
+        "shopsync_payment_gap_orders",
+        "Orders whose NetSuite receipts − refunds differ from Shopify's payments on a gateway (last nightly check)",
+    )
+    gauge.add_metric([], float(payments.get("orders_with_gap") or 0))
+    yield gauge
+    gauge = GaugeMetricFamily(
+        "shopsync_payment_gap_oldest_age_seconds",
+        "Age (since created) of the oldest order with a payment gap at the last nightly check; 0 if none",
+    )
+    gauge.add_metric([], float(payments.get("oldest_age_hours") or 0) * 3600)
+    yield gauge
 
 
 def _finished(run: ReconciliationRun) -> datetime:

@@ -1,6 +1,7 @@
 """The SQL of money shown: disputes (recorded from their webhooks and syncs, listed while open) and the read side of
 the payouts table (what `status`, /metrics, the console and the payout-variance alert read). The payout job's own
-reads and writes are in app/db/payout_repository.py; this module never writes a payout."""
+reads and writes are in app/db/payout_repository.py; this module never writes a payout. The nightly payments check's
+last findings are read from the reconciliation run that holds them (`last_payments_check`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.db.models import Dispute, PayoutSync
+from app.db.models import Dispute, PayoutSync, ReconciliationRun
 from app.domain.alerts import PayoutVariance
 from app.domain.disputes import NEEDS_RESPONSE, OPEN_STATUSES, DisputeState
 
@@ -147,3 +148,21 @@ def payout_variances(session: Session) -> list[PayoutVariance]:
         .order_by(PayoutSync.payout_id)
     ).all()
     return [PayoutVariance(payout_id, variance, currency) for payout_id, variance, currency in rows]
+
+
+# ---- the nightly payments check ----------------------------------------------------------------------------
+
+
+def last_payments_check(session: Session) -> tuple[datetime | None, dict | None]:
+    """When the last finished (not dry) reconciliation ended and its `payments` section (None: no run yet, or one
+    from before the check existed)."""
+    run = session.scalars(
+        select(ReconciliationRun)
+        .where(ReconciliationRun.status == "done", ReconciliationRun.dry_run.is_(False))
+        .order_by(ReconciliationRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None, None
+    section = (run.report or {}).get("payments")
+    return run.finished_at or run.started_at, section if isinstance(section, dict) and section else None

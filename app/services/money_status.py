@@ -1,6 +1,8 @@
 """What `shopsync status`, the ops API and the console show of money: payouts not deposited yet (and how long they
-have waited), payouts with a variance, reversed and failed ones; open disputes with their evidence deadline.
-Read from PostgreSQL only (the payouts table the payout job keeps, the disputes table the dispute topics keep)."""
+have waited), payouts with a variance, reversed and failed ones; open disputes with their evidence deadline; the
+orders whose NetSuite receipts differ from Shopify's payments at the last nightly payments check. Read from
+PostgreSQL only (the payouts table the payout job keeps, the disputes table the dispute topics keep, the last
+reconciliation run's report)."""
 
 from __future__ import annotations
 
@@ -93,4 +95,32 @@ def disputes_report(session: Session, now: datetime) -> dict[str, Any]:
         "amount_open": {currency: _money(total) for currency, total in figures.amount_open.items()},
         "next_evidence_due_by": _iso(figures.next_evidence_due),
         "list": [dispute_view(row, now) for row in repo.list_disputes(session, open_only=True, limit=20)],
+    }
+
+
+def payments_report(session: Session, now: datetime) -> dict[str, Any]:
+    """The last nightly payments ↔ receipts check (app/services/payments_check.py): orders with a gap, the gaps per
+    gateway, and each gap's order age now."""
+    checked_at, section = repo.last_payments_check(session)
+    if section is None:
+        return {"checked_at": _iso(checked_at), "skipped": "no reconciliation has checked payments yet", "gaps": []}
+    since = _hours(checked_at, now) or 0.0
+    gaps = [
+        {**gap, "age_hours": None if gap.get("age_hours") is None else round(gap["age_hours"] + since, 1)}
+        for gap in section.get("gaps") or ()
+    ]
+    by_gateway: dict[str, dict[str, Any]] = {}
+    for gap in gaps:
+        known = by_gateway.setdefault(gap["gateway"], {"count": 0, "sum": Decimal(0)})
+        known["count"] += 1
+        known["sum"] += Decimal(gap["difference"])
+    ages = [g["age_hours"] for g in gaps if g["age_hours"] is not None]
+    return {
+        "checked_at": _iso(checked_at),
+        "skipped": section.get("skipped"),
+        "orders_checked": section.get("orders_checked", 0),
+        "orders_with_gap": section.get("orders_with_gap", 0),
+        "by_gateway": {name: {"count": v["count"], "sum": _money(v["sum"])} for name, v in by_gateway.items()},
+        "oldest_age_hours": max(ages) if ages else None,
+        "gaps": gaps[:20],
     }

@@ -16,7 +16,7 @@ from app.domain.state_machine import CREATED, PARTIALLY_FULFILLED
 from app.routing import QUEUES
 from app.services.checks import governance_give_ups
 from app.services.credentials import last_result
-from app.services.money_status import disputes_report, payouts_report
+from app.services.money_status import disputes_report, payments_report, payouts_report
 
 STUCK_AFTER = timedelta(days=7)
 
@@ -87,6 +87,7 @@ def collect(now: datetime | None = None) -> dict[str, Any]:
         )
         status["payouts"] = payouts_report(session, now)
         status["disputes"] = disputes_report(session, now)
+        status["payments"] = payments_report(session, now)
         status["open_alerts"] = [
             {"id": a.id, "kind": a.kind, "message": a.message, "at": a.created_at.isoformat()}
             for a in session.scalars(

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from click.testing import CliRunner
 from sqlalchemy import select
+
+from app import create_app
+from app.cli import main
 
 from app.adapters.netsuite import get_netsuite
 from app.db.models import ReconciliationRun, SyncAlert
@@ -16,6 +20,8 @@ from app.services.orders_check import check_orders
 from app.services.payments_check import ALERT_KIND, PaymentsCheck
 from app.services.reconcile import reconcile_inventory
 from shopify_client.client import ShopifyAdminClient
+from tests.conftest import TEST_ENV
+from tests.helpers import metric_samples, sample
 from tests.integration.test_payments_flow import (  # noqa: F401 (catalog, stores: fixtures)
     TOTAL,
     add_transaction,
@@ -62,6 +68,21 @@ def change_receipt_amount(shopify_txn_id: int, amount: str) -> None:
     get_netsuite().upsert_receipt("customerDeposit", transaction_external_id(shopify_txn_id), {"payment": amount})
 
 
+def shown(order_id: int) -> None:
+    """The last run's gap as `shopsync status`, the ops API (the console's source) and /metrics show it."""
+    client = create_app().test_client()
+    status = client.get("/ops/status", headers={"Authorization": f"Bearer {TEST_ENV['OPS_TOKEN']}"}).get_json()
+    payments = status["payments"]
+    assert payments["orders_with_gap"] == 1 and payments["orders_checked"] == 3
+    assert payments["by_gateway"] == {"shopify_payments": {"count": 1, "sum": str(D("15.00") - TOTAL)}}
+    assert [g["order_id"] for g in payments["gaps"]] == [order_id] and payments["oldest_age_hours"] >= 1.9
+    samples = metric_samples(client.get("/metrics").get_data(as_text=True))
+    assert sample(samples, "shopsync_payment_gap_orders") == 1
+    assert 1.9 * 3600 < sample(samples, "shopsync_payment_gap_oldest_age_seconds") < 3 * 3600  # made 2 h ago
+    out = CliRunner().invoke(main, ["status"]).output
+    assert "payment gaps" in out and "1 of 3 orders" in out and str(order_id) in out
+
+
 def test_a_missing_capture_and_a_wrong_amount_are_found_per_gateway_and_matched_orders_are_not(stores):  # noqa: F811
     sim, shopify_base, use = stores
     settings = use("deposit")
@@ -104,6 +125,8 @@ def test_the_reconciliation_reports_payment_gaps_and_with_model_none_checks_noth
         run = session.get(ReconciliationRun, report.run_id)
         assert run.report["payments"]["orders_with_gap"] == 1
         assert len(session.scalars(select(SyncAlert).where(SyncAlert.kind == ALERT_KIND)).all()) == 1
+
+    shown(orders["missing"])
 
     none = use("none")
     with session_scope() as session:

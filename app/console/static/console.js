@@ -94,11 +94,21 @@
   }
 
   function clearData() {
-    for (const id of ["dlq", "queues", "stuck", "payouts-table", "disputes"]) $(id).tBodies[0].replaceChildren();
-    for (const id of ["netsuite", "credentials", "recon", "alerts", "known-categories", "payouts"]) {
+    for (const id of ["dlq", "queues", "stuck", "payouts-table", "payments-table", "disputes"]) {
+      $(id).tBodies[0].replaceChildren();
+    }
+    for (const id of ["netsuite", "credentials", "recon", "alerts", "known-categories", "payouts", "payments"]) {
       $(id).replaceChildren();
     }
-    for (const id of ["dlq-count", "stuck-count", "alerts-count", "payouts-count", "disputes-count", "updated"]) {
+    for (const id of [
+      "dlq-count",
+      "stuck-count",
+      "alerts-count",
+      "payouts-count",
+      "payments-count",
+      "disputes-count",
+      "updated",
+    ]) {
       $(id).textContent = "";
     }
     $("drift").removeAttribute("src");
@@ -311,6 +321,7 @@
     $("stuck-count").textContent = String(stuck.length);
 
     showPayouts(status.payouts);
+    showPayments(status.payments);
     showDisputes(status.disputes);
 
     const alerts = status.open_alerts || [];
@@ -369,6 +380,39 @@
       "payouts-empty",
     );
     $("payouts-count").textContent = String(payouts.attention.length);
+  }
+
+  function showPayments(payments) {
+    if (!payments) return;
+    const gaps = payments.gaps || [];
+    const byGateway = Object.entries(payments.by_gateway || {}).map(
+      ([gateway, v]) => `${v.count} ${gateway} (Σ ${v.sum})`,
+    );
+    definitions($("payments"), [
+      ["last check", payments.checked_at ? when(payments.checked_at) : "never", ""],
+      payments.skipped
+        ? ["not checked", payments.skipped, ""]
+        : ["orders with a gap", `${payments.orders_with_gap} of ${payments.orders_checked}`, gaps.length ? "alert" : ""],
+      ["by gateway", byGateway.join("; ") || "0", byGateway.length ? "alert" : ""],
+    ]);
+    tableRows(
+      $("payments-table").tBodies[0],
+      gaps.map((gap) => {
+        const row = el("tr");
+        row.dataset.orderId = String(gap.order_id);
+        return cells(row, [
+          [String(gap.order_id), "id"],
+          [gap.name],
+          [gap.gateway, "code"],
+          [gap.shopify, "num"],
+          [gap.netsuite, "num"],
+          [gap.difference, "num alert"],
+          [gap.age_hours === null ? null : String(gap.age_hours), "num"],
+        ]);
+      }),
+      "payments-empty",
+    );
+    $("payments-count").textContent = String(gaps.length);
   }
 
   function showDisputes(disputes) {
