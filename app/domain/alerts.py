@@ -258,3 +258,9 @@ def payout_variance_observation(variances: Iterable[PayoutVariance]) -> Observat
         if v.variance
     )
     return Observation("payout_variance", firing)
+
+
+def listing(head: str, items: Sequence[str], *, limit: int = 20) -> str:
+    """An alert row's message: `head`, the first `limit` items, and how many more were left out."""
+    more = len(items) - limit
+    return head + "; ".join(items[:limit]) + (f"; and {more} more" if more > 0 else "")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db.models import SyncAlert
+from app.domain.alerts import listing
 from app.domain.money import SIDES
 from app.domain.payments import Transaction, net_by_gateway, payload_transactions
 from app.services.payments import balance_gaps
@@ -115,15 +116,12 @@ class PaymentsCheck:
 
 
 def _message(report: PaymentsCheckReport) -> str:
-    lines = [
-        f"{g.name or g.order_id} {g.gateway}: Shopify {g.shopify} / NetSuite {g.netsuite} ({g.difference})"
-        for g in report.gaps[:20]
-    ]
-    more = len(report.gaps) - len(lines)
-    return (
-        f"payments check: {report.orders_with_gap} order(s) whose NetSuite receipts differ from Shopify's payments: "
-        + "; ".join(lines)
-        + (f"; and {more} more" if more > 0 else "")
+    return listing(
+        f"payments check: {report.orders_with_gap} order(s) whose NetSuite receipts differ from Shopify's payments: ",
+        [
+            f"{g.name or g.order_id} {g.gateway}: Shopify {g.shopify} / NetSuite {g.netsuite} ({g.difference})"
+            for g in report.gaps
+        ],
     )
 
 

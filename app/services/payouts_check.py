@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db.models import SyncAlert
+from app.domain.alerts import listing
 from app.domain.keys import payout_external_id
 from app.domain.payouts import PAID, REVERSED_STATUSES
 from netsuite_client import NetSuiteClient
@@ -136,14 +137,11 @@ def _deposit_total(netsuite: NetSuiteClient, external_id: str) -> Decimal | None
 
 
 def _message(report: PayoutsCheckReport) -> str:
-    lines = [
-        f"payout {d.payout_id} ({d.status}, {d.age_hours} h): {d.problem}, Shopify {d.shopify_net}, "
-        f"NetSuite {d.netsuite_total or 'no deposit'}"
-        for d in report.differences[:20]
-    ]
-    more = len(report.differences) - len(lines)
-    return (
-        f"payouts check: {len(report.differences)} difference(s): "
-        + "; ".join(lines)
-        + (f"; and {more} more" if more > 0 else "")
+    return listing(
+        f"payouts check: {len(report.differences)} difference(s): ",
+        [
+            f"payout {d.payout_id} ({d.status}, {d.age_hours} h): {d.problem}, Shopify {d.shopify_net}, "
+            f"NetSuite {d.netsuite_total or 'no deposit'}"
+            for d in report.differences
+        ],
     )

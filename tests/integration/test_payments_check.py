@@ -10,9 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from app import create_app
-from app.cli import main
-
 from app.adapters.netsuite import get_netsuite
+from app.cli import main
 from app.db.models import ReconciliationRun, SyncAlert
 from app.db.session import session_scope
 from app.domain.keys import transaction_external_id
