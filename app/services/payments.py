@@ -20,8 +20,9 @@ NETSUITE_DEFAULT_PAYMENT_METHOD_ID), in the sales order's currency.
 
 For the payouts job: `receipt_external_id(transaction_id)` is the receipt (or, for a REFUND transaction, the
 customerRefund) of a Shopify transaction; `client.receipts_by_external_ids` finds them in NetSuite,
-`sync_payments` posts an order's missing receipts now, and `payment_gaps` checks the balance rule per order and
-gateway against NetSuite's own figures.
+`sync_payments` posts an order's missing receipts now, and `balance_gaps` checks the balance rule per order and
+gateway against NetSuite's own figures, whichever read gave the Shopify side (`payment_gaps`: one read per order;
+the nightly payments check, app/services/payments_check.py: the orders the orders check already read).
 """
 
 from __future__ import annotations
