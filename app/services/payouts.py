@@ -27,7 +27,7 @@ from app.db.session import get_engine
 from app.domain import payouts as domain
 from app.domain.keys import payout_external_id, transaction_external_id
 from netsuite_client import NetSuiteClient
-from netsuite_client.errors import NotFoundError
+from netsuite_client.errors import NetSuiteError, NotFoundError
 from netsuite_client.payments import Deposit
 from shopify_client import payments as shopify_payments
 from shopify_client.client import ShopifyAdminClient
@@ -177,7 +177,7 @@ def _one_payout(
     receipts: dict[str, domain.Receipt] = {}
     if payout.status == domain.PAID and existing is None:
         rows = [_domain_row(t) for t in shopify_payments.payout_balance_transactions(shopify, payout.id).transactions]
-        receipts = _receipts(netsuite, rows)
+        receipts = _receipts(netsuite, rows, settings.netsuite_currency_map.get(payout.currency.upper()))
     past_lag = now - payout.issued_at >= timedelta(hours=settings.payments.payout_lag_hours)
     try:
         decision = domain.decide(plain, rows, receipts, accounts, past_lag=past_lag, deposited=existing is not None)
@@ -188,6 +188,25 @@ def _one_payout(
         return outcome
     outcome.action, outcome.reason = decision.action, decision.reason
     outcome.missing = len(decision.missing)
+    try:
+        _carry_out(netsuite, settings, payout, decision, existing, outcome, dry_run)
+    except NetSuiteError as exc:  # this payout fails and says why; the run goes on to the next one
+        outcome.action, outcome.reason = "error", f"NetSuite refused the {decision.action}: {exc}"
+        log.error("payout %s: %s", payout.id, outcome.reason)
+    state = _state(decision.action, existing is not None, payout.status)
+    _record(session, payout, state, outcome, dry_run, transactions=len(rows))
+    return outcome
+
+
+def _carry_out(
+    netsuite: NetSuiteClient,
+    settings: Settings,
+    payout: shopify_payments.Payout,
+    decision: domain.Decision,
+    existing: Deposit | None,
+    outcome: PayoutOutcome,
+    dry_run: bool,
+) -> None:
     if decision.action == "post" and decision.plan is not None:
         _post(netsuite, settings, payout, decision.plan, outcome, dry_run)
     elif decision.action == "reverse" and existing is not None:
@@ -197,9 +216,6 @@ def _one_payout(
     elif existing is not None:
         outcome.deposit_id, outcome.deposit_total = existing.id, str(existing.total)
         outcome.variance = str(payout.net - existing.total)
-    state = _state(decision.action, existing is not None, payout.status)
-    _record(session, payout, state, outcome, dry_run, transactions=len(rows))
-    return outcome
 
 
 def _state(action: str, deposited: bool, status: str) -> str:
@@ -277,13 +293,19 @@ def _deposit(netsuite: NetSuiteClient, external_id: str) -> Deposit | None:
         return None
 
 
-def _receipts(netsuite: NetSuiteClient, rows: list[domain.BalanceTransaction]) -> dict[str, domain.Receipt]:
+def _receipts(
+    netsuite: NetSuiteClient, rows: list[domain.BalanceTransaction], currency_id: str | None
+) -> dict[str, domain.Receipt]:
     """Order transaction id -> what NetSuite holds for it, signed as it sits on a deposit (a refund negative). A
     receipt already deposited elsewhere cannot go on this deposit: it counts as missing (and shows as variance)."""
     wanted = {transaction_external_id(r.order_transaction_id): r.order_transaction_id for r in _keyed(rows)}
     found: dict[str, domain.Receipt] = {}
     for receipt in netsuite.receipts_by_external_ids(list(wanted), lane=LANE):
         if receipt.external_id not in wanted or receipt.undeposited is False:
+            continue
+        if currency_id is not None and receipt.currency is not None and str(receipt.currency) != currency_id:
+            # NetSuite refuses a receipt in another currency on this bank's deposit: it counts as missing, and
+            # after the lag its amount is on the variance line (an order paid in EUR, settled by Shopify in USD).
             continue
         amount = -abs(receipt.amount) if receipt.type in REFUND_CODES else receipt.amount
         found[str(wanted[receipt.external_id])] = domain.Receipt(receipt.id, amount)

@@ -249,3 +249,39 @@ def test_the_nightly_check_compares_shopifys_payouts_with_netsuites_own_deposits
     assert {d.problem for d in check().differences} == {"amount", "deposit_of_failed_payout"}
     assert run().reversed == 1
     assert {d.problem for d in check().differences} == {"amount"}
+
+
+def test_a_netsuite_refusal_fails_that_payout_alone_and_the_next_run_posts_it(stores: Stores):
+    ids = stores.orders("50.00", start=61) + stores.orders("70.00", start=62, day=dt.date.today().isoformat())
+    stores.receipts(ids)
+    first, second = sorted(stores.payouts(), key=lambda p: p["id"])
+    # NetSuite answers the first deposit's PUT with a 400 (no retry of a 4xx): the run goes on to the second.
+    fault = {"status": 400, "count": 1, "match": "PUT deposit"}
+    requests.post(f"{stores.netsuite}/_sim/faults", json=fault, timeout=5).raise_for_status()
+    report = run()
+    assert (report.posted, report.errors) == (1, 1)
+    failed = next(p for p in report.payouts if p.action == "error")
+    assert failed.payout_id == str(first["id"]) and "NetSuite refused the post" in failed.reason
+    with session_scope() as session:
+        states = {r.payout_id: r.state for r in list_payouts(session)}
+    assert states == {str(first["id"]): "failed", str(second["id"]): "deposited"}
+    again = run()
+    assert (again.posted, again.errors, again.unchanged) == (1, 0, 1)
+    assert stores.client.get_deposit(external_id=f"shopify-payout-{first['id']}").total == D(first["net"])
+
+
+def test_a_receipt_in_another_currency_than_the_payout_counts_as_missing_never_a_refused_deposit(stores: Stores):
+    ids = stores.orders("60.00", "40.00", start=71)
+    stores.receipts(ids, skip=frozenset({ids[1]}))
+    # The second order was booked in EUR (an order paid in euros, settled by Shopify in dollars).
+    eur = {"customer": {"id": stores.customer}, "payment": D("40.00"), "undepFunds": True, "currency": {"id": "2"}}
+    second = next(t for t in order_transactions(get_shopify(), ids[1]) or [] if t.kind == "SALE")
+    stores.client.upsert_receipt("customerDeposit", transaction_external_id(second.id), eur)
+    [payout] = stores.payouts()
+    env = {"NETSUITE_CURRENCY_MAP": "USD=1,EUR=2"}
+    assert run(env=env).waiting == 1
+    late = run(env={**env, "PAYOUT_LAG_HOURS": "0"})
+    assert (late.posted, late.errors) == (1, 0)
+    deposit = stores.client.get_deposit(external_id=f"shopify-payout-{payout['id']}")
+    assert deposit.total == D(payout["net"]) and len(deposit.payments) == 1
+    assert [line.amount for line in deposit.other if line.account == "698"] == [D("40.00")]
