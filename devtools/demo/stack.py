@@ -2,7 +2,8 @@
 workers, beat and Flower), sending webhooks and waiting for them with a progress bar, and reading NetSuite back.
 
 The stack is the chaos soak's (bench/soak/run.py: the same settings, seeds and start-up), without the chaos and on
-the shared PostgreSQL and Redis: the database `shopsync_demo` (migrated, then emptied) and Redis db 1 (flushed).
+the shared PostgreSQL and Redis: the database `shopsync_demo` (migrated, then emptied) and Redis db 1 (flushed),
+with a payment model and payout accounts (`PAYMENT_ENV`) so the money reaches a bank deposit.
 """
 
 from __future__ import annotations
@@ -28,7 +29,23 @@ from devtools.devstack import ROOT, Stack, free_port, wait_for_http
 DEMO_DB = "shopsync_demo"
 DEMO_REDIS_DB = 1
 SEND_CHUNK = 25  # deliveries per progress-bar step
-TABLES = ("webhook_events", "order_state", "dead_letters", "reconciliation_runs")
+TABLES = ("webhook_events", "order_state", "dead_letters", "reconciliation_runs", "payouts")
+PAYMENT_MODEL = "deposit"
+# Money to the bank (docs/CONFIGURATION.md "Payments and payouts"): each capture a customer deposit in Undeposited
+# Funds, each payout one bank deposit. Internal ids as the NetSuite simulator takes them (it holds no chart of
+# accounts): payment methods, the USD bank account and the deposit lines' accounts.
+PAYMENT_ENV = {
+    "PAYMENT_MODEL": PAYMENT_MODEL,
+    "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9",
+    "PAYMENT_METHOD_MAP": "shopify_payments=11,gift_card=12",
+    "PAYOUT_BANK_ACCOUNTS": "USD=101",
+    "PAYOUT_FEES_ACCOUNT_ID": "601",
+    "PAYOUT_DISPUTES_ACCOUNT_ID": "602",
+    "PAYOUT_RESERVES_ACCOUNT_ID": "603",
+    "PAYOUT_ADJUSTMENTS_ACCOUNT_ID": "604",
+    "PAYOUT_SUSPENSE_ACCOUNT_ID": "699",
+    "PAYOUT_VARIANCE_ACCOUNT_ID": "698",
+}
 
 
 @dataclass
@@ -94,7 +111,10 @@ class Demo:
         return statuses
 
     def deliver(self, lifecycles: list[plan.Lifecycle], label: str, duplicate_share: float) -> plan.Stream:
-        """Shopify's webhooks of these lifecycles, some delivered more than once, all shuffled, none lost."""
+        """Shopify's webhooks of these lifecycles (orders/paid with each orders/create: they are paid at checkout),
+        some delivered more than once, all shuffled, none lost."""
+        for life in lifecycles:
+            life.paid = True
         stream = plan.stream(
             lifecycles,
             self.prefix,
@@ -129,6 +149,7 @@ class Demo:
             netsuite_levels={},
             dead_letters=[],
             log=FaultLog(),
+            payment_model=PAYMENT_MODEL,
         )
 
 
@@ -151,6 +172,7 @@ def prepare(options: DemoOptions) -> Demo:
     flower_auth = ("demo", secrets.token_urlsafe(12))
     env = {
         **soak.service_env(soak_options, db, urls),
+        **PAYMENT_ENV,
         "OPS_TOKEN": ops_token,
         "FLOWER_PORT": urls["flower"].rsplit(":", 1)[1],
         "FLOWER_BASIC_AUTH": ":".join(flower_auth),

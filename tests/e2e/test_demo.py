@@ -29,6 +29,7 @@ SECTIONS = (
     "an unknown SKU: dead-lettered",
     "a NetSuite stock change pushed back to Shopify",
     "nightly reconciliation",
+    "payouts → deposits",
 )
 
 
