@@ -16,8 +16,7 @@ the USD payout's deposit yet (NetSuite refuses it). The report says so.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import time
+from dataclasses import dataclass
 from decimal import Decimal
 
 import requests
@@ -25,9 +24,8 @@ import requests
 from bench.common import Delivery
 from bench.netsuite_throughput.run import CATALOG
 from bench.soak import plan
-from bench.soak.faults import FaultLog
 from devtools.demo.report import Section, section
-from devtools.demo.stack import PAYMENT_ENV, Demo
+from devtools.demo.stack import PAYOUT_ACCOUNTS, Demo
 from simulators.shopify import order_factory as of
 from simulators.shopify.payments_control import transaction_payload
 
@@ -41,15 +39,22 @@ CAPTURE = ("100.00", "40.00")  # authorized, captured
 DISPUTE = ("30.00", "15.00")  # amount, fee
 RESERVE = "25.00"
 LATE = "44.00"  # the order whose webhooks come after the first payout run
-ACCOUNTS = {
-    PAYMENT_ENV[f"PAYOUT_{role.upper()}_ACCOUNT_ID"]: role
-    for role in ("fees", "disputes", "reserves", "adjustments", "suspense", "variance")
-}
+ACCOUNTS = {account: role for role, account in PAYOUT_ACCOUNTS.items()}
 D = Decimal
 
 
 def money(value: object) -> Decimal:
     return D(str(value)).quantize(D("0.01"))
+
+
+@dataclass
+class Story:
+    paid: list[plan.Lifecycle]  # paid at checkout: orders/create and orders/paid
+    captured: list[Delivery]  # the authorized order's orders/create and its capture's order_transactions/create
+    late: plan.Lifecycle  # its webhooks come after the first payout run
+
+    def orders(self) -> int:
+        return len(self.paid) + 2
 
 
 class Shop:
@@ -93,9 +98,8 @@ class Shop:
         life.refunds.append(self.sim("POST", f"/orders/{life.order_id}/refunds", body)["refund"])
 
 
-def make_story(demo: Demo, shop: Shop) -> tuple[list[plan.Lifecycle], list[Delivery]]:
-    """The section's own orders in Shopify (the late one last), and what Shopify delivers at once about the others
-    (refunds included)."""
+def make_story(shop: Shop) -> Story:
+    """The section's own orders in Shopify, and the capture's webhooks (its order is authorized, not paid)."""
     card = [shop.place(n, f"{20 + 3 * n}.{n % 10}5") for n in range(1, CARD_ORDERS + 1)]
     authorized = shop.place(CARD_ORDERS + 1, CAPTURE[0], financial_status="authorized")
     gift = shop.place(CARD_ORDERS + 2, "60.00", gateway="gift_card")
@@ -104,24 +108,18 @@ def make_story(demo: Demo, shop: Shop) -> tuple[list[plan.Lifecycle], list[Deliv
     capture = shop.sim("POST", f"/orders/{authorized.order_id}/transactions", {"kind": "capture", "amount": CAPTURE[1]})
     shop.sim("POST", "/payments/disputes", {"order_id": card[2].order_id, "amount": DISPUTE[0], "fee": DISPUTE[1]})
     shop.sim("POST", "/payments/reserve", {"amount": RESERVE})
-    for life in [*card, gift]:
-        life.paid = True
-    extra = [Delivery("orders/create", authorized.order, f"{demo.prefix}create-{authorized.order_id}")]
+    prefix = shop.demo.prefix
     tx = transaction_payload(capture["transaction"])
-    extra.append(Delivery("order_transactions/create", tx, f"{demo.prefix}txn-{tx['id']}"))
-    late = shop.place(CARD_ORDERS + 3, LATE)
-    late.paid = True
-    return [*card, authorized, gift, late], extra
+    captured = [
+        Delivery("orders/create", authorized.order, f"{prefix}create-{authorized.order_id}"),
+        Delivery("order_transactions/create", tx, f"{prefix}txn-{tx['id']}"),
+    ]
+    return Story([*card, gift], captured, shop.place(CARD_ORDERS + 3, LATE))
 
 
 def sync(demo: Demo) -> dict:
-    """`shopsync payouts sync --json`; again when beat's own run holds the lock at that moment."""
-    for _ in range(10):
-        report = json.loads(demo.shopsync("payouts", "sync", "--json"))
-        if not report.get("not_run"):
-            return report
-        time.sleep(1.0)
-    return report
+    """The payout job now, as an operator runs it (again while beat's own run holds the lock)."""
+    return demo.shopsync_json("payouts", "sync", busy="not_run")
 
 
 def deposits(demo: Demo) -> dict[str, dict]:
@@ -158,31 +156,22 @@ def earlier_payouts(shop: Shop) -> list[dict]:
     return shop.sim("POST", "/payments/payouts", {"status": "SCHEDULED"})["payouts"]
 
 
-def foreign(demo: Demo, story: list[plan.Lifecycle]) -> list[str]:
-    return sorted({life.order["presentment_currency"] for life in demo.lifecycles if life not in story} - {"USD"})
+def foreign(demo: Demo, earlier: int) -> list[str]:
+    return sorted({life.order["presentment_currency"] for life in demo.lifecycles[:earlier]} - {"USD"})
 
 
 def run(demo: Demo) -> Section:
     shop = Shop(demo)
+    earlier = len(demo.lifecycles)
     scheduled = earlier_payouts(shop)
-    story, extra = make_story(demo, shop)
-    *on_time, late = story
-    paid = [life for life in on_time if life.paid]  # the authorized order's webhooks are `extra`'s
-    stream = plan.stream(
-        paid,
-        demo.prefix,
-        demo.rng,
-        FaultLog(),
-        drop_share=0.0,
-        duplicate_share=demo.options.duplicate_share,
-        bad_refunds=False,
-    )
-    demo.send(stream.deliveries + extra, "webhooks of the money story")
+    story = make_story(shop)
+    late = story.late
+    demo.deliver(story.paid, "webhooks of the money story", demo.options.duplicate_share)
+    demo.send(story.captured, "the capture's webhooks")
     demo.settle("receipts and refunds landing in NetSuite")
     payouts = shop.sim("POST", "/payments/payouts")["payouts"]
     first = sync(demo)
-    late_stream = plan.stream([late], demo.prefix, demo.rng, FaultLog(), drop_share=0.0, bad_refunds=False)
-    demo.send(late_stream.deliveries, "the late order's webhooks")
+    demo.deliver([late], "the late order's webhooks", demo.options.duplicate_share)
     demo.settle("the late receipt landing")
     second = sync(demo)
     held = deposits(demo)
@@ -192,15 +181,15 @@ def run(demo: Demo) -> Section:
     listed = demo.shopsync("payouts", "list").splitlines()
     seen = demo.netsuite()
     history = demo.check(seen)
-    earlier = len(demo.lifecycles) - len(story)
     figures = [
-        f"{len(story)} orders: {CARD_ORDERS} paid by card, 1 authorized {CAPTURE[0]} and captured {CAPTURE[1]}, 1 by"
-        f" gift card (gift card money never reaches a payout), 1 ({late.order['name']}) whose webhooks come late;"
-        f" 2 refunds of one unit; a dispute of {DISPUTE[0]} with its {DISPUTE[1]} fee; a reserve of {RESERVE} held",
+        f"{story.orders()} orders: {CARD_ORDERS} paid by card, 1 authorized {CAPTURE[0]} and captured"
+        f" {CAPTURE[1]}, 1 by gift card (gift card money never reaches a payout), 1 ({late.order['name']}) whose"
+        f" webhooks come late; 2 refunds of one unit; a dispute of {DISPUTE[0]} with its {DISPUTE[1]} fee; a"
+        f" reserve of {RESERVE} held",
         f"the {earlier} earlier orders' money: Shopify payout(s) "
         + ", ".join(f"{p['id']} net {p['net']} {p['currency']}" for p in scheduled)
         + f" left SCHEDULED: the job skips a payout not paid yet. Among those orders some are in"
-        f" {'/'.join(foreign(demo, story)) or 'no other currency'}: their receipts are in the order's currency, and"
+        f" {'/'.join(foreign(demo, earlier)) or 'no other currency'}: their receipts are in the order's currency, and"
         " the job cannot deposit those on the USD payout's deposit yet (NetSuite refuses a receipt in another"
         " currency)",
         f"Shopify's payout run: {len(payouts)} payout(s), "

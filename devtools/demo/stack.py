@@ -8,6 +8,7 @@ with a payment model and payout accounts (`PAYMENT_ENV`) so the money reaches a 
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import time
@@ -34,17 +35,20 @@ PAYMENT_MODEL = "deposit"
 # Money to the bank (docs/CONFIGURATION.md "Payments and payouts"): each capture a customer deposit in Undeposited
 # Funds, each payout one bank deposit. Internal ids as the NetSuite simulator takes them (it holds no chart of
 # accounts): payment methods, the USD bank account and the deposit lines' accounts.
+PAYOUT_ACCOUNTS = {  # a deposit line's role -> its account
+    "fees": "601",
+    "disputes": "602",
+    "reserves": "603",
+    "adjustments": "604",
+    "variance": "698",
+    "suspense": "699",
+}
 PAYMENT_ENV = {
     "PAYMENT_MODEL": PAYMENT_MODEL,
     "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9",
     "PAYMENT_METHOD_MAP": "shopify_payments=11,gift_card=12",
     "PAYOUT_BANK_ACCOUNTS": "USD=101",
-    "PAYOUT_FEES_ACCOUNT_ID": "601",
-    "PAYOUT_DISPUTES_ACCOUNT_ID": "602",
-    "PAYOUT_RESERVES_ACCOUNT_ID": "603",
-    "PAYOUT_ADJUSTMENTS_ACCOUNT_ID": "604",
-    "PAYOUT_SUSPENSE_ACCOUNT_ID": "699",
-    "PAYOUT_VARIANCE_ACCOUNT_ID": "698",
+    **{f"PAYOUT_{role.upper()}_ACCOUNT_ID": account for role, account in PAYOUT_ACCOUNTS.items()},
 }
 
 
@@ -85,6 +89,16 @@ class Demo:
     def shopsync(self, *args: str) -> str:
         """The production CLI, as an operator runs it on a host of the fleet."""
         return common.shopsync(self.env, *args, timeout=max(30, int(self.deadline.left())))
+
+    def shopsync_json(self, *args: str, busy: str) -> dict:
+        """`shopsync <args> --json`, again (up to 10 times, a second apart) while its report says `busy`: beat's own
+        run of the same job held the lock at that moment."""
+        for _ in range(10):
+            report = json.loads(self.shopsync(*args, "--json"))
+            if not report.get(busy):
+                return report
+            time.sleep(1.0)
+        return report
 
     def ops(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """The ops API with the OPS token, as the console and an operator's script call it."""
