@@ -82,8 +82,11 @@ def _by_external_id(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapp
 
 
 class _Checker:
-    def __init__(self, history: History, netsuite: Mapping[str, list[dict]], items: Mapping[str, str]) -> None:
+    def __init__(
+        self, history: History, netsuite: Mapping[str, list[dict]], items: Mapping[str, str], payment_model: str
+    ) -> None:
         self.h = history
+        self.payment_model = payment_model
         self.items = items  # NetSuite item id -> itemid (SKU)
         self.records = {t: _by_external_id(netsuite.get(t, [])) for t in CHECKED_TYPES}
         self.expected: dict[str, set[str]] = {t: set() for t in CHECKED_TYPES}
@@ -113,13 +116,19 @@ class _Checker:
                     self.h.wrong.append(f"{name}: fulfillment {f['id']} ships {units} units, Shopify {shipped}")
         for r in life.refunds:
             amount = sum((dec(t["amount"]) for t in r["transactions"] if t.get("kind") == "refund"), Decimal(0))
-            for record_type, eid in (
-                ("creditMemo", f"shopify-refund-{r['id']}"),
-                ("customerRefund", f"shopify-refund-{r['id']}-payment"),
-            ):
+            expected = [("creditMemo", f"shopify-refund-{r['id']}", amount)]
+            if self.payment_model == "none":  # one customer refund paying the refund
+                expected.append(("customerRefund", f"shopify-refund-{r['id']}-payment", amount))
+            else:  # under a payment model, one per Shopify refund transaction (the payout's deposit takes it)
+                expected += [
+                    ("customerRefund", f"shopify-txn-{t['id']}", dec(t["amount"]))
+                    for t in r["transactions"]
+                    if t.get("kind") == "refund"
+                ]
+            for record_type, eid, want in expected:
                 record = self.one(record_type, eid, name)
-                if record is not None and dec(record.get("total")) != amount:
-                    self.h.wrong.append(f"{name}: {record_type} {eid} total {record.get('total')}, Shopify {amount}")
+                if record is not None and dec(record.get("total")) != want:
+                    self.h.wrong.append(f"{name}: {record_type} {eid} total {record.get('total')}, Shopify {want}")
 
     def sales_order(self, life: Lifecycle, so: Mapping[str, Any], name: str) -> None:
         if dec(so.get("total")) != life.total:
@@ -160,11 +169,13 @@ def check(
     netsuite_levels: Mapping[tuple[str, int], int],
     dead_letters: list[dict[str, Any]],
     log: FaultLog,
+    payment_model: str = "none",
 ) -> History:
     """The verdict's facts. `*_levels`: (SKU, Shopify location) -> available; `dead_letters`: rows with the
-    webhook id of their event, `webhook_id`, and `error_code`."""
+    webhook id of their event, `webhook_id`, and `error_code`; `payment_model`: the service's PAYMENT_MODEL (which
+    customer refunds a refund makes)."""
     history = History(orders=len(lifecycles), peak=peak, budget=budget)
-    checker = _Checker(history, netsuite, items)
+    checker = _Checker(history, netsuite, items, payment_model)
     for life in lifecycles:
         checker.life(life)
     checker.unexpected()

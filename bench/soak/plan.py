@@ -46,6 +46,7 @@ class Lifecycle:
     fulfillments: list[dict] = field(default_factory=list)
     refunds: list[dict] = field(default_factory=list)
     cancelled: dict | None = None  # the order as cancelled
+    paid: bool = False  # orders/paid delivered with orders/create (the demo; the soak's stream leaves it out)
 
     @property
     def order_id(self) -> int:
@@ -57,6 +58,8 @@ class Lifecycle:
     def webhooks(self) -> list[tuple[str, dict, str]]:
         """(topic, body, key) in the order Shopify made them."""
         out = [("orders/create", self.order, f"create-{self.order_id}")]
+        if self.paid:
+            out.append(("orders/paid", self.order, f"paid-{self.order_id}"))
         out += [("fulfillments/create", f, f"fulfillment-{f['id']}") for f in self.fulfillments]
         out += [("refunds/create", r, f"refund-{r['id']}") for r in self.refunds]
         if self.cancelled is not None:

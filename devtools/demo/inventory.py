@@ -3,9 +3,6 @@ way an operator would (`shopsync inventory sync`, the cycle beat runs every INVE
 
 from __future__ import annotations
 
-import json
-import time
-
 import requests
 
 from bench.netsuite_throughput.run import CATALOG
@@ -17,16 +14,6 @@ from devtools.demo.stack import Demo
 
 TITLE = "a NetSuite stock change pushed back to Shopify"
 MOVES = 3
-
-
-def push(demo: Demo) -> dict:
-    """One push cycle; again when beat's own cycle holds the lock at that moment."""
-    for _ in range(10):
-        report = json.loads(demo.shopsync("inventory", "sync", "--json"))
-        if not report.get("skipped"):
-            return report
-        time.sleep(1.0)
-    return report
 
 
 def run(demo: Demo) -> Section:
@@ -42,7 +29,7 @@ def run(demo: Demo) -> Section:
         ],
         timeout=30,
     ).raise_for_status()
-    report = push(demo)
+    report = demo.shopsync_json("inventory", "sync", busy="skipped")  # again while beat's cycle holds the lock
 
     def shopify_has_them() -> dict | None:
         levels = soak.shopify_levels(demo.urls["shop"])

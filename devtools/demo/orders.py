@@ -3,8 +3,9 @@ NetSuite's own totals equal to Shopify's.
 
 The orders are the realistic-orders benchmark's (bench/orders_realistic: discounts, gift cards sold and redeemed,
 guests, EUR/GBP/CAD on a USD shop, multi-rate tax, duties, tips), each made in the Shopify simulator first as a
-placed lifecycle of the soak (bench/soak/plan.py), whose faulted stream delivers them: some twice (a retry keeps the
-webhook id, a second send gets a new one), all shuffled, none lost.
+placed lifecycle of the soak (bench/soak/plan.py), whose faulted stream delivers them, each orders/create with its
+orders/paid (paid at checkout: a customer deposit per capture under the demo's PAYMENT_MODEL=deposit): some twice (a
+retry keeps the webhook id, a second send gets a new one), all shuffled, none lost.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def run(demo: Demo) -> Section:
     foreign = ", ".join(f"{c} {k}" for k, c in sorted(currencies.items()) if k != "USD")
     figures = [
         f"{len(planned)} orders: " + ", ".join(f"{mix[s]} {s}" for s in SHAPES) + f" ({foreign})",
-        f"{len(stream.deliveries)} deliveries, shuffled: {stream.duplicated} webhooks sent more than once"
+        f"{len(stream.deliveries)} deliveries (orders/create and orders/paid), shuffled: {stream.duplicated}"
+        " webhooks sent more than once"
         f" ({stream.extra_copies} extra copies); settled in {settled:.0f} s",
         f"NetSuite: {once}/{len(ours)} orders exactly once, {sum(records.values()) - once} extra sales orders;"
         f" {equal}/{len(ours)} NetSuite totals equal Shopify's to the cent",

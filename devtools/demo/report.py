@@ -18,6 +18,7 @@ class Section:
     figures: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float | None = None
+    block: list[str] = field(default_factory=list)  # a command's output, shown as printed (after the figures)
 
     @property
     def mark(self) -> str:
@@ -40,6 +41,7 @@ def render(sections: list[Section]) -> str:
         lines.append(f"{s.mark} {s.title}" + (f" ({s.seconds:.0f} s)" if s.seconds is not None else ""))
         for figure in s.figures:
             lines += textwrap.wrap(figure, WIDTH, initial_indent="    ", subsequent_indent="      ")
+        lines += [f"      {line}".rstrip() for line in s.block]
         for problem in s.problems[:SHOWN_PROBLEMS]:
             lines += textwrap.wrap(problem, WIDTH, initial_indent="    ! ", subsequent_indent="      ")
         if len(s.problems) > SHOWN_PROBLEMS:

@@ -9,7 +9,8 @@ prints where to look (the console and its token, Flower and its credentials, /me
 Steps, one module each: orders.py (a realistic mix, duplicated and shuffled, exactly once), lifecycle.py (a split
 shipment, a partial refund, a cancellation), dead_letter.py (an unknown SKU dead-lettered, fixed, requeued),
 inventory.py (a NetSuite stock change pushed to Shopify), reconcile.py (the nightly reconciliation: drift corrected,
-a lost webhook healed, the drift plot). The payout → deposit story is not built yet (issue 13): a skipped section.
+a lost webhook healed, the drift plot), payouts.py (the money story: captures, a gift card, refunds, a dispute and a
+reserve → Shopify's payouts → NetSuite bank deposits equal to their nets; the stack runs with PAYMENT_MODEL=deposit).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 import click
 
 from bench.common import raise_exit
-from devtools.demo import dead_letter, inventory, lifecycle, orders, reconcile
+from devtools.demo import dead_letter, inventory, lifecycle, orders, payouts, reconcile
 from devtools.demo.report import Section, exit_code, render
 from devtools.demo.stack import Demo, DemoOptions, keep_running, prepare, print_urls, start
 
@@ -32,15 +33,15 @@ STEPS: list[tuple[str, Callable[[Demo], Section]]] = [
     (dead_letter.TITLE, dead_letter.run),
     (inventory.TITLE, inventory.run),
     (reconcile.TITLE, reconcile.run),
+    (payouts.TITLE, payouts.run),
 ]
-PAYOUTS = Section("payouts → deposits", None, ["not built yet, issue 13"])
 
 
 def run_steps(demo: Demo) -> list[Section]:
     """Every step in turn; a step that raises is a failed section with the reason, and the story goes on."""
     sections = []
     for number, (title, step) in enumerate(STEPS, start=1):
-        click.echo(f"\n{number}/{len(STEPS) + 1} {title}")
+        click.echo(f"\n{number}/{len(STEPS)} {title}")
         started = time.monotonic()
         try:
             sections.append(step(demo))
@@ -49,8 +50,7 @@ def run_steps(demo: Demo) -> list[Section]:
             sections.append(Section(title, False, [], [f"{type(exc).__name__}: {exc}"[:600]]))
         sections[-1].seconds = time.monotonic() - started
         click.echo(f"{sections[-1].mark} {title}")
-    click.echo(f"\n{len(STEPS) + 1}/{len(STEPS) + 1} {PAYOUTS.title}: skipped ({PAYOUTS.figures[0]})")
-    return [*sections, PAYOUTS]
+    return sections
 
 
 def run_demo(options: DemoOptions) -> int:

@@ -2,11 +2,13 @@
 workers, beat and Flower), sending webhooks and waiting for them with a progress bar, and reading NetSuite back.
 
 The stack is the chaos soak's (bench/soak/run.py: the same settings, seeds and start-up), without the chaos and on
-the shared PostgreSQL and Redis: the database `shopsync_demo` (migrated, then emptied) and Redis db 1 (flushed).
+the shared PostgreSQL and Redis: the database `shopsync_demo` (migrated, then emptied) and Redis db 1 (flushed),
+with a payment model and payout accounts (`PAYMENT_ENV`) so the money reaches a bank deposit.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import time
@@ -28,7 +30,26 @@ from devtools.devstack import ROOT, Stack, free_port, wait_for_http
 DEMO_DB = "shopsync_demo"
 DEMO_REDIS_DB = 1
 SEND_CHUNK = 25  # deliveries per progress-bar step
-TABLES = ("webhook_events", "order_state", "dead_letters", "reconciliation_runs")
+TABLES = ("webhook_events", "order_state", "dead_letters", "reconciliation_runs", "payouts")
+PAYMENT_MODEL = "deposit"
+# Money to the bank (docs/CONFIGURATION.md "Payments and payouts"): each capture a customer deposit in Undeposited
+# Funds, each payout one bank deposit. Internal ids as the NetSuite simulator takes them (it holds no chart of
+# accounts): payment methods, the USD bank account and the deposit lines' accounts.
+PAYOUT_ACCOUNTS = {  # a deposit line's role -> its account
+    "fees": "601",
+    "disputes": "602",
+    "reserves": "603",
+    "adjustments": "604",
+    "variance": "698",
+    "suspense": "699",
+}
+PAYMENT_ENV = {
+    "PAYMENT_MODEL": PAYMENT_MODEL,
+    "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9",
+    "PAYMENT_METHOD_MAP": "shopify_payments=11,gift_card=12",
+    "PAYOUT_BANK_ACCOUNTS": "USD=101",
+    **{f"PAYOUT_{role.upper()}_ACCOUNT_ID": account for role, account in PAYOUT_ACCOUNTS.items()},
+}
 
 
 @dataclass
@@ -69,6 +90,16 @@ class Demo:
         """The production CLI, as an operator runs it on a host of the fleet."""
         return common.shopsync(self.env, *args, timeout=max(30, int(self.deadline.left())))
 
+    def shopsync_json(self, *args: str, busy: str) -> dict:
+        """`shopsync <args> --json`, again (up to 10 times, a second apart) while its report says `busy`: beat's own
+        run of the same job held the lock at that moment."""
+        for _ in range(10):
+            report = json.loads(self.shopsync(*args, "--json"))
+            if not report.get(busy):
+                return report
+            time.sleep(1.0)
+        return report
+
     def ops(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """The ops API with the OPS token, as the console and an operator's script call it."""
         headers = {"Authorization": f"Bearer {self.ops_token}"}
@@ -94,7 +125,10 @@ class Demo:
         return statuses
 
     def deliver(self, lifecycles: list[plan.Lifecycle], label: str, duplicate_share: float) -> plan.Stream:
-        """Shopify's webhooks of these lifecycles, some delivered more than once, all shuffled, none lost."""
+        """Shopify's webhooks of these lifecycles (orders/paid with each orders/create: they are paid at checkout),
+        some delivered more than once, all shuffled, none lost."""
+        for life in lifecycles:
+            life.paid = True
         stream = plan.stream(
             lifecycles,
             self.prefix,
@@ -129,6 +163,7 @@ class Demo:
             netsuite_levels={},
             dead_letters=[],
             log=FaultLog(),
+            payment_model=PAYMENT_MODEL,
         )
 
 
@@ -151,6 +186,7 @@ def prepare(options: DemoOptions) -> Demo:
     flower_auth = ("demo", secrets.token_urlsafe(12))
     env = {
         **soak.service_env(soak_options, db, urls),
+        **PAYMENT_ENV,
         "OPS_TOKEN": ops_token,
         "FLOWER_PORT": urls["flower"].rsplit(":", 1)[1],
         "FLOWER_BASIC_AUTH": ":".join(flower_auth),

@@ -29,6 +29,7 @@ SECTIONS = (
     "an unknown SKU: dead-lettered",
     "a NetSuite stock change pushed back to Shopify",
     "nightly reconciliation",
+    "payouts → deposits",
 )
 
 
@@ -95,8 +96,14 @@ def test_the_demo_tells_the_whole_story_keeps_the_stack_and_stops_it_on_ctrl_c(t
         for title in SECTIONS:
             assert re.search(rf"^✓ {re.escape(title)}", report, re.M), f"{title}:\n{report}"
         assert "✗" not in report, report
-        assert re.search(r"^– payouts → deposits\n    not built yet, issue 13$", report, re.M), report
-        assert "demo: OK, 5 sections passed, 1 skipped" in report
+        assert "demo: OK, 6 sections passed" in report
+        # The money story: the deposit NetSuite holds equals the payout's net, a run after it posts nothing.
+        payouts = report[report.index("✓ payouts → deposits") :]
+        flat = re.sub(r"\n {6}", " ", payouts)  # a figure wrapped over lines, whole again
+        deposit = re.search(r"total (\S+) vs payout net (\S+), variance (\S+);", flat)
+        assert deposit and deposit.group(1) == deposit.group(2) and deposit.group(3) == "0.00", payouts
+        assert re.search(r"a third run: 0 posted, [^;]*; deposits (\d+) → \1, PUT deposit calls (\d+) → \2", flat)
+        assert re.search(r"^\s+\d+\s+\S+\s+PAID\s+[\d.]+ USD\s+deposited\s+\d+\s+0\.00\s", payouts, re.M), payouts
         plot = Path(re.search(r"drift plot: (\S+)", report).group(1))
         assert plot.is_file() and b"<svg" in plot.read_bytes()
 

@@ -31,6 +31,15 @@ def test_long_figures_wrap_under_the_section():
     assert body[0].startswith("    word") and body[1].startswith("      word")
 
 
+def test_a_commands_output_is_shown_as_printed_after_the_figures():
+    table = ["PAYOUT      STATE      REASON", "8100000055  deposited  " + "every transaction matched " * 4]
+    done = section("payouts", ["shopsync payouts list:"], [])
+    done.block = table
+    lines = render([done]).splitlines()
+    at = lines.index("    shopsync payouts list:")
+    assert lines[at + 1 : at + 3] == [f"      {line}".rstrip() for line in table]  # not wrapped, columns kept
+
+
 def test_a_step_that_raises_is_a_failed_section_and_the_next_steps_still_run(monkeypatch):
     ran = []
 
@@ -45,7 +54,7 @@ def test_a_step_that_raises_is_a_failed_section_and_the_next_steps_still_run(mon
     monkeypatch.setattr(run, "STEPS", [("broken", broken), ("fine", fine)])
     sections = run.run_steps(demo=None)
     assert ran == ["broken", "fine"]
-    assert [(s.title, s.passed) for s in sections] == [("broken", False), ("fine", True), ("payouts → deposits", None)]
+    assert [(s.title, s.passed) for s in sections] == [("broken", False), ("fine", True)]
     assert sections[0].problems == ["RuntimeError: the simulator answered 500"]
     assert exit_code(sections) == 1
 
