@@ -4,15 +4,16 @@ the checks read that from NetSuite)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.models import PayoutSync, SyncWatermark
+from app.domain.alerts import PayoutNeedingAPerson
 
 CURSOR = "shopify_payouts"  # the sync_watermarks row holding the last payout cursor read
 FINAL_STATES = frozenset({"deposited", "reversed", "skipped"})
@@ -75,3 +76,21 @@ def record_payout(
 
 def list_payouts(session: Session, limit: int = 50) -> list[PayoutSync]:
     return list(session.scalars(select(PayoutSync).order_by(PayoutSync.issued_at.desc()).limit(limit)))
+
+
+REVERSAL_ALERT_DAYS = 7  # a reversed payout is alerted for a week: Shopify retries its money in a later payout
+
+
+def payouts_needing_a_person(session: Session) -> list[PayoutNeedingAPerson]:
+    """Payouts with suspense lines on their deposit, payouts the job cannot post, and recent reversals."""
+    recent = func.now() - timedelta(days=REVERSAL_ALERT_DAYS)
+    rows = session.execute(
+        select(PayoutSync.payout_id, PayoutSync.state, PayoutSync.suspense_types).where(
+            or_(
+                and_(PayoutSync.suspense_types.is_not(None), PayoutSync.state == "deposited"),
+                PayoutSync.state == "failed",
+                and_(PayoutSync.state == "reversed", PayoutSync.updated_at >= recent),
+            )
+        )
+    ).all()
+    return [PayoutNeedingAPerson(pid, state, tuple(types or ())) for pid, state, types in rows]

@@ -264,3 +264,28 @@ def listing(head: str, items: Sequence[str], *, limit: int = 20) -> str:
     """An alert row's message: `head`, the first `limit` items, and how many more were left out."""
     more = len(items) - limit
     return head + "; ".join(items[:limit]) + (f"; and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class PayoutNeedingAPerson:
+    """A payout the job could not settle by itself: a transaction type nobody mapped (posted to suspense), a deposit
+    NetSuite refused or a withdrawal (failed), or a deposit reversed after Shopify's payout failed."""
+
+    payout_id: str
+    state: str  # deposited (with suspense lines) | failed | reversed
+    suspense_types: tuple[str, ...] = ()
+
+
+def payout_attention_observation(payouts: Iterable[PayoutNeedingAPerson]) -> Observation:
+    """`payout:suspense:<id>` while a deposit holds lines of unmapped types (map them: PAYOUT_TYPE_ACCOUNTS);
+    `payout:failed:<id>` while the job cannot post it; `payout:reversed:<id>` for a reversed deposit."""
+    firing = []
+    for p in sorted(payouts, key=lambda p: p.payout_id):
+        if p.suspense_types:
+            types = ", ".join(p.suspense_types)
+            summary = f"payout {p.payout_id}: unmapped balance transaction type(s) {types} posted to suspense"
+            firing.append(Condition(f"payout:suspense:{p.payout_id}", "warning", summary, {"types": types}))
+        if p.state in ("failed", "reversed"):
+            what = "could not be deposited" if p.state == "failed" else "failed after PAID: its deposit was reversed"
+            firing.append(Condition(f"payout:{p.state}:{p.payout_id}", "error", f"payout {p.payout_id} {what}", {}))
+    return Observation("payout", tuple(firing))

@@ -20,11 +20,13 @@ from app.adapters.redis_client import get_redis
 from app.config import Settings
 from app.db import alert_repository as repo
 from app.db.money_repository import payout_variances
+from app.db.payout_repository import payouts_needing_a_person
 from app.domain.alerts import (
     Observation,
     credentials_observation,
     dlq_observation,
     governance_observation,
+    payout_attention_observation,
     payout_variance_observation,
     reconciliation_observation,
     schema_drift_observation,
@@ -96,4 +98,19 @@ def payout_variance(ctx: SourceContext) -> Iterator[Observation]:
     yield payout_variance_observation(payout_variances(ctx.session))
 
 
-SOURCES: tuple[Source, ...] = (dlq, reconciliation, credentials, stuck, governance, schema_drift, payout_variance)
+def payout_attention(ctx: SourceContext) -> Iterator[Observation]:
+    """Payouts a person must look at: unmapped transaction types posted to suspense, a deposit the job cannot post,
+    a deposit reversed after Shopify's payout failed (docs/RUNBOOK.md "Payout failed to post, or reversed")."""
+    yield payout_attention_observation(payouts_needing_a_person(ctx.session))
+
+
+SOURCES: tuple[Source, ...] = (
+    dlq,
+    reconciliation,
+    credentials,
+    stuck,
+    governance,
+    schema_drift,
+    payout_variance,
+    payout_attention,
+)

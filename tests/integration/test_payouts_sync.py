@@ -285,3 +285,27 @@ def test_a_receipt_in_another_currency_than_the_payout_counts_as_missing_never_a
     deposit = stores.client.get_deposit(external_id=f"shopify-payout-{payout['id']}")
     assert deposit.total == D(payout["net"]) and len(deposit.payments) == 1
     assert [line.amount for line in deposit.other if line.account == "698"] == [D("40.00")]
+
+
+def test_unmapped_types_failed_posts_and_reversals_each_page_a_person(stores: Stores):
+    from app.db.payout_repository import payouts_needing_a_person
+    from app.domain.alerts import payout_attention_observation
+
+    ids = stores.orders("80.00", start=81) + stores.orders("20.00", start=82, day=dt.date.today().isoformat())
+    stores.receipts(ids)
+    stores.shop("POST", "/payments/balance_transactions", {"type": "SHOP_CASH_CREDIT", "amount": "3.10"})
+    first, second = sorted(stores.payouts(), key=lambda p: p["id"])
+    fault = {"status": 400, "count": 1, "match": "PUT deposit"}
+    requests.post(f"{stores.netsuite}/_sim/faults", json=fault, timeout=5).raise_for_status()
+    run()  # the first payout's deposit is refused; the second (today's, with the unmapped type) posts
+
+    def keys() -> set[str]:
+        with session_scope() as session:
+            return {c.key for c in payout_attention_observation(payouts_needing_a_person(session)).firing}
+
+    assert keys() == {f"payout:failed:{first['id']}", f"payout:suspense:{second['id']}"}
+    run()  # posted now: that condition clears
+    assert keys() == {f"payout:suspense:{second['id']}"}
+    stores.shop("POST", f"/payments/payouts/{first['id']}/status", {"status": "CANCELED"})
+    run()
+    assert keys() == {f"payout:suspense:{second['id']}", f"payout:reversed:{first['id']}"}
