@@ -67,6 +67,11 @@ class SimControl:
             if record_type is None:
                 return sim_json(404, {"error": f"unknown record type; one of {list(RECORD_TYPES)}"})
             return sim_json(200, [_dump(r) for r in app.state.list_records(record_type)])
+        if path.startswith("/records/") and method == "POST":
+            record_type = canonical_type(path[len("/records/") :])
+            if record_type is None:
+                return sim_json(404, {"error": f"unknown record type; one of {list(RECORD_TYPES)}"})
+            return sim_json(200, _upsert_many(app, record_type, _list_body(request)))
         if path == "/reset" and method == "POST":
             body = json_body(request, default={})
             app.state.reset(items=bool(body.get("items", False)))
@@ -117,6 +122,19 @@ class SimControl:
             app.state.clear_faults()
             return sim_json(200, {"faults": []})
         return sim_json(404, {"error": f"no such simulator endpoint: {method} {request.path}"})
+
+
+def _upsert_many(app: SimulatorApp, record_type: str, entries: list[Any]) -> list[str]:
+    """Seed records in bulk (benchmarks): each `{"externalId", "body", "replace"?: [sublist, ...]}` goes through
+    the same rules as `PUT record/v1/<type>/eid:<externalId>?replace=...`, without auth, latency or call counts.
+    Answers the internal ids in order; the first refused entry stops the batch (those before it stay)."""
+    ids = []
+    for n, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not entry.get("externalId") or not isinstance(entry.get("body"), dict):
+            raise ValueError(f"entry {n}: needs externalId and a body object")
+        replace = {str(name) for name in entry.get("replace") or ()}
+        ids.append(str(app.state.upsert(record_type, str(entry["externalId"]), entry["body"], replace).id))
+    return ids
 
 
 def _list_body(request: Request) -> list[dict[str, Any]]:

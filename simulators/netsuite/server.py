@@ -12,7 +12,9 @@ customer deposits), and the bank `deposit` (payment lines must be undeposited re
 and cash-back lines are not keyed; total = payments + other - cash back, computed). `/_sim/...`
 (no auth) exposes stats, records, configuration and fault injection for tests and demos:
 
-- `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/reset` `{"items": bool}` (items: also drops every
+- `GET /_sim/stats`; `GET /_sim/records/<type>`; `POST /_sim/records/<type>` `[{"externalId", "body",
+  "replace"?: [sublist]}]` (seeding: each an upsert by external id under the REST rules, uncounted, no latency);
+  `POST /_sim/reset` `{"items": bool}` (items: also drops every
   item and tax code; currencies always stay).
 - `GET|POST /_sim/items`: POST a list of `{"itemid", "displayname"?, "type"?, "rate"?, "istaxable"?, "ispretax"?,
   "externalid"?, "quantityonhand"?, "quantityavailable"?, "location"?}`; `type` is an item record type or its

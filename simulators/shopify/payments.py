@@ -468,14 +468,14 @@ class PaymentsLedger:
     # disputes
 
     def add_dispute(self, body: dict[str, Any]) -> dict[str, Any]:
-        """`{"order_id", "amount"?, "fee"?, "reason"?, "status"?, "type"?}`: the dispute, and its withdrawal and
-        fee rows (pending)."""
+        """`{"order_id", "amount"?, "fee"?, "reason"?, "status"?, "type"?, "date"?}`: the dispute, and its withdrawal
+        and fee rows (pending), dated `date` (default now: a benchmark back-dates a month of them)."""
         order = self._order(int(body["order_id"]))
         status = status_in(body.get("status") or "NEEDS_RESPONSE", DISPUTE_STATUSES)
         total = (order.get("total_price_set") or {}).get("shop_money") or {}
         amount = money(body.get("amount") or total.get("amount") or order.get("total_price") or "0", "amount")
         fee = money(body.get("fee", DEFAULT_DISPUTE_FEE), "fee")
-        now = self.now()
+        now = _utc(body.get("date"), self.now())
         with self._lock:
             dispute = {
                 "id": self._new_id(),
@@ -495,9 +495,9 @@ class PaymentsLedger:
             dispute["admin_graphql_api_id"] = gid("ShopifyPaymentsDispute", dispute["id"])
             self.disputes[dispute["id"]] = dispute
             common = {"source_type": "DISPUTE", "source_id": dispute["id"], "order_id": dispute["order_id"]}
-            self._row("DISPUTE_WITHDRAWAL", -amount, order_name=order.get("name"), **common)
+            self._row("DISPUTE_WITHDRAWAL", -amount, order_name=order.get("name"), date=now, **common)
             if fee:
-                self._row("CHARGEBACK_FEE", -fee, order_name=order.get("name"), **common)
+                self._row("CHARGEBACK_FEE", -fee, order_name=order.get("name"), date=now, **common)
             return dict(dispute)
 
     def update_dispute(self, dispute_id: int, body: dict[str, Any]) -> dict[str, Any]:

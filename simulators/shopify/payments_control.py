@@ -12,7 +12,7 @@
 - `POST /_sim/payments/reserve` `{"amount", "release"?: false}`: a reserve hold or release (pending).
 - `POST /_sim/payments/balance_transactions` `{"type", "amount", "fee"?, "order_id"?, "source_type"?,
   "adjustment_reason"?, "date"?}`: a row of any ShopifyPaymentsTransactionType (a rare one), pending.
-- `POST /_sim/payments/disputes` `{"order_id", "amount"?, "fee"?: "15.00", "reason"?, "status"?, "type"?}` and
+- `POST /_sim/payments/disputes` `{"order_id", "amount"?, "fee"?: "15.00", "reason"?, "status"?, "type"?, "date"?}` and
   `POST /_sim/payments/disputes/<id>` `{"status"}`; `GET /_sim/payments/disputes`.
 
 Webhooks: `POST /_sim/webhooks/deliver` without `payload` but with `resource_id` builds the body of `orders/paid`

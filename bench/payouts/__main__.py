@@ -1,0 +1,5 @@
+import sys
+
+from bench.payouts.run import main
+
+sys.exit(main())
