@@ -23,9 +23,11 @@ def payouts_sync(since: datetime | None, dry_run: bool, as_json: bool) -> None:
     from app.adapters.shopify import get_shopify
     from app.cli import _settings
     from app.db.session import session_scope
+    from app.logging_setup import configure_logging
     from app.services.payouts import sync_payouts
 
     settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)  # the job's warnings as every process writes them
     day: date | None = since.date() if since else None
     with session_scope() as session:
         report = sync_payouts(session, get_shopify(), get_netsuite(), settings, since=day, dry_run=dry_run)

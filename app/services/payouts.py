@@ -107,7 +107,8 @@ def _run(
     since: date | None,
     now: datetime,
 ) -> None:
-    new, cursor = _new_payouts(session, shopify, since)
+    new, cursors = _new_payouts(session, shopify, since)
+    keep_cursor = since is None and not report.dry_run
     recheck = (now - timedelta(days=max(RECHECK_DAYS, settings.payments.payout_lag_hours // 24 + 2))).date()
     recent = [p for p, _ in shopify_payments.iter_payouts(shopify, query=_since_query(recheck))]
     payouts = {p.id: p for p in [*recent, *new]}
@@ -124,25 +125,27 @@ def _run(
         outcome = _one_payout(session, shopify, netsuite, settings, accounts, payout, now, report.dry_run)
         report.payouts.append(outcome)
         _count(report, outcome)
+        if keep_cursor and payout.id in cursors:
+            repo.save_cursor(session, cursors[payout.id])  # a run cut short (time limit) resumes after it
         if not report.dry_run:
             session.commit()  # one payout at a time: what landed in NetSuite is recorded before the next
-    if cursor and since is None and not report.dry_run:
-        repo.save_cursor(session, cursor)
+    if keep_cursor and new:
+        repo.save_cursor(session, cursors[new[-1].id])  # the last one read, even if it needed nothing
         session.commit()
-    report.cursor = cursor
+    report.cursor = cursors[new[-1].id] if new else None
 
 
 def _new_payouts(
     session: Session, shopify: ShopifyAdminClient, since: date | None
-) -> tuple[list[shopify_payments.Payout], str | None]:
-    """Payouts after the stored cursor (or issued since a day), and the cursor to store after this run."""
+) -> tuple[list[shopify_payments.Payout], dict[int, str]]:
+    """Payouts after the stored cursor (or issued since a day), oldest first, and each one's cursor."""
     after = None if since is not None else repo.read_cursor(session)
     query = _since_query(since) if since is not None else None
-    payouts, last = [], after
+    payouts, cursors = [], {}
     for payout, cursor in shopify_payments.iter_payouts(shopify, after, query=query):
         payouts.append(payout)
-        last = cursor
-    return payouts, last
+        cursors[payout.id] = cursor
+    return payouts, cursors
 
 
 def _since_query(day: date | None) -> str | None:
