@@ -31,23 +31,15 @@ from simulators.shopify import order_factory as of
 from simulators.shopify.payments_control import transaction_payload
 from tests.e2e.conftest import E2E, WORKERS, wait_until, workers_answering
 from tests.e2e.test_lifecycle import send
+from tests.integration.test_payouts_sync import PAYOUT_ENV
 
 D = Decimal
 ORDER_BASE = 6_970_000_000
 CUSTOMER = of.Customer(
     7301, "Mary", "Jackson", "mary@example.com", of.Address("Mary", "Jackson", "3 Main St", "Austin", "TX", "73301")
 )
-LEDGER_ENV = {
-    "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9",
-    "PAYMENT_METHOD_MAP": "shopify_payments=11,gift_card=12",
-    "PAYOUT_BANK_ACCOUNTS": "USD=101",
-    "PAYOUT_FEES_ACCOUNT_ID": "601",
-    "PAYOUT_DISPUTES_ACCOUNT_ID": "602",
-    "PAYOUT_RESERVES_ACCOUNT_ID": "603",
-    "PAYOUT_ADJUSTMENTS_ACCOUNT_ID": "604",
-    "PAYOUT_SUSPENSE_ACCOUNT_ID": "699",
-    "PAYOUT_VARIANCE_ACCOUNT_ID": "698",
-}
+# The payout job's settings of tests/integration/test_payouts_sync.py, a method per gateway; the model per test.
+LEDGER_ENV = {**PAYOUT_ENV, "PAYMENT_METHOD_MAP": "shopify_payments=11,gift_card=12"}
 RESTARTED = ("worker_fulfillment", "worker_bulk")
 
 

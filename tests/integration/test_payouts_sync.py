@@ -25,18 +25,15 @@ from app.services.payouts import sync_payouts
 from shopify_client import order_transactions
 from simulators.shopify import order_factory as of
 from tests.conftest import TEST_ENV
+from tests.unit.test_config import PAYOUTS
 
 D = Decimal
+# The accounts of tests/unit/test_config.py, one bank (USD), the deposit model.
 PAYOUT_ENV = {
+    **PAYOUTS,
+    "PAYOUT_BANK_ACCOUNTS": "USD=101",
     "PAYMENT_MODEL": "deposit",
     "NETSUITE_DEFAULT_PAYMENT_METHOD_ID": "9",
-    "PAYOUT_BANK_ACCOUNTS": "USD=101",
-    "PAYOUT_FEES_ACCOUNT_ID": "601",
-    "PAYOUT_DISPUTES_ACCOUNT_ID": "602",
-    "PAYOUT_RESERVES_ACCOUNT_ID": "603",
-    "PAYOUT_ADJUSTMENTS_ACCOUNT_ID": "604",
-    "PAYOUT_SUSPENSE_ACCOUNT_ID": "699",
-    "PAYOUT_VARIANCE_ACCOUNT_ID": "698",
     "PAYOUT_LAG_HOURS": "72",
 }
 CUSTOMER = of.Customer(
