@@ -183,8 +183,10 @@ class RecordOperations(Transport):
     ) -> str:
         """`POST record/v1/<type>`; the new record's internal id.
 
-        Not retried after a failure that may have created the record (read timeout, 5xx): prefer `upsert`
-        with an external id wherever the record type allows it.
+        With an `externalId` in the body the call is retried like an upsert after a failure that may have created
+        the record (read timeout, 5xx): NetSuite refuses a second record with that external id, so a repeat can
+        only create it once (the caller sees the refusal, a ValidationError, and can read what is there). Without
+        one it is not retried after such a failure: prefer `upsert` wherever the record type allows it.
         """
         _check_identifier("record type", record_type)
         if not isinstance(body, Mapping):
@@ -198,7 +200,7 @@ class RecordOperations(Transport):
             parse=_require_location,
             record_type=record_type,
             external_id=eid if isinstance(eid, str) else None,
-            repeatable=False,
+            repeatable=isinstance(eid, str) and bool(eid),
             correlation_id=correlation_id,
             lane=lane,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -47,3 +48,8 @@ def metric_samples(text: str) -> MetricSamples:
 def sample(samples: MetricSamples, name: str, **labels: str) -> float:
     """One sample's value, 0.0 when the page does not have it."""
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def sales_order_writes(calls_by_operation: Mapping[str, int]) -> int:
+    """The sales order writes the NetSuite simulator served: a new order is created (POST), a known one upserted."""
+    return calls_by_operation.get("POST salesOrder", 0) + calls_by_operation.get("PUT salesOrder", 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -126,10 +126,16 @@ def sync_order_payload(
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
     )
-    if not known_lines and _shipped_from(order):
-        known_lines = _lines_netsuite_holds(client, order_id, correlation)
-    bodies = map_order(order, item_ids, config, netsuite_lines=known_lines, plan=plan)
-    customer, sales_order_id = _upsert_customer_and_order(session, client, order, bodies, correlation)
+    if previous is not None and not known_lines:
+        # We hold the order but none of its NetSuite lines (its last sync sent them unkeyed): key them first.
+        known_lines = _lines_netsuite_holds(client, order_id, correlation) or {}
+
+    def bodies_for(netsuite_lines: dict[int, int]) -> OrderBodies:
+        return map_order(order, item_ids, config, netsuite_lines=netsuite_lines, plan=plan)
+
+    customer, sales_order_id, bodies, known_lines = _write_customer_and_order(
+        session, client, order, bodies_for, known_lines, new=previous is None, correlation=correlation
+    )
 
     previous_state = state.state if state else None
     if state is None:
@@ -152,43 +158,40 @@ def sync_order_payload(
     return OrderOutcome(order_id, "synced", sales_order_id)
 
 
-def _shipped_from(order: dict[str, Any]) -> bool:
-    """Shopify says some of the order has shipped (its fulfillment status, or a line's)."""
-    return bool(order.get("fulfillment_status")) or any(li.get("fulfillment_status") for li in order["line_items"])
+def _lines_netsuite_holds(client: NetSuiteClient, order_id: int, correlation: str) -> dict[int, int] | None:
+    """The sales order's lines NetSuite holds (Shopify line id -> NetSuite line), None when it holds no such order.
 
-
-def _lines_netsuite_holds(client: NetSuiteClient, order_id: int, correlation: str) -> dict[int, int]:
-    """Shopify has shipped from this order and we know none of its NetSuite lines: NetSuite may already hold its
-    sales order with lines shipped (written by an attempt whose commit failed after: a NetSuite error on a later
-    document of the same sync, a database restart). Its lines (Shopify line id -> NetSuite line), so the upsert
-    updates them: unkeyed, `replace=item` would drop those lines and add them again as new, open ones, and the next
-    fulfillment would ship them a second time. One read, only for a shipped order we hold no lines of."""
+    Read when we would otherwise send the order's lines unkeyed over a sales order NetSuite may hold: an order we
+    know none of whose lines (the last sync sent them unkeyed), or a new order whose create NetSuite refused (an
+    earlier attempt wrote it and its commit failed: a database restart, a killed worker). NetSuite may have shipped
+    from it in an attempt our database lost too, and unkeyed, `replace=item` would drop the shipped lines and add
+    them again as new, open ones: the next fulfillment would ship them a second time."""
     try:
         lines = client.get_sublist("salesOrder", f"eid:{order_external_id(order_id)}", correlation_id=correlation)
     except NotFoundError:
-        return {}
+        return None
     single, _ = keyed_lines(lines)
     return {int(key): number for key, number in single.items() if key.isdigit()}
 
 
-def _upsert_customer_and_order(
-    session: Session, client: NetSuiteClient, order: dict[str, Any], bodies: OrderBodies, correlation: str
-) -> tuple[CustomerRef, str | None]:
-    """The customer (app/services/customers.py), then the sales order naming it. Returns both."""
+def _write_customer_and_order(
+    session: Session,
+    client: NetSuiteClient,
+    order: dict[str, Any],
+    bodies_for: Callable[[dict[str, int]], OrderBodies],
+    known_lines: dict[int, int],
+    *,
+    new: bool,
+    correlation: str,
+) -> tuple[CustomerRef, str | None, OrderBodies, dict[int, int]]:
+    """The customer (app/services/customers.py), then the sales order naming it. Returns the customer, the sales
+    order's internal id, the bodies sent and the NetSuite lines they were keyed to."""
+    bodies = bodies_for(known_lines)  # the customer's body does not depend on the lines
     customer = ensure_customer(session, client, bodies.customer, correlation)
-
-    def upsert_order(customer: CustomerRef) -> str | None:
-        # replace=item: NetSuite appends unkeyed lines on update, so a retried or repeated PUT would double them.
-        return client.upsert(
-            "salesOrder",
-            bodies.order_external_id,
-            {**bodies.sales_order_body, "entity": customer.entity},
-            replace=("item",),
-            correlation_id=correlation,
-        )
-
     try:
-        return customer, upsert_order(customer)
+        return customer, *_write_order(
+            client, order["id"], customer, (bodies, known_lines), bodies_for, new, correlation
+        )
     except NetSuiteValidationError as exc:
         if not (customer.skipped and exc.code == "INVALID_KEY_OR_REF"):
             raise
@@ -196,7 +199,43 @@ def _upsert_customer_and_order(
     log.warning("order %s: cached customer %s rejected by NetSuite; resolving it again", order["id"], customer.entity)
     forget_customer(session, bodies.customer)
     customer = ensure_customer(session, client, bodies.customer, correlation)
-    return customer, upsert_order(customer)
+    return customer, *_write_order(client, order["id"], customer, (bodies, known_lines), bodies_for, new, correlation)
+
+
+def _write_order(
+    client: NetSuiteClient,
+    order_id: int,
+    customer: CustomerRef,
+    keyed: tuple[OrderBodies, dict[int, int]],
+    bodies_for: Callable[[dict[str, int]], OrderBodies],
+    new: bool,
+    correlation: str,
+) -> tuple[str | None, OrderBodies, dict[int, int]]:
+    """A new order is created (POST with its external id: one call, and refused if NetSuite already holds it);
+    an order NetSuite holds is upserted with its lines keyed to NetSuite's (`replace=item`: NetSuite appends
+    unkeyed lines on update, so a retried or repeated PUT would double them). `keyed`: the bodies and the NetSuite
+    lines they are keyed to."""
+    bodies, known_lines = keyed
+    if new:
+        body = {**bodies.sales_order_body, "externalId": bodies.order_external_id, "entity": customer.entity}
+        try:
+            return client.create("salesOrder", body, correlation_id=correlation), bodies, known_lines
+        except NetSuiteValidationError as exc:
+            if exc.code == "INVALID_KEY_OR_REF":  # a reference in the body is wrong (an item, the customer)
+                raise
+            held = _lines_netsuite_holds(client, order_id, correlation)
+            if held is None:  # not a sales order NetSuite already holds: the refusal is the body's
+                raise
+        known_lines = held
+        bodies = bodies_for(known_lines)
+    sales_order_id = client.upsert(
+        "salesOrder",
+        bodies.order_external_id,
+        {**bodies.sales_order_body, "entity": customer.entity},
+        replace=("item",),
+        correlation_id=correlation,
+    )
+    return sales_order_id, bodies, known_lines
 
 
 def _record_applied(

@@ -158,7 +158,8 @@ def sim_stats(ctx: Ctx) -> dict:
 
 
 def by_host(ctx: Ctx, before: dict, after: dict) -> dict[str, dict[str, int]]:
-    """Calls and sales-order upserts the simulator served per client address (= host) between two stats."""
+    """Calls and sales-order writes (created or upserted) the simulator served per client address (= host)
+    between two stats."""
     out: dict[str, dict[str, int]] = {}
     old = before.get("calls_by_client") or {}
     for address, calls in sorted((after.get("calls_by_client") or {}).items()):
@@ -166,7 +167,7 @@ def by_host(ctx: Ctx, before: dict, after: dict) -> dict[str, dict[str, int]]:
         delta = {op: n - prev.get(op, 0) for op, n in calls.items() if op != "POST oauth2/token"}
         out[ctx.host_of(address)] = {
             "calls": sum(delta.values()),
-            "sales_order_upserts": delta.get("PUT salesOrder", 0),
+            "sales_order_upserts": delta.get("POST salesOrder", 0) + delta.get("PUT salesOrder", 0),
         }
     return out
 

@@ -83,7 +83,7 @@ def test_existing_customer_is_found_by_email_used_as_it_is_and_remembered(sim):
     sync(moved)
     second = calls(sim)
     assert second["POST suiteql"] == 2 and second.get("PUT customer", 0) == 0
-    assert second["PUT salesOrder"] == 2 and sales_order(sim, 1)["entity"] == {"id": crm_id}
+    assert second["POST salesOrder"] == 2 and sales_order(sim, 1)["entity"] == {"id": crm_id}
     assert len(records(sim, "customer")) == 1
 
 

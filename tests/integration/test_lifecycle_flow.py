@@ -266,3 +266,73 @@ def test_an_order_netsuite_has_shipped_from_but_our_database_forgot_keeps_its_li
     [so] = records(sim, "salesOrder")
     product_lines = [(line["line"], line.get("custcol_shopify_line_id")) for line in so["item"]["items"]]
     assert [x for x in sorted(product_lines) if x[1]] == [x for x in lines_before if x[1]], "lines kept, not re-added"
+
+
+def _product_lines(sim: str) -> list[tuple[int, str]]:
+    [so] = records(sim, "salesOrder")
+    return sorted(
+        (line["line"], line["custcol_shopify_line_id"])
+        for line in so["item"]["items"]
+        if line.get("custcol_shopify_line_id")
+    )
+
+
+def _forget_order() -> None:
+    """What a rolled-back transaction leaves of the order on our side: nothing."""
+    from sqlalchemy import delete
+
+    from app.db.models import OrderDocument, OrderLine, OrderTransition
+
+    with session_scope() as s:
+        for model in (OrderDocument, OrderLine, OrderTransition, OrderState):
+            s.execute(delete(model).where(model.shopify_order_id == story.ORDER_ID))
+
+
+def test_the_order_webhook_after_a_rolled_back_sync_that_shipped_keeps_netsuite_lines(sim, shopify_reads):
+    """NetSuite holds the sales order and the first shipment; our database nothing (the attempt that wrote them was
+    rolled back: PostgreSQL restarting). Then orders/create comes: its payload says nothing has shipped, but the
+    sales order must not be written with unkeyed lines, or `replace=item` drops the shipped lines and adds them again
+    open, and the second shipment ships them twice (the chaos soak: `fulfillment ships 2 units, Shopify 1`)."""
+    deliver("orders/create", story.ORDER, "rolled-create")
+    deliver("fulfillments/create", story.F1, "rolled-f1")
+    lines_before = _product_lines(sim)
+    _forget_order()
+
+    deliver("orders/create", story.ORDER, "rolled-create-again")
+    for name in ("F1", "F2", "R1"):
+        topic, payload = story.EVENTS[name]
+        deliver(topic, payload, f"rolled-{name}-again")
+
+    story.assert_story_in_netsuite(sim)
+    assert _product_lines(sim) == lines_before, "the shipped lines kept, not dropped and added again"
+
+
+def test_an_older_order_update_after_a_lost_shipment_commit_keeps_netsuite_lines(sim, shopify_reads, monkeypatch):
+    """Our view of the order holds no NetSuite line numbers (the sync sent unkeyed lines) and NetSuite holds a
+    shipment our database lost (its commit failed). An orders/updated newer than what we applied, but older than
+    the shipment, says nothing has shipped: its upsert must key the lines NetSuite has, not replace them."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import repositories
+
+    deliver("orders/create", story.ORDER, "older-create")
+    lines_before = _product_lines(sim)
+    record_document = repositories.record_document
+
+    def commit_lost(*args, **kwargs):
+        raise OperationalError("INSERT INTO order_documents", {}, Exception("terminating connection"))
+
+    monkeypatch.setattr(repositories, "record_document", commit_lost)
+    with pytest.raises(OperationalError):
+        deliver("fulfillments/create", story.F1, "older-f1")
+    monkeypatch.setattr(repositories, "record_document", record_document)
+    assert len(records(sim, "itemFulfillment")) == 1
+
+    tagged = {**story.ORDER, "updated_at": "2026-11-20T12:00:00-05:00", "tags": "vip"}
+    deliver("orders/updated", tagged, "older-updated")
+    for name in ("F1", "F2", "R1"):
+        topic, payload = story.EVENTS[name]
+        deliver(topic, payload, f"older-{name}-again")
+
+    story.assert_story_in_netsuite(sim)
+    assert _product_lines(sim) == lines_before, "the shipped lines kept, not dropped and added again"

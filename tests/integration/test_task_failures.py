@@ -17,7 +17,7 @@ from tests.integration.test_services import records, store_event
 
 def fault(sim: str, **spec) -> None:
     requests.post(
-        f"{sim}/_sim/faults", json={"count": 1, "match": "PUT salesOrder", **spec}, timeout=5
+        f"{sim}/_sim/faults", json={"count": 1, "match": "POST salesOrder", **spec}, timeout=5
     ).raise_for_status()
 
 
