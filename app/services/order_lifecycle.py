@@ -22,6 +22,7 @@ from app.db.locks import lock_order
 from app.db.models import OrderState, WebhookEvent
 from app.domain.bundles import number_lines
 from app.domain.errors import PermanentError, RetryLater, RunLater
+from app.domain.keys import fulfillment_external_id
 from app.domain.locations import netsuite_location
 from app.domain.money import SIDES
 from app.domain.order_edits import APPLIED, WAIT, EditWait, edit_time, plan_edit
@@ -53,6 +54,15 @@ OrderFetcher = Callable[[int], dict[str, Any] | None]
 
 class OrderNotInShopify(PermanentError):
     code = "ORDER_NOT_FOUND"
+
+
+class UnrecordedShipments(RetryLater):
+    """A shipment NetSuite refused while it holds fulfillments of the order that we have not recorded (another
+    attempt made them and its commit failed). Retried, unless the handler records them first."""
+
+    def __init__(self, message: str, external_ids: set[str]) -> None:
+        super().__init__(message)
+        self.external_ids = external_ids
 
 
 # -- the events --
@@ -153,17 +163,26 @@ def _handle_document(
     ev = kind.to_event(_load(kind.schema, payload_of(event), event.topic), event.topic, _side(settings))
     lock_order(session, ev.order_id)
     state, view = ensure_order(session, ev.order_id, client, settings, fetch_order, event.id)
-    decision = carry_out(
-        session,
-        client,
-        settings,
-        state,
-        view,
-        lambda v: kind.apply(v, ev, event.topic),
-        topic=event.topic,
-        event_id=event.id,
-        document=(kind.name, kind.shopify_id(ev)),
-    )
+
+    def apply(state: OrderState, view: OrderView) -> Decision:
+        return carry_out(
+            session,
+            client,
+            settings,
+            state,
+            view,
+            lambda v: kind.apply(v, ev, event.topic),
+            topic=event.topic,
+            event_id=event.id,
+            document=(kind.name, kind.shopify_id(ev)),
+        )
+
+    try:
+        decision = apply(state, view)
+    except UnrecordedShipments as exc:
+        # Their own webhooks may come late or never: record them from Shopify's order, then this one again.
+        state, view = _record_from_shopify(session, client, settings, fetch_order, ev.order_id, exc, event.id)
+        decision = apply(state, view)
     return f"{kind.name} {kind.shopify_id(ev)}: {decision.note} -> {decision.view.state}"
 
 
@@ -217,11 +236,50 @@ def ensure_order(
     order = _load(OrderSchema, payload, f"order {order_id} read from Shopify")
     sync_order_payload(session, order, client, settings, topic="shopify/order-read", event_id=event_id)
     state, view = repositories.load_view(session, order_id)
-    # Shopify's documents for the order, each through the same decision as its own webhook, in Shopify's order.
+    state, view = _apply_documents(session, client, settings, state, view, payload, event_id)
+    if order.get("cancelled_at"):
+        _apply_cancellation(session, client, settings, order, topic="shopify/order-read", event_id=event_id)
+        state, view = repositories.load_view(session, order_id)
+    return state, view
+
+
+def _record_from_shopify(
+    session: Session,
+    client: NetSuiteClient,
+    settings: Settings,
+    fetch_order: OrderFetcher,
+    order_id: int,
+    unrecorded: UnrecordedShipments,
+    event_id: int | None,
+) -> tuple[OrderState, OrderView]:
+    """The order's fulfillments NetSuite holds and we have not recorded, applied from the order as Shopify has it
+    (each transform is found by its external id, not made again): our view then counts what NetSuite shipped."""
+    payload = fetch_order(order_id)
+    if payload is None:
+        raise OrderNotInShopify(f"order {order_id} does not exist in Shopify") from unrecorded
+    state, view = repositories.load_view(session, order_id)
+    return _apply_documents(session, client, settings, state, view, payload, event_id, unrecorded.external_ids)
+
+
+def _apply_documents(
+    session: Session,
+    client: NetSuiteClient,
+    settings: Settings,
+    state: OrderState,
+    view: OrderView,
+    payload: dict[str, Any],
+    event_id: int | None,
+    only_fulfillments: set[str] | None = None,
+) -> tuple[OrderState, OrderView]:
+    """Shopify's documents of an order read from Shopify (all, or only the fulfillments of those external ids),
+    each through the same decision as its own webhook, in Shopify's order."""
+    order_id = payload["id"]
     documents = [
         (kind, raw)
         for kind, key in ((FULFILLMENT, "fulfillments"), (REFUND, "refunds"))
         for raw in sorted(payload.get(key) or [], key=lambda x: (x.get("created_at") or "", x["id"]))
+        if only_fulfillments is None
+        or (kind is FULFILLMENT and fulfillment_external_id(raw["id"]) in only_fulfillments)
     ]
     for kind, raw in documents:
         loaded = _load(kind.schema, {**raw, "order_id": order_id}, f"{kind.name} {raw.get('id')}")
@@ -237,9 +295,6 @@ def ensure_order(
             event_id=event_id,
             document=(kind.name, kind.shopify_id(ev)),
         )
-        state, view = repositories.load_view(session, order_id)
-    if order.get("cancelled_at"):
-        _apply_cancellation(session, client, settings, order, topic="shopify/order-read", event_id=event_id)
         state, view = repositories.load_view(session, order_id)
     return state, view
 
@@ -358,9 +413,10 @@ def _fulfill(
         unrecorded = _unrecorded_fulfillments(session, client, state, correlation) - {cmd.external_id}
         if not unrecorded:
             raise
-        raise RetryLater(
+        raise UnrecordedShipments(
             f"{cmd.external_id} refused ({exc}) while NetSuite holds fulfillment(s) of order "
-            f"{state.shopify_order_id} not recorded yet: {', '.join(sorted(unrecorded)[:5])}"
+            f"{state.shopify_order_id} not recorded yet: {', '.join(sorted(unrecorded)[:5])}",
+            unrecorded,
         ) from exc
 
 

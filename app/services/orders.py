@@ -126,9 +126,6 @@ def sync_order_payload(
     known_lines = (
         {line.line_id: line.netsuite_line for line in previous.lines if line.netsuite_line} if previous else {}
     )
-    if previous is not None and not known_lines:
-        # We hold the order but none of its NetSuite lines (its last sync sent them unkeyed): key them first.
-        known_lines = _lines_netsuite_holds(client, order_id, correlation) or {}
 
     def bodies_for(netsuite_lines: dict[int, int]) -> OrderBodies:
         return map_order(order, item_ids, config, netsuite_lines=netsuite_lines, plan=plan)
@@ -161,11 +158,11 @@ def sync_order_payload(
 def _lines_netsuite_holds(client: NetSuiteClient, order_id: int, correlation: str) -> dict[int, int] | None:
     """The sales order's lines NetSuite holds (Shopify line id -> NetSuite line), None when it holds no such order.
 
-    Read when we would otherwise send the order's lines unkeyed over a sales order NetSuite may hold: an order we
-    know none of whose lines (the last sync sent them unkeyed), or a new order whose create NetSuite refused (an
-    earlier attempt wrote it and its commit failed: a database restart, a killed worker). NetSuite may have shipped
-    from it in an attempt our database lost too, and unkeyed, `replace=item` would drop the shipped lines and add
-    them again as new, open ones: the next fulfillment would ship them a second time."""
+    Read only after NetSuite refused a write whose lines were unkeyed: the create of an order new to us (an earlier
+    attempt wrote it and its commit failed: a database restart, a killed worker), or the upsert of an order whose
+    line numbers we do not know, over lines NetSuite has fulfilled meanwhile (NetSuite keeps a fulfilled line, and
+    the attempt that shipped it may have lost its commit too). Sent unkeyed with `replace=item`, the lines would be
+    dropped and added again as new, open ones, and the next fulfillment would ship them a second time."""
     try:
         lines = client.get_sublist("salesOrder", f"eid:{order_external_id(order_id)}", correlation_id=correlation)
     except NotFoundError:
@@ -211,31 +208,31 @@ def _write_order(
     new: bool,
     correlation: str,
 ) -> tuple[str | None, OrderBodies, dict[int, int]]:
-    """A new order is created (POST with its external id: one call, and refused if NetSuite already holds it);
-    an order NetSuite holds is upserted with its lines keyed to NetSuite's (`replace=item`: NetSuite appends
-    unkeyed lines on update, so a retried or repeated PUT would double them). `keyed`: the bodies and the NetSuite
-    lines they are keyed to."""
+    """A new order is created (POST with its external id: one call, refused if NetSuite already holds it); a
+    known one is upserted (`replace=item`: NetSuite appends unkeyed lines on update, so a retried or repeated PUT
+    would double them), its lines keyed to NetSuite's where we know their numbers. Refused with lines unkeyed,
+    the write is made again keyed to the lines NetSuite holds (`_lines_netsuite_holds`). `keyed`: the bodies and
+    the NetSuite lines they are keyed to."""
     bodies, known_lines = keyed
+    try:
+        return _send_order(client, bodies, customer, new=new, correlation=correlation), bodies, known_lines
+    except NetSuiteValidationError as exc:
+        if exc.code == "INVALID_KEY_OR_REF" or known_lines:  # a reference in the body is wrong, or lines keyed
+            raise
+        held = _lines_netsuite_holds(client, order_id, correlation)
+        if held is None or not (new or held):  # nothing NetSuite holds explains the refusal: the body's own
+            raise
+    bodies = bodies_for(held)
+    return _send_order(client, bodies, customer, new=False, correlation=correlation), bodies, held
+
+
+def _send_order(
+    client: NetSuiteClient, bodies: OrderBodies, customer: CustomerRef, *, new: bool, correlation: str
+) -> str | None:
+    body = {**bodies.sales_order_body, "entity": customer.entity}
     if new:
-        body = {**bodies.sales_order_body, "externalId": bodies.order_external_id, "entity": customer.entity}
-        try:
-            return client.create("salesOrder", body, correlation_id=correlation), bodies, known_lines
-        except NetSuiteValidationError as exc:
-            if exc.code == "INVALID_KEY_OR_REF":  # a reference in the body is wrong (an item, the customer)
-                raise
-            held = _lines_netsuite_holds(client, order_id, correlation)
-            if held is None:  # not a sales order NetSuite already holds: the refusal is the body's
-                raise
-        known_lines = held
-        bodies = bodies_for(known_lines)
-    sales_order_id = client.upsert(
-        "salesOrder",
-        bodies.order_external_id,
-        {**bodies.sales_order_body, "entity": customer.entity},
-        replace=("item",),
-        correlation_id=correlation,
-    )
-    return sales_order_id, bodies, known_lines
+        return client.create("salesOrder", {**body, "externalId": bodies.order_external_id}, correlation_id=correlation)
+    return client.upsert("salesOrder", bodies.order_external_id, body, replace=("item",), correlation_id=correlation)
 
 
 def _record_applied(

@@ -1057,7 +1057,8 @@ class State(PaymentRules):
         self, record: Record, incoming: list[dict[str, Any]], replace_all: bool
     ) -> tuple[list[dict[str, Any]], int, set[int]]:
         """NetSuite's sublist update: keyed lines update their line, unkeyed ones are ADDED; with
-        replace, existing lines the request does not key are removed."""
+        replace, existing lines the request does not key are removed (a sales order's fulfilled line never is:
+        the update is refused)."""
         existing = {line["line"]: line for line in record.lines or []}
         updated: dict[int, dict[str, Any]] = {}
         appended: list[dict[str, Any]] = []
@@ -1085,11 +1086,17 @@ class State(PaymentRules):
                 merged.pop("amount", None)
             updated[number] = merged
         result = []
+        shipped = self._shipped_quantities(record) if replace_all and record.type == "salesOrder" else Counter()
         for line in record.lines or []:
             if line["line"] in updated:
                 result.append(updated[line["line"]])
             elif not replace_all:
                 result.append(copy.deepcopy(line))
+            elif shipped[line["line"]] > 0:
+                # NetSuite keeps a fulfilled line: removing it is refused (UNCONFIRMED: the code and wording).
+                raise _user_error(
+                    f"Line {line['line']} has been fulfilled and cannot be removed from the sales order.", "item"
+                )
         result.extend(appended)
         return result, next_line, added_indexes
 
@@ -1256,9 +1263,8 @@ class State(PaymentRules):
             self._store(record)
             return record.ref()
 
-    def _fulfillment_lines(self, order: Record, incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """A fulfillment starts from the order's open lines; body lines (by orderLine) adjust or, with
-        itemReceive false, leave out a line; unmentioned open lines ship in full (API_FACTS)."""
+    def _shipped_quantities(self, order: Record) -> Counter[int]:
+        """What the order's item fulfillments have shipped, by order line."""
         shipped: Counter[int] = Counter()
         for fulfillment in self._records["itemFulfillment"].values():
             if fulfillment.refs.get("createdFrom") == order.id:
@@ -1266,6 +1272,12 @@ class State(PaymentRules):
                     order_line = _int_or_none(line.get("orderLine"))
                     if order_line is not None:
                         shipped[order_line] += _decimal(line.get("quantity"), Decimal(0))
+        return shipped
+
+    def _fulfillment_lines(self, order: Record, incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A fulfillment starts from the order's open lines; body lines (by orderLine) adjust or, with
+        itemReceive false, leave out a line; unmentioned open lines ship in full (API_FACTS)."""
+        shipped = self._shipped_quantities(order)
         open_quantity: dict[int, Decimal] = {}
         for line in order.lines or []:
             item = self._resolve_item(line.get("item"))

@@ -201,17 +201,12 @@ def test_two_workers_with_conflicting_events_leave_one_serialized_history(sim, s
         }
 
 
-def test_a_fulfillment_netsuite_holds_but_our_database_lost_makes_the_other_shipment_wait_not_dead_letter(
-    sim, shopify_reads, monkeypatch
-):
+def _second_shipment_lost_its_commit(sim: str, monkeypatch) -> int:
     """The second shipment's transform lands in NetSuite, then its commit fails (PostgreSQL restarting): our view
-    still counts SKU-C as open, so the first shipment's transform holds back a line NetSuite has already shipped and
-    NetSuite refuses it. That is not the data's fault: it is retried, and lands once the other event's retry has
-    recorded its fulfillment (found by the chaos soak, bench/soak)."""
+    still counts SKU-C as open. Returns that event, to be retried."""
     from sqlalchemy.exc import OperationalError
 
     from app.db import repositories
-    from app.domain.errors import RetryLater
 
     deliver("orders/create", story.ORDER, "lost-create")
     record_document = repositories.record_document
@@ -225,19 +220,48 @@ def test_a_fulfillment_netsuite_holds_but_our_database_lost_makes_the_other_ship
         events.process_event(second)
     monkeypatch.setattr(repositories, "record_document", record_document)
     assert [f["externalId"] for f in records(sim, "itemFulfillment")] == [f"shopify-fulfillment-{story.F2_ID}"]
+    return second
 
-    first = store_event(json.dumps(story.F1).encode(), topic="fulfillments/create", webhook_id="lost-f1")
-    with pytest.raises(RetryLater, match=f"shopify-fulfillment-{story.F2_ID}"):
-        events.process_event(first)
-    events.process_event(second)  # its retry finds its fulfillment in NetSuite and records it
-    events.process_event(first)  # and this one's retry now ships only what is open
 
+def _assert_both_shipments_once(sim: str) -> None:
     fulfillments = {f["externalId"]: f for f in records(sim, "itemFulfillment")}
     assert sorted(fulfillments) == [f"shopify-fulfillment-{story.F1_ID}", f"shopify-fulfillment-{story.F2_ID}"]
     units = {eid: sum(li["quantity"] for li in f["item"]["items"]) for eid, f in fulfillments.items()}
     assert units == {f"shopify-fulfillment-{story.F1_ID}": 2, f"shopify-fulfillment-{story.F2_ID}": 1}
     with session_scope() as s:
         assert s.get(OrderState, story.ORDER_ID).state == "fulfilled"
+
+
+def test_a_fulfillment_netsuite_holds_but_our_database_lost_is_recorded_from_shopify_by_the_other_shipment(
+    sim, shopify_reads, monkeypatch
+):
+    """The first shipment's transform then holds back a line NetSuite has already shipped and NetSuite refuses it.
+    NetSuite's fulfillments of the order name the one we lost; Shopify's order has it: it is recorded from there
+    (its transform found, not made again), and the first shipment lands at once, whether or not the lost one's own
+    webhook ever comes again (found by the chaos soak, bench/soak: a sibling whose webhook was never delivered)."""
+    second = _second_shipment_lost_its_commit(sim, monkeypatch)
+
+    first = store_event(json.dumps(story.F1).encode(), topic="fulfillments/create", webhook_id="lost-f1")
+    assert events.process_event(first).startswith(f"fulfillment {story.F1_ID}")
+    assert shopify_reads == [story.ORDER_ID]
+    _assert_both_shipments_once(sim)
+    assert "already applied" in events.process_event(second)  # its own retry finds it recorded
+
+
+def test_a_fulfillment_netsuite_holds_that_shopify_does_not_show_yet_makes_the_other_shipment_wait(sim, monkeypatch):
+    """The same, but Shopify's copy of the order does not show the lost shipment (yet): the first shipment is not
+    dead-lettered for it, it is retried, and lands once the lost one's retry has recorded it."""
+    from app.domain.errors import RetryLater
+
+    monkeypatch.setattr(events, "fetch_order", lambda order_id: story.ORDER)  # no fulfillment in Shopify's copy
+    second = _second_shipment_lost_its_commit(sim, monkeypatch)
+
+    first = store_event(json.dumps(story.F1).encode(), topic="fulfillments/create", webhook_id="lost-f1")
+    with pytest.raises(RetryLater, match=f"shopify-fulfillment-{story.F2_ID}"):
+        events.process_event(first)
+    events.process_event(second)  # its retry finds its fulfillment in NetSuite and records it
+    events.process_event(first)  # and this one's retry now ships only what is open
+    _assert_both_shipments_once(sim)
 
 
 def test_an_order_netsuite_has_shipped_from_but_our_database_forgot_keeps_its_lines_when_synced_again(

@@ -352,6 +352,27 @@ def test_transform_to_fulfillment_ships_unmentioned_open_lines(sim: Sim) -> None
     assert nothing_open.status_code == 400
 
 
+def test_replace_item_never_drops_a_fulfilled_line(sim: Sim) -> None:
+    """NetSuite keeps a sales order line that has shipped: a `replace=item` update that would remove it is refused
+    (nothing changes); one that keys it, or removes only open lines, is taken."""
+    make_customer(sim)
+    green, red = sim.item_ids("GREEN", "RED")
+    order_url = sim.url("record/v1/salesOrder/eid:o-6")
+    lines = [{"item": {"id": green}, "quantity": 2}, {"item": {"id": red}, "quantity": 1}]
+    assert sim.http.put(order_url, json=order_body("shopify-customer-1", lines)).status_code == 204
+    ship_green = {"externalId": "f-6", "item": {"items": [{"orderLine": 2, "itemReceive": False}]}}
+    assert sim.http.post(order_url + "/!transform/itemFulfillment", json=ship_green).status_code == 204
+
+    unkeyed = sim.http.put(order_url, params={"replace": "item"}, json=order_body("shopify-customer-1", lines))
+    assert unkeyed.status_code == 400 and error_code(unkeyed) == "USER_ERROR"
+    assert "Line 1 has been fulfilled" in unkeyed.json()["o:errorDetails"][0]["detail"]
+    assert line_quantities(sim.sales_orders()[0]) == [(1, 2), (2, 1)]
+
+    keyed = {"item": {"items": [{"line": 1, "quantity": 2}, {"item": {"id": red}, "quantity": 3}]}}
+    assert sim.http.put(order_url, params={"replace": "item"}, json=keyed).status_code == 204
+    assert line_quantities(sim.sales_orders()[0]) == [(1, 2), (3, 3)]
+
+
 # SuiteQL
 
 
