@@ -439,10 +439,9 @@ def create_item_fulfillment(
     cmd: CreateItemFulfillment,
     correlation: str,
 ) -> str:
-    """`!transform/itemFulfillment` from the sales order, once: a transform is not idempotent, so look first."""
-    existing = _existing_id(client, "itemFulfillment", cmd.external_id, correlation)
-    if existing:
-        return existing
+    """`!transform/itemFulfillment` from the sales order, once: it carries its external id, which NetSuite refuses
+    a second time, so a transform an earlier attempt made (and lost the answer to, or its commit) is found by that
+    id when NetSuite refuses this one. No look before it: one call for a new shipment."""
     location = netsuite_location(settings.location_map, settings.netsuite_default_location_id, cmd.location_id)
     # A bundle ships as each of its components (quantity x units per bundle).
     items: list[dict[str, Any]] = [
@@ -463,9 +462,15 @@ def create_item_fulfillment(
         body["custbody_shopify_tracking_numbers"] = ",".join(cmd.tracking_numbers)[:999]
     if cmd.tracking_company:
         body["custbody_shopify_tracking_company"] = cmd.tracking_company[:200]
-    return client.transform(
-        "salesOrder", state.netsuite_internal_id, "itemFulfillment", body, correlation_id=correlation
-    )
+    try:
+        return client.transform(
+            "salesOrder", state.netsuite_internal_id, "itemFulfillment", body, correlation_id=correlation
+        )
+    except NetSuiteError as exc:
+        existing = _existing_id(client, "itemFulfillment", cmd.external_id, correlation) if exc.status == 400 else None
+        if existing is None:
+            raise
+        return existing
 
 
 def close_open_lines(client: NetSuiteClient, state: OrderState, cmd: CloseOpenLines, correlation: str) -> None:

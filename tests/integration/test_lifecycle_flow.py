@@ -360,3 +360,35 @@ def test_an_older_order_update_after_a_lost_shipment_commit_keeps_netsuite_lines
 
     story.assert_story_in_netsuite(sim)
     assert _product_lines(sim) == lines_before, "the shipped lines kept, not dropped and added again"
+
+
+def _sim_calls(sim: str) -> dict[str, int]:
+    return requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]
+
+
+def test_a_shipment_costs_one_call_and_one_whose_answer_was_lost_is_found_not_made_twice(sim, shopify_reads):
+    """A fulfillment is one transform (its external id in the body, no look first). When the connection drops after
+    NetSuite made it, the retry's transform is refused (NetSuite holds that external id, and its lines are shipped),
+    and the fulfillment is found by its external id and recorded: one record in NetSuite."""
+    from netsuite_client.errors import NetSuiteError
+
+    transform = "POST salesOrder/!transform/itemFulfillment"
+    deliver("orders/create", story.ORDER, "answer-create")
+    before = _sim_calls(sim)
+    deliver("fulfillments/create", story.F1, "answer-f1")
+    after = _sim_calls(sim)
+    spent = {op: n - before.get(op, 0) for op, n in after.items() if n != before.get(op, 0)}
+    assert spent == {transform: 1, "GET salesOrder": 1}  # the transform, and the lines' numbers read once
+
+    requests.post(
+        f"{sim}/_sim/faults", json={"count": 1, "mode": "drop_after", "match": transform}, timeout=5
+    ).raise_for_status()
+    second = store_event(json.dumps(story.F2).encode(), topic="fulfillments/create", webhook_id="answer-f2")
+    with pytest.raises(NetSuiteError):  # the answer lost: a transform is not repeated by the client
+        events.process_event(second)
+    assert len(records(sim, "itemFulfillment")) == 2
+    assert events.process_event(second).startswith(f"fulfillment {story.F2_ID}")  # the task's retry
+    fulfillments = {f["externalId"]: f for f in records(sim, "itemFulfillment")}
+    assert sorted(fulfillments) == [f"shopify-fulfillment-{story.F1_ID}", f"shopify-fulfillment-{story.F2_ID}"]
+    with session_scope() as s:
+        assert s.get(OrderState, story.ORDER_ID).state == "fulfilled"
