@@ -91,9 +91,9 @@ phase_timing = partial(common.phase_timing, DB)
 wait_done = partial(common.wait_done, DB)
 
 
-def send_orders(web: str, orders: list[dict], prefix: str) -> dict:
+def send_orders(web: str, orders: list[dict], prefix: str, rate: float | None = None) -> dict:
     deliveries = [common.Delivery("orders/create", o, f"{prefix}{uuid.uuid4()}") for o in orders]
-    return common.send_webhooks(web, deliveries, secret=SECRET, shop=SHOP)
+    return common.send_webhooks(web, deliveries, secret=SECRET, shop=SHOP, rate=rate)
 
 
 SIM_CAP = 15
@@ -551,7 +551,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
         wall_start = time.monotonic()
         sampler.start()
         try:
-            result["send"] = send_orders(web, measured_orders, measure_prefix)
+            result["send"] = send_orders(web, measured_orders, measure_prefix, args.send_rate)
             counts, finished = wait_done(measure_prefix, len(measured_orders), MEASURE_TIMEOUT_S, stack, "measured")
         finally:
             wall = time.monotonic() - wall_start
@@ -801,6 +801,7 @@ def table(r: dict, args: argparse.Namespace) -> str:
     title = (
         f"held_slots={r['held_slots']}: {args.workers} worker_orders ({shipped}: {pools}), budget {BUDGET},"
         f" simulator cap {SIM_CAP}, {LATENCY_MS} +/- {JITTER_MS} ms uniform"
+        + (f"; webhooks paced at {args.send_rate:g}/s" if args.send_rate else "")
     )
     lines = [title, "-" * len(title)]
     lines += [f"{k.ljust(width)}  {v}" for k, v in rows]
@@ -837,6 +838,11 @@ def main(argv: list[str] | None = None) -> int:
         "--quiet-wait", type=float, default=common.QUIET_MAX_WAIT_S, help="s to wait for other benches/tests to end"
     )
     parser.add_argument("--log-level", help="LOG_LEVEL of web and workers (default: unset, the shipped INFO)")
+    parser.add_argument(
+        "--send-rate",
+        type=float,
+        help="measured webhooks a second (default: as fast as the intake takes them, the recorded figure)",
+    )
     args = parser.parse_args(argv)
     held_values = [int(v) for v in args.held_slots.split(",") if v.strip()]
     if not 1 <= args.orders <= 10_000:
