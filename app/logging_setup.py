@@ -23,6 +23,7 @@ from pythonjsonlogger.json import JsonFormatter
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w/.:-])\+?[\d(][\d\s().-]{5,}\d(?![\w/])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONEY = re.compile(r"\d{1,12}\.\d{2}")  # an amount (99999.00) is no phone: one dot, two decimals
 
 # Keys whose value is personal data wherever they occur: Shopify's customers and addresses (REST snake_case,
 # GraphQL camelCase), NetSuite's customer and address bodies (camelCase; SuiteQL answers in lower case). City,
@@ -75,7 +76,7 @@ def _mask_phone(match: re.Match[str]) -> str:
     text = match.group(0)
     digits = re.sub(r"\D", "", text)
     # A phone has separators (or a +) and 7-15 digits; bare ids and ISO dates stay readable.
-    if not 7 <= len(digits) <= 15 or not re.search(r"[\s().+-]", text) or _DATE.search(text):
+    if not 7 <= len(digits) <= 15 or not re.search(r"[\s().+-]", text) or _DATE.search(text) or _MONEY.fullmatch(text):
         return text
     return "***" + digits[-2:]
 

@@ -210,3 +210,17 @@ def test_every_personal_key_is_masked_in_each_spelling():
     for key in PERSONAL_KEYS:
         for text in (f'{{"{key}": "Bobbie"}}', f"{{'{key.lower()}': 'Bobbie'}}", f"{key.upper()}=Bobbie"):
             assert "Bobbie" not in mask_pii(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "masked"),
+    [
+        ("refund 6300000000034 of 99999.00 exceeds the 661.51 still paid", ["99999.00", "661.51"], []),
+        ("total 1234567.89 USD", ["1234567.89"], []),
+        ("call 555.123.4567 or +1 (415) 555-0100", [], ["555.123.4567", "(415) 555-0100"]),
+    ],
+)
+def test_money_amounts_stay_readable_phones_do_not(text, kept, masked):
+    out = mask_pii(text)
+    assert all(amount in out for amount in kept), out
+    assert not any(phone in out for phone in masked), out
