@@ -55,6 +55,9 @@ def run_steps(demo: Demo) -> list[Section]:
 
 def run_demo(options: DemoOptions) -> int:
     signal.signal(signal.SIGTERM, raise_exit)  # a stop from outside runs the `finally` below too
+    # Ctrl-C stops everything, even when started where SIGINT is ignored (a background job of a shell without job
+    # control: Python then installs no KeyboardInterrupt handler).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     demo = prepare(options)
     sections: list[Section] = []
     try:
