@@ -273,7 +273,10 @@ class Transport:
             correlation_id=call.correlation_id,
             request_id=state.request_id,
         )
-        level = logging.INFO if outcome == "ok" else logging.WARNING
+        # A read that finds nothing is an answer its caller handles (NotFoundError: a record not there yet), not a
+        # fault to look at: logged as an ordinary call.
+        looked_up = call.method == "GET" and state.http_status == 404
+        level = logging.INFO if outcome == "ok" or looked_up else logging.WARNING
         if logger.isEnabledFor(level):  # the record's dict is built only for a line that is written
             self._log_call(call, record, level, outcome, wait)
         if self._on_call is not None:

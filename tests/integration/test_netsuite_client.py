@@ -828,3 +828,17 @@ def test_secrets_never_reach_logs_reprs_or_errors(fake, make_client, caplog):
         assert urllib.parse.quote(secret, safe="") not in exposed
     assert "Acme" not in caplog.text  # bodies stay out of logs too
     assert "shopify-customer-1" in caplog.text and "corr-42" in caplog.text
+
+
+def test_a_read_that_finds_nothing_logs_as_a_call_a_refused_write_as_a_warning(fake, make_client, caplog):
+    """A 404 on a GET is an answer the caller handles (a record not there yet): INFO, not WARNING; a 4xx on a write
+    is something to look at."""
+    caplog.set_level(logging.INFO, logger="netsuite_client")
+    fake.script(ns_error(404, "NONEXISTENT_ID", "no such record"), ns_error(400, "USER_ERROR", "bad line"))
+    client = make_client()
+    with pytest.raises(NotFoundError):
+        client.get("deposit", external_id="shopify-payout-1")
+    with pytest.raises(NetSuiteError):
+        client.upsert("deposit", "shopify-payout-1", {"memo": "x"})
+    levels = {r.getMessage().split()[1]: r.levelname for r in caplog.records if r.getMessage().startswith("netsuite ")}
+    assert levels == {"get": "INFO", "upsert": "WARNING"}
