@@ -2,7 +2,7 @@
 intake, PostgreSQL and Redis on this machine. It prints figures; it is not a test.
 
     .venv/bin/python -m bench.netsuite_throughput.run [--orders 2000] [--warmup 300] [--workers 1]
-        [--concurrency N] [--pool prefork|threads] [--held-slots 0,3]
+        [--concurrency N] [--pool prefork|threads] [--held-slots 0,3] [--send-rate N]
 
 For each `--held-slots` value, a fresh stack from the Procfile: the simulator (`shopsync-dev simulate netsuite`, cap
 15, 150 ms +/- 50 ms uniform latency, then `held_slots` set through /_sim/config: slots permanently taken by a
@@ -17,7 +17,8 @@ orders of 1-4 lines with realistic prices, state sales tax and shipping, each wi
 of customers whose identity (name, email, phone, address) never changes. Warm-up: `--warmup` orders, the first
 one per pool customer (so the pool is known to NetSuite, as a store's returning customers are), waited until
 done. Measurement: `--orders` orders, 98% from the pool and ~2% first-time customers, sent by 16 threads as fast
-as the intake takes them, then waited on until every event is done or dead (bounded).
+as the intake takes them (or `--send-rate` webhooks a second), then waited on until every event is done or dead
+(bounded).
 
 Isolation: database shopsync_bench_ns (dropped, migrated again and every table truncated before each run), Redis
 db 13 only (flushed before each run). Raw results and the process logs go to bench/results/ (gitignored).
