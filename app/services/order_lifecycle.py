@@ -43,7 +43,7 @@ from app.services.credits import create_credit
 from app.services.orders import OrderOutcome, load_order, sync_order_payload
 from app.services.payloads import load_payload, payload_of
 from netsuite_client import NetSuiteClient
-from netsuite_client.errors import NetSuiteError, NotFoundError
+from netsuite_client.errors import NetSuiteError
 from schemas.shopify import FulfillmentSchema, OrderEditedSchema, OrderSchema, RefundSchema
 
 log = logging.getLogger(__name__)
@@ -384,14 +384,6 @@ def ensure_netsuite_lines(client: NetSuiteClient, state: OrderState, view: Order
     return number_lines(view, ns_lines, str(state.netsuite_internal_id))
 
 
-def _existing_id(client: NetSuiteClient, record_type: str, external_id: str, correlation: str) -> str | None:
-    try:
-        record = client.get(record_type, external_id=external_id, fields=["id"], correlation_id=correlation)
-    except NotFoundError:
-        return None
-    return str(record.get("id")) if record.get("id") is not None else None
-
-
 def _fulfill(
     session: Session,
     client: NetSuiteClient,
@@ -401,16 +393,21 @@ def _fulfill(
     cmd: CreateItemFulfillment,
     correlation: str,
 ) -> str:
-    """The item fulfillment; retried later when NetSuite refuses it while holding a fulfillment of this order that
-    we have not recorded: another event wrote it and its own commit failed after (a database restart, a killed
-    worker), so our view still counts those units as open and this shipment holds back, or ships, lines NetSuite
-    has already shipped. That event's retry records it; this one then sees the lines as NetSuite does."""
+    """The item fulfillment, one transform carrying its external id. NetSuite refuses a second transform of that id
+    (and its lines are no longer open), so when it refuses this one, its fulfillments of the order are read once:
+    this one among them (an earlier attempt made it and lost the answer, or its commit) is recorded, not made again;
+    others we have not recorded (another event made them and its commit failed: our view still counts those units
+    as open, so this shipment holds back, or ships, lines NetSuite has already shipped) make it UnrecordedShipments,
+    which the handler settles from Shopify's order or by retrying."""
     try:
         return create_item_fulfillment(client, settings, state, view, cmd, correlation)
     except NetSuiteError as exc:
         if exc.status != 400:
             raise
-        unrecorded = _unrecorded_fulfillments(session, client, state, correlation) - {cmd.external_id}
+        held = _fulfillments_netsuite_holds(client, state, correlation)
+        if cmd.external_id in held:
+            return held[cmd.external_id]
+        unrecorded = set(held) - repositories.recorded_documents(session, state.shopify_order_id, "fulfillment")
         if not unrecorded:
             raise
         raise UnrecordedShipments(
@@ -420,15 +417,14 @@ def _fulfill(
         ) from exc
 
 
-def _unrecorded_fulfillments(session: Session, client: NetSuiteClient, state: OrderState, correlation: str) -> set[str]:
-    """External ids of the order's item fulfillments NetSuite holds and our documents do not."""
+def _fulfillments_netsuite_holds(client: NetSuiteClient, state: OrderState, correlation: str) -> dict[str, str]:
+    """The order's item fulfillments NetSuite holds: external id -> internal id."""
     rows = client.suiteql(
-        "SELECT externalid FROM transaction WHERE recordtype = 'itemfulfillment' "
+        "SELECT id, externalid FROM transaction WHERE recordtype = 'itemfulfillment' "
         f"AND createdfrom = {int(state.netsuite_internal_id)}",
         correlation_id=correlation,
     )
-    in_netsuite = {str(row["externalid"]) for row in rows if row.get("externalid")}
-    return in_netsuite - repositories.recorded_documents(session, state.shopify_order_id, "fulfillment")
+    return {str(row["externalid"]): str(row["id"]) for row in rows if row.get("externalid")}
 
 
 def create_item_fulfillment(
@@ -439,9 +435,8 @@ def create_item_fulfillment(
     cmd: CreateItemFulfillment,
     correlation: str,
 ) -> str:
-    """`!transform/itemFulfillment` from the sales order, once: it carries its external id, which NetSuite refuses
-    a second time, so a transform an earlier attempt made (and lost the answer to, or its commit) is found by that
-    id when NetSuite refuses this one. No look before it: one call for a new shipment."""
+    """`!transform/itemFulfillment` from the sales order, carrying its external id (`_fulfill` handles a refusal).
+    No look before it: one call for a new shipment."""
     location = netsuite_location(settings.location_map, settings.netsuite_default_location_id, cmd.location_id)
     # A bundle ships as each of its components (quantity x units per bundle).
     items: list[dict[str, Any]] = [
@@ -462,15 +457,9 @@ def create_item_fulfillment(
         body["custbody_shopify_tracking_numbers"] = ",".join(cmd.tracking_numbers)[:999]
     if cmd.tracking_company:
         body["custbody_shopify_tracking_company"] = cmd.tracking_company[:200]
-    try:
-        return client.transform(
-            "salesOrder", state.netsuite_internal_id, "itemFulfillment", body, correlation_id=correlation
-        )
-    except NetSuiteError as exc:
-        existing = _existing_id(client, "itemFulfillment", cmd.external_id, correlation) if exc.status == 400 else None
-        if existing is None:
-            raise
-        return existing
+    return client.transform(
+        "salesOrder", state.netsuite_internal_id, "itemFulfillment", body, correlation_id=correlation
+    )
 
 
 def close_open_lines(client: NetSuiteClient, state: OrderState, cmd: CloseOpenLines, correlation: str) -> None:
