@@ -112,7 +112,10 @@ def save_view(session: Session, state: OrderState, view: OrderView) -> None:
         session.connection().execute(_upsert_lines(len(chunk)), params)
 
 
-_STATE_DEFAULTS = {"taxes_included": False, "refunded_amount": Decimal("0.00"), "cancelled": False, "version": 0}
+# The model's own column defaults (the unit of work applied them); columns with only a server default (the
+# timestamps) are left to PostgreSQL.
+_STATE_DEFAULTS = {c.key: c.default.arg for c in OrderState.__table__.columns if c.default is not None}
+assert all(c.default.is_scalar for c in OrderState.__table__.columns if c.default is not None), "scalar defaults only"
 _STATE_COLUMNS = tuple(
     c.key for c in OrderState.__table__.columns if c.server_default is None or c.key in _STATE_DEFAULTS
 )
