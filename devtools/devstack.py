@@ -109,14 +109,10 @@ class Stack:
         could take `timeout` for each one still finishing its work."""
         stopping = [self.processes.pop(name).popen for name in list(self.processes)[::-1]]
         for popen in stopping:
-            if popen.poll() is None:
-                try:
-                    os.killpg(popen.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+            _signal_group(popen, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for popen in stopping:
-            _stop_group(popen, max(0.1, deadline - time.monotonic()), term=False)
+            _await_group(popen, max(0.1, deadline - time.monotonic()))
 
     def check_alive(self) -> None:
         dead = [m for m in self.processes.values() if not m.alive()]
@@ -125,19 +121,29 @@ class Stack:
             raise RuntimeError(f"process(es) died: {', '.join(m.name for m in dead)}\n{details}")
 
 
-def _stop_group(popen: subprocess.Popen, timeout: float, *, term: bool = True) -> None:
+def _stop_group(popen: subprocess.Popen, timeout: float) -> None:
+    if _signal_group(popen, signal.SIGTERM):
+        _await_group(popen, timeout)
+
+
+def _signal_group(popen: subprocess.Popen, sig: int) -> bool:
+    """`sig` to the process's group; False when it has already exited."""
     if popen.poll() is not None:
-        return
-    if term:
-        try:
-            os.killpg(popen.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
+        return False
+    try:
+        os.killpg(popen.pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _await_group(popen: subprocess.Popen, timeout: float) -> None:
+    """The process waited for `timeout` s after its SIGTERM, then its group SIGKILLed."""
     try:
         popen.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         try:
-            os.killpg(popen.pid, signal.SIGKILL)
+            os.killpg(popen.pid, signal.SIGKILL)  # the group, even if its leader exits meanwhile
         except ProcessLookupError:
             pass
         popen.wait(timeout=5)
