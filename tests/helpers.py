@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_client.webhooks import sign
@@ -48,6 +49,11 @@ def metric_samples(text: str) -> MetricSamples:
 def sample(samples: MetricSamples, name: str, **labels: str) -> float:
     """One sample's value, 0.0 when the page does not have it."""
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def sim_calls(sim: str) -> dict[str, int]:
+    """The NetSuite simulator's served calls by operation (`"PUT salesOrder"`: count) since its last reset."""
+    return requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]
 
 
 def sales_order_writes(calls_by_operation: Mapping[str, int]) -> int:

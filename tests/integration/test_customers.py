@@ -21,6 +21,7 @@ from app.services.orders import OrderOutcome, sync_order_payload
 from schemas.shopify import OrderSchema
 from tests import story
 from tests.conftest import load_fixture
+from tests.helpers import sim_calls
 from tests.integration.test_services import records, store_event
 
 FIXTURE_CUSTOMER = 207119551
@@ -46,10 +47,6 @@ def sync(payload: dict, settings: Settings | None = None) -> OrderOutcome:
         )
 
 
-def calls(sim: str) -> dict[str, int]:
-    return requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]
-
-
 def existing_customer(**body) -> str:
     """A customer someone else created in NetSuite (an import, another channel)."""
     return get_netsuite().create("customer", {"isPerson": True, "firstName": "Robert", "lastName": "Norman", **body})
@@ -69,7 +66,7 @@ def test_existing_customer_is_found_by_email_used_as_it_is_and_remembered(sim):
     assert customer["id"] == crm_id and customer["externalId"] == "crm-1001"  # its external id is not overwritten
     assert customer["firstName"] == "Robert" and "addressBook" not in customer  # nor its data
     assert sales_order(sim, 0)["entity"] == {"id": crm_id}
-    first = calls(sim)
+    first = sim_calls(sim)
     assert first.get("PUT customer", 0) == 0 and first["POST suiteql"] == 2  # SKUs, then the customer by email
     with session_scope() as s:
         state = s.get(OrderState, 450789469)
@@ -81,7 +78,7 @@ def test_existing_customer_is_found_by_email_used_as_it_is_and_remembered(sim):
     moved = order(1)
     moved["billing_address"]["address1"] = "1 New Road"
     sync(moved)
-    second = calls(sim)
+    second = sim_calls(sim)
     assert second["POST suiteql"] == 2 and second.get("PUT customer", 0) == 0
     assert second["POST salesOrder"] == 2 and sales_order(sim, 1)["entity"] == {"id": crm_id}
     assert len(records(sim, "customer")) == 1
@@ -116,14 +113,14 @@ def test_a_new_customer_is_created_with_its_address_book_and_a_changed_address_u
     [entry] = customer["addressBook"]["items"]
     assert entry["defaultBilling"] and entry["defaultShipping"]
     assert entry["addressBookAddress"]["addr1"] == "Chestnut Street 92"
-    assert calls(sim)["PUT customer"] == 1
+    assert sim_calls(sim)["PUT customer"] == 1
     sync(order(1))  # unchanged: no customer call
-    assert calls(sim)["PUT customer"] == 1 and calls(sim)["POST suiteql"] == 2
+    assert sim_calls(sim)["PUT customer"] == 1 and sim_calls(sim)["POST suiteql"] == 2
     moved = order(2)
     moved["shipping_address"]["address1"] = "7 Harbour Lane"
     sync(moved)
     sync(dict(moved, id=moved["id"] + 1))
-    after = calls(sim)
+    after = sim_calls(sim)
     assert after["PUT customer"] == 2 and after["POST suiteql"] == 2  # one update, no lookup for a known customer
     [customer] = records(sim, "customer")
     book = customer["addressBook"]["items"]  # replaced, not appended to
@@ -144,7 +141,7 @@ def test_guest_orders_of_one_email_share_one_customer(sim):
     assert customer["externalId"] == eid and customer["email"] == "guest.buyer@example.com"
     assert (customer["firstName"], customer["lastName"]) == ("Bob", "Norman")  # from the billing address
     assert sales_order(sim, 0)["entity"] == sales_order(sim, 1)["entity"] == {"externalId": eid}
-    counted = calls(sim)
+    counted = sim_calls(sim)
     # SKUs + the first guest's lookup; one customer upsert; the second order asked nothing about its customer.
     assert counted["POST suiteql"] == 2 and counted["PUT customer"] == 1
     sync(order(2, customer=None, email="someone.else@example.com"))
@@ -166,7 +163,7 @@ def test_single_guest_is_created_by_the_service_once(sim):
     assert customer["externalId"] == "shopify-customer-guest" and customer["lastName"] == "Guest"
     assert "email" not in customer  # shared by every guest: nobody's personal data
     assert sales_order(sim, 0)["entity"] == sales_order(sim, 1)["entity"] == {"externalId": "shopify-customer-guest"}
-    counted = calls(sim)
+    counted = sim_calls(sim)
     # One GET (missing) and one upsert for the first guest order; nothing for the second; no lookup by email.
     assert counted["GET customer"] == 1 and counted["PUT customer"] == 1 and counted["POST suiteql"] == 1
 
@@ -180,7 +177,7 @@ def test_single_guest_made_by_an_operator_is_used_not_overwritten(sim):
     sync(order(1, customer=None), single)
     [customer] = records(sim, "customer")
     assert (customer["firstName"], customer["lastName"]) == ("Web", "Shop")
-    counted = calls(sim)
+    counted = sim_calls(sim)
     assert counted["GET customer"] == 1 and counted["PUT customer"] == 1  # the operator's upsert only
 
 
@@ -223,6 +220,6 @@ def test_our_own_customer_found_after_our_memory_is_lost_is_updated_not_taken_as
     [customer] = records(sim, "customer")
     assert customer["externalId"] == f"shopify-customer-{FIXTURE_CUSTOMER}"
     assert sales_order(sim, 1)["entity"] == {"externalId": f"shopify-customer-{FIXTURE_CUSTOMER}"}
-    assert calls(sim)["PUT customer"] == 2  # looked up, recognised as ours, upserted (same record)
+    assert sim_calls(sim)["PUT customer"] == 2  # looked up, recognised as ours, upserted (same record)
     with session_scope() as s:
         assert not s.get(CustomerSync, FIXTURE_CUSTOMER).matched

@@ -16,6 +16,7 @@ from app.domain.state_machine import InvalidTransition
 from app.services import events
 from tests import story
 from tests.conftest import fixture_bytes, load_fixture
+from tests.helpers import sim_calls
 from tests.integration.test_services import records, store_event
 
 
@@ -362,10 +363,6 @@ def test_an_older_order_update_after_a_lost_shipment_commit_keeps_netsuite_lines
     assert _product_lines(sim) == lines_before, "the shipped lines kept, not dropped and added again"
 
 
-def _sim_calls(sim: str) -> dict[str, int]:
-    return requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]
-
-
 def test_a_shipment_costs_one_call_and_one_whose_answer_was_lost_is_found_not_made_twice(sim, shopify_reads):
     """A fulfillment is one transform (its external id in the body, no look first). When the connection drops after
     NetSuite made it, the retry's transform is refused (NetSuite holds that external id, and its lines are shipped),
@@ -374,9 +371,9 @@ def test_a_shipment_costs_one_call_and_one_whose_answer_was_lost_is_found_not_ma
 
     transform = "POST salesOrder/!transform/itemFulfillment"
     deliver("orders/create", story.ORDER, "answer-create")
-    before = _sim_calls(sim)
+    before = sim_calls(sim)
     deliver("fulfillments/create", story.F1, "answer-f1")
-    after = _sim_calls(sim)
+    after = sim_calls(sim)
     spent = {op: n - before.get(op, 0) for op, n in after.items() if n != before.get(op, 0)}
     assert spent == {transform: 1, "GET salesOrder": 1}  # the transform, and the lines' numbers read once
 

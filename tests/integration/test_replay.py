@@ -2,18 +2,13 @@ from __future__ import annotations
 
 import json
 
-import requests
 from click.testing import CliRunner
 
 from app.cli import main
 from app.services import events
 from tests.conftest import fixture_bytes
-from tests.helpers import sales_order_writes
+from tests.helpers import sales_order_writes, sim_calls
 from tests.integration.test_services import records, store_event
-
-
-def sim_calls(sim: str) -> dict[str, int]:
-    return requests.get(f"{sim}/_sim/stats", timeout=5).json()["calls_by_operation"]
 
 
 def test_replay_dry_run_then_replay_changes_nothing_in_netsuite(sim, redis_db):
