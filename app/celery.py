@@ -7,6 +7,7 @@ import gc
 from celery import Celery, signals
 from kombu import Queue
 
+from app.adapters import broker
 from app.config import Settings, get_settings, orders_worker_concurrency
 from app.db.session import dispose_engines, size_pools
 from app.logging_setup import configure_logging
@@ -72,6 +73,7 @@ def _sentinel_options(settings: Settings) -> dict:
 
 def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
+    broker.register()  # the broker URL's redis:// or sentinel:// resolves to kombu's transport, one client a channel
     app = Celery("shopsync", include=TASK_MODULES)
     app.conf.update(celery_config(settings))
     return app  # beat's schedule is added by app.beat, the module the beat process loads
