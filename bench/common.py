@@ -375,10 +375,10 @@ def yield_cpu_to_service(nice: int) -> int | None:
     """Run this bench (its load generator and sampler) at CPU priority `nice` against the service it measures.
 
     Shopify's senders run on Shopify's machines; here they share the two cores with the service, and Linux gives
-    each session (autogroup) an equal share: the bench's own session took as much CPU during a burst as the
-    orders worker's. Raised here, the bench gets only what the service leaves, as a remote sender would take
-    none. The service's processes run in sessions of their own (devtools.devstack), which keep nice 0. Returns
-    the session's previous nice, for `restore_cpu_priority`; None where the kernel has no autogroups."""
+    each session (autogroup) an equal share: the bench's own session takes as much CPU during a burst as the
+    orders worker's. Raised, the bench gets only what the service leaves. The service's processes run in sessions
+    of their own (devtools.devstack), which keep nice 0. Returns the session's previous nice, for
+    `restore_cpu_priority`; None where the kernel has no autogroups (nothing changed)."""
     try:
         previous = int(AUTOGROUP.read_text().split("nice")[1])
         AUTOGROUP.write_text(str(nice))
