@@ -109,7 +109,38 @@ def machine_info(db: BenchDb) -> dict:
         "redis": redis.Redis.from_url(db.redis_url).info("server").get("redis_version"),
         "python": sys.version.split()[0],
         "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
+        "speed_probe_ms": speed_probes(),
     }
+
+
+def speed_probes(count: int = 5, gap_s: float = 0.3) -> list[float]:
+    """`count` speed probes `gap_s` apart (sorted): an idle machine of this kind read 34.8-59.9 ms in one minute,
+    two speeds a few seconds each, so one probe alone says little."""
+    readings = []
+    for n in range(count):
+        if n:
+            time.sleep(gap_s)
+        readings.append(speed_probe_ms())
+    return sorted(readings)
+
+
+def speed_probe_ms() -> float:
+    """CPU time of a fixed pure-Python workload (JSON and dict work, like a worker's), best of 5, in ms: machines of
+    one kind, even one machine over an hour, ran the same code 15-25% faster or slower, so a figure is read beside
+    the speed it was taken at. Lower is faster."""
+    doc = {
+        "line_items": [
+            {"id": n, "sku": f"SKU-{n}", "price": f"{n}.00", "tax_lines": [{"rate": 0.05}]} for n in range(40)
+        ]
+    }
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(300):
+            json.loads(json.dumps(doc))
+            sorted(str(n) for n in range(300))
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
 
 
 # --- database, redis, code --------------------------------------------------------------------------------
