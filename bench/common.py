@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import subprocess
@@ -417,35 +416,6 @@ def yield_cpu_to_service(nice: int) -> int | None:
     except (OSError, IndexError, ValueError):
         return None
     return previous
-
-
-def compose_cpu_shares() -> dict[str, int]:
-    """The `cpu_shares` docker-compose.yml gives each service that sets one (Docker's default is 1024)."""
-    import yaml  # PyYAML, with the dev extras
-
-    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    return {name: int(spec["cpu_shares"]) for name, spec in services.items() if "cpu_shares" in spec}
-
-
-def nice_for_shares(shares: int) -> int:
-    """The autogroup nice whose CFS weight is closest to `shares` against the default 1024 (each nice step is ~1.25x):
-    3072 -> -5, whose weight 3121 is 3.05 times nice 0's."""
-    return max(-20, min(19, -round(math.log(shares / 1024) / math.log(1.25))))
-
-
-def apply_compose_cpu_weights(stack: Stack) -> dict[str, int]:
-    """Give each running Procfile group (`worker_orders-1` is service `worker_orders`) the CPU weight compose gives its
-    container, through its session's autogroup: what `cpu_shares` does to containers on one host, for the
-    processes of a bench (one session each). Needs privilege to lower a nice below 0. Returns name -> nice set."""
-    shares = compose_cpu_shares()
-    applied = {}
-    for name, managed in stack.processes.items():
-        service = name.rsplit("-", 1)[0] if name.rsplit("-", 1)[-1].isdigit() else name
-        if service in shares:
-            nice = nice_for_shares(shares[service])
-            Path(f"/proc/{managed.pid}/autogroup").write_text(str(nice))
-            applied[name] = nice
-    return applied
 
 
 def restore_cpu_priority(previous: int | None) -> None:

@@ -531,9 +531,6 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
             stack, web, args.workers, args.concurrency, args.pool
         )
         print(f"  workers: {result['worker_pools']}", flush=True)
-        if args.cpu_weights == "compose":
-            result["cpu_weights"] = common.apply_compose_cpu_weights(stack)
-            print(f"  CPU weights of docker-compose.yml (cpu_shares as autogroup nice): {result['cpu_weights']}")
 
         print(f"  warm-up: {len(warm_orders)} orders (one per pool customer first) ...", flush=True)
         result["warmup_send"] = send_orders(web, warm_orders, warm_prefix)
@@ -864,13 +861,6 @@ def main(argv: list[str] | None = None) -> int:
         help=f"CPU nice of the bench's own session, its senders and sampler (default {DRIVER_NICE}, an equal share"
         " with each of the service's process groups; 19: the service's processes come first)",
     )
-    parser.add_argument(
-        "--cpu-weights",
-        choices=("procfile", "compose"),
-        default="procfile",
-        help="procfile (default): every process group at an equal CPU share, as the Procfile runs them; compose:"
-        " the cpu_shares docker-compose.yml gives a service, set on its process group (root only)",
-    )
     args = parser.parse_args(argv)
     held_values = [int(v) for v in args.held_slots.split(",") if v.strip()]
     if not 1 <= args.orders <= 10_000:
@@ -923,7 +913,6 @@ def _measure(
         f"LOG_LEVEL={base_env.get('LOG_LEVEL', 'unset (INFO, as shipped)')} in web and workers;"
         f" {args.workers} x worker_orders,"
         f" WORKER_CONCURRENCY {args.concurrency or 'unset'}, WORKER_POOL {args.pool or 'unset'};"
-        f" CPU weights: {args.cpu_weights};"
         f" customers: pool of {CUSTOMER_POOL} (the warm-up sends one order per pool customer first),"
         f" ~{NEW_CUSTOMER_SHARE:.0%} first-time customers in the measured phase; {len(CATALOG)} SKUs cached by"
         " `shopsync items refresh`",
