@@ -409,10 +409,12 @@ def yield_cpu_to_service(nice: int) -> int | None:
     each session (autogroup) an equal share: the bench's own session takes as much CPU during a burst as the
     orders worker's. Raised, the bench gets only what the service leaves. The service's processes run in sessions
     of their own (devtools.devstack), which keep nice 0. Returns the session's previous nice, for
-    `restore_cpu_priority`; None where the kernel has no autogroups (nothing changed)."""
+    `restore_cpu_priority`; None where the kernel has no autogroups or lowering the nice is not permitted (nothing
+    changed)."""
     try:
         previous = int(AUTOGROUP.read_text().split("nice")[1])
-        AUTOGROUP.write_text(str(nice))
+        if previous != nice:
+            AUTOGROUP.write_text(str(nice))
     except (OSError, IndexError, ValueError):
         return None
     return previous

@@ -920,7 +920,11 @@ def _measure(
     )
     print(
         f"bench driver (senders, sampler): session nice {args.driver_nice}"
-        + (" (no autogroups on this kernel: not applied)" if previous_nice is None else f" (was {previous_nice})"),
+        + (
+            " (not applied: no autogroups on this kernel, or not permitted)"
+            if previous_nice is None
+            else f" (was {previous_nice})"
+        ),
         flush=True,
     )
     runs = []
