@@ -906,7 +906,7 @@ def _measure(
     print(
         f"bench/netsuite_throughput on {info['nproc']} x {info['cpu_model']}, {info['date_utc']};"
         f" PostgreSQL {info['postgresql']}, Redis {info['redis']}, Python {info['python']};"
-        f" load {' '.join(info['loadavg_before'])}; speed probes {info['speed_probe_ms']} ms (common.speed_probes)",
+        f" load {' '.join(info['loadavg_before'])}; speed probes {info['speed_probes_ms']} ms (common.speed_probes)",
         flush=True,
     )
     print(
