@@ -4,6 +4,7 @@ per channel, and messages published through it arrive as before."""
 from __future__ import annotations
 
 from kombu import Connection, Exchange, Producer, Queue
+from kombu.transport import redis as kombu_redis
 
 from app.adapters import broker
 from app.celery import celery_app
@@ -20,7 +21,9 @@ def test_every_redis_scheme_resolves_to_the_shared_client_transports_even_after_
     assert conn.get_transport_cls() is broker.SentinelTransport
     conn.switch("sentinel://127.0.0.1:26380/0")  # kombu re-reads the scheme when it moves to the next URL
     assert conn.get_transport_cls() is broker.SentinelTransport
-    assert issubclass(broker.SentinelTransport.Channel, broker.SentinelChannel)
+    # The mixin comes first in the sentinel channel's MRO: its publishing client is ours, not kombu's per call.
+    assert conn.get_transport_cls().Channel._create_client is broker.SentinelChannel._create_client
+    assert broker.SentinelChannel._create_client is not kombu_redis.SentinelChannel._create_client
 
 
 def test_a_channel_publishes_through_one_client_until_its_pool_changes(redis_db):
