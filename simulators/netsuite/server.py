@@ -75,7 +75,6 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
-from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from simulators import wsgi
@@ -637,7 +636,7 @@ class SimulatorApp:
             response.headers["Location"] = location
             return response
         # The job needs its own copy of the request: this one's stream and socket go with its connection.
-        environ = {k: v for k, v in request.environ.items() if not k.startswith(("werkzeug.", "wsgi.input"))}
+        environ = {k: v for k, v in request.environ.items() if not k.startswith((wsgi.SOCKET_KEY, "wsgi.input"))}
         environ["wsgi.input"] = io.BytesIO(data)
         environ["CONTENT_LENGTH"] = str(len(data))
         threading.Thread(
@@ -953,7 +952,9 @@ def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8090, *,
     wsgi.serve_forever(server, _banner(config, host, server.port))
 
 
-def start_in_thread(config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1") -> tuple[BaseWSGIServer, str]:
+def start_in_thread(
+    config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1"
+) -> tuple[wsgi.SimulatorServer, str]:
     """Start the simulator on a daemon thread; (server, base URL). Stop it with server.shutdown()."""
     server = wsgi.start_in_thread(create_app(config), host, port, name="netsuite-simulator")
     return server, f"http://{host}:{server.port}{REST_PREFIX}"

@@ -95,7 +95,6 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import get_variable_values
-from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from simulators import wsgi
@@ -723,7 +722,9 @@ def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8091, *,
     wsgi.serve_forever(server, banner)
 
 
-def start_in_thread(config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1") -> tuple[BaseWSGIServer, str]:
+def start_in_thread(
+    config: SimulatorConfig, port: int = 0, host: str = "127.0.0.1"
+) -> tuple[wsgi.SimulatorServer, str]:
     """Start the simulator on a daemon thread; (server, base URL `http://127.0.0.1:<port>`).
     `server.app` is the SimulatorApp; stop it with server.shutdown()."""
     server = wsgi.start_in_thread(create_app(config), host, port, name="shopify-simulator")
