@@ -454,9 +454,18 @@ class SimulatorApp:
 
     def _serve(self, request: Request) -> Response:
         """A /services/rest request that holds a concurrency slot."""
+        # The drawn latency is the request's whole answer time, the simulator's own work included (that work,
+        # a few ms under load, would otherwise come on top of every call and lower the cap's real ceiling):
+        # the request is handled, then the rest of the latency is waited out, holding its slot throughout.
+        # NetSuite counts a request against the pool before it looks at its credentials.
+        answer_at = time.monotonic() + self.state.draw_latency_ms() / 1000
         try:
-            # NetSuite counts a request against the pool before it looks at its credentials.
-            self._sleep_ms(self.state.draw_latency_ms())
+            return self._serve_now(request, answer_at)
+        finally:
+            self._wait_until(answer_at)
+
+    def _serve_now(self, request: Request, answer_at: float) -> Response:
+        try:
             if self.state.settings().verify_auth:
                 reason = self._authenticate(request)
                 if reason is not None:
@@ -468,17 +477,20 @@ class SimulatorApp:
             route = _parse_route(request.method, segments)
             self.state.note_call(route.operation, request.remote_addr)
             fault = self.state.take_fault(route.operation)
-            return self._with_fault(fault, request, lambda: self._handle(route, request))
+            return self._with_fault(fault, request, lambda: self._handle(route, request), answer_at)
         except Exception:  # noqa: BLE001 - a simulator bug must still look like NetSuite's 500 to the client
             traceback.print_exc()
             return self._fault_response(500)
 
-    def _with_fault(self, fault: Fault | None, request: Request, handle: Callable[[], Response]) -> Response:
+    def _with_fault(
+        self, fault: Fault | None, request: Request, handle: Callable[[], Response], answer_at: float
+    ) -> Response:
         if fault is None:
             return handle()
         if fault.delay_ms > 0:
             time.sleep(fault.delay_ms / 1000)
         if fault.mode == "drop":
+            self._wait_until(answer_at)  # the connection goes when the answer would have come
             return wsgi.drop_connection(request)
         if fault.mode == "error":
             return self._fault_response(fault.status)
@@ -490,6 +502,7 @@ class SimulatorApp:
             time.sleep(fault.slow_ms / 1000)
             return handle()
         handle()  # drop_after
+        self._wait_until(answer_at)
         return wsgi.drop_connection(request)
 
     def _handle(self, route: Route, request: Request) -> Response:
@@ -510,16 +523,18 @@ class SimulatorApp:
             return self._fault_response(500)
 
     @staticmethod
-    def _sleep_ms(delay_ms: float) -> None:
-        if delay_ms > 0:
-            time.sleep(delay_ms / 1000)
+    def _wait_until(moment: float) -> None:
+        """Sleep until `moment` on the monotonic clock (at once if it has passed)."""
+        left = moment - time.monotonic()
+        if left > 0:
+            time.sleep(left)
 
     # OAuth 2.0 token endpoint
 
     def _token(self, request: Request) -> Response:
         started = time.monotonic()
         self.state.note_token_request()
-        self._sleep_ms(self.state.draw_latency_ms())
+        answer_at = started + self.state.draw_latency_ms() / 1000  # the whole answer time, as for a REST call
         issued = False
 
         def answer() -> Response:
@@ -530,8 +545,9 @@ class SimulatorApp:
 
         try:
             fault = self.state.take_fault(TOKEN_OPERATION, explicit_only=True)
-            return self._with_fault(fault, request, answer)
+            return self._with_fault(fault, request, answer, answer_at)
         finally:
+            self._wait_until(answer_at)
             self.state.end_token_request(time.monotonic() - started, issued)
 
     def _issue_token(self, request: Request) -> Response:
