@@ -43,7 +43,7 @@ import redis
 log = logging.getLogger("netsuite_client.limiter")
 
 LIVE = "live"
-WAKE_WAIT_S = 0.05  # a live waiter's longest pause blocked on the wake list before it polls again
+WAKE_WAIT_S = 0.25  # a live waiter's longest pause blocked on the wake list before it polls again
 
 
 class SlotUnavailable(Exception):
