@@ -87,6 +87,12 @@ def cpu_ticks() -> tuple[int, int]:
     return sum(fields) - fields[3] - fields[4], sum(fields)
 
 
+def steal_ticks() -> int:
+    """The machine's `steal` ticks so far: time the hypervisor ran someone else while this VM had work (counted as
+    busy by `cpu_ticks`; a run during which the host took a share is slower for reasons outside the stack)."""
+    return int(Path("/proc/stat").read_text().splitlines()[0].split()[8])
+
+
 def busy_pct(seconds: float = 2.0) -> float:
     b0, t0 = cpu_ticks()
     time.sleep(seconds)

@@ -554,7 +554,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
         )
         sampler = Sampler(sim)
         cpu_before = cpu_by_component(stack)
-        ticks_before = cpu_ticks()
+        ticks_before, steal_before = cpu_ticks(), common.steal_ticks()
         wall_start = time.monotonic()
         sampler.start()
         try:
@@ -562,7 +562,7 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
             counts, finished = wait_done(measure_prefix, len(measured_orders), MEASURE_TIMEOUT_S, stack, "measured")
         finally:
             wall = time.monotonic() - wall_start
-            ticks_after = cpu_ticks()
+            ticks_after, steal_after = cpu_ticks(), common.steal_ticks()
             cpu_after = cpu_by_component(stack)
             sampler.stop()
         result["worker_memory"] = {
@@ -659,6 +659,9 @@ def one_run(args: argparse.Namespace, held: int, base_env: dict[str, str], run_d
             "cpu_ms_per_order": {k: round(v * 1000 / orders, 1) for k, v in cpu.items()} if orders else {},
             "worker_cpu_ms_per_order": round(worker_cpu * 1000 / orders, 1) if orders else None,
             "machine_busy_pct_phase": round(100 * busy_s / capacity_s, 1) if capacity_s else None,
+            "host_steal_pct_phase": (
+                round(100 * (steal_after - steal_before) / CLK_TCK / capacity_s, 1) if capacity_s else None
+            ),
             "wall_s": round(wall, 2),
             "samples": samples,
             "sampler_errors": sampler.errors,
@@ -794,6 +797,7 @@ def table(r: dict, args: argparse.Namespace) -> str:
             f"{r['machine_busy_pct_phase']}% / {r['mean_machine_busy_pct_in_window']}% /"
             f" {_pct(r['share_samples_machine_over_90pct'])}",
         ),
+        ("  of which the hypervisor's steal (phase)", f"{r.get('host_steal_pct_phase')}%"),
         ("CPU ms per order", ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_order"].items())),
         ("  worker_orders in all (parents + children)", r["worker_cpu_ms_per_order"]),
         (
