@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -424,6 +425,42 @@ def test_suiteql_rejects_bad_queries_and_pages(sim: Sim) -> None:
 
 
 # Concurrency, faults, stats
+
+
+def test_connections_are_kept_alive_across_calls_as_netsuite_keeps_them(sim: Sim) -> None:
+    url = sim.url("record/v1/customer/1")
+    with requests.Session() as session:
+        session.auth = oauth()
+        answers = [session.get(url, timeout=5) for _ in range(3)]
+        pools = session.get_adapter(url).poolmanager.pools
+        opened = sum(pools[key].num_connections for key in pools.keys())
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert all(a.headers.get("Connection", "").lower() != "close" for a in answers)
+    assert opened == 1  # three calls over one TCP connection
+
+
+def test_a_latency_draw_is_the_whole_answer_and_the_work_is_done_at_its_start(sim: Sim) -> None:
+    sim.control("POST", "config", {"latency_ms": 800, "latency_jitter_ms": 0})
+    answered: list[tuple[int, float]] = []
+
+    def put() -> None:
+        started = time.monotonic()
+        response = sim.http.put(sim.url("record/v1/customer/eid:latency-1"), json={"email": "l@example.com"})
+        answered.append((response.status_code, time.monotonic() - started))
+
+    writer = threading.Thread(target=put)
+    writer.start()
+    deadline = time.monotonic() + 0.6
+    seen = False
+    while not seen and time.monotonic() < deadline:
+        seen = any(r.get("externalId") == "latency-1" for r in sim.control("GET", "records/customer"))
+        time.sleep(0.02)
+    still_waiting = writer.is_alive()
+    writer.join(timeout=10)
+    assert seen and still_waiting  # recorded while its answer was still on its way
+    [(status, elapsed)] = answered
+    assert status == 204 and elapsed >= 0.8
+    sim.control("POST", "config", {"latency_ms": 0})
 
 
 def test_concurrency_cap_rejects_the_excess_with_netsuites_429(sim: Sim) -> None:
