@@ -82,15 +82,20 @@ def wait_for_no_other_benchmarks(max_wait: float = QUIET_MAX_WAIT_S) -> dict:
     return {"waited_s": waited, "seen": seen[:10], "still_running": found[:10]}
 
 
+def _cpu_fields() -> list[int]:
+    """/proc/stat's machine-wide `cpu` line: user nice system idle iowait irq softirq steal guest guest_nice."""
+    return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+
+
 def cpu_ticks() -> tuple[int, int]:
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    fields = _cpu_fields()
     return sum(fields) - fields[3] - fields[4], sum(fields)
 
 
 def steal_ticks() -> int:
     """The machine's `steal` ticks so far: time the hypervisor ran someone else while this VM had work (counted as
     busy by `cpu_ticks`; a run during which the host took a share is slower for reasons outside the stack)."""
-    return int(Path("/proc/stat").read_text().splitlines()[0].split()[8])
+    return _cpu_fields()[7]
 
 
 def busy_pct(seconds: float = 2.0) -> float:
