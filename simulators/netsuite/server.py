@@ -33,10 +33,11 @@ and cash-back lines are not keyed; total = payments + other - cash back, compute
   `GET|POST /_sim/oauth2/clients` `{"client_id", "certificate_id", "public_key_pem"}`.
 - `GET|POST /_sim/config`: any of `latency_ms`, `latency_jitter_ms`, `latency_distribution` (uniform | normal |
   lognormal, see `Settings`; a draw is a /services/rest request's whole answer time, the simulator's own work
-  included: the request is handled at once and its answer waits out the rest), `concurrency_limit`, `held_slots`, `verify_auth`, `suiteql_lag_ms`, `error_rate`
-  (0..1, on every /services/rest call), `error_status`, `seed` (int or null: re-seeds the random draws),
-  `oauth2_token_ttl_s`, `async_job_delay_ms`, `tax_mode` (`legacy`, the default: tax from tax codes, tax details
-  refused | `suitetax`: Tax Details Override accepted; totals.py). Settings survive `/_sim/reset`.
+  included: the request is handled at once and its answer waits out the rest), `concurrency_limit`, `held_slots`,
+  `verify_auth`, `suiteql_lag_ms`, `error_rate` (0..1, on every /services/rest call), `error_status`, `seed` (int
+  or null: re-seeds the random draws), `oauth2_token_ttl_s`, `async_job_delay_ms`, `tax_mode` (`legacy`, the
+  default: tax from tax codes, tax details refused | `suitetax`: Tax Details Override accepted; totals.py).
+  Settings survive `/_sim/reset`.
 - `GET|POST /_sim/role`: the integration role's permissions (`permissions.py`), each at Full by default.
   `{"revoke": ["LIST_CUSTJOB", "Items (Lists)", ...]}` takes permissions away (ids, names or labels as in
   docs/PERMISSIONS.md), `{"levels": {"Customers (Lists)": "VIEW"}}` sets levels (NONE, VIEW, CREATE, EDIT, FULL),
